@@ -1,0 +1,119 @@
+package plugin
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"k8s.io/kubectl/pkg/util/templates"
+
+	"github.com/kubectl-netpol/kubectl-netpol/plugin/output"
+	"github.com/kubectl-netpol/kubectl-netpol/query"
+)
+
+var (
+	canLong = templates.LongDesc(`
+		Tell whether traffic from SRC may reach DST, on which ports, and which
+		NetworkPolicy rule decides it. Both halves are checked: the egress
+		policies of the source and the ingress policies of the destination.
+
+		Endpoints: NAME (a pod, then a workload, then a service), NS/NAME,
+		KIND/NAME or NS/KIND/NAME (pod, deploy, sts, ds, rs, job, cj, rc, svc),
+		a label selector (role=api or prod/role=api,tier!=x), or an IP address
+		or CIDR outside the cluster. The destination may carry a port number or
+		name and a protocol: db:3306, db:mysql, 10.0.0.5:53/udp, [2001:db8::1]:443.
+		Without a port, the answer is the set of allowed ports.
+
+		Write the arrow quoted ('web -> db:3306') or not at all: an unquoted ->
+		is a shell redirection.
+
+		Exit codes: 0 allowed (every pod pair; without a port, at least one
+		port), 1 denied, 2 error.`)
+
+	canExample = templates.Examples(`
+		# May the api pods reach the database on its MySQL port?
+		kubectl netpol can api db:3306 -n prod
+
+		# The same, through the named container port, from manifests on disk
+		kubectl netpol can api db:mysql -f testdata/three-tier/
+
+		# Which ports may web use to reach the api service?
+		kubectl netpol can web svc/api
+
+		# May the database reach the backup server? (quote the arrow)
+		kubectl netpol can 'prod/db -> 192.168.5.10:80'
+
+		# Only the exit code, for scripts
+		kubectl netpol can dev/api prod/db:3306 -q || echo "blocked"`)
+)
+
+// CanOptions are the inputs of "kubectl netpol can".
+type CanOptions struct {
+	*globalOptions
+	Output string
+	Quiet  bool
+
+	flow query.Flow
+}
+
+// NewCmdCan builds the "can" command.
+func NewCmdCan(g *globalOptions) *cobra.Command {
+	o := &CanOptions{globalOptions: g}
+	cmd := &cobra.Command{
+		Use:     "can SRC DST[:PORT][/PROTO]",
+		Short:   "Tell whether SRC may reach DST, and which policy rule decides it",
+		Long:    canLong,
+		Example: canExample,
+		Args:    cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := o.Complete(args); err != nil {
+				return usageError(c, err)
+			}
+			if err := o.Validate(); err != nil {
+				return usageError(c, err)
+			}
+			return o.Run()
+		},
+	}
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of (json, yaml); human-readable text when empty")
+	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "Print nothing; the exit code is the answer")
+	return cmd
+}
+
+// Complete parses the question.
+func (o *CanOptions) Complete(args []string) error {
+	flow, err := query.ParseFlow(args)
+	if err != nil {
+		return err
+	}
+	o.flow = flow
+	return nil
+}
+
+// Validate checks the flags.
+func (o *CanOptions) Validate() error {
+	return output.ValidateFormat(o.Output, "json", "yaml")
+}
+
+// Run answers the question and returns ErrNo when the flow is denied.
+func (o *CanOptions) Run() error {
+	l, err := o.load()
+	if err != nil {
+		return err
+	}
+	ans, err := l.snap.Can(o.flow, l.namespace)
+	if err != nil {
+		return err
+	}
+	if !o.Quiet {
+		for _, w := range ans.Warnings {
+			fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
+		}
+		if err := output.Can(o.Out, o.Output, ans); err != nil {
+			return err
+		}
+	}
+	if !ans.Allowed {
+		return ErrNo
+	}
+	return nil
+}

@@ -1,0 +1,87 @@
+// Package plugin holds the cobra commands of kubectl netpol: one Options
+// struct per command (Complete, Validate, Run), loading the snapshot the
+// engine answers against, and printing the answers.
+package plugin
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/kubectl/pkg/util/templates"
+)
+
+// Exit codes shared by every command. 1 carries meaning (denied, changes,
+// failures), so errors are never 1.
+const (
+	ExitOK    = 0
+	ExitNo    = 1
+	ExitError = 2
+)
+
+// ErrNo is returned by a command whose answer is "no" (denied, changed,
+// failed): main exits 1 without printing an error.
+var ErrNo = errors.New("answer is no")
+
+// ExitCode maps a command's result to the process exit code, in one place.
+func ExitCode(err error) int {
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, ErrNo):
+		return ExitNo
+	default:
+		return ExitError
+	}
+}
+
+// NewCmdNetpol builds the root command with every subcommand.
+func NewCmdNetpol(streams genericiooptions.IOStreams) *cobra.Command {
+	g := newGlobalOptions(streams)
+	cmd := &cobra.Command{
+		Use:   "netpol",
+		Short: "Answer what-if questions about Kubernetes NetworkPolicy",
+		Long: templates.LongDesc(`
+			Answer what-if questions about Kubernetes NetworkPolicy before anything is
+			deployed: can this pod reach that one, on which port, and which policy
+			rule decides it. Reads a cluster (read-only) or manifests on disk (-f).
+
+			Exit codes: 0 yes/success, 1 no (denied), 2 error.`),
+		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl netpol"},
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	g.addFlags(cmd)
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError(c, err)
+	})
+	cmd.AddCommand(NewCmdCan(g))
+	return cmd
+}
+
+// usageError wraps a flag or argument error with a pointer to help; such
+// errors exit 2 like every other error.
+func usageError(c *cobra.Command, err error) error {
+	return fmt.Errorf("%w\nSee '%s -h' for help and examples", err, c.CommandPath())
+}
+
+// globalOptions are the flags every command shares.
+type globalOptions struct {
+	genericiooptions.IOStreams
+	configFlags *genericclioptions.ConfigFlags
+	snapshot    snapshotFlags
+}
+
+func newGlobalOptions(streams genericiooptions.IOStreams) *globalOptions {
+	return &globalOptions{
+		IOStreams:   streams,
+		configFlags: genericclioptions.NewConfigFlags(true),
+	}
+}
+
+func (g *globalOptions) addFlags(cmd *cobra.Command) {
+	g.configFlags.AddFlags(cmd.PersistentFlags())
+	g.snapshot.addFlags(cmd.PersistentFlags())
+}

@@ -1,0 +1,343 @@
+package query
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+)
+
+// Peer of a flow: a pod, or an address (or range) outside the cluster.
+type flowEnd struct {
+	pod *Pod
+	// addr is the address the flow uses: the pod's primary IP (may be
+	// invalid when unknown) or the external address.
+	addr netip.Addr
+	// cidr is set for an external range; addr is then invalid.
+	cidr netip.Prefix
+}
+
+func podEnd(p *Pod) flowEnd {
+	e := flowEnd{pod: p}
+	if len(p.IPs) > 0 {
+		e.addr = p.IPs[0]
+	}
+	return e
+}
+
+func (e flowEnd) String() string {
+	switch {
+	case e.pod != nil:
+		return e.pod.Key()
+	case e.cidr.IsValid():
+		return e.cidr.String()
+	default:
+		return e.addr.String()
+	}
+}
+
+// PolicyRef names a policy that selects a pod, with its effective types.
+type PolicyRef struct {
+	Name        string                    `json:"name"`
+	PolicyTypes []networkingv1.PolicyType `json:"policyTypes"`
+	// TypesDefaulted is true when policyTypes was not written and the API
+	// server's defaulting decided them.
+	TypesDefaulted bool `json:"typesDefaulted,omitempty"`
+}
+
+// Miss says why one peer or port entry of a rule did not match.
+type Miss struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
+// RuleTrace is how one rule of a selecting policy judged the flow.
+type RuleTrace struct {
+	Policy string `json:"policy"`
+	// Rule is the rule's field path, e.g. spec.ingress[0].
+	Rule        string `json:"rule"`
+	Description string `json:"description"`
+	// PeerMatched is true when some peer matched (or the rule has none).
+	PeerMatched bool `json:"peerMatched"`
+	// MatchedPeer is the path of the first matching peer; empty when the
+	// rule has no peers and so matches every peer.
+	MatchedPeer string `json:"matchedPeer,omitempty"`
+	PeerMisses  []Miss `json:"peerMisses,omitempty"`
+	// Ports is what the rule's ports open towards the destination.
+	Ports PortSet `json:"ports"`
+	// MatchedPort is the path of the first port entry holding the asked
+	// port; empty when no port was asked or the rule has no ports.
+	MatchedPort string `json:"matchedPort,omitempty"`
+	PortMisses  []Miss `json:"portMisses,omitempty"`
+	// Allows is true when this rule allows the flow (the asked port, or at
+	// least one port when none was asked).
+	Allows bool `json:"allows"`
+}
+
+// DirectionTrace is one half of a flow: the source's egress or the
+// destination's ingress.
+type DirectionTrace struct {
+	Direction Direction `json:"direction"`
+	// Pod whose policies judge this half; empty when that end is outside
+	// the cluster, where no NetworkPolicy applies.
+	Pod      string      `json:"pod,omitempty"`
+	Isolated bool        `json:"isolated"`
+	Policies []PolicyRef `json:"policies"`
+	// AllowedPorts is every port this half lets through.
+	AllowedPorts PortSet     `json:"allowedPorts"`
+	Allowed      bool        `json:"allowed"`
+	Summary      string      `json:"summary"`
+	Rules        []RuleTrace `json:"rules,omitempty"`
+}
+
+// evalDirection judges one half of a flow. subject is the pod whose policies
+// apply (the source for egress, the destination for ingress), peer the other
+// end, and dst the flow's destination pod (nil outside the cluster), against
+// which named ports resolve.
+func (s *Snapshot) evalDirection(d Direction, subject *Pod, peer flowEnd, dst *Pod, ask portAsk) DirectionTrace {
+	t := DirectionTrace{Direction: d, Pod: subject.Key(), Policies: []PolicyRef{}}
+	var allowed PortSet
+	for _, p := range s.policies[subject.Namespace] {
+		if !p.HasType(d) || !p.Selects(subject) {
+			continue
+		}
+		t.Isolated = true
+		t.Policies = append(t.Policies, PolicyRef{Name: p.Key(), PolicyTypes: p.Types, TypesDefaulted: p.TypesDefaulted})
+		for i := range p.Rules(d) {
+			r := &p.Rules(d)[i]
+			rt := s.evalRule(d, p, r, peer, dst)
+			if ask.single {
+				rt.askPort(r, dst, ask.proto, ask.port)
+			}
+			if rt.PeerMatched {
+				allowed = allowed.Union(rt.Ports)
+			}
+			t.Rules = append(t.Rules, rt)
+		}
+	}
+	if !t.Isolated {
+		t.AllowedPorts, t.Allowed = AllPorts(), true
+		t.Summary = fmt.Sprintf("not isolated for %s: no policy of type %s selects the pod", d, policyTypeOf(d))
+		return t
+	}
+	t.AllowedPorts = allowed
+	t.Allowed = !allowed.Intersect(ask.scope).IsEmpty()
+	names := make([]string, len(t.Policies))
+	for i, p := range t.Policies {
+		names[i] = p.Name
+	}
+	if len(t.Rules) == 0 {
+		t.Summary = fmt.Sprintf("isolated for %s by %s, which allow no %s (default deny)", d, strings.Join(names, ", "), d)
+	} else {
+		t.Summary = fmt.Sprintf("isolated for %s by %s", d, strings.Join(names, ", "))
+	}
+	return t
+}
+
+func policyTypeOf(d Direction) networkingv1.PolicyType {
+	if d == Egress {
+		return networkingv1.PolicyTypeEgress
+	}
+	return networkingv1.PolicyTypeIngress
+}
+
+// evalRule judges one rule: does some peer match the other end, and which
+// ports does it open towards the destination.
+func (s *Snapshot) evalRule(d Direction, p *Policy, r *Rule, peer flowEnd, dst *Pod) RuleTrace {
+	rt := RuleTrace{Policy: p.Key(), Rule: r.Path, Description: describeRule(d, p.Namespace, r)}
+	if len(r.Peers) == 0 {
+		rt.PeerMatched = true
+	}
+	for i := range r.Peers {
+		ok, why := s.peerMatches(p.Namespace, &r.Peers[i], peer)
+		if ok {
+			rt.PeerMatched, rt.MatchedPeer, rt.PeerMisses = true, r.Peers[i].Path, nil
+			break
+		}
+		rt.PeerMisses = append(rt.PeerMisses, Miss{Path: r.Peers[i].Path, Reason: why})
+	}
+	rt.Ports = r.portsFor(dst)
+	rt.Allows = rt.PeerMatched && !rt.Ports.IsEmpty()
+	if !rt.Allows && rt.PeerMatched {
+		rt.PortMisses = portMisses(r, dst, nil)
+	}
+	return rt
+}
+
+// askPort narrows a rule trace to one asked port: which entry holds it, or
+// why none does.
+func (rt *RuleTrace) askPort(r *Rule, dst *Pod, proto corev1.Protocol, port int32) {
+	rt.MatchedPort, rt.PortMisses = "", nil
+	inRule := rt.Ports.Contains(proto, port)
+	rt.Allows = rt.PeerMatched && inRule
+	if !inRule {
+		rt.PortMisses = portMisses(r, dst, &askedPort{proto, port})
+		return
+	}
+	for i := range r.Ports {
+		if r.Ports[i].portsFor(dst).Contains(proto, port) {
+			rt.MatchedPort = r.Ports[i].Path
+			return
+		}
+	}
+}
+
+type askedPort struct {
+	proto corev1.Protocol
+	port  int32
+}
+
+// portMisses explains why each port entry does not hold the asked port (or,
+// with no asked port, why it opens nothing).
+func portMisses(r *Rule, dst *Pod, ask *askedPort) []Miss {
+	var out []Miss
+	for i := range r.Ports {
+		pe := &r.Ports[i]
+		var why string
+		switch {
+		case pe.Port != nil && pe.Port.StrVal != "" && dst == nil:
+			why = fmt.Sprintf("named port %q never matches an address outside the cluster", pe.Port.StrVal)
+		case pe.Port != nil && pe.Port.StrVal != "" && pe.portsFor(dst).IsEmpty():
+			why = fmt.Sprintf("the destination pod declares no %s container port named %q%s", pe.Protocol, pe.Port.StrVal, otherProtocols(dst, pe))
+		case ask == nil:
+			continue
+		case ask.proto != pe.Protocol:
+			why = fmt.Sprintf("protocol %s, not %s", pe.Protocol, ask.proto)
+		default:
+			why = fmt.Sprintf("%s does not include %s %d", pe.portsFor(dst), ask.proto, ask.port)
+		}
+		out = append(out, Miss{Path: pe.Path, Reason: why})
+	}
+	return out
+}
+
+// otherProtocols notes when the named port exists with another protocol, the
+// most common mistake with named ports.
+func otherProtocols(dst *Pod, pe *Port) string {
+	for _, cp := range dst.Ports {
+		if cp.Name == pe.Port.StrVal {
+			return fmt.Sprintf(" (it declares %s/%s %d)", cp.Name, cp.Protocol, cp.Port)
+		}
+	}
+	return ""
+}
+
+// peerMatches reports whether one peer entry of a policy in namespace ns
+// matches the other end of the flow, and if not, why.
+func (s *Snapshot) peerMatches(ns string, pe *Peer, end flowEnd) (bool, string) {
+	if pe.Kind == PeerIPBlock {
+		return s.ipBlockMatches(pe, end)
+	}
+	if end.pod == nil {
+		return false, fmt.Sprintf("%s is outside the cluster; only ipBlock peers match it", end)
+	}
+	pod := end.pod
+	switch pe.Kind {
+	case PeerPods:
+		if pod.Namespace != ns {
+			return false, fmt.Sprintf("podSelector alone selects pods in the policy's namespace %s only; the pod is in %s", ns, pod.Namespace)
+		}
+	case PeerNamespaces, PeerPodAndNamespace:
+		nsLabels := s.namespaces[pod.Namespace].Labels
+		if !pe.nsSel.Matches(nsLabels) {
+			return false, fmt.Sprintf("namespace %s labels {%s} do not match namespaceSelector {%s}", pod.Namespace, nsLabels, pe.NamespaceSelector)
+		}
+	}
+	if pe.Kind != PeerNamespaces && !pe.podSel.Matches(pod.Labels) {
+		return false, fmt.Sprintf("pod labels {%s} do not match podSelector {%s}", pod.Labels, pe.PodSelector)
+	}
+	return true, ""
+}
+
+func (s *Snapshot) ipBlockMatches(pe *Peer, end flowEnd) (bool, string) {
+	if end.pod != nil && !s.opts.IPBlockMatchesPods {
+		return false, "ipBlock is set to match only addresses outside the cluster, and this end is a pod"
+	}
+	if end.cidr.IsValid() {
+		r := end.cidr
+		if r.Addr().Is4() != pe.CIDR.Addr().Is4() || r.Bits() < pe.CIDR.Bits() || !pe.CIDR.Contains(r.Addr()) {
+			return false, fmt.Sprintf("%s is not entirely inside %s", r, pe.CIDR)
+		}
+		for _, ex := range pe.Except {
+			if ex.Overlaps(r) {
+				return false, fmt.Sprintf("%s overlaps except %s", r, ex)
+			}
+		}
+		return true, ""
+	}
+	if !end.addr.IsValid() {
+		return false, "the pod's IP is not known (no status.podIP), so no ipBlock can match it"
+	}
+	if !pe.CIDR.Contains(end.addr) {
+		return false, fmt.Sprintf("%s is not in %s", end.addr, pe.CIDR)
+	}
+	for _, ex := range pe.Except {
+		if ex.Contains(end.addr) {
+			return false, fmt.Sprintf("%s is in %s but excluded by except %s", end.addr, pe.CIDR, ex)
+		}
+	}
+	return true, ""
+}
+
+// describeRule renders a rule in plain words, e.g.
+// "allow from pods {role=api} in namespace prod on TCP 3306".
+func describeRule(d Direction, ns string, r *Rule) string {
+	word := "from"
+	if d == Egress {
+		word = "to"
+	}
+	var peers string
+	if len(r.Peers) == 0 {
+		peers = "anywhere"
+	} else {
+		parts := make([]string, len(r.Peers))
+		for i := range r.Peers {
+			parts[i] = describePeer(ns, &r.Peers[i])
+		}
+		peers = strings.Join(parts, " or ")
+	}
+	ports := "all ports"
+	if len(r.Ports) > 0 {
+		parts := make([]string, len(r.Ports))
+		for i := range r.Ports {
+			parts[i] = r.Ports[i].String()
+		}
+		ports = strings.Join(parts, ", ")
+	}
+	return fmt.Sprintf("allow %s %s on %s", word, peers, ports)
+}
+
+func describePeer(ns string, pe *Peer) string {
+	pods := func() string {
+		if pe.PodSelector == "" {
+			return "all pods"
+		}
+		return "pods {" + pe.PodSelector + "}"
+	}
+	switch pe.Kind {
+	case PeerIPBlock:
+		if len(pe.Except) == 0 {
+			return pe.CIDR.String()
+		}
+		ex := make([]string, len(pe.Except))
+		for i, e := range pe.Except {
+			ex[i] = e.String()
+		}
+		return fmt.Sprintf("%s except %s", pe.CIDR, strings.Join(ex, ","))
+	case PeerPods:
+		return fmt.Sprintf("%s in namespace %s", pods(), ns)
+	case PeerNamespaces:
+		if pe.NamespaceSelector == "" {
+			return "all pods in all namespaces"
+		}
+		return fmt.Sprintf("all pods in namespaces {%s}", pe.NamespaceSelector)
+	default:
+		nss := "all namespaces"
+		if pe.NamespaceSelector != "" {
+			nss = "namespaces {" + pe.NamespaceSelector + "}"
+		}
+		return fmt.Sprintf("%s in %s", pods(), nss)
+	}
+}

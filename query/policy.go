@@ -1,0 +1,335 @@
+package query
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// Direction is the side of a flow a policy rule judges.
+type Direction string
+
+// The two directions of NetworkPolicy.
+const (
+	Ingress Direction = "ingress"
+	Egress  Direction = "egress"
+)
+
+// Policy is a NetworkPolicy compiled once: defaulted policyTypes, parsed
+// selectors and CIDRs, and the field path of every rule, peer and port so
+// traces can point at what the user wrote.
+type Policy struct {
+	Namespace string
+	Name      string
+	// Types is spec.policyTypes after the API server's defaulting.
+	Types []networkingv1.PolicyType
+	// TypesDefaulted is true when spec.policyTypes was not written.
+	TypesDefaulted bool
+	// PodSelector is spec.podSelector as the user wrote it, in selector syntax.
+	PodSelector string
+	Ingress     []Rule
+	Egress      []Rule
+
+	podSelector labels.Selector
+}
+
+// Key is "namespace/name".
+func (p *Policy) Key() string { return p.Namespace + "/" + p.Name }
+
+// HasType reports whether the policy isolates the given direction.
+func (p *Policy) HasType(d Direction) bool {
+	want := networkingv1.PolicyTypeIngress
+	if d == Egress {
+		want = networkingv1.PolicyTypeEgress
+	}
+	return slices.Contains(p.Types, want)
+}
+
+// Rules returns the rules of one direction.
+func (p *Policy) Rules(d Direction) []Rule {
+	if d == Egress {
+		return p.Egress
+	}
+	return p.Ingress
+}
+
+// Selects reports whether the policy selects the pod: same namespace and a
+// matching spec.podSelector.
+func (p *Policy) Selects(pod *Pod) bool {
+	return pod.Namespace == p.Namespace && p.podSelector.Matches(pod.Labels)
+}
+
+// Rule is one ingress or egress rule.
+type Rule struct {
+	// Path is the rule's field path, e.g. spec.ingress[0].
+	Path string
+	// Peers is nil when from/to is missing or empty: every peer matches.
+	Peers []Peer
+	// Ports is nil when ports is missing or empty: every port matches.
+	Ports []Port
+}
+
+// PeerKind says which shape of NetworkPolicyPeer the user wrote.
+type PeerKind string
+
+// The peer shapes. PeerPodAndNamespace is the single entry with both
+// selectors (AND), which differs from two entries (OR) by one "-".
+const (
+	PeerPods            PeerKind = "podSelector"
+	PeerNamespaces      PeerKind = "namespaceSelector"
+	PeerPodAndNamespace PeerKind = "namespaceSelector+podSelector"
+	PeerIPBlock         PeerKind = "ipBlock"
+)
+
+// Peer is one entry of a rule's from/to list.
+type Peer struct {
+	Path string
+	Kind PeerKind
+	// PodSelector and NamespaceSelector are the selectors in selector
+	// syntax ("" is the empty selector, which matches everything).
+	PodSelector       string
+	NamespaceSelector string
+	CIDR              netip.Prefix
+	Except            []netip.Prefix
+
+	podSel labels.Selector
+	nsSel  labels.Selector
+}
+
+// Port is one entry of a rule's ports list, defaulted.
+type Port struct {
+	Path     string
+	Protocol corev1.Protocol
+	// Port is nil when every port of Protocol matches.
+	Port    *intstr.IntOrString
+	EndPort *int32
+}
+
+// DefaultPolicyTypes returns spec.policyTypes as the API server defaults it:
+// Ingress always, Egress only when spec.egress has at least one rule.
+func DefaultPolicyTypes(spec *networkingv1.NetworkPolicySpec) []networkingv1.PolicyType {
+	if len(spec.PolicyTypes) > 0 {
+		return spec.PolicyTypes
+	}
+	types := []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}
+	if len(spec.Egress) > 0 {
+		types = append(types, networkingv1.PolicyTypeEgress)
+	}
+	return types
+}
+
+// CompilePolicy validates a NetworkPolicy the way the API server would and
+// compiles it. Errors name the offending field.
+func CompilePolicy(np *networkingv1.NetworkPolicy) (*Policy, error) {
+	p := &Policy{
+		Namespace:      np.Namespace,
+		Name:           np.Name,
+		Types:          DefaultPolicyTypes(&np.Spec),
+		TypesDefaulted: len(np.Spec.PolicyTypes) == 0,
+	}
+	if np.Name == "" {
+		return nil, fmt.Errorf("metadata.name: required")
+	}
+	for i, t := range p.Types {
+		if t != networkingv1.PolicyTypeIngress && t != networkingv1.PolicyTypeEgress {
+			return nil, fmt.Errorf("spec.policyTypes[%d]: unsupported value %q (Ingress or Egress)", i, t)
+		}
+	}
+	sel, text, err := compileSelector("spec.podSelector", &np.Spec.PodSelector)
+	if err != nil {
+		return nil, err
+	}
+	p.podSelector, p.PodSelector = sel, text
+	for i, r := range np.Spec.Ingress {
+		rule, err := compileRule(fmt.Sprintf("spec.ingress[%d]", i), "from", r.From, r.Ports)
+		if err != nil {
+			return nil, err
+		}
+		p.Ingress = append(p.Ingress, rule)
+	}
+	for i, r := range np.Spec.Egress {
+		rule, err := compileRule(fmt.Sprintf("spec.egress[%d]", i), "to", r.To, r.Ports)
+		if err != nil {
+			return nil, err
+		}
+		p.Egress = append(p.Egress, rule)
+	}
+	return p, nil
+}
+
+func compileRule(path, peerField string, peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) (Rule, error) {
+	rule := Rule{Path: path}
+	for i := range peers {
+		peer, err := compilePeer(fmt.Sprintf("%s.%s[%d]", path, peerField, i), &peers[i])
+		if err != nil {
+			return Rule{}, err
+		}
+		rule.Peers = append(rule.Peers, peer)
+	}
+	for i := range ports {
+		port, err := compilePort(fmt.Sprintf("%s.ports[%d]", path, i), &ports[i])
+		if err != nil {
+			return Rule{}, err
+		}
+		rule.Ports = append(rule.Ports, port)
+	}
+	return rule, nil
+}
+
+func compilePeer(path string, in *networkingv1.NetworkPolicyPeer) (Peer, error) {
+	p := Peer{Path: path}
+	switch {
+	case in.IPBlock != nil && (in.PodSelector != nil || in.NamespaceSelector != nil):
+		return Peer{}, fmt.Errorf("%s: ipBlock may not be combined with podSelector or namespaceSelector in one peer", path)
+	case in.IPBlock != nil:
+		p.Kind = PeerIPBlock
+		cidr, err := parseCIDR(path+".ipBlock.cidr", in.IPBlock.CIDR)
+		if err != nil {
+			return Peer{}, err
+		}
+		p.CIDR = cidr
+		for i, e := range in.IPBlock.Except {
+			ePath := fmt.Sprintf("%s.ipBlock.except[%d]", path, i)
+			ex, err := parseCIDR(ePath, e)
+			if err != nil {
+				return Peer{}, err
+			}
+			if ex.Addr().Is4() != cidr.Addr().Is4() || ex.Bits() <= cidr.Bits() || !cidr.Contains(ex.Addr()) {
+				return Peer{}, fmt.Errorf("%s: %q must be a strict subset of cidr %q", ePath, e, in.IPBlock.CIDR)
+			}
+			p.Except = append(p.Except, ex)
+		}
+		return p, nil
+	case in.PodSelector != nil && in.NamespaceSelector != nil:
+		p.Kind = PeerPodAndNamespace
+	case in.PodSelector != nil:
+		p.Kind = PeerPods
+	case in.NamespaceSelector != nil:
+		p.Kind = PeerNamespaces
+	default:
+		return Peer{}, fmt.Errorf("%s: must specify one of podSelector, namespaceSelector or ipBlock", path)
+	}
+	var err error
+	if in.PodSelector != nil {
+		if p.podSel, p.PodSelector, err = compileSelector(path+".podSelector", in.PodSelector); err != nil {
+			return Peer{}, err
+		}
+	}
+	if in.NamespaceSelector != nil {
+		if p.nsSel, p.NamespaceSelector, err = compileSelector(path+".namespaceSelector", in.NamespaceSelector); err != nil {
+			return Peer{}, err
+		}
+	}
+	return p, nil
+}
+
+func compilePort(path string, in *networkingv1.NetworkPolicyPort) (Port, error) {
+	p := Port{Path: path, Protocol: corev1.ProtocolTCP, Port: in.Port, EndPort: in.EndPort}
+	if in.Protocol != nil {
+		p.Protocol = *in.Protocol
+	}
+	if !slices.Contains(Protocols, p.Protocol) {
+		return Port{}, fmt.Errorf("%s.protocol: unsupported value %q (TCP, UDP or SCTP)", path, p.Protocol)
+	}
+	if in.Port != nil {
+		if in.Port.Type == intstr.Int {
+			if in.Port.IntVal < minPort || in.Port.IntVal > maxPort {
+				return Port{}, fmt.Errorf("%s.port: %d is not between 1 and 65535", path, in.Port.IntVal)
+			}
+		} else if errs := validation.IsValidPortName(in.Port.StrVal); len(errs) > 0 {
+			return Port{}, fmt.Errorf("%s.port: invalid port name %q: %s", path, in.Port.StrVal, strings.Join(errs, "; "))
+		}
+	}
+	if in.EndPort != nil {
+		switch {
+		case in.Port == nil:
+			return Port{}, fmt.Errorf("%s.endPort: may not be set without port", path)
+		case in.Port.Type == intstr.String:
+			return Port{}, fmt.Errorf("%s.endPort: may not be set when port is a named port (%q)", path, in.Port.StrVal)
+		case *in.EndPort < in.Port.IntVal:
+			return Port{}, fmt.Errorf("%s.endPort: %d is less than port %d", path, *in.EndPort, in.Port.IntVal)
+		case *in.EndPort > maxPort:
+			return Port{}, fmt.Errorf("%s.endPort: %d is not between 1 and 65535", path, *in.EndPort)
+		}
+	}
+	return p, nil
+}
+
+// compileSelector converts a label selector with apimachinery's own
+// conversion and returns it with its text form.
+func compileSelector(path string, ls *metav1.LabelSelector) (labels.Selector, string, error) {
+	sel, err := metav1.LabelSelectorAsSelector(ls)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", path, err)
+	}
+	return sel, sel.String(), nil
+}
+
+// parseCIDR accepts what the API server accepts for ipBlock CIDRs, IPv4 and
+// IPv6, and returns the masked prefix.
+func parseCIDR(path, s string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(strings.TrimSpace(s))
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%s: invalid CIDR %q", path, s)
+	}
+	return p.Masked(), nil
+}
+
+// portsFor is the set of destination ports the rule's ports list opens
+// towards dst (nil for an address outside the cluster). Named ports are
+// looked up in dst's declared container ports with the same protocol.
+func (r *Rule) portsFor(dst *Pod) PortSet {
+	if len(r.Ports) == 0 {
+		return AllPorts()
+	}
+	var s PortSet
+	for i := range r.Ports {
+		s = s.Union(r.Ports[i].portsFor(dst))
+	}
+	return s
+}
+
+func (p *Port) portsFor(dst *Pod) PortSet {
+	switch {
+	case p.Port == nil:
+		return ProtocolPorts(p.Protocol)
+	case p.Port.Type == intstr.String:
+		var s PortSet
+		if dst == nil {
+			return s
+		}
+		for _, cp := range dst.Ports {
+			if cp.Name == p.Port.StrVal && cp.Protocol == p.Protocol {
+				s = s.Union(SinglePort(cp.Protocol, cp.Port))
+			}
+		}
+		return s
+	case p.EndPort != nil:
+		return PortRangeSet(p.Protocol, p.Port.IntVal, *p.EndPort)
+	default:
+		return SinglePort(p.Protocol, p.Port.IntVal)
+	}
+}
+
+// String renders the port entry as written: "TCP 3306", "TCP 8000-8080",
+// "UDP all ports", "TCP named port mysql".
+func (p *Port) String() string {
+	switch {
+	case p.Port == nil:
+		return string(p.Protocol) + " all ports"
+	case p.Port.Type == intstr.String:
+		return fmt.Sprintf("%s named port %s", p.Protocol, p.Port.StrVal)
+	case p.EndPort != nil:
+		return fmt.Sprintf("%s %d-%d", p.Protocol, p.Port.IntVal, *p.EndPort)
+	default:
+		return fmt.Sprintf("%s %d", p.Protocol, p.Port.IntVal)
+	}
+}

@@ -1,0 +1,256 @@
+package query
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Protocols lists the transport protocols NetworkPolicy ports can name, in
+// the order answers print them.
+var Protocols = []corev1.Protocol{corev1.ProtocolTCP, corev1.ProtocolUDP, corev1.ProtocolSCTP}
+
+const (
+	minPort = 1
+	maxPort = 65535
+)
+
+// PortRange is an inclusive range of port numbers.
+type PortRange struct {
+	From int32 `json:"from"`
+	To   int32 `json:"to"`
+}
+
+// PortSet is a set of ports per protocol, kept as sorted, disjoint,
+// non-adjacent interval lists so that "every port" costs one interval, not
+// 65,535 entries. The zero value is the empty set.
+type PortSet struct {
+	ranges map[corev1.Protocol][]PortRange
+}
+
+// AllPorts is every port of every protocol: what a rule without ports allows.
+func AllPorts() PortSet {
+	s := PortSet{}
+	for _, p := range Protocols {
+		s = s.Union(ProtocolPorts(p))
+	}
+	return s
+}
+
+// ProtocolPorts is every port of one protocol.
+func ProtocolPorts(proto corev1.Protocol) PortSet {
+	return PortRangeSet(proto, minPort, maxPort)
+}
+
+// SinglePort is one port of one protocol.
+func SinglePort(proto corev1.Protocol, port int32) PortSet {
+	return PortRangeSet(proto, port, port)
+}
+
+// PortRangeSet is the inclusive range from..to of one protocol.
+func PortRangeSet(proto corev1.Protocol, from, to int32) PortSet {
+	if from > to {
+		return PortSet{}
+	}
+	return PortSet{ranges: map[corev1.Protocol][]PortRange{proto: {{From: from, To: to}}}}
+}
+
+// Ranges returns the intervals of one protocol, sorted.
+func (s PortSet) Ranges(proto corev1.Protocol) []PortRange {
+	return s.ranges[proto]
+}
+
+// IsEmpty reports whether the set holds no port at all.
+func (s PortSet) IsEmpty() bool {
+	for _, r := range s.ranges {
+		if len(r) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// IsAll reports whether the set holds every port of every protocol.
+func (s PortSet) IsAll() bool {
+	return s.Equal(AllPorts())
+}
+
+// Contains reports whether port/proto is in the set.
+func (s PortSet) Contains(proto corev1.Protocol, port int32) bool {
+	for _, r := range s.ranges[proto] {
+		if port >= r.From && port <= r.To {
+			return true
+		}
+	}
+	return false
+}
+
+// Equal reports whether two sets hold the same ports.
+func (s PortSet) Equal(o PortSet) bool {
+	for _, p := range Protocols {
+		if !slices.Equal(s.ranges[p], o.ranges[p]) {
+			return false
+		}
+	}
+	return true
+}
+
+// Union is every port in s or o.
+func (s PortSet) Union(o PortSet) PortSet {
+	out := PortSet{ranges: map[corev1.Protocol][]PortRange{}}
+	for _, p := range Protocols {
+		all := append(slices.Clone(s.ranges[p]), o.ranges[p]...)
+		if merged := normalize(all); len(merged) > 0 {
+			out.ranges[p] = merged
+		}
+	}
+	return out
+}
+
+// Intersect is every port in both s and o.
+func (s PortSet) Intersect(o PortSet) PortSet {
+	out := PortSet{ranges: map[corev1.Protocol][]PortRange{}}
+	for _, p := range Protocols {
+		var res []PortRange
+		a, b := s.ranges[p], o.ranges[p]
+		for i, j := 0, 0; i < len(a) && j < len(b); {
+			lo, hi := max(a[i].From, b[j].From), min(a[i].To, b[j].To)
+			if lo <= hi {
+				res = append(res, PortRange{From: lo, To: hi})
+			}
+			if a[i].To < b[j].To {
+				i++
+			} else {
+				j++
+			}
+		}
+		if len(res) > 0 {
+			out.ranges[p] = res
+		}
+	}
+	return out
+}
+
+// Subtract is every port in s that is not in o.
+func (s PortSet) Subtract(o PortSet) PortSet {
+	out := PortSet{ranges: map[corev1.Protocol][]PortRange{}}
+	for _, p := range Protocols {
+		var res []PortRange
+		holes := o.ranges[p]
+		for _, r := range s.ranges[p] {
+			cur := r
+			keep := true
+			for _, h := range holes {
+				if h.To < cur.From || h.From > cur.To {
+					continue
+				}
+				if h.From > cur.From {
+					res = append(res, PortRange{From: cur.From, To: h.From - 1})
+				}
+				if h.To >= cur.To {
+					keep = false
+					break
+				}
+				cur.From = h.To + 1
+			}
+			if keep {
+				res = append(res, cur)
+			}
+		}
+		if len(res) > 0 {
+			out.ranges[p] = res
+		}
+	}
+	return out
+}
+
+// normalize sorts intervals and merges overlapping or adjacent ones.
+func normalize(rs []PortRange) []PortRange {
+	if len(rs) == 0 {
+		return nil
+	}
+	slices.SortFunc(rs, func(a, b PortRange) int { return int(a.From) - int(b.From) })
+	out := []PortRange{rs[0]}
+	for _, r := range rs[1:] {
+		last := &out[len(out)-1]
+		if r.From <= last.To+1 {
+			last.To = max(last.To, r.To)
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// String renders the set as "TCP 80,443,8000-8080; UDP 53", "all ports" or
+// "no ports".
+func (s PortSet) String() string {
+	if s.IsEmpty() {
+		return "no ports"
+	}
+	if s.IsAll() {
+		return "all ports"
+	}
+	var parts []string
+	for _, p := range Protocols {
+		rs := s.ranges[p]
+		if len(rs) == 0 {
+			continue
+		}
+		if len(rs) == 1 && rs[0].From == minPort && rs[0].To == maxPort {
+			parts = append(parts, string(p)+" all ports")
+			continue
+		}
+		nums := make([]string, len(rs))
+		for i, r := range rs {
+			nums[i] = r.String()
+		}
+		parts = append(parts, string(p)+" "+strings.Join(nums, ","))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// String renders a range as "80" or "8000-8080".
+func (r PortRange) String() string {
+	if r.From == r.To {
+		return strconv.Itoa(int(r.From))
+	}
+	return fmt.Sprintf("%d-%d", r.From, r.To)
+}
+
+// portSetJSON is the wire form of a PortSet: one entry per protocol that has
+// ports, in protocol order.
+type portSetJSON struct {
+	Protocol corev1.Protocol `json:"protocol"`
+	Ranges   []PortRange     `json:"ranges"`
+}
+
+// MarshalJSON writes the set as [{"protocol":"TCP","ranges":[{"from":80,"to":80}]}].
+func (s PortSet) MarshalJSON() ([]byte, error) {
+	out := []portSetJSON{}
+	for _, p := range Protocols {
+		if rs := s.ranges[p]; len(rs) > 0 {
+			out = append(out, portSetJSON{Protocol: p, Ranges: rs})
+		}
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads the form MarshalJSON writes.
+func (s *PortSet) UnmarshalJSON(b []byte) error {
+	var in []portSetJSON
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	*s = PortSet{}
+	for _, e := range in {
+		for _, r := range e.Ranges {
+			*s = s.Union(PortRangeSet(e.Protocol, r.From, r.To))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,271 @@
+// Package query is the policy engine of kubectl netpol: typed Kubernetes API
+// objects in, verdicts with traces out. It evaluates NetworkPolicy exactly as
+// shared/SEMANTICS.md describes and knows nothing of cobra, clients or
+// printing, so other programs can import it.
+package query
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// NamespaceNameLabel is the immutable label the API server puts on every
+// namespace; namespaceSelectors often use it.
+const NamespaceNameLabel = "kubernetes.io/metadata.name"
+
+// Options are the choices Kubernetes leaves to the CNI.
+type Options struct {
+	// IPBlockMatchesPods makes ipBlock peers match pod IPs too, as the
+	// upstream conformance tests, kube-network-policies and Calico do. Some
+	// CNIs apply ipBlock only to cluster-external addresses.
+	IPBlockMatchesPods bool
+}
+
+// DefaultOptions are the common CNI behaviours.
+func DefaultOptions() Options {
+	return Options{IPBlockMatchesPods: true}
+}
+
+// Namespace is a namespace and its labels.
+type Namespace struct {
+	Name   string
+	Labels labels.Set
+	// Synthesized is true when no Namespace object was given and the
+	// namespace was only named by other objects.
+	Synthesized bool
+}
+
+// ContainerPort is a port a pod's container declares.
+type ContainerPort struct {
+	Name     string          `json:"name,omitempty"`
+	Port     int32           `json:"port"`
+	Protocol corev1.Protocol `json:"protocol"`
+}
+
+// WorkloadRef names the workload that owns a pod.
+type WorkloadRef struct {
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+}
+
+// Pod is what policy evaluation needs of a pod: a real one, or a stand-in
+// built from a workload's pod template.
+type Pod struct {
+	Namespace string
+	Name      string
+	Labels    labels.Set
+	// IPs are the pod's addresses, primary first; empty when unknown.
+	IPs   []netip.Addr
+	Ports []ContainerPort
+	// Workload is the owning workload, nil for a bare pod.
+	Workload *WorkloadRef
+	// StandIn is true for a pod built from a workload template.
+	StandIn     bool
+	HostNetwork bool
+}
+
+// Key is "namespace/name".
+func (p *Pod) Key() string { return p.Namespace + "/" + p.Name }
+
+// Service is what queries need of a Service: its selector and ports.
+type Service struct {
+	Namespace string
+	Name      string
+	Selector  map[string]string
+	Ports     []corev1.ServicePort
+}
+
+// Snapshot is the cluster state a question is answered against, with the
+// indexes built once.
+type Snapshot struct {
+	opts       Options
+	namespaces map[string]*Namespace
+	pods       []*Pod
+	podsByNS   map[string][]*Pod
+	podsByIP   map[netip.Addr]*Pod
+	services   map[string][]*Service
+	policies   map[string][]*Policy
+	workloads  map[string][]WorkloadRef // namespace -> workloads
+	// Warnings are things the caller should tell the user, e.g. hostNetwork
+	// pods policy cannot govern.
+	Warnings []string
+}
+
+// NewSnapshot builds a snapshot from typed API objects: Namespaces, Pods,
+// Services, NetworkPolicies and workloads (Deployment, StatefulSet,
+// DaemonSet, ReplicaSet, Job, CronJob, ReplicationController). Objects must
+// carry their namespace. Workloads that own none of the given pods become
+// stand-in pods. Other kinds are an error; the loader filters them first.
+func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {
+	s := &Snapshot{
+		opts:       opts,
+		namespaces: map[string]*Namespace{},
+		podsByNS:   map[string][]*Pod{},
+		podsByIP:   map[netip.Addr]*Pod{},
+		services:   map[string][]*Service{},
+		policies:   map[string][]*Policy{},
+		workloads:  map[string][]WorkloadRef{},
+	}
+	var workloads []runtime.Object
+	for _, obj := range objs {
+		switch o := obj.(type) {
+		case *corev1.Namespace:
+			lbls := labels.Set{}
+			for k, v := range o.Labels {
+				lbls[k] = v
+			}
+			lbls[NamespaceNameLabel] = o.Name
+			s.namespaces[o.Name] = &Namespace{Name: o.Name, Labels: lbls}
+		case *corev1.Pod:
+			if o.Status.Phase == corev1.PodSucceeded || o.Status.Phase == corev1.PodFailed {
+				continue
+			}
+			pod, err := podFromObject(o)
+			if err != nil {
+				return nil, fmt.Errorf("pod %s/%s: %w", o.Namespace, o.Name, err)
+			}
+			s.addPod(pod)
+		case *corev1.Service:
+			s.services[o.Namespace] = append(s.services[o.Namespace], &Service{
+				Namespace: o.Namespace, Name: o.Name, Selector: o.Spec.Selector, Ports: o.Spec.Ports,
+			})
+		case *networkingv1.NetworkPolicy:
+			p, err := CompilePolicy(o)
+			if err != nil {
+				return nil, fmt.Errorf("networkpolicy %s/%s: %w", o.Namespace, o.Name, err)
+			}
+			s.policies[o.Namespace] = append(s.policies[o.Namespace], p)
+		default:
+			if _, ok := workloadKind(obj); !ok {
+				return nil, fmt.Errorf("unsupported object %T", obj)
+			}
+			workloads = append(workloads, obj)
+		}
+	}
+	if err := s.addWorkloads(workloads); err != nil {
+		return nil, err
+	}
+	s.index()
+	return s, nil
+}
+
+func (s *Snapshot) addPod(p *Pod) {
+	s.pods = append(s.pods, p)
+	if p.HostNetwork {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("pod %s uses hostNetwork: NetworkPolicy usually does not apply to it, verdicts involving it are hypothetical", p.Key()))
+	}
+}
+
+// index sorts everything and builds the lookup tables, synthesising
+// namespaces that objects name but no Namespace object defines.
+func (s *Snapshot) index() {
+	slices.SortFunc(s.pods, func(a, b *Pod) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
+	for _, p := range s.pods {
+		s.ensureNamespace(p.Namespace)
+		s.podsByNS[p.Namespace] = append(s.podsByNS[p.Namespace], p)
+		for _, ip := range p.IPs {
+			s.podsByIP[ip] = p
+		}
+	}
+	for ns, ps := range s.policies {
+		s.ensureNamespace(ns)
+		slices.SortFunc(ps, func(a, b *Policy) int { return cmp.Compare(a.Name, b.Name) })
+	}
+	for ns, svcs := range s.services {
+		s.ensureNamespace(ns)
+		slices.SortFunc(svcs, func(a, b *Service) int { return cmp.Compare(a.Name, b.Name) })
+	}
+	slices.Sort(s.Warnings)
+}
+
+func (s *Snapshot) ensureNamespace(name string) {
+	if _, ok := s.namespaces[name]; !ok {
+		s.namespaces[name] = &Namespace{Name: name, Labels: labels.Set{NamespaceNameLabel: name}, Synthesized: true}
+	}
+}
+
+// Options returns the options the snapshot evaluates with.
+func (s *Snapshot) Options() Options { return s.opts }
+
+// Namespace returns a namespace by name, or nil.
+func (s *Snapshot) Namespace(name string) *Namespace { return s.namespaces[name] }
+
+// Namespaces returns every namespace, sorted by name.
+func (s *Snapshot) Namespaces() []*Namespace {
+	out := make([]*Namespace, 0, len(s.namespaces))
+	for _, ns := range s.namespaces {
+		out = append(out, ns)
+	}
+	slices.SortFunc(out, func(a, b *Namespace) int { return cmp.Compare(a.Name, b.Name) })
+	return out
+}
+
+// Pods returns every pod, sorted by namespace and name.
+func (s *Snapshot) Pods() []*Pod { return s.pods }
+
+// PodsIn returns the pods of one namespace, sorted by name.
+func (s *Snapshot) PodsIn(ns string) []*Pod { return s.podsByNS[ns] }
+
+// PoliciesIn returns the NetworkPolicies of one namespace, sorted by name.
+func (s *Snapshot) PoliciesIn(ns string) []*Policy { return s.policies[ns] }
+
+// ServicesIn returns the Services of one namespace, sorted by name.
+func (s *Snapshot) ServicesIn(ns string) []*Service { return s.services[ns] }
+
+// podFromObject copies what evaluation needs from a Pod.
+func podFromObject(o *corev1.Pod) (*Pod, error) {
+	p := podFromSpec(o.Namespace, o.Name, o.Labels, &o.Spec)
+	ips := o.Status.PodIPs
+	if len(ips) == 0 && o.Status.PodIP != "" {
+		ips = []corev1.PodIP{{IP: o.Status.PodIP}}
+	}
+	for i, ip := range ips {
+		addr, err := netip.ParseAddr(ip.IP)
+		if err != nil {
+			return nil, fmt.Errorf("status.podIPs[%d]: invalid IP %q", i, ip.IP)
+		}
+		p.IPs = append(p.IPs, addr.Unmap())
+	}
+	if ref := controllerOf(o.OwnerReferences); ref != nil {
+		p.Workload = ref
+	}
+	return p, nil
+}
+
+// podFromSpec builds a pod from labels and a pod spec: containers and
+// restartable init containers (sidecars) contribute their declared ports.
+func podFromSpec(ns, name string, lbls map[string]string, spec *corev1.PodSpec) *Pod {
+	p := &Pod{Namespace: ns, Name: name, Labels: labels.Set{}, HostNetwork: spec.HostNetwork}
+	for k, v := range lbls {
+		p.Labels[k] = v
+	}
+	addPorts := func(cs []corev1.Container) {
+		for _, c := range cs {
+			for _, cp := range c.Ports {
+				proto := cp.Protocol
+				if proto == "" {
+					proto = corev1.ProtocolTCP
+				}
+				p.Ports = append(p.Ports, ContainerPort{Name: cp.Name, Port: cp.ContainerPort, Protocol: proto})
+			}
+		}
+	}
+	addPorts(spec.Containers)
+	var sidecars []corev1.Container
+	for _, c := range spec.InitContainers {
+		if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+			sidecars = append(sidecars, c)
+		}
+	}
+	addPorts(sidecars)
+	return p
+}

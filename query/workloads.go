@@ -1,0 +1,178 @@
+package query
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// workloadKinds maps every accepted spelling of a workload kind (as kubectl
+// accepts them on the command line) to the Kind.
+var workloadKinds = map[string]string{
+	"deployment": "Deployment", "deployments": "Deployment", "deploy": "Deployment",
+	"statefulset": "StatefulSet", "statefulsets": "StatefulSet", "sts": "StatefulSet",
+	"daemonset": "DaemonSet", "daemonsets": "DaemonSet", "ds": "DaemonSet",
+	"replicaset": "ReplicaSet", "replicasets": "ReplicaSet", "rs": "ReplicaSet",
+	"job": "Job", "jobs": "Job",
+	"cronjob": "CronJob", "cronjobs": "CronJob", "cj": "CronJob",
+	"replicationcontroller": "ReplicationController", "replicationcontrollers": "ReplicationController", "rc": "ReplicationController",
+}
+
+// workload is a workload object reduced to what a stand-in pod needs.
+type workload struct {
+	ref       WorkloadRef
+	namespace string
+	owner     *WorkloadRef
+	labels    map[string]string
+	spec      *corev1.PodSpec
+}
+
+// workloadKind returns the kind and pod template of a workload object.
+func workloadKind(obj runtime.Object) (workload, bool) {
+	mk := func(kind string, m *metav1.ObjectMeta, t *corev1.PodTemplateSpec) workload {
+		return workload{
+			ref:       WorkloadRef{Kind: kind, Name: m.Name},
+			namespace: m.Namespace,
+			owner:     controllerOf(m.OwnerReferences),
+			labels:    t.Labels,
+			spec:      &t.Spec,
+		}
+	}
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		return mk("Deployment", &o.ObjectMeta, &o.Spec.Template), true
+	case *appsv1.StatefulSet:
+		return mk("StatefulSet", &o.ObjectMeta, &o.Spec.Template), true
+	case *appsv1.DaemonSet:
+		return mk("DaemonSet", &o.ObjectMeta, &o.Spec.Template), true
+	case *appsv1.ReplicaSet:
+		return mk("ReplicaSet", &o.ObjectMeta, &o.Spec.Template), true
+	case *batchv1.Job:
+		return mk("Job", &o.ObjectMeta, &o.Spec.Template), true
+	case *batchv1.CronJob:
+		return mk("CronJob", &o.ObjectMeta, &o.Spec.JobTemplate.Spec.Template), true
+	case *corev1.ReplicationController:
+		if o.Spec.Template == nil {
+			return mk("ReplicationController", &o.ObjectMeta, &corev1.PodTemplateSpec{}), true
+		}
+		return mk("ReplicationController", &o.ObjectMeta, o.Spec.Template), true
+	}
+	return workload{}, false
+}
+
+// controllerOf returns the controlling owner of an object, if any.
+func controllerOf(refs []metav1.OwnerReference) *WorkloadRef {
+	for _, r := range refs {
+		if r.Controller != nil && *r.Controller {
+			return &WorkloadRef{Kind: r.Kind, Name: r.Name}
+		}
+	}
+	return nil
+}
+
+// addWorkloads names each pod after its top-level workload (pod → ReplicaSet
+// → Deployment, pod → Job → CronJob) and turns every top-level workload that
+// owns none of the given pods into a stand-in pod named after it.
+func (s *Snapshot) addWorkloads(objs []runtime.Object) error {
+	byKey := map[string]workload{}
+	key := func(ns string, r WorkloadRef) string { return ns + "/" + r.Kind + "/" + r.Name }
+	for _, obj := range objs {
+		w, _ := workloadKind(obj)
+		k := key(w.namespace, w.ref)
+		if _, dup := byKey[k]; dup {
+			return fmt.Errorf("%s %s/%s is given twice", strings.ToLower(w.ref.Kind), w.namespace, w.ref.Name)
+		}
+		byKey[k] = w
+	}
+	// top follows controller references upwards through known workloads.
+	top := func(ns string, r WorkloadRef) WorkloadRef {
+		for range 8 {
+			w, ok := byKey[key(ns, r)]
+			if !ok || w.owner == nil {
+				return r
+			}
+			r = *w.owner
+		}
+		return r
+	}
+	hasPods := map[string]bool{}
+	for _, p := range s.pods {
+		if p.Workload == nil {
+			continue
+		}
+		for r := *p.Workload; ; {
+			hasPods[key(p.Namespace, r)] = true
+			w, ok := byKey[key(p.Namespace, r)]
+			if !ok || w.owner == nil {
+				break
+			}
+			r = *w.owner
+		}
+		t := top(p.Namespace, *p.Workload)
+		p.Workload = &t
+	}
+	keys := make([]string, 0, len(byKey))
+	for k := range byKey {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	seen := map[string]bool{}
+	for _, k := range keys {
+		w := byKey[k]
+		ref := WorkloadRef{Kind: w.ref.Kind, Name: w.ref.Name}
+		if w.owner != nil {
+			if _, known := byKey[key(w.namespace, *w.owner)]; known {
+				continue // the owner stands for it
+			}
+		}
+		if !seen[w.namespace+"/"+ref.Kind+"/"+ref.Name] {
+			seen[w.namespace+"/"+ref.Kind+"/"+ref.Name] = true
+			s.workloads[w.namespace] = append(s.workloads[w.namespace], ref)
+		}
+		if hasPods[k] {
+			continue
+		}
+		p := podFromSpec(w.namespace, w.ref.Name, w.labels, w.spec)
+		p.Workload = &ref
+		p.StandIn = true
+		s.addPod(p)
+	}
+	for _, p := range s.pods {
+		if p.Workload == nil || p.StandIn {
+			continue
+		}
+		if _, known := byKey[key(p.Namespace, *p.Workload)]; !known {
+			// A pod whose owner was not given still names its workload.
+			if !slices.Contains(s.workloads[p.Namespace], *p.Workload) {
+				s.workloads[p.Namespace] = append(s.workloads[p.Namespace], *p.Workload)
+			}
+		}
+	}
+	for ns := range s.workloads {
+		slices.SortFunc(s.workloads[ns], func(a, b WorkloadRef) int {
+			return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
+		})
+	}
+	return nil
+}
+
+// Workloads returns the top-level workloads of a namespace, sorted.
+func (s *Snapshot) Workloads(ns string) []WorkloadRef { return s.workloads[ns] }
+
+// PodsOf returns the pods a workload runs (or its stand-in).
+func (s *Snapshot) PodsOf(ns string, ref WorkloadRef) []*Pod {
+	var out []*Pod
+	for _, p := range s.podsByNS[ns] {
+		if p.Workload != nil && *p.Workload == ref {
+			out = append(out, p)
+		}
+	}
+	return out
+}
