@@ -85,7 +85,7 @@ func Validate(c Cluster) error {
 					proto = corev1.ProtocolTCP
 				}
 				if !validProtocol(proto) {
-					errs = append(errs, field.NotSupported(pp.Child("protocol"), proto, nil))
+					errs = append(errs, field.NotSupported(pp.Child("protocol"), proto, allProtocols))
 				}
 				if nums[key{cp.ContainerPort, proto}] {
 					errs = append(errs, field.Duplicate(pp, fmt.Sprintf("%d/%s", cp.ContainerPort, proto)))
@@ -111,6 +111,8 @@ func Validate(c Cluster) error {
 	}
 	return errors.Join(errs.ToAggregate().Errors()...)
 }
+
+var allProtocols = []corev1.Protocol{corev1.ProtocolTCP, corev1.ProtocolUDP, corev1.ProtocolSCTP}
 
 func validProtocol(p corev1.Protocol) bool {
 	return p == corev1.ProtocolTCP || p == corev1.ProtocolUDP || p == corev1.ProtocolSCTP
@@ -145,7 +147,7 @@ func validatePolicySpec(spec *networkingv1.NetworkPolicySpec, path *field.Path) 
 	}
 	for i, t := range spec.PolicyTypes {
 		if t != networkingv1.PolicyTypeIngress && t != networkingv1.PolicyTypeEgress {
-			errs = append(errs, field.NotSupported(path.Child("policyTypes").Index(i), t, nil))
+			errs = append(errs, field.NotSupported(path.Child("policyTypes").Index(i), t, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}))
 		}
 	}
 	return errs
@@ -154,7 +156,7 @@ func validatePolicySpec(spec *networkingv1.NetworkPolicySpec, path *field.Path) 
 func validatePolicyPort(p *networkingv1.NetworkPolicyPort, path *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	if p.Protocol != nil && !validProtocol(*p.Protocol) {
-		errs = append(errs, field.NotSupported(path.Child("protocol"), *p.Protocol, nil))
+		errs = append(errs, field.NotSupported(path.Child("protocol"), *p.Protocol, allProtocols))
 	}
 	switch {
 	case p.Port == nil:
