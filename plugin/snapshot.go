@@ -78,17 +78,23 @@ func (g *globalOptions) contextNamespace() (string, bool) {
 
 // manifestNamespace picks the namespace unqualified names mean in manifests
 // when neither -n nor the kubeconfig chose one: the one namespace that holds
-// NetworkPolicies, as manifests about one namespace's policies usually
-// have; otherwise the fallback.
+// NetworkPolicies (manifests are usually about one namespace's policies),
+// else the one namespace that holds pods or workloads, else the fallback.
 func manifestNamespace(snap *query.Snapshot, fallback string) string {
-	var withPolicies []string
+	var withPolicies, withPods []string
 	for _, ns := range snap.Namespaces() {
 		if len(snap.PoliciesIn(ns.Name)) > 0 {
 			withPolicies = append(withPolicies, ns.Name)
 		}
+		if len(snap.PodsIn(ns.Name)) > 0 {
+			withPods = append(withPods, ns.Name)
+		}
 	}
-	if len(withPolicies) == 1 {
+	switch {
+	case len(withPolicies) == 1:
 		return withPolicies[0]
+	case len(withPolicies) == 0 && len(withPods) == 1:
+		return withPods[0]
 	}
 	return fallback
 }

@@ -196,7 +196,11 @@ func (s *Snapshot) unknown(e EndpointSpec, ns string) error {
 		what = strings.ToLower(e.Kind)
 	}
 	if _, ok := s.namespaces[ns]; !ok {
-		return fmt.Errorf("%q: no %s named %q: namespace %s does not exist (namespaces: %s)", e.Raw, what, e.Name, ns, strings.Join(s.namespaceNames(), ", "))
+		known := "there are none"
+		if names := s.namespaceNames(); len(names) > 0 {
+			known = "namespaces: " + strings.Join(names, ", ")
+		}
+		return fmt.Errorf("%q: no %s named %q: namespace %s does not exist (%s)", e.Raw, what, e.Name, ns, known)
 	}
 	var cands []string
 	for _, w := range s.workloads[ns] {
