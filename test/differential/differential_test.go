@@ -6,9 +6,11 @@ import (
 	"math/rand"
 	"net/netip"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,7 +18,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/kubectl-netpol/kubectl-netpol/query"
@@ -33,16 +35,19 @@ var (
 	flagClusters   = flag.Int64("clusters", envInt("NETPOL_DIFF_CLUSTERS", 200), "number of random clusters (env NETPOL_DIFF_CLUSTERS)")
 	flagFirstSeed  = flag.Int64("first-seed", envInt("NETPOL_DIFF_FIRST_SEED", 1), "seed of the first cluster; cluster i uses first-seed+i (env NETPOL_DIFF_FIRST_SEED)")
 	flagSeed       = flag.Int64("seed", envInt("NETPOL_DIFF_SEED", -1), "run only the cluster of this seed (env NETPOL_DIFF_SEED)")
-	flagPorts      = flag.Int("ports", int(envInt("NETPOL_DIFF_PORTS", 0)), "sampled (port, protocol) probes per flow pair besides the destination's declared ports; 0 = every candidate (env NETPOL_DIFF_PORTS)")
+	flagPorts      = flag.Int("ports", int(envInt("NETPOL_DIFF_PORTS", 3)), "random explicit-port questions per pair besides the destination's declared ports; -1 = every candidate port (slow) (env NETPOL_DIFF_PORTS)")
 	flagMaxReports = flag.Int("max-reports", int(envInt("NETPOL_DIFF_MAX_REPORTS", 10)), "mismatches reported in detail, each with a shrunk reproducer (env NETPOL_DIFF_MAX_REPORTS)")
 	flagDump       = flag.Bool("dump", os.Getenv("NETPOL_DIFF_DUMP") != "", "also log the whole generated cluster of each failing seed (env NETPOL_DIFF_DUMP)")
 )
 
-// probe is one flow: the first packet of a connection.
+// probe is one question: the first packet of a connection from src to
+// dst on port/proto, asked with the port (explicit) or read from the
+// allowedPorts of a port-less question (portless).
 type probe struct {
 	src, dst       endpoint
 	port           int32
 	proto          corev1.Protocol
+	portless       bool
 	srcArg, dstArg string // engine syntax
 }
 
@@ -59,6 +64,9 @@ func (e endpoint) String() string {
 }
 
 func (p probe) String() string {
+	if p.portless {
+		return fmt.Sprintf("%s -> %s port %d/%s   [allowedPorts of: kubectl netpol can %s %s]", p.src, p.dst, p.port, p.proto, p.srcArg, p.dstArg)
+	}
 	return fmt.Sprintf("%s -> %s port %d/%s   [kubectl netpol can %s %s]", p.src, p.dst, p.port, p.proto, p.srcArg, p.dstArg)
 }
 
@@ -81,8 +89,8 @@ func isV6(ip string) bool { return strings.Contains(ip, ":") }
 
 // candidatePorts are the port numbers worth probing in a cluster: every
 // declared container port and, around every policy port and range, the
-// numbers just inside and just outside it. Always also 1, 80 and 65535 and
-// a number nothing mentions.
+// numbers just inside and just outside it. Always also 1, 80, 65535 and a
+// number nothing mentions.
 func candidatePorts(c Cluster) []int32 {
 	set := map[int32]bool{1: true, 80: true, 12345: true, 65535: true}
 	add := func(ns ...int32) {
@@ -131,81 +139,106 @@ type portProto struct {
 	proto corev1.Protocol
 }
 
-// portsFor returns the probes for traffic to dst: each declared container
-// port of dst with every protocol, plus candidates (all of them, or a
-// sample of `sample` when sample > 0).
-func portsFor(r *rand.Rand, dst *corev1.Pod, cands []int32, sample int) []portProto {
-	seen := map[portProto]bool{}
-	var out []portProto
-	add := func(pp portProto) {
-		if !seen[pp] {
-			seen[pp] = true
-			out = append(out, pp)
-		}
-	}
-	if dst != nil {
-		for _, ctr := range dst.Spec.Containers {
-			for _, cp := range ctr.Ports {
-				for _, proto := range protocols {
-					add(portProto{cp.ContainerPort, proto})
-				}
-			}
-		}
-	}
-	if sample <= 0 || sample >= len(cands)*len(protocols) {
-		for _, n := range cands {
-			for _, proto := range protocols {
-				add(portProto{n, proto})
-			}
-		}
-		return out
-	}
-	for i := 0; i < sample; i++ {
-		add(portProto{pick(r, cands), pick(r, protocols)})
-	}
-	return out
+// pairProbes are the questions about one (source, destination) pair: one
+// port-less question whose allowedPorts is checked at every candidate
+// (port, protocol), and explicit-port questions for each declared container
+// port of the destination (with its own protocol and the next one) plus
+// `sample` random candidates (all candidates when sample < 0).
+type pairProbes struct {
+	src, dst endpoint
+	all      []portProto
+	explicit []portProto
 }
 
-// probes lists the flows checked in a cluster: every ordered pair of
-// distinct same-family pods, every pod to every external address of its
-// family and back.
-func probes(r *rand.Rand, c Cluster, sample int) []probe {
-	cands := candidatePorts(c)
-	var ps []probe
-	addFlows := func(src, dst endpoint) {
-		for _, pp := range portsFor(r, dst.pod, cands, sample) {
-			ps = append(ps, probe{src: src, dst: dst, port: pp.port, proto: pp.proto,
-				srcArg: endpointArg(src), dstArg: destArg(dst, pp.port, pp.proto)})
+func makePairProbes(r *rand.Rand, src, dst endpoint, cands []int32, sample int) pairProbes {
+	pp := pairProbes{src: src, dst: dst}
+	for _, n := range cands {
+		for _, proto := range protocols {
+			pp.all = append(pp.all, portProto{n, proto})
 		}
 	}
+	seen := map[portProto]bool{}
+	add := func(x portProto) {
+		if !seen[x] {
+			seen[x] = true
+			pp.explicit = append(pp.explicit, x)
+		}
+	}
+	if dst.pod != nil {
+		for _, ctr := range dst.pod.Spec.Containers {
+			for _, cp := range ctr.Ports {
+				proto := cp.Protocol
+				if proto == "" {
+					proto = corev1.ProtocolTCP
+				}
+				add(portProto{cp.ContainerPort, proto})
+				other := protocols[(slices.Index(protocols, proto)+1)%len(protocols)]
+				add(portProto{cp.ContainerPort, other})
+			}
+		}
+	}
+	if sample < 0 {
+		for _, x := range pp.all {
+			add(x)
+		}
+	} else {
+		for i := 0; i < sample; i++ {
+			add(pick(r, pp.all))
+		}
+	}
+	return pp
+}
+
+func (pp pairProbes) probe(x portProto, portless bool) probe {
+	p := probe{src: pp.src, dst: pp.dst, port: x.port, proto: x.proto, portless: portless, srcArg: endpointArg(pp.src)}
+	if portless {
+		p.dstArg = endpointArg(pp.dst)
+	} else {
+		p.dstArg = destArg(pp.dst, x.port, x.proto)
+	}
+	return p
+}
+
+// pairs lists the (source, destination) pairs checked in a cluster: every
+// ordered pair of distinct same-family pods, every pod to every external
+// address of its family and back.
+func pairs(r *rand.Rand, c Cluster, sample int) []pairProbes {
+	cands := candidatePorts(c)
+	var ps []pairProbes
 	for _, s := range c.Pods {
 		se := endpoint{pod: s, ip: s.Status.PodIP}
 		for _, d := range c.Pods {
 			if s == d || isV6(s.Status.PodIP) != isV6(d.Status.PodIP) {
 				continue
 			}
-			addFlows(se, endpoint{pod: d, ip: d.Status.PodIP})
+			ps = append(ps, makePairProbes(r, se, endpoint{pod: d, ip: d.Status.PodIP}, cands, sample))
 		}
 		externals := ExternalIPv4
 		if isV6(s.Status.PodIP) {
 			externals = ExternalIPv6
 		}
 		for _, ext := range externals {
-			addFlows(se, endpoint{ip: ext})
-			addFlows(endpoint{ip: ext}, se)
+			ps = append(ps, makePairProbes(r, se, endpoint{ip: ext}, cands, sample))
+			ps = append(ps, makePairProbes(r, endpoint{ip: ext}, se, cands, sample))
 		}
 	}
 	return ps
 }
 
-// checker evaluates flows on one cluster with both implementations.
+// checker evaluates questions on one cluster with both implementations.
 type checker struct {
 	snap *query.Snapshot
 	ref  *Reference
 }
 
 func newChecker(c Cluster) (*checker, error) {
-	objs := make([]runtime.Object, 0, len(c.Namespaces)+len(c.Pods)+len(c.Policies))
+	return newCheckerWith(c, APIServerDefaults(c))
+}
+
+// newCheckerWith gives the engine c and the reference refCluster (normally
+// APIServerDefaults(c); the harness self-test plants a difference).
+func newCheckerWith(c, refCluster Cluster) (*checker, error) {
+	objs := make([]k8sruntime.Object, 0, len(c.Namespaces)+len(c.Pods)+len(c.Policies))
 	// The engine gets the raw objects: it must do the API server's
 	// defaulting itself.
 	for _, o := range c.Namespaces {
@@ -221,7 +254,7 @@ func newChecker(c Cluster) (*checker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: NewSnapshot: %w", err)
 	}
-	ref, err := NewReference(APIServerDefaults(c))
+	ref, err := NewReference(refCluster)
 	if err != nil {
 		return nil, fmt.Errorf("reference: %w", err)
 	}
@@ -230,20 +263,81 @@ func newChecker(c Cluster) (*checker, error) {
 
 func (ch *checker) close() { ch.ref.Close() }
 
-func (ch *checker) engine(p probe) (bool, error) {
-	flow, err := query.ParseFlow([]string{p.srcArg, p.dstArg})
+func (ch *checker) ask(srcArg, dstArg string) (*query.Answer, error) {
+	flow, err := query.ParseFlow([]string{srcArg, dstArg})
 	if err != nil {
-		return false, fmt.Errorf("engine: ParseFlow(%q, %q): %w", p.srcArg, p.dstArg, err)
+		return nil, fmt.Errorf("engine: ParseFlow(%q, %q): %w", srcArg, dstArg, err)
 	}
 	ans, err := ch.snap.Can(flow, "default")
 	if err != nil {
-		return false, fmt.Errorf("engine: Can(%q, %q): %w", p.srcArg, p.dstArg, err)
+		return nil, fmt.Errorf("engine: Can(%q, %q): %w", srcArg, dstArg, err)
+	}
+	return ans, nil
+}
+
+// engine is the engine's verdict on p.
+func (ch *checker) engine(p probe) (bool, error) {
+	ans, err := ch.ask(p.srcArg, p.dstArg)
+	if err != nil {
+		return false, err
+	}
+	if p.portless {
+		return ans.AllowedPorts.Contains(p.proto, p.port), nil
 	}
 	return ans.Allowed, nil
 }
 
 func (ch *checker) reference(p probe) (bool, error) {
 	return ch.ref.Allowed(p.src.ip, p.dst.ip, int(p.port), p.proto)
+}
+
+// run checks every pair of a cluster and returns the mismatches, the number
+// of checked flows and of flows the reference allowed.
+func (ch *checker) run(ps []pairProbes) (mms []mismatch, flows, allowed int, errs []error) {
+	for _, pp := range ps {
+		ans, err := ch.ask(endpointArg(pp.src), endpointArg(pp.dst))
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		want := map[portProto]bool{}
+		for _, x := range pp.all {
+			p := pp.probe(x, true)
+			w, err := ch.reference(p)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: reference: %w", p, err))
+				continue
+			}
+			want[x] = w
+			flows++
+			if w {
+				allowed++
+			}
+			if got := ans.AllowedPorts.Contains(x.proto, x.port); got != w {
+				mms = append(mms, mismatch{p, got, w})
+			}
+		}
+		for _, x := range pp.explicit {
+			p := pp.probe(x, false)
+			got, err := ch.engine(p)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			w, ok := want[x]
+			if !ok {
+				if w, err = ch.reference(p); err != nil {
+					errs = append(errs, fmt.Errorf("%s: reference: %w", p, err))
+					continue
+				}
+			}
+			flows++
+			if got != w {
+				mms = append(mms, mismatch{p, got, w})
+			}
+		}
+	}
+	return mms, flows, allowed, errs
 }
 
 type mismatch struct {
@@ -259,6 +353,32 @@ func verdict(b bool) string {
 	return "denied"
 }
 
+type clusterResult struct {
+	seed     int64
+	cluster  Cluster
+	mms      []mismatch
+	flows    int
+	allowed  int
+	errs     []error
+	setupErr error
+}
+
+func checkCluster(seed int64, sample int) clusterResult {
+	res := clusterResult{seed: seed, cluster: Generate(rand.New(rand.NewSource(seed)))}
+	if err := Validate(res.cluster); err != nil {
+		res.setupErr = fmt.Errorf("generator produced an invalid cluster: %w", err)
+		return res
+	}
+	ch, err := newChecker(res.cluster)
+	if err != nil {
+		res.setupErr = err
+		return res
+	}
+	defer ch.close()
+	res.mms, res.flows, res.allowed, res.errs = ch.run(pairs(rand.New(rand.NewSource(seed)), res.cluster, sample))
+	return res
+}
+
 func TestDifferential(t *testing.T) {
 	seeds := make([]int64, 0, *flagClusters)
 	if *flagSeed >= 0 {
@@ -269,47 +389,51 @@ func TestDifferential(t *testing.T) {
 		}
 	}
 	start := time.Now()
+	results := make([]clusterResult, len(seeds))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Go(func() {
+			for i := range next {
+				results[i] = checkCluster(seeds[i], *flagPorts)
+			}
+		})
+	}
+	for i := range seeds {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
 	var flows, allowed, failedClusters, reported int
-	for _, seed := range seeds {
-		c := Generate(rand.New(rand.NewSource(seed)))
-		if err := Validate(c); err != nil {
-			t.Fatalf("seed %d: generator produced an invalid cluster: %v", seed, err)
-		}
-		ch, err := newChecker(c)
-		if err != nil {
-			t.Errorf("seed %d: %v\n%s", seed, err, ClusterYAML(c))
+	for _, res := range results {
+		seed, c := res.seed, res.cluster
+		flows += res.flows
+		allowed += res.allowed
+		if res.setupErr != nil {
 			failedClusters++
+			t.Errorf("seed %d: %v\n%s", seed, res.setupErr, ClusterYAML(c))
 			continue
 		}
-		var mms []mismatch
-		for _, p := range probes(rand.New(rand.NewSource(seed)), c, *flagPorts) {
-			flows++
-			got, err := ch.engine(p)
-			if err != nil {
-				t.Errorf("seed %d: %s: %v", seed, p, err)
-				continue
+		for i, err := range res.errs {
+			if i == 3 {
+				t.Errorf("seed %d: ... %d more errors", seed, len(res.errs)-i)
+				break
 			}
-			want, err := ch.reference(p)
-			if err != nil {
-				t.Fatalf("seed %d: %s: reference: %v", seed, p, err)
-			}
-			if want {
-				allowed++
-			}
-			if got != want {
-				mms = append(mms, mismatch{p, got, want})
-			}
+			t.Errorf("seed %d: %v", seed, err)
 		}
-		ch.close()
-		if len(mms) == 0 {
+		if len(res.mms) == 0 && len(res.errs) == 0 {
 			continue
 		}
 		failedClusters++
-		t.Errorf("seed %d: %d mismatching flows (rerun: go test -run TestDifferential -count=1 -args -seed=%d)", seed, len(mms), seed)
+		if len(res.mms) == 0 {
+			continue
+		}
+		t.Errorf("seed %d: %d mismatching flows (rerun: go test -run TestDifferential -count=1 -args -seed=%d)", seed, len(res.mms), seed)
 		if *flagDump {
 			t.Logf("seed %d: cluster:\n%s", seed, ClusterYAML(c))
 		}
-		for _, m := range mms {
+		for _, m := range res.mms {
 			if reported >= *flagMaxReports {
 				break
 			}
@@ -317,12 +441,13 @@ func TestDifferential(t *testing.T) {
 			t.Errorf("seed %d: MISMATCH %s\n  engine: %s, kube-network-policies: %s\n%s",
 				seed, m.probe, verdict(m.engine), verdict(m.reference), involved(c, m.probe))
 			if small, sp, ok := shrink(c, m.probe); ok {
-				t.Errorf("seed %d: shrunk reproducer for the mismatch above (%s -> engine %s, kube-network-policies %s):\n%s",
-					seed, sp, verdict(!m.reference), verdict(m.reference), ClusterYAML(small))
+				e, r, _ := verdicts(small, sp)
+				t.Errorf("seed %d: shrunk reproducer for the mismatch above: %s\n  engine: %s, kube-network-policies: %s\n%s",
+					seed, sp, verdict(e), verdict(r), indent(ClusterYAML(small)))
 			}
 		}
 	}
-	t.Logf("%d clusters, %d flows (%d allowed by the reference), %d clusters with mismatches, %v",
+	t.Logf("%d clusters, %d flows checked (%d allowed by the reference), %d clusters with mismatches or errors, %v",
 		len(seeds), flows, allowed, failedClusters, time.Since(start).Round(time.Millisecond))
 	if flows > 0 && (allowed == 0 || allowed == flows) {
 		t.Errorf("degenerate run: %d of %d flows allowed", allowed, flows)
@@ -375,25 +500,29 @@ func indent(s string) string {
 	return strings.Join(lines, "\n") + "\n"
 }
 
-// differs reports whether the engine and the reference disagree on p in c.
-func differs(c Cluster, p probe) bool {
-	if Validate(c) != nil {
-		return false
+// verdicts evaluates p in c with both implementations.
+func verdicts(c Cluster, p probe) (engine, reference bool, err error) {
+	if err := Validate(c); err != nil {
+		return false, false, err
 	}
 	ch, err := newChecker(c)
 	if err != nil {
-		return false
+		return false, false, err
 	}
 	defer ch.close()
-	got, err := ch.engine(p)
-	if err != nil {
-		return false
+	if engine, err = ch.engine(p); err != nil {
+		return false, false, err
 	}
-	want, err := ch.reference(p)
-	if err != nil {
-		return false
+	if reference, err = ch.reference(p); err != nil {
+		return false, false, err
 	}
-	return got != want
+	return engine, reference, nil
+}
+
+// differs reports whether the engine and the reference disagree on p in c.
+func differs(c Cluster, p probe) bool {
+	e, r, err := verdicts(c, p)
+	return err == nil && e != r
 }
 
 func (c Cluster) deepCopy() Cluster {
@@ -583,6 +712,40 @@ func portMutations(ports []networkingv1.NetworkPolicyPort, get func(*Cluster) *[
 		ms = append(ms, func(c *Cluster) bool { ps := get(c); *ps = slices.Delete(*ps, i, i+1); return true })
 	}
 	return ms
+}
+
+// TestHarnessDetectsPlantedBug guards against a harness that cannot fail:
+// when the reference is given `ingress: []` as written (skipping the API
+// server dropping the empty list, so KNP reads it as "allow all"), the
+// comparison must find mismatches.
+func TestHarnessDetectsPlantedBug(t *testing.T) {
+	for seed := int64(1); seed <= 100; seed++ {
+		c := Generate(rand.New(rand.NewSource(seed)))
+		planted := APIServerDefaults(c)
+		found := false
+		for i, np := range c.Policies {
+			if np.Spec.Ingress != nil && len(np.Spec.Ingress) == 0 && slices.Contains(planted.Policies[i].Spec.PolicyTypes, networkingv1.PolicyTypeIngress) {
+				planted.Policies[i].Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{}
+				found = true
+			}
+		}
+		if !found {
+			continue
+		}
+		ch, err := newCheckerWith(c, planted)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mms, _, _, errs := ch.run(pairs(rand.New(rand.NewSource(seed)), c, 0))
+		ch.close()
+		if len(errs) > 0 {
+			t.Fatal(errs[0])
+		}
+		if len(mms) > 0 {
+			return
+		}
+	}
+	t.Fatal("the planted reference bug went unnoticed in 100 clusters")
 }
 
 // Make sure the probe helpers agree with the address plan.

@@ -184,6 +184,9 @@ func Generate(r *rand.Rand) Cluster {
 
 func generatePod(r *rand.Rand, ns, name, ip string) *corev1.Pod {
 	labels := randomLabels(r, podLabelVocab, 0.6)
+	if len(labels) == 0 {
+		labels = nil // as decoded from a manifest without labels
+	}
 	// Container ports: up to 3 distinct names, unique (number, protocol).
 	names := sortedKeys(containerPortVocab)
 	r.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })

@@ -3,12 +3,14 @@ package differential
 import (
 	"math/rand"
 	"reflect"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/yaml"
 )
 
 // TestGenerateValid checks that the generator only produces objects the API
@@ -298,5 +300,47 @@ func TestReferenceSanity(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestYAMLRoundTrip checks that the YAML in reports is a faithful
+// reproducer: decoding it gives back exactly the generated objects,
+// including `ingress: []` versus a missing ingress.
+func TestYAMLRoundTrip(t *testing.T) {
+	for seed := int64(0); seed < 300; seed++ {
+		c := Generate(rand.New(rand.NewSource(seed)))
+		var got Cluster
+		for _, doc := range strings.Split(ClusterYAML(c), "---\n") {
+			if strings.TrimSpace(doc) == "" {
+				continue
+			}
+			var tm metav1.TypeMeta
+			if err := yaml.Unmarshal([]byte(doc), &tm); err != nil {
+				t.Fatal(err)
+			}
+			var err error
+			switch tm.Kind {
+			case "Namespace":
+				o := &corev1.Namespace{}
+				err = yaml.Unmarshal([]byte(doc), o)
+				got.Namespaces = append(got.Namespaces, o)
+			case "Pod":
+				o := &corev1.Pod{}
+				err = yaml.Unmarshal([]byte(doc), o)
+				got.Pods = append(got.Pods, o)
+			case "NetworkPolicy":
+				o := &networkingv1.NetworkPolicy{}
+				err = yaml.Unmarshal([]byte(doc), o)
+				got.Policies = append(got.Policies, o)
+			default:
+				t.Fatalf("seed %d: unexpected kind %q in\n%s", seed, tm.Kind, doc)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !reflect.DeepEqual(c, got) {
+			t.Fatalf("seed %d: YAML does not round-trip:\n%s", seed, ClusterYAML(c))
+		}
 	}
 }
