@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-netpol/kubectl-netpol/plugin/load"
 	"github.com/kubectl-netpol/kubectl-netpol/plugin/output"
 	"github.com/kubectl-netpol/kubectl-netpol/query"
 )
@@ -96,7 +97,7 @@ func (o *CanOptions) Validate() error {
 
 // Run answers the question and returns ErrNo when the flow is denied.
 func (o *CanOptions) Run() error {
-	l, err := o.load()
+	l, err := o.load(scopeOf(o.flow.Source, o.flow.Destination))
 	if err != nil {
 		return err
 	}
@@ -116,4 +117,22 @@ func (o *CanOptions) Run() error {
 		return ErrNo
 	}
 	return nil
+}
+
+// scopeOf is what a live read needs for questions about these endpoints:
+// their namespaces ("" for the default one), and cluster-wide pod lookups
+// for addresses that may be pods'.
+func scopeOf(eps ...query.EndpointSpec) load.Scope {
+	var sc load.Scope
+	for _, e := range eps {
+		switch {
+		case e.CIDR.IsValid():
+			sc.AllNamespaces = true // any pod's IP may lie in the range
+		case e.Addr.IsValid():
+			sc.PodIPs = append(sc.PodIPs, e.Addr.String())
+		default:
+			sc.Namespaces = append(sc.Namespaces, e.Namespace)
+		}
+	}
+	return sc
 }

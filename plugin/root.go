@@ -5,11 +5,13 @@ package plugin
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/klog/v2"
 	"k8s.io/kubectl/pkg/util/templates"
 )
 
@@ -39,7 +41,13 @@ func ExitCode(err error) int {
 
 // NewCmdNetpol builds the root command with every subcommand.
 func NewCmdNetpol(streams genericiooptions.IOStreams) *cobra.Command {
-	g := newGlobalOptions(streams)
+	return NewCmdNetpolWithConfig(streams, genericclioptions.NewConfigFlags(true))
+}
+
+// NewCmdNetpolWithConfig builds the root command around the given kubectl
+// connection flags, so callers (and tests) can wrap the REST config.
+func NewCmdNetpolWithConfig(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
+	g := &globalOptions{IOStreams: streams, configFlags: configFlags}
 	cmd := &cobra.Command{
 		Use:   "netpol",
 		Short: "Answer what-if questions about Kubernetes NetworkPolicy",
@@ -74,14 +82,11 @@ type globalOptions struct {
 	snapshot    snapshotFlags
 }
 
-func newGlobalOptions(streams genericiooptions.IOStreams) *globalOptions {
-	return &globalOptions{
-		IOStreams:   streams,
-		configFlags: genericclioptions.NewConfigFlags(true),
-	}
-}
-
 func (g *globalOptions) addFlags(cmd *cobra.Command) {
 	g.configFlags.AddFlags(cmd.PersistentFlags())
 	g.snapshot.addFlags(cmd.PersistentFlags())
+	// -v, as in kubectl: 6 logs every request, 8 their bodies.
+	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(klogFlags)
+	cmd.PersistentFlags().AddGoFlag(klogFlags.Lookup("v"))
 }

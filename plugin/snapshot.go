@@ -1,9 +1,14 @@
 package plugin
 
 import (
+	"context"
 	"fmt"
+	"os"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-netpol/kubectl-netpol/plugin/load"
 	"github.com/kubectl-netpol/kubectl-netpol/query"
@@ -15,12 +20,14 @@ type snapshotFlags struct {
 	filenames     []string
 	recursive     bool
 	ipBlockPodIPs bool
+	chunkSize     int64
 }
 
 func (f *snapshotFlags) addFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVarP(&f.filenames, "filename", "f", nil, "Read manifests from these files or directories instead of a cluster ('-' for stdin)")
 	fs.BoolVarP(&f.recursive, "recursive", "R", false, "Process the directories given with -f recursively")
 	fs.BoolVar(&f.ipBlockPodIPs, "ipblock-pod-ips", true, "Let ipBlock peers match pod IPs (as kube-network-policies and Calico do); false for CNIs that apply ipBlock only to cluster-external addresses")
+	fs.Int64Var(&f.chunkSize, "chunk-size", load.DefaultChunkSize, "Return large lists from the cluster in chunks of this size")
 }
 
 // loaded is cluster state ready to be asked, with the namespace unqualified
@@ -30,31 +37,73 @@ type loaded struct {
 	namespace string
 }
 
-// load reads the snapshot: manifests with -f, else the cluster.
-func (g *globalOptions) load() (*loaded, error) {
-	if len(g.snapshot.filenames) == 0 {
-		return nil, fmt.Errorf("reading a live cluster is not supported yet; pass manifests with -f FILE|DIR|-")
-	}
+// offline reports whether state comes from manifests.
+func (g *globalOptions) offline() bool { return len(g.snapshot.filenames) > 0 }
+
+// load reads the snapshot: manifests with -f, else the part of the cluster
+// the scope names. Scope namespaces left empty mean the default namespace.
+func (g *globalOptions) load(scope load.Scope) (*loaded, error) {
 	ns, explicit := g.contextNamespace()
-	objs, err := load.Manifests(load.Source{
-		Filenames: g.snapshot.filenames,
-		Recursive: g.snapshot.recursive,
-		Stdin:     g.In,
-		Namespace: ns,
-	}, g.ErrOut)
+	opts := query.DefaultOptions()
+	opts.IPBlockMatchesPods = g.snapshot.ipBlockPodIPs
+	if g.offline() {
+		objs, err := load.Manifests(load.Source{
+			Filenames: g.snapshot.filenames,
+			Recursive: g.snapshot.recursive,
+			Stdin:     g.In,
+			Namespace: ns,
+		}, g.ErrOut)
+		if err != nil {
+			return nil, err
+		}
+		snap, err := query.NewSnapshot(objs, opts)
+		if err != nil {
+			return nil, err
+		}
+		if !explicit {
+			ns = manifestNamespace(snap, ns)
+		}
+		return &loaded{snap: snap, namespace: ns}, nil
+	}
+
+	for i, n := range scope.Namespaces {
+		if n == "" {
+			scope.Namespaces[i] = ns
+		}
+	}
+	objs, failures, err := g.readCluster(scope)
 	if err != nil {
 		return nil, err
 	}
-	opts := query.DefaultOptions()
-	opts.IPBlockMatchesPods = g.snapshot.ipBlockPodIPs
+	opts.WorkloadStandIns = false
 	snap, err := query.NewSnapshot(objs, opts)
 	if err != nil {
 		return nil, err
 	}
-	if !explicit {
-		ns = manifestNamespace(snap, ns)
+	for _, f := range failures {
+		snap.MarkUnreadable(f.Kind, f.Namespace, f.Err)
+		fmt.Fprintf(g.ErrOut, "Warning: %v (answers that need them will fail)\n", f.Err)
 	}
 	return &loaded{snap: snap, namespace: ns}, nil
+}
+
+func (g *globalOptions) readCluster(scope load.Scope) ([]runtime.Object, []load.Failure, error) {
+	if raw, err := g.configFlags.ToRawKubeConfigLoader().RawConfig(); err == nil && raw.CurrentContext == "" && *g.configFlags.Context == "" && *g.configFlags.APIServer == "" {
+		return nil, nil, fmt.Errorf("no cluster to read: the kubeconfig has no current context (use --kubeconfig/--context, or read manifests with -f FILE|DIR|-)")
+	}
+	cfg, err := g.configFlags.ToRESTConfig()
+	if err != nil {
+		return nil, nil, fmt.Errorf("no cluster to read (and no -f manifests given): %w", err)
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create client: %w", err)
+	}
+	c := &load.Cluster{Client: client, ChunkSize: g.snapshot.chunkSize}
+	if f, ok := g.ErrOut.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		c.Progress = g.ErrOut
+	}
+	return c.Read(context.Background(), scope)
 }
 
 // contextNamespace is the namespace from -n or the kubeconfig context, and

@@ -90,6 +90,9 @@ func (s *Snapshot) Resolve(e EndpointSpec, defaultNS string) (*Endpoint, error) 
 	default:
 		ref := WorkloadRef{Kind: e.Kind, Name: e.Name}
 		if !slices.Contains(s.workloads[ns], ref) {
+			if err := s.readErr(workloadResource(e.Kind), ns); err != nil {
+				return nil, fmt.Errorf("%q: %w", e.Raw, err)
+			}
 			return nil, s.unknown(e, ns)
 		}
 		r.Kind = e.Kind
@@ -122,6 +125,11 @@ func (s *Snapshot) resolveName(r *Endpoint, ns string, e EndpointSpec) (*Endpoin
 	}
 	switch len(refs) {
 	case 0:
+		for _, kind := range []string{"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController"} {
+			if err := s.readErr(workloadResource(kind), ns); err != nil {
+				return nil, fmt.Errorf("%q: not a pod, and %w", e.Raw, err)
+			}
+		}
 	case 1:
 		r.Kind = refs[0].Kind
 		r.setPods(s.PodsOf(ns, refs[0]))
@@ -161,6 +169,9 @@ func (s *Snapshot) podNamed(ns, name string) []*Pod {
 }
 
 func (s *Snapshot) resolveService(r *Endpoint, ns string, e EndpointSpec) (*Endpoint, error) {
+	if err := s.readErr("services", ns); err != nil {
+		return nil, fmt.Errorf("%q: not a pod or workload, and %w", e.Raw, err)
+	}
 	var svc *Service
 	for _, sv := range s.services[ns] {
 		if sv.Name == e.Name {

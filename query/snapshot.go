@@ -26,11 +26,15 @@ type Options struct {
 	// upstream conformance tests, kube-network-policies and Calico do. Some
 	// CNIs apply ipBlock only to cluster-external addresses.
 	IPBlockMatchesPods bool
+	// WorkloadStandIns turns each workload that owns none of the given pods
+	// into a stand-in pod built from its template: right for manifests, wrong
+	// for a live cluster, where a workload without pods runs nothing.
+	WorkloadStandIns bool
 }
 
-// DefaultOptions are the common CNI behaviours.
+// DefaultOptions are the common CNI behaviours, for manifests.
 func DefaultOptions() Options {
-	return Options{IPBlockMatchesPods: true}
+	return Options{IPBlockMatchesPods: true, WorkloadStandIns: true}
 }
 
 // Namespace is a namespace and its labels.
@@ -93,6 +97,9 @@ type Snapshot struct {
 	services   map[string][]*Service
 	policies   map[string][]*Policy
 	workloads  map[string][]WorkloadRef // namespace -> workloads
+	// unreadable records reads that failed, by "kind namespace", so that
+	// answers that depend on them fail instead of guessing.
+	unreadable map[string]error
 	// Warnings are things the caller should tell the user, e.g. hostNetwork
 	// pods policy cannot govern.
 	Warnings []string
@@ -112,6 +119,7 @@ func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {
 		services:   map[string][]*Service{},
 		policies:   map[string][]*Policy{},
 		workloads:  map[string][]WorkloadRef{},
+		unreadable: map[string]error{},
 	}
 	var workloads []runtime.Object
 	for _, obj := range objs {
@@ -191,6 +199,20 @@ func (s *Snapshot) ensureNamespace(name string) {
 	if _, ok := s.namespaces[name]; !ok {
 		s.namespaces[name] = &Namespace{Name: name, Labels: labels.Set{NamespaceNameLabel: name}, Synthesized: true}
 	}
+}
+
+// MarkUnreadable records that a kind could not be read in a namespace ("" for
+// cluster-wide), so that answers that depend on it are errors, not guesses.
+func (s *Snapshot) MarkUnreadable(kind, namespace string, err error) {
+	s.unreadable[kind+" "+namespace] = err
+}
+
+// readErr returns the error of a failed read of kind in namespace, if any.
+func (s *Snapshot) readErr(kind, namespace string) error {
+	if err, ok := s.unreadable[kind+" "+namespace]; ok {
+		return fmt.Errorf("%s in namespace %s could not be read: %w", kind, namespace, err)
+	}
+	return nil
 }
 
 // Options returns the options the snapshot evaluates with.

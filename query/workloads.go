@@ -25,6 +25,12 @@ var workloadKinds = map[string]string{
 	"replicationcontroller": "ReplicationController", "replicationcontrollers": "ReplicationController", "rc": "ReplicationController",
 }
 
+// workloadResource is the lower-case plural resource name of a workload
+// kind, as the API and error messages name it.
+func workloadResource(kind string) string {
+	return strings.ToLower(kind) + "s"
+}
+
 // workload is a workload object reduced to what a stand-in pod needs.
 type workload struct {
 	ref       WorkloadRef
@@ -136,7 +142,7 @@ func (s *Snapshot) addWorkloads(objs []runtime.Object) error {
 			seen[w.namespace+"/"+ref.Kind+"/"+ref.Name] = true
 			s.workloads[w.namespace] = append(s.workloads[w.namespace], ref)
 		}
-		if hasPods[k] {
+		if hasPods[k] || !s.opts.WorkloadStandIns {
 			continue
 		}
 		p := podFromSpec(w.namespace, w.ref.Name, w.labels, w.spec)

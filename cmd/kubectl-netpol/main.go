@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	_ "k8s.io/client-go/plugin/pkg/client/auth" // exec, OIDC and other kubeconfig auth plugins
 
 	"github.com/kubectl-netpol/kubectl-netpol/plugin"
 )

@@ -1,0 +1,188 @@
+package load
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/pager"
+)
+
+// DefaultChunkSize is the page size of list requests, kubectl's default
+// for --chunk-size.
+const DefaultChunkSize = 500
+
+// Cluster reads cluster state through the API, read-only: it only lists.
+type Cluster struct {
+	Client kubernetes.Interface
+	// Progress, when set, receives a progress line after each list (meant
+	// for a terminal's stderr).
+	Progress  io.Writer
+	ChunkSize int64
+
+	counts map[string]int
+	kinds  []string
+}
+
+// Scope says what a question needs read.
+type Scope struct {
+	// AllNamespaces reads pods, policies, services and workloads of every
+	// namespace; otherwise only of Namespaces.
+	AllNamespaces bool
+	Namespaces    []string
+	// PodIPs are addresses to look up as pods cluster-wide (an IP endpoint
+	// may be a pod's).
+	PodIPs []string
+}
+
+// Failure is an optional read that failed: the answer may still be given
+// unless it depends on the kind in that namespace.
+type Failure struct {
+	Kind      string
+	Namespace string
+	Err       error
+}
+
+// Read lists what the scope needs. Namespaces, Pods and NetworkPolicies
+// decide every verdict, so failing to read them is an error; Services and
+// workloads only name things, so those failures are returned for the
+// snapshot to record.
+func (c *Cluster) Read(ctx context.Context, sc Scope) ([]runtime.Object, []Failure, error) {
+	var objs []runtime.Object
+	var failures []Failure
+	nsList, err := c.list(ctx, "namespaces", "", func(o metav1.ListOptions) (runtime.Object, error) {
+		return c.Client.CoreV1().Namespaces().List(ctx, o)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	objs = append(objs, nsList...)
+
+	namespaces := slices.Clone(sc.Namespaces)
+	if sc.AllNamespaces {
+		namespaces = []string{metav1.NamespaceAll}
+	}
+	// Pods an IP endpoint may name, found by field selector cluster-wide.
+	for _, ip := range sc.PodIPs {
+		if sc.AllNamespaces {
+			break
+		}
+		pods, err := c.listOpts(ctx, "pods", "", metav1.ListOptions{FieldSelector: "status.podIP=" + ip}, func(o metav1.ListOptions) (runtime.Object, error) {
+			return c.Client.CoreV1().Pods("").List(ctx, o)
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, p := range pods {
+			if ns := p.(*corev1.Pod).Namespace; !slices.Contains(namespaces, ns) {
+				namespaces = append(namespaces, ns)
+			}
+		}
+	}
+	slices.Sort(namespaces)
+	namespaces = slices.Compact(namespaces)
+
+	for _, ns := range namespaces {
+		required := []struct {
+			kind string
+			list func(metav1.ListOptions) (runtime.Object, error)
+		}{
+			{"pods", func(o metav1.ListOptions) (runtime.Object, error) { return c.Client.CoreV1().Pods(ns).List(ctx, o) }},
+			{"networkpolicies", func(o metav1.ListOptions) (runtime.Object, error) {
+				return c.Client.NetworkingV1().NetworkPolicies(ns).List(ctx, o)
+			}},
+		}
+		for _, r := range required {
+			items, err := c.list(ctx, r.kind, ns, r.list)
+			if err != nil {
+				return nil, nil, err
+			}
+			objs = append(objs, items...)
+		}
+		for _, r := range c.optionalReads(ctx, ns) {
+			items, err := c.list(ctx, r.kind, ns, r.list)
+			if err != nil {
+				failures = append(failures, Failure{Kind: r.kind, Namespace: ns, Err: err})
+				continue
+			}
+			objs = append(objs, items...)
+		}
+	}
+	if c.Progress != nil && len(c.kinds) > 0 {
+		fmt.Fprintln(c.Progress)
+	}
+	return objs, failures, nil
+}
+
+type listCall struct {
+	kind string
+	list func(metav1.ListOptions) (runtime.Object, error)
+}
+
+// optionalReads are the kinds that name workloads and services.
+func (c *Cluster) optionalReads(ctx context.Context, ns string) []listCall {
+	core, apps, batch := c.Client.CoreV1(), c.Client.AppsV1(), c.Client.BatchV1()
+	return []listCall{
+		{"services", func(o metav1.ListOptions) (runtime.Object, error) { return core.Services(ns).List(ctx, o) }},
+		{"replicasets", func(o metav1.ListOptions) (runtime.Object, error) { return apps.ReplicaSets(ns).List(ctx, o) }},
+		{"deployments", func(o metav1.ListOptions) (runtime.Object, error) { return apps.Deployments(ns).List(ctx, o) }},
+		{"statefulsets", func(o metav1.ListOptions) (runtime.Object, error) { return apps.StatefulSets(ns).List(ctx, o) }},
+		{"daemonsets", func(o metav1.ListOptions) (runtime.Object, error) { return apps.DaemonSets(ns).List(ctx, o) }},
+		{"jobs", func(o metav1.ListOptions) (runtime.Object, error) { return batch.Jobs(ns).List(ctx, o) }},
+		{"cronjobs", func(o metav1.ListOptions) (runtime.Object, error) { return batch.CronJobs(ns).List(ctx, o) }},
+		{"replicationcontrollers", func(o metav1.ListOptions) (runtime.Object, error) {
+			return core.ReplicationControllers(ns).List(ctx, o)
+		}},
+	}
+}
+
+func (c *Cluster) list(ctx context.Context, kind, ns string, fn func(metav1.ListOptions) (runtime.Object, error)) ([]runtime.Object, error) {
+	return c.listOpts(ctx, kind, ns, metav1.ListOptions{}, fn)
+}
+
+// listOpts lists one kind in one namespace page by page (limit/continue).
+func (c *Cluster) listOpts(ctx context.Context, kind, ns string, opts metav1.ListOptions, fn func(metav1.ListOptions) (runtime.Object, error)) ([]runtime.Object, error) {
+	p := pager.New(pager.SimplePageFunc(fn))
+	p.PageSize = c.ChunkSize
+	if p.PageSize == 0 {
+		p.PageSize = DefaultChunkSize
+	}
+	var out []runtime.Object
+	err := p.EachListItem(ctx, opts, func(obj runtime.Object) error {
+		out = append(out, obj)
+		return nil
+	})
+	if err != nil {
+		where := "cluster-wide"
+		if ns != "" {
+			where = "in namespace " + ns
+		}
+		return nil, fmt.Errorf("cannot list %s %s: %w", kind, where, err)
+	}
+	if c.Progress != nil {
+		c.progress(kind, len(out))
+	}
+	return out, nil
+}
+
+// progress rewrites one line with the counts read so far, per kind.
+func (c *Cluster) progress(kind string, n int) {
+	if c.counts == nil {
+		c.counts = map[string]int{}
+	}
+	if _, seen := c.counts[kind]; !seen {
+		c.kinds = append(c.kinds, kind)
+	}
+	c.counts[kind] += n
+	parts := make([]string, len(c.kinds))
+	for i, k := range c.kinds {
+		parts[i] = fmt.Sprintf("%d %s", c.counts[k], k)
+	}
+	fmt.Fprintf(c.Progress, "\rread %s", strings.Join(parts, ", "))
+}
