@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/kubectl-netpol
 LDFLAGS := -s -w
 
-.PHONY: all build test vet fmt-check differential fuzz bench example clean
+.PHONY: all build test vet fmt-check differential e2e k8s-bins fuzz bench example clean
 
 all: build test
 
@@ -19,9 +19,22 @@ test:
 differential:
 	cd test/differential && $(GO) test ./... -count=1
 
+# End-to-end tests against a real kube-apiserver and etcd on 127.0.0.1,
+# built from the Go module proxy by .ci/k8s-bins.sh (cached after the first,
+# ~20 minute, build).
+e2e:
+	bins=$$(bash .ci/k8s-bins.sh) && \
+	cd test/e2e && \
+	TEST_ASSET_KUBE_APISERVER=$$bins/kube-apiserver TEST_ASSET_ETCD=$$bins/etcd TEST_ASSET_KUBECTL=$$bins/kubectl \
+	$(GO) test ./... -count=1 -v
+
+k8s-bins:
+	bash .ci/k8s-bins.sh
+
 vet:
 	$(GO) vet ./...
 	cd test/differential && $(GO) vet ./...
+	cd test/e2e && $(GO) vet ./...
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
