@@ -151,12 +151,12 @@ func (s *Snapshot) evalRule(d Direction, p *Policy, r *Rule, peer flowEnd, dst *
 		rt.PeerMatched = true
 	}
 	for i := range r.Peers {
-		ok, why := s.peerMatches(p.Namespace, &r.Peers[i], peer)
-		if ok {
+		m := s.peerMatch(p.Namespace, &r.Peers[i], peer)
+		if m == missNone {
 			rt.PeerMatched, rt.MatchedPeer, rt.PeerMisses = true, r.Peers[i].Path, nil
 			break
 		}
-		rt.PeerMisses = append(rt.PeerMisses, Miss{Path: r.Peers[i].Path, Reason: why})
+		rt.PeerMisses = append(rt.PeerMisses, Miss{Path: r.Peers[i].Path, Reason: s.missReason(m, p.Namespace, &r.Peers[i], peer)})
 	}
 	rt.Ports = r.portsFor(dst)
 	rt.Allows = rt.PeerMatched && !rt.Ports.IsEmpty()
@@ -224,61 +224,167 @@ func otherProtocols(dst *Pod, pe *Port) string {
 	return ""
 }
 
-// peerMatches reports whether one peer entry of a policy in namespace ns
-// matches the other end of the flow, and if not, why.
-func (s *Snapshot) peerMatches(ns string, pe *Peer, end flowEnd) (bool, string) {
+// miss says why a peer did not match; missNone means it matched.
+type miss int
+
+const (
+	missNone miss = iota
+	missOutside
+	missOtherNamespace
+	missNamespaceLabels
+	missPodLabels
+	missPodIPsOff
+	missRangeOutside
+	missRangeExcept
+	missNoIP
+	missNotInCIDR
+	missExcept
+)
+
+// peerMatch tells whether one peer entry of a policy in namespace ns matches
+// the other end of the flow. It is the hot path: no strings are built.
+func (s *Snapshot) peerMatch(ns string, pe *Peer, end flowEnd) miss {
 	if pe.Kind == PeerIPBlock {
-		return s.ipBlockMatches(pe, end)
+		return s.ipBlockMatch(pe, end)
 	}
 	if end.pod == nil {
-		return false, fmt.Sprintf("%s is outside the cluster; only ipBlock peers match it", end)
+		return missOutside
 	}
 	pod := end.pod
 	switch pe.Kind {
 	case PeerPods:
 		if pod.Namespace != ns {
-			return false, fmt.Sprintf("podSelector alone selects pods in the policy's namespace %s only; the pod is in %s", ns, pod.Namespace)
+			return missOtherNamespace
 		}
 	case PeerNamespaces, PeerPodAndNamespace:
-		nsLabels := s.namespaces[pod.Namespace].Labels
-		if !pe.nsSel.Matches(nsLabels) {
-			return false, fmt.Sprintf("namespace %s labels {%s} do not match namespaceSelector {%s}", pod.Namespace, nsLabels, pe.NamespaceSelector)
+		if !pe.nsSel.Matches(s.namespaces[pod.Namespace].Labels) {
+			return missNamespaceLabels
 		}
 	}
 	if pe.Kind != PeerNamespaces && !pe.podSel.Matches(pod.Labels) {
-		return false, fmt.Sprintf("pod labels {%s} do not match podSelector {%s}", pod.Labels, pe.PodSelector)
+		return missPodLabels
 	}
-	return true, ""
+	return missNone
 }
 
-func (s *Snapshot) ipBlockMatches(pe *Peer, end flowEnd) (bool, string) {
+func (s *Snapshot) ipBlockMatch(pe *Peer, end flowEnd) miss {
 	if end.pod != nil && !s.opts.IPBlockMatchesPods {
-		return false, "ipBlock is set to match only addresses outside the cluster, and this end is a pod"
+		return missPodIPsOff
 	}
 	if end.cidr.IsValid() {
 		r := end.cidr
 		if r.Addr().Is4() != pe.CIDR.Addr().Is4() || r.Bits() < pe.CIDR.Bits() || !pe.CIDR.Contains(r.Addr()) {
-			return false, fmt.Sprintf("%s is not entirely inside %s", r, pe.CIDR)
+			return missRangeOutside
 		}
 		for _, ex := range pe.Except {
 			if ex.Overlaps(r) {
-				return false, fmt.Sprintf("%s overlaps except %s", r, ex)
+				return missRangeExcept
 			}
 		}
-		return true, ""
+		return missNone
 	}
 	if !end.addr.IsValid() {
-		return false, "the pod's IP is not known (no status.podIP), so no ipBlock can match it"
+		return missNoIP
 	}
 	if !pe.CIDR.Contains(end.addr) {
-		return false, fmt.Sprintf("%s is not in %s", end.addr, pe.CIDR)
+		return missNotInCIDR
 	}
 	for _, ex := range pe.Except {
 		if ex.Contains(end.addr) {
-			return false, fmt.Sprintf("%s is in %s but excluded by except %s", end.addr, pe.CIDR, ex)
+			return missExcept
 		}
 	}
-	return true, ""
+	return missNone
+}
+
+// missReason renders why a peer did not match, for traces.
+func (s *Snapshot) missReason(m miss, ns string, pe *Peer, end flowEnd) string {
+	switch m {
+	case missOutside:
+		return fmt.Sprintf("%s is outside the cluster; only ipBlock peers match it", end)
+	case missOtherNamespace:
+		return fmt.Sprintf("podSelector alone selects pods in the policy's namespace %s only; the pod is in %s", ns, end.pod.Namespace)
+	case missNamespaceLabels:
+		return fmt.Sprintf("namespace %s labels {%s} do not match namespaceSelector {%s}", end.pod.Namespace, s.namespaces[end.pod.Namespace].Labels, pe.NamespaceSelector)
+	case missPodLabels:
+		return fmt.Sprintf("pod labels {%s} do not match podSelector {%s}", end.pod.Labels, pe.PodSelector)
+	case missPodIPsOff:
+		return "ipBlock is set to match only addresses outside the cluster, and this end is a pod"
+	case missRangeOutside:
+		return fmt.Sprintf("%s is not entirely inside %s", end.cidr, pe.CIDR)
+	case missRangeExcept:
+		for _, ex := range pe.Except {
+			if ex.Overlaps(end.cidr) {
+				return fmt.Sprintf("%s overlaps except %s", end.cidr, ex)
+			}
+		}
+	case missNoIP:
+		return "the pod's IP is not known (no status.podIP), so no ipBlock can match it"
+	case missNotInCIDR:
+		return fmt.Sprintf("%s is not in %s", end.addr, pe.CIDR)
+	case missExcept:
+		for _, ex := range pe.Except {
+			if ex.Contains(end.addr) {
+				return fmt.Sprintf("%s is in %s but excluded by except %s", end.addr, pe.CIDR, ex)
+			}
+		}
+	}
+	return ""
+}
+
+// allowedPorts is every port the flow src -> dst may use: the source's
+// egress and the destination's ingress intersected. It builds no trace, for
+// the commands that evaluate many pairs.
+func (s *Snapshot) allowedPorts(src, dst flowEnd) PortSet {
+	if src.pod != nil && src.pod == dst.pod {
+		return AllPorts()
+	}
+	all := AllPorts()
+	if src.pod != nil {
+		all = s.directionPorts(Egress, src.pod, dst, dst.pod)
+		if all.IsEmpty() {
+			return all
+		}
+	}
+	if dst.pod != nil {
+		all = all.Intersect(s.directionPorts(Ingress, dst.pod, src, dst.pod))
+	}
+	return all
+}
+
+// directionPorts is the untraced evalDirection: the ports one half lets
+// through.
+func (s *Snapshot) directionPorts(d Direction, subject *Pod, peer flowEnd, dst *Pod) PortSet {
+	var allowed PortSet
+	isolated := false
+	for _, p := range s.policies[subject.Namespace] {
+		if !p.HasType(d) || !p.Selects(subject) {
+			continue
+		}
+		isolated = true
+		for i := range p.Rules(d) {
+			r := &p.Rules(d)[i]
+			if r.matchesPeer(s, p.Namespace, peer) {
+				allowed = allowed.Union(r.portsFor(dst))
+			}
+		}
+	}
+	if !isolated {
+		return AllPorts()
+	}
+	return allowed
+}
+
+func (r *Rule) matchesPeer(s *Snapshot, ns string, peer flowEnd) bool {
+	if len(r.Peers) == 0 {
+		return true
+	}
+	for i := range r.Peers {
+		if s.peerMatch(ns, &r.Peers[i], peer) == missNone {
+			return true
+		}
+	}
+	return false
 }
 
 // describeRule renders a rule in plain words, e.g.

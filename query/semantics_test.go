@@ -500,6 +500,7 @@ spec:
 					t.Errorf("can %s %s = %v, want %v", f.src, f.dst, got, f.want)
 				}
 			}
+			checkFastPathAgrees(t, s)
 		})
 	}
 }
@@ -621,5 +622,20 @@ spec:
 				t.Fatalf("NewSnapshot error = %v, want it to contain %q", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// checkFastPathAgrees checks that the untraced evaluation used for many
+// pairs gives the same port sets as the traced one, for every pod pair.
+func checkFastPathAgrees(t *testing.T, s *Snapshot) {
+	t.Helper()
+	for _, src := range s.Pods() {
+		for _, dst := range s.Pods() {
+			fast := s.allowedPorts(podEnd(src), podEnd(dst))
+			traced := can(t, s, src.Key(), dst.Key()).AllowedPorts
+			if !fast.Equal(traced) {
+				t.Errorf("%s -> %s: untraced %s, traced %s", src.Key(), dst.Key(), fast, traced)
+			}
+		}
 	}
 }
