@@ -19,11 +19,19 @@ import (
 //   - empty lists dropped on the wire (every list field is omitempty, so
 //     `ingress: []`, `egress: []`, `from: []`, `to: []`, `ports: []`,
 //     `except: []`, `policyTypes: []` come back as nil);
-//   - ContainerPort protocol "": TCP.
+//   - ContainerPort protocol "": TCP;
+//   - Namespace label kubernetes.io/metadata.name = name (the generator
+//     always sets it already).
 func APIServerDefaults(c Cluster) Cluster {
 	var out Cluster
 	for _, ns := range c.Namespaces {
-		out.Namespaces = append(out.Namespaces, ns.DeepCopy())
+		ns = ns.DeepCopy()
+		// The API server always sets this immutable label.
+		if ns.Labels == nil {
+			ns.Labels = map[string]string{}
+		}
+		ns.Labels["kubernetes.io/metadata.name"] = ns.Name
+		out.Namespaces = append(out.Namespaces, ns)
 	}
 	for _, p := range c.Pods {
 		p = p.DeepCopy()

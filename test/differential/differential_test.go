@@ -332,6 +332,9 @@ func (ch *checker) run(ps []pairProbes) (mms []mismatch, flows, allowed int, err
 				}
 			}
 			flows++
+			if w {
+				allowed++
+			}
 			if got != w {
 				mms = append(mms, mismatch{p, got, w})
 			}
@@ -616,6 +619,9 @@ func mutations(c Cluster, p probe) []mutation {
 	// Inside policies.
 	for i, np := range c.Policies {
 		pol := func(c *Cluster) *networkingv1.NetworkPolicySpec { return &c.Policies[i].Spec }
+		for j := range np.Spec.PolicyTypes {
+			ms = append(ms, func(c *Cluster) bool { pol(c).PolicyTypes = slices.Delete(pol(c).PolicyTypes, j, j+1); return true })
+		}
 		if np.Spec.Ingress != nil {
 			ms = append(ms, func(c *Cluster) bool { pol(c).Ingress = nil; return true })
 		}

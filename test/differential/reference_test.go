@@ -307,7 +307,7 @@ func TestReferenceSanity(t *testing.T) {
 // reproducer: decoding it gives back exactly the generated objects,
 // including `ingress: []` versus a missing ingress.
 func TestYAMLRoundTrip(t *testing.T) {
-	for seed := int64(0); seed < 300; seed++ {
+	for seed := int64(0); seed < 100; seed++ {
 		c := Generate(rand.New(rand.NewSource(seed)))
 		var got Cluster
 		for _, doc := range strings.Split(ClusterYAML(c), "---\n") {
