@@ -100,6 +100,9 @@ type Snapshot struct {
 	// unreadable records reads that failed, by "kind namespace", so that
 	// answers that depend on them fail instead of guessing.
 	unreadable map[string]error
+	// classes and classOf are built on first use by Classes.
+	classes []*Class
+	classOf map[*Pod]*Class
 	// Warnings are things the caller should tell the user, e.g. hostNetwork
 	// pods policy cannot govern.
 	Warnings []string

@@ -1,0 +1,159 @@
+package output
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kubectl-netpol/kubectl-netpol/query"
+)
+
+// Explain prints an explanation: per workload in full for a target, or as
+// a table for a whole namespace.
+func Explain(w io.Writer, format string, ex *query.Explanation) error {
+	if format != "" {
+		return Data(w, format, ex)
+	}
+	p := newPainter(w)
+	var b strings.Builder
+	if ex.Target == nil {
+		writeExplainTable(&b, ex)
+	} else {
+		for i, u := range ex.Workloads {
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			writeUnit(&b, p, u)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeUnit(b *strings.Builder, p painter, u *query.UnitExplanation) {
+	pods := "1 pod"
+	if len(u.Pods) != 1 {
+		pods = fmt.Sprintf("%d pods", len(u.Pods))
+	}
+	fmt.Fprintf(b, "%s (%s)\n", p.bold(u.Workload), pods)
+	fmt.Fprintf(b, "  labels: %s\n", labels.Set(u.Labels))
+	for _, d := range []*query.DirectionSummary{&u.Ingress, &u.Egress} {
+		b.WriteString("\n")
+		writeDirectionSummary(b, p, d)
+	}
+}
+
+func writeDirectionSummary(b *strings.Builder, p painter, d *query.DirectionSummary) {
+	head := strings.ToUpper(string(d.Direction))
+	if !d.Isolated {
+		fmt.Fprintf(b, "  %s  %s\n", head, p.red("OPEN"))
+		fmt.Fprintf(b, "    risk: %s\n", d.Risk)
+	} else {
+		names := make([]string, len(d.Policies))
+		for i, pol := range d.Policies {
+			names[i] = pol.Name
+			if pol.TypesDefaulted {
+				names[i] += " (policyTypes defaulted)"
+			}
+		}
+		fmt.Fprintf(b, "  %s  isolated by %s\n", head, strings.Join(names, ", "))
+		for _, pol := range d.Policies {
+			n := 0
+			for _, r := range d.Rules {
+				if r.Policy != pol.Name {
+					continue
+				}
+				n++
+				fmt.Fprintf(b, "    %s %s: %s\n", r.Policy, r.Rule, r.Description)
+				for _, ps := range r.Peers {
+					switch {
+					case ps.MatchesNothing:
+						fmt.Fprintf(b, "      %s matches nothing: %s\n", ps.Path, ps.Note)
+					case len(ps.Workloads) > 0:
+						fmt.Fprintf(b, "      %s matches %s\n", ps.Path, strings.Join(ps.Workloads, ", "))
+					}
+				}
+				if r.MatchesNothing {
+					fmt.Fprintf(b, "      %s\n", p.red("this rule allows nothing: none of its peers exists"))
+				}
+			}
+			if n == 0 {
+				fmt.Fprintf(b, "    %s: no %s rules (default deny)\n", pol.Name, d.Direction)
+			}
+		}
+	}
+	verb := "may be reached by"
+	if d.Direction == query.Egress {
+		verb = "may reach"
+	}
+	if len(d.Peers) == 0 {
+		fmt.Fprintf(b, "    %s: nothing\n", verb)
+		return
+	}
+	fmt.Fprintf(b, "    %s:\n", verb)
+	tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
+	for _, r := range d.Peers {
+		partial := ""
+		if r.Partial {
+			partial = "\t(not every pod)"
+		}
+		fmt.Fprintf(tw, "      %s\t%s%s\n", r.Peer, r.Ports, partial)
+	}
+	tw.Flush()
+}
+
+func writeExplainTable(b *strings.Builder, ex *query.Explanation) {
+	if len(ex.Workloads) == 0 {
+		fmt.Fprintf(b, "No workloads in namespace %s.\n", ex.Namespace)
+		return
+	}
+	tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "WORKLOAD\tINGRESS\tREACHED BY\tEGRESS\tREACHES")
+	for _, u := range ex.Workloads {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Workload, isolation(&u.Ingress), reaches(&u.Ingress), isolation(&u.Egress), reaches(&u.Egress))
+	}
+	tw.Flush()
+}
+
+func isolation(d *query.DirectionSummary) string {
+	if !d.Isolated {
+		return "OPEN"
+	}
+	return fmt.Sprintf("isolated (%d)", len(d.Policies))
+}
+
+// reaches renders the peers of a direction compactly, grouped by port set:
+// "TCP 80: dev/api, dev/db, +5 more".
+func reaches(d *query.DirectionSummary) string {
+	if !d.Isolated {
+		return "anything"
+	}
+	if len(d.Peers) == 0 {
+		return "nothing"
+	}
+	var order []string
+	groups := map[string][]string{}
+	for _, r := range d.Peers {
+		k := r.Ports.String()
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		name := r.Peer
+		if _, short, ok := strings.Cut(r.Peer, " "); ok && !r.External {
+			name = short
+		}
+		groups[k] = append(groups[k], name)
+	}
+	parts := make([]string, len(order))
+	for i, k := range order {
+		names := groups[k]
+		if len(names) > 3 {
+			names = append(names[:3:3], fmt.Sprintf("+%d more", len(groups[k])-3))
+		}
+		parts[i] = k + ": " + strings.Join(names, ", ")
+	}
+	return strings.Join(parts, " | ")
+}

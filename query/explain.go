@@ -1,0 +1,359 @@
+package query
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// Explanation is everything that decides the traffic of a target: per
+// workload, what isolates it, every rule in plain words, and the resolved
+// effect — who may reach it and what it may reach, on which ports.
+type Explanation struct {
+	SchemaVersion string `json:"schemaVersion"`
+	// Target is the resolved target; nil when a whole namespace is explained.
+	Target    *Endpoint          `json:"target,omitempty"`
+	Namespace string             `json:"namespace,omitempty"`
+	Workloads []*UnitExplanation `json:"workloads"`
+	Warnings  []string           `json:"warnings,omitempty"`
+}
+
+// UnitExplanation explains one workload (or bare pod).
+type UnitExplanation struct {
+	Workload  string            `json:"workload"`
+	Namespace string            `json:"namespace"`
+	Pods      []string          `json:"pods"`
+	Labels    map[string]string `json:"labels"`
+	Ingress   DirectionSummary  `json:"ingress"`
+	Egress    DirectionSummary  `json:"egress"`
+}
+
+// DirectionSummary is one direction of a workload's traffic.
+type DirectionSummary struct {
+	Direction Direction     `json:"direction"`
+	Isolated  bool          `json:"isolated"`
+	Policies  []PolicyRef   `json:"policies"`
+	Rules     []RuleSummary `json:"rules"`
+	// Peers are, for ingress, who may reach the workload; for egress, what
+	// it may reach; both halves of each flow considered.
+	Peers []Reach `json:"peers"`
+	// Risk names what an open direction exposes.
+	Risk string `json:"risk,omitempty"`
+}
+
+// RuleSummary is one rule of a selecting policy, in plain words.
+type RuleSummary struct {
+	Policy      string        `json:"policy"`
+	Rule        string        `json:"rule"`
+	Description string        `json:"description"`
+	Peers       []PeerSummary `json:"peers,omitempty"`
+	// MatchesNothing is true when no peer of the rule matches anything
+	// that exists: the rule allows nothing.
+	MatchesNothing bool `json:"matchesNothing,omitempty"`
+}
+
+// PeerSummary says what one peer entry matches in the snapshot.
+type PeerSummary struct {
+	Path        string `json:"path"`
+	Description string `json:"description"`
+	// Workloads are the workloads the peer's selectors match.
+	Workloads []string `json:"workloads,omitempty"`
+	// MatchesNothing is true for selectors that match no pod (or no
+	// namespace) that exists.
+	MatchesNothing bool   `json:"matchesNothing,omitempty"`
+	Note           string `json:"note,omitempty"`
+}
+
+// Reach is a peer that may talk with the workload, and on which ports.
+type Reach struct {
+	// Peer is a workload ("deployment prod/api"), an address range
+	// ("192.168.5.10/32", "10.0.0.0/8 except 10.1.0.0/16") or "any other
+	// address".
+	Peer     string  `json:"peer"`
+	External bool    `json:"external,omitempty"`
+	Ports    PortSet `json:"ports"`
+	// Partial is true when not every pod pair may use every port listed
+	// (pods of a workload that policies treat differently).
+	Partial bool `json:"partial,omitempty"`
+}
+
+// Explain explains a target endpoint, one entry per workload it covers.
+func (s *Snapshot) Explain(e EndpointSpec, defaultNS string) (*Explanation, error) {
+	if e.Port != "" {
+		return nil, fmt.Errorf("%q: explain takes no port", e.Raw)
+	}
+	target, err := s.Resolve(e, defaultNS)
+	if err != nil {
+		return nil, err
+	}
+	if target.Kind == "External" {
+		return nil, fmt.Errorf("%q is outside the cluster: explain takes a pod, workload, service or label selector", e.Raw)
+	}
+	var pods []*Pod
+	for _, end := range target.ends {
+		pods = append(pods, end.pod)
+	}
+	ex := &Explanation{SchemaVersion: SchemaVersion, Target: target}
+	for _, u := range unitsOf(pods) {
+		ex.Workloads = append(ex.Workloads, s.explainUnit(u))
+	}
+	ex.Warnings = s.warningsFor(target)
+	return ex, nil
+}
+
+// ExplainNamespace explains every workload of a namespace.
+func (s *Snapshot) ExplainNamespace(ns string) (*Explanation, error) {
+	if _, ok := s.namespaces[ns]; !ok {
+		return nil, fmt.Errorf("namespace %s does not exist (%s)", ns, strings.Join(s.namespaceNames(), ", "))
+	}
+	ex := &Explanation{SchemaVersion: SchemaVersion, Namespace: ns, Workloads: []*UnitExplanation{}}
+	for _, u := range s.Units(ns) {
+		ex.Workloads = append(ex.Workloads, s.explainUnit(u))
+	}
+	for _, w := range s.Warnings {
+		if strings.Contains(w, "pod "+ns+"/") {
+			ex.Warnings = append(ex.Warnings, w)
+		}
+	}
+	return ex, nil
+}
+
+func (s *Snapshot) explainUnit(u *Unit) *UnitExplanation {
+	ue := &UnitExplanation{Workload: u.String(), Namespace: u.Namespace, Labels: map[string]string(u.Pods[0].Labels)}
+	for _, p := range u.Pods {
+		ue.Pods = append(ue.Pods, p.Key())
+	}
+	ue.Ingress = s.summarize(Ingress, u)
+	ue.Egress = s.summarize(Egress, u)
+	return ue
+}
+
+// summarize explains one direction of a unit, from its first pod's
+// policies, and resolves its effect over every unit of the snapshot.
+func (s *Snapshot) summarize(d Direction, u *Unit) DirectionSummary {
+	rep := u.Pods[0]
+	ds := DirectionSummary{Direction: d, Policies: []PolicyRef{}, Rules: []RuleSummary{}, Peers: []Reach{}}
+	var prefixes []netip.Prefix
+	for _, p := range s.policies[rep.Namespace] {
+		if !p.HasType(d) || !p.Selects(rep) {
+			continue
+		}
+		ds.Isolated = true
+		ds.Policies = append(ds.Policies, PolicyRef{Name: p.Key(), PolicyTypes: p.Types, TypesDefaulted: p.TypesDefaulted})
+		for i := range p.Rules(d) {
+			r := &p.Rules(d)[i]
+			ds.Rules = append(ds.Rules, s.summarizeRule(d, p, r))
+			for _, pe := range r.Peers {
+				if pe.Kind == PeerIPBlock {
+					prefixes = append(prefixes, pe.CIDR)
+					prefixes = append(prefixes, pe.Except...)
+				}
+			}
+		}
+	}
+	// Workloads on the other end: both halves of each flow count.
+	for _, other := range s.Units("") {
+		var all, some PortSet
+		if d == Ingress {
+			all, some = s.unitPorts(other.Pods, u.Pods)
+		} else {
+			all, some = s.unitPorts(u.Pods, other.Pods)
+		}
+		if some.IsEmpty() {
+			continue
+		}
+		ds.Peers = append(ds.Peers, Reach{Peer: other.String(), Ports: some, Partial: !all.Equal(some)})
+	}
+	// Addresses outside the cluster, one representative per region that
+	// the ipBlocks of this direction cut the address space into.
+	for _, region := range addressRegions(prefixes) {
+		var all, some PortSet
+		for i, p := range u.Pods {
+			var ports PortSet
+			if d == Ingress {
+				ports = s.allowedPorts(flowEnd{addr: region.rep}, podEnd(p))
+			} else {
+				ports = s.allowedPorts(podEnd(p), flowEnd{addr: region.rep})
+			}
+			some = some.Union(ports)
+			if i == 0 {
+				all = ports
+			} else {
+				all = all.Intersect(ports)
+			}
+		}
+		if !some.IsEmpty() {
+			ds.Peers = append(ds.Peers, Reach{Peer: region.name, External: true, Ports: some, Partial: !all.Equal(some)})
+		}
+	}
+	if !ds.Isolated {
+		if d == Ingress {
+			ds.Risk = "open for ingress: no NetworkPolicy selects it, so every pod in the cluster and every address that can route to it may connect on any port"
+		} else {
+			ds.Risk = "open for egress: no NetworkPolicy with type Egress selects it, so it may connect anywhere on any port"
+		}
+	}
+	return ds
+}
+
+func (s *Snapshot) summarizeRule(d Direction, p *Policy, r *Rule) RuleSummary {
+	rs := RuleSummary{Policy: p.Key(), Rule: r.Path, Description: describeRule(d, p.Namespace, r)}
+	if len(r.Peers) == 0 {
+		return rs
+	}
+	rs.MatchesNothing = true
+	for i := range r.Peers {
+		pe := &r.Peers[i]
+		ps := PeerSummary{Path: pe.Path, Description: describePeer(p.Namespace, pe)}
+		if pe.Kind == PeerIPBlock {
+			rs.MatchesNothing = false
+			rs.Peers = append(rs.Peers, ps)
+			continue
+		}
+		var nsMatched []string
+		for _, ns := range s.Namespaces() {
+			if (pe.Kind == PeerPods && ns.Name == p.Namespace) || (pe.Kind != PeerPods && pe.nsSel.Matches(ns.Labels)) {
+				nsMatched = append(nsMatched, ns.Name)
+			}
+		}
+		var matched []*Pod
+		for _, ns := range nsMatched {
+			for _, pod := range s.podsByNS[ns] {
+				if pe.Kind == PeerNamespaces || pe.podSel.Matches(pod.Labels) {
+					matched = append(matched, pod)
+				}
+			}
+		}
+		for _, u := range unitsOf(matched) {
+			ps.Workloads = append(ps.Workloads, u.String())
+		}
+		switch {
+		case len(nsMatched) == 0:
+			ps.MatchesNothing = true
+			ps.Note = "no namespace matches the namespaceSelector"
+		case len(matched) == 0:
+			ps.MatchesNothing = true
+			ps.Note = fmt.Sprintf("no pod matches in namespaces %s", strings.Join(nsMatched, ", "))
+		default:
+			rs.MatchesNothing = false
+		}
+		rs.Peers = append(rs.Peers, ps)
+	}
+	return rs
+}
+
+// region is a set of addresses every ipBlock of a direction treats alike.
+type region struct {
+	name string
+	rep  netip.Addr
+}
+
+// addressRegions cuts the address space by the given prefixes: one region
+// per prefix (minus the more specific prefixes inside it) that has any
+// address left, plus what no prefix covers, per IP family.
+func addressRegions(prefixes []netip.Prefix) []region {
+	slices.SortFunc(prefixes, func(a, b netip.Prefix) int {
+		if c := a.Addr().Compare(b.Addr()); c != 0 {
+			return c
+		}
+		return a.Bits() - b.Bits()
+	})
+	prefixes = slices.Compact(prefixes)
+	var out []region
+	for _, p := range prefixes {
+		var inner []netip.Prefix
+		for _, q := range prefixes {
+			if q != p && q.Bits() > p.Bits() && p.Contains(q.Addr()) {
+				inner = append(inner, q)
+			}
+		}
+		if rep, ok := firstOutside(p, inner); ok {
+			out = append(out, region{name: regionName(p, inner), rep: rep})
+		}
+	}
+	if len(prefixes) == 0 {
+		return append(out, region{name: "any address", rep: netip.MustParseAddr("203.0.113.1")})
+	}
+	for _, fam := range []struct {
+		all  netip.Prefix
+		name string
+		rep  netip.Addr
+	}{
+		{netip.MustParsePrefix("0.0.0.0/0"), "IPv4", netip.MustParseAddr("203.0.113.1")},
+		{netip.MustParsePrefix("::/0"), "IPv6", netip.MustParseAddr("2001:db8::1")},
+	} {
+		var inner []netip.Prefix
+		for _, q := range prefixes {
+			if q.Addr().Is4() == fam.all.Addr().Is4() {
+				inner = append(inner, q)
+			}
+		}
+		if len(inner) == 0 {
+			out = append(out, region{name: "any " + fam.name + " address", rep: fam.rep})
+			continue
+		}
+		if slices.Contains(inner, fam.all) {
+			continue // the prefix itself is a region already
+		}
+		if rep, ok := firstOutside(fam.all, inner); ok {
+			out = append(out, region{name: "any other " + fam.name + " address", rep: rep})
+		}
+	}
+	return out
+}
+
+// regionName renders "10.0.0.0/8" or "10.0.0.0/8 except 10.1.0.0/16".
+func regionName(p netip.Prefix, inner []netip.Prefix) string {
+	var top []string
+	for _, q := range inner {
+		covered := false
+		for _, r := range inner {
+			if r != q && r.Bits() < q.Bits() && r.Contains(q.Addr()) {
+				covered = true
+			}
+		}
+		if !covered {
+			top = append(top, q.String())
+		}
+	}
+	if len(top) == 0 {
+		return p.String()
+	}
+	return p.String() + " except " + strings.Join(top, ",")
+}
+
+// firstOutside finds an address of p outside every prefix of holes (sorted
+// by address), walking past each hole in turn.
+func firstOutside(p netip.Prefix, holes []netip.Prefix) (netip.Addr, bool) {
+	a := p.Addr()
+	for {
+		moved := false
+		for _, h := range holes {
+			if h.Contains(a) {
+				next, ok := lastAddr(h)
+				if !ok {
+					return netip.Addr{}, false
+				}
+				a = next.Next()
+				if !a.IsValid() || !p.Contains(a) {
+					return netip.Addr{}, false
+				}
+				moved = true
+			}
+		}
+		if !moved {
+			return a, true
+		}
+	}
+}
+
+// lastAddr is the highest address of a prefix.
+func lastAddr(p netip.Prefix) (netip.Addr, bool) {
+	b := p.Masked().Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 1 << (7 - i%8)
+	}
+	a, ok := netip.AddrFromSlice(b)
+	return a, ok
+}

@@ -1,0 +1,88 @@
+package query
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+)
+
+// Unit is how answers about many pods name them: a workload, or a pod that
+// has none.
+type Unit struct {
+	Namespace string
+	// Kind is the workload kind, or "Pod".
+	Kind string
+	Name string
+	Pods []*Pod
+}
+
+// String renders the unit as "deployment prod/api" or "pod prod/debug".
+func (u *Unit) String() string {
+	return strings.ToLower(u.Kind) + " " + u.Namespace + "/" + u.Name
+}
+
+// Units groups the pods of a namespace ("" for all) by workload.
+func (s *Snapshot) Units(ns string) []*Unit {
+	pods := s.pods
+	if ns != "" {
+		pods = s.podsByNS[ns]
+	}
+	return unitsOf(pods)
+}
+
+// unitsOf groups pods by workload, sorted by namespace, kind and name.
+func unitsOf(pods []*Pod) []*Unit {
+	byKey := map[string]*Unit{}
+	var out []*Unit
+	for _, p := range pods {
+		u := Unit{Namespace: p.Namespace, Kind: "Pod", Name: p.Name}
+		if p.Workload != nil {
+			u.Kind, u.Name = p.Workload.Kind, p.Workload.Name
+		}
+		k := u.String()
+		if existing, ok := byKey[k]; ok {
+			existing.Pods = append(existing.Pods, p)
+			continue
+		}
+		u.Pods = []*Pod{p}
+		byKey[k] = &u
+		out = append(out, &u)
+	}
+	slices.SortFunc(out, func(a, b *Unit) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
+	})
+	return out
+}
+
+// unitPorts is the reachability from one group of pods to another, computed
+// per equivalence-class pair: the ports every pod pair may use (all) and
+// the ports some pair may use (some).
+func (s *Snapshot) unitPorts(srcs, dsts []*Pod) (all, some PortSet) {
+	s.Classes()
+	first := true
+	seen := map[[2]*Class]bool{}
+	for _, src := range srcs {
+		for _, dst := range dsts {
+			if src == dst {
+				continue // a pod to itself says nothing about policy
+			}
+			cs, cd := s.classOf[src], s.classOf[dst]
+			if seen[[2]*Class{cs, cd}] {
+				continue
+			}
+			seen[[2]*Class{cs, cd}] = true
+			a, b := cs.Rep, cd.Rep
+			if a == b {
+				b = cd.Pods[1] // two distinct pods of one class
+			}
+			p := s.allowedPorts(podEnd(a), podEnd(b))
+			some = some.Union(p)
+			if first {
+				all, first = p, false
+			} else {
+				all = all.Intersect(p)
+			}
+		}
+	}
+	return all, some
+}
