@@ -21,6 +21,8 @@ type snapshotFlags struct {
 	recursive     bool
 	ipBlockPodIPs bool
 	chunkSize     int64
+	with          []string
+	without       []string
 }
 
 func (f *snapshotFlags) addFlags(fs *pflag.FlagSet) {
@@ -28,12 +30,15 @@ func (f *snapshotFlags) addFlags(fs *pflag.FlagSet) {
 	fs.BoolVarP(&f.recursive, "recursive", "R", false, "Process the directories given with -f recursively")
 	fs.BoolVar(&f.ipBlockPodIPs, "ipblock-pod-ips", true, "Let ipBlock peers match pod IPs (as kube-network-policies and Calico do); false for CNIs that apply ipBlock only to cluster-external addresses")
 	fs.Int64Var(&f.chunkSize, "chunk-size", load.DefaultChunkSize, "Return large lists from the cluster in chunks of this size")
+	fs.StringSliceVar(&f.with, "with", nil, "Answer as if these manifests (files, directories or '-') were applied: objects replace those of the same kind, namespace and name")
+	fs.StringSliceVar(&f.without, "without", nil, "Answer as if these objects were deleted: KIND/NAMESPACE/NAME, e.g. networkpolicy/prod/db (namespace/NAME for namespaces)")
 }
 
 // loaded is cluster state ready to be asked, with the namespace unqualified
-// names resolve in.
+// names resolve in. snap has the what-if overlay applied; base has not.
 type loaded struct {
 	snap      *query.Snapshot
+	base      *query.Snapshot
 	namespace string
 }
 
@@ -43,6 +48,43 @@ func (g *globalOptions) offline() bool { return len(g.snapshot.filenames) > 0 }
 // load reads the snapshot: manifests with -f, else the part of the cluster
 // the scope names. Scope namespaces left empty mean the default namespace.
 func (g *globalOptions) load(scope load.Scope) (*loaded, error) {
+	l, err := g.loadBase(scope)
+	if err != nil {
+		return nil, err
+	}
+	l.base = l.snap
+	if len(g.snapshot.with) > 0 {
+		objs, err := load.Manifests(load.Source{Filenames: g.snapshot.with, Recursive: g.snapshot.recursive, Stdin: g.In, Namespace: l.namespace}, g.ErrOut)
+		if err != nil {
+			return nil, fmt.Errorf("--with: %w", err)
+		}
+		if l.snap, err = l.snap.With(objs...); err != nil {
+			return nil, fmt.Errorf("--with: %w", err)
+		}
+	}
+	if len(g.snapshot.without) > 0 {
+		var refs []query.ObjectRef
+		for _, w := range g.snapshot.without {
+			ref, err := query.ParseObjectRef(w)
+			if err != nil {
+				return nil, fmt.Errorf("--without %w", err)
+			}
+			refs = append(refs, ref)
+		}
+		if l.snap, err = l.snap.Without(refs...); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// whatIf reports whether --with or --without was given.
+func (g *globalOptions) whatIf() bool {
+	return len(g.snapshot.with) > 0 || len(g.snapshot.without) > 0
+}
+
+// loadBase reads the snapshot without the what-if overlay.
+func (g *globalOptions) loadBase(scope load.Scope) (*loaded, error) {
 	ns, explicit := g.contextNamespace()
 	opts := query.DefaultOptions()
 	opts.IPBlockMatchesPods = g.snapshot.ipBlockPodIPs

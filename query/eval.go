@@ -129,7 +129,11 @@ func (s *Snapshot) evalDirection(d Direction, subject *Pod, peer flowEnd, dst *P
 		names[i] = p.Name
 	}
 	if len(t.Rules) == 0 {
-		t.Summary = fmt.Sprintf("isolated for %s by %s, which allow no %s (default deny)", d, strings.Join(names, ", "), d)
+		verb := "allows"
+		if len(names) > 1 {
+			verb = "allow"
+		}
+		t.Summary = fmt.Sprintf("isolated for %s by %s, which %s no %s (default deny)", d, strings.Join(names, ", "), verb, d)
 	} else {
 		t.Summary = fmt.Sprintf("isolated for %s by %s", d, strings.Join(names, ", "))
 	}

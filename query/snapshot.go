@@ -30,6 +30,10 @@ type Options struct {
 	// into a stand-in pod built from its template: right for manifests, wrong
 	// for a live cluster, where a workload without pods runs nothing.
 	WorkloadStandIns bool
+
+	// standIns names workloads ("ns/Kind/name") that get a stand-in pod
+	// whatever WorkloadStandIns says: workloads an overlay brings in.
+	standIns map[string]bool
 }
 
 // DefaultOptions are the common CNI behaviours, for manifests.
@@ -73,6 +77,9 @@ type Pod struct {
 	// StandIn is true for a pod built from a workload template.
 	StandIn     bool
 	HostNetwork bool
+
+	// source is the Pod object the pod was read from; nil for stand-ins.
+	source runtime.Object
 }
 
 // Key is "namespace/name".
@@ -89,7 +96,9 @@ type Service struct {
 // Snapshot is the cluster state a question is answered against, with the
 // indexes built once.
 type Snapshot struct {
-	opts       Options
+	opts Options
+	// objects are the objects the snapshot was built from, for overlays.
+	objects    []runtime.Object
 	namespaces map[string]*Namespace
 	pods       []*Pod
 	podsByNS   map[string][]*Pod
@@ -116,6 +125,7 @@ type Snapshot struct {
 func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {
 	s := &Snapshot{
 		opts:       opts,
+		objects:    objs,
 		namespaces: map[string]*Namespace{},
 		podsByNS:   map[string][]*Pod{},
 		podsByIP:   map[netip.Addr]*Pod{},
@@ -142,6 +152,7 @@ func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {
 			if err != nil {
 				return nil, fmt.Errorf("pod %s/%s: %w", o.Namespace, o.Name, err)
 			}
+			pod.source = o
 			s.addPod(pod)
 		case *corev1.Service:
 			s.services[o.Namespace] = append(s.services[o.Namespace], &Service{

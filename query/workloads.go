@@ -142,7 +142,7 @@ func (s *Snapshot) addWorkloads(objs []runtime.Object) error {
 			seen[w.namespace+"/"+ref.Kind+"/"+ref.Name] = true
 			s.workloads[w.namespace] = append(s.workloads[w.namespace], ref)
 		}
-		if hasPods[k] || !s.opts.WorkloadStandIns {
+		if hasPods[k] || !(s.opts.WorkloadStandIns || s.opts.standIns[k]) {
 			continue
 		}
 		p := podFromSpec(w.namespace, w.ref.Name, w.labels, w.spec)

@@ -1,0 +1,88 @@
+package plugin
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"k8s.io/kubectl/pkg/util/templates"
+
+	"github.com/kubectl-netpol/kubectl-netpol/plugin/load"
+	"github.com/kubectl-netpol/kubectl-netpol/plugin/output"
+	"github.com/kubectl-netpol/kubectl-netpol/query"
+)
+
+var (
+	diffLong = templates.LongDesc(`
+		Show which flows change verdict if the --with manifests were applied
+		and the --without objects deleted: for every pair of workloads, and
+		every workload with the address ranges policies name, the ports that
+		become allowed and the ports that become denied, with the rule that
+		now allows them or the reason they are now denied. Nothing is written
+		to the cluster.
+
+		Exit codes: 0 no change, 1 changes, 2 error.`)
+
+	diffExample = templates.Examples(`
+		# Which flows break if this default-deny policy is applied to dev?
+		kubectl netpol diff --with deny-all-dev.yaml
+
+		# Which flows open up if the old database policy is deleted?
+		kubectl netpol diff --without networkpolicy/prod/db
+
+		# Gate a policy change in CI, offline
+		kubectl netpol diff -f manifests/ --with new-policy.yaml -q || echo "reachability changes"`)
+)
+
+// DiffOptions are the inputs of "kubectl netpol diff".
+type DiffOptions struct {
+	*globalOptions
+	Output string
+	Quiet  bool
+}
+
+// NewCmdDiff builds the "diff" command.
+func NewCmdDiff(g *globalOptions) *cobra.Command {
+	o := &DiffOptions{globalOptions: g}
+	cmd := &cobra.Command{
+		Use:     "diff --with FILE... | --without KIND/NS/NAME...",
+		Short:   "Show which flows change verdict if manifests were applied or objects deleted",
+		Long:    diffLong,
+		Example: diffExample,
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := o.Validate(); err != nil {
+				return usageError(c, err)
+			}
+			return o.Run()
+		},
+	}
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of (json, yaml); human-readable text when empty")
+	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "Print nothing; the exit code is the answer")
+	return cmd
+}
+
+// Validate checks that there is something to compare.
+func (o *DiffOptions) Validate() error {
+	if !o.whatIf() {
+		return fmt.Errorf("diff needs --with FILE or --without KIND/NAMESPACE/NAME")
+	}
+	return output.ValidateFormat(o.Output, "json", "yaml")
+}
+
+// Run compares the base with the overlay and returns ErrNo on changes.
+func (o *DiffOptions) Run() error {
+	l, err := o.load(load.Scope{AllNamespaces: true})
+	if err != nil {
+		return err
+	}
+	res := query.Diff(l.base, l.snap)
+	if !o.Quiet {
+		if err := output.Diff(o.Out, o.Output, res); err != nil {
+			return err
+		}
+	}
+	if res.Changed {
+		return ErrNo
+	}
+	return nil
+}

@@ -1,0 +1,50 @@
+package output
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/kubectl-netpol/kubectl-netpol/query"
+)
+
+// Diff prints the flows that change verdict, grouped by pair, and a summary.
+func Diff(w io.Writer, format string, res *query.DiffResult) error {
+	if format != "" {
+		return Data(w, format, res)
+	}
+	p := newPainter(w)
+	var b strings.Builder
+	for _, c := range res.Changes {
+		fmt.Fprintf(&b, "%s -> %s\n", c.Source, c.Destination)
+		if !c.NowAllowed.IsEmpty() {
+			fmt.Fprintf(&b, "  %s now allowed: %s\n", p.green("+"), c.NowAllowed)
+			for _, why := range c.AllowedBy {
+				fmt.Fprintf(&b, "      %s\n", why)
+			}
+		}
+		if !c.NowDenied.IsEmpty() {
+			fmt.Fprintf(&b, "  %s now denied:  %s\n", p.red("-"), c.NowDenied)
+			for _, why := range c.DeniedBy {
+				fmt.Fprintf(&b, "      %s\n", why)
+			}
+		}
+	}
+	if res.Changed {
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "%s\n", diffSummary(res.Summary))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func diffSummary(s query.DiffSummary) string {
+	if s.Pairs == 0 {
+		return "No flow changes verdict."
+	}
+	pairs := "pairs change"
+	if s.Pairs == 1 {
+		pairs = "pair changes"
+	}
+	return fmt.Sprintf("%d %s: %d with newly allowed ports, %d with newly denied ports.", s.Pairs, pairs, s.NewlyAllowed, s.NewlyDenied)
+}

@@ -1,0 +1,338 @@
+package query
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// Change is how the reachability from one peer to another changes.
+type Change struct {
+	Source      string `json:"source"`
+	Destination string `json:"destination"`
+	// Before and After are the ports every pod pair may use.
+	Before PortSet `json:"before"`
+	After  PortSet `json:"after"`
+	// NowAllowed and NowDenied are After-Before and Before-After.
+	NowAllowed PortSet `json:"nowAllowed"`
+	NowDenied  PortSet `json:"nowDenied"`
+	// AllowedBy names, for a newly allowed port, what allows each half.
+	AllowedBy []string `json:"allowedBy,omitempty"`
+	// DeniedBy says, for a newly denied port, why it is denied now.
+	DeniedBy []string `json:"deniedBy,omitempty"`
+}
+
+// DiffSummary counts the changes.
+type DiffSummary struct {
+	Pairs        int `json:"pairs"`
+	NewlyAllowed int `json:"newlyAllowed"`
+	NewlyDenied  int `json:"newlyDenied"`
+}
+
+// DiffResult compares the reachability of two snapshots.
+type DiffResult struct {
+	SchemaVersion string      `json:"schemaVersion"`
+	Changed       bool        `json:"changed"`
+	Summary       DiffSummary `json:"summary"`
+	Changes       []Change    `json:"changes"`
+}
+
+// diffPeer is one end of a compared pair: a workload with its pods in each
+// snapshot (nil where it does not exist), or an address region.
+type diffPeer struct {
+	name               string
+	basePods, nextPods []*Pod
+	region             *region
+}
+
+// Diff compares every pair of workloads, and every workload with the
+// address regions the policies of either snapshot name, between base and
+// next. Only pairs with an end the change can affect are recomputed: pods
+// selected by a changed policy, changed pods and workloads, and the
+// workloads of relabelled namespaces.
+func Diff(base, next *Snapshot) *DiffResult {
+	res := &DiffResult{SchemaVersion: SchemaVersion, Changes: []Change{}}
+	peers := map[string]*diffPeer{}
+	var names []string
+	add := func(units []*Unit, isBase bool) {
+		for _, u := range units {
+			p, ok := peers[u.String()]
+			if !ok {
+				p = &diffPeer{name: u.String()}
+				peers[p.name] = p
+				names = append(names, p.name)
+			}
+			if isBase {
+				p.basePods = u.Pods
+			} else {
+				p.nextPods = u.Pods
+			}
+		}
+	}
+	add(base.Units(""), true)
+	add(next.Units(""), false)
+	slices.Sort(names)
+
+	affected := affectedUnits(base, next)
+	var regions []*diffPeer
+	for _, r := range addressRegions(append(base.ipBlockPrefixes(), next.ipBlockPrefixes()...)) {
+		regions = append(regions, &diffPeer{name: r.name, region: &r})
+	}
+	for _, a := range names {
+		for _, b := range names {
+			if affected[a] || affected[b] {
+				res.compare(base, next, peers[a], peers[b])
+			}
+		}
+		if affected[a] {
+			for _, r := range regions {
+				res.compare(base, next, peers[a], r)
+				res.compare(base, next, r, peers[a])
+			}
+		}
+	}
+	slices.SortStableFunc(res.Changes, func(x, y Change) int {
+		return strings.Compare(x.Source+"\x00"+x.Destination, y.Source+"\x00"+y.Destination)
+	})
+	res.Changed = len(res.Changes) > 0
+	return res
+}
+
+// compare records the change of one pair, if any.
+func (res *DiffResult) compare(base, next *Snapshot, src, dst *diffPeer) {
+	before := base.peerPorts(src, dst, true)
+	after := next.peerPorts(src, dst, false)
+	if before.Equal(after) {
+		return
+	}
+	c := Change{Source: src.name, Destination: dst.name, Before: before, After: after,
+		NowAllowed: after.Subtract(before), NowDenied: before.Subtract(after)}
+	if !c.NowAllowed.IsEmpty() {
+		res.Summary.NewlyAllowed++
+		c.AllowedBy = next.why(src, dst, c.NowAllowed)
+	}
+	if !c.NowDenied.IsEmpty() {
+		res.Summary.NewlyDenied++
+		c.DeniedBy = next.why(src, dst, c.NowDenied)
+	}
+	res.Summary.Pairs++
+	res.Changes = append(res.Changes, c)
+}
+
+// peerPorts is the ports every pod pair of src -> dst may use in s.
+func (s *Snapshot) peerPorts(src, dst *diffPeer, isBase bool) PortSet {
+	pods := func(p *diffPeer) []*Pod {
+		if isBase {
+			return p.basePods
+		}
+		return p.nextPods
+	}
+	switch {
+	case src.region != nil:
+		return s.regionPorts(flowEnd{addr: src.region.rep}, pods(dst), Ingress)
+	case dst.region != nil:
+		return s.regionPorts(flowEnd{addr: dst.region.rep}, pods(src), Egress)
+	}
+	if len(pods(src)) == 0 || len(pods(dst)) == 0 {
+		return PortSet{}
+	}
+	all, _ := s.unitPorts(pods(src), pods(dst))
+	return all
+}
+
+// regionPorts is the ports every pod may use to (egress) or from (ingress)
+// an address outside the cluster.
+func (s *Snapshot) regionPorts(addr flowEnd, pods []*Pod, d Direction) PortSet {
+	var all PortSet
+	for i, p := range pods {
+		var ports PortSet
+		if d == Ingress {
+			ports = s.allowedPorts(addr, podEnd(p))
+		} else {
+			ports = s.allowedPorts(podEnd(p), addr)
+		}
+		if i == 0 {
+			all = ports
+		} else {
+			all = all.Intersect(ports)
+		}
+	}
+	return all
+}
+
+// why explains, for the first port of ports, what now decides the flow
+// from the first pod of src to the first pod of dst.
+func (s *Snapshot) why(src, dst *diffPeer, ports PortSet) []string {
+	end := func(p *diffPeer) (flowEnd, bool) {
+		if p.region != nil {
+			return flowEnd{addr: p.region.rep}, true
+		}
+		if len(p.nextPods) == 0 {
+			return flowEnd{}, false
+		}
+		return podEnd(p.nextPods[0]), true
+	}
+	se, ok1 := end(src)
+	de, ok2 := end(dst)
+	switch {
+	case !ok1:
+		return []string{src.name + " no longer exists"}
+	case !ok2:
+		return []string{dst.name + " no longer exists"}
+	}
+	proto, port := firstPort(ports)
+	ask := portAsk{single: true, proto: proto, port: port, scope: SinglePort(proto, port)}
+	if se.pod != nil && se.pod == de.pod && len(dst.nextPods) > 1 {
+		de = podEnd(dst.nextPods[1])
+	}
+	pv := s.evalPair(se, de, ask)
+	var out []string
+	for _, t := range []DirectionTrace{pv.Egress, pv.Ingress} {
+		if !t.Isolated {
+			continue
+		}
+		if !t.Allowed {
+			why := fmt.Sprintf("%s denied: %s", t.Direction, t.Summary)
+			if len(t.Rules) > 0 {
+				why += fmt.Sprintf("; no rule allows %s %d", proto, port)
+			}
+			out = append(out, why)
+			continue
+		}
+		for _, r := range t.Rules {
+			if r.Allows {
+				out = append(out, fmt.Sprintf("%s allowed by %s %s", t.Direction, r.Policy, rulePathOf(&r)))
+			}
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, "neither end is isolated in that direction")
+	}
+	return out
+}
+
+// rulePathOf renders "spec.ingress[0].from[0] + ports[0]".
+func rulePathOf(r *RuleTrace) string {
+	path := r.Rule
+	if r.MatchedPeer != "" {
+		path = r.MatchedPeer
+	}
+	if r.MatchedPort != "" {
+		path += " + " + strings.TrimPrefix(r.MatchedPort, r.Rule+".")
+	}
+	return path
+}
+
+func firstPort(s PortSet) (proto corev1.Protocol, port int32) {
+	for _, p := range Protocols {
+		if rs := s.Ranges(p); len(rs) > 0 {
+			return p, rs[0].From
+		}
+	}
+	return "", 0
+}
+
+// ipBlockPrefixes lists every CIDR and except of every ipBlock peer.
+func (s *Snapshot) ipBlockPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, ps := range s.policies {
+		for _, p := range ps {
+			for _, rules := range [][]Rule{p.Ingress, p.Egress} {
+				for _, r := range rules {
+					for _, pe := range r.Peers {
+						if pe.Kind == PeerIPBlock {
+							out = append(out, pe.CIDR)
+							out = append(out, pe.Except...)
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// affectedUnits names the units whose flows the change between base and
+// next can touch.
+func affectedUnits(base, next *Snapshot) map[string]bool {
+	out := map[string]bool{}
+	mark := func(pods []*Pod) {
+		for _, u := range unitsOf(pods) {
+			out[u.String()] = true
+		}
+	}
+	for _, ref := range changedRefs(base, next) {
+		for _, s := range []*Snapshot{base, next} {
+			switch ref.Kind {
+			case "NetworkPolicy":
+				for _, p := range s.policies[ref.Namespace] {
+					if p.Name != ref.Name {
+						continue
+					}
+					var sel []*Pod
+					for _, pod := range append(slices.Clone(base.podsByNS[ref.Namespace]), next.podsByNS[ref.Namespace]...) {
+						if p.podSelector.Matches(pod.Labels) {
+							sel = append(sel, pod)
+						}
+					}
+					mark(sel)
+				}
+			case "Namespace":
+				mark(s.podsByNS[ref.Name])
+			case "Service":
+			case "Pod":
+				for _, p := range s.podsByNS[ref.Namespace] {
+					if p.source != nil && p.Name == ref.Name {
+						mark([]*Pod{p})
+					}
+				}
+			default:
+				mark(s.PodsOf(ref.Namespace, WorkloadRef{Kind: ref.Kind, Name: ref.Name}))
+			}
+		}
+	}
+	return out
+}
+
+// changedRefs lists the objects added, removed or modified from base to
+// next.
+func changedRefs(base, next *Snapshot) []ObjectRef {
+	index := func(objs []runtime.Object) map[ObjectRef]runtime.Object {
+		m := map[ObjectRef]runtime.Object{}
+		for _, o := range objs {
+			if ref, err := RefOf(o); err == nil {
+				m[ref] = o
+			}
+		}
+		return m
+	}
+	a, b := index(base.objects), index(next.objects)
+	var out []ObjectRef
+	for ref, o := range a {
+		if n, ok := b[ref]; !ok || !equality.Semantic.DeepEqual(o, n) {
+			out = append(out, ref)
+		}
+	}
+	for ref := range b {
+		if _, ok := a[ref]; !ok {
+			out = append(out, ref)
+		}
+	}
+	// Namespaces only synthesised in one of the two count as changed too.
+	for name, ns := range next.namespaces {
+		if old, ok := base.namespaces[name]; !ok || !equality.Semantic.DeepEqual(old.Labels, ns.Labels) {
+			out = append(out, ObjectRef{Kind: "Namespace", Name: name})
+		}
+	}
+	for name := range base.namespaces {
+		if _, ok := next.namespaces[name]; !ok {
+			out = append(out, ObjectRef{Kind: "Namespace", Name: name})
+		}
+	}
+	return out
+}

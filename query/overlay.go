@@ -1,0 +1,188 @@
+package query
+
+import (
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// ObjectRef names an object by kind, namespace and name ("" namespace for
+// Namespaces).
+type ObjectRef struct {
+	Kind      string
+	Namespace string
+	Name      string
+}
+
+// String renders the reference as written on the command line:
+// networkpolicy/prod/db, namespace/dev.
+func (r ObjectRef) String() string {
+	if r.Namespace == "" {
+		return strings.ToLower(r.Kind) + "/" + r.Name
+	}
+	return strings.ToLower(r.Kind) + "/" + r.Namespace + "/" + r.Name
+}
+
+// ParseObjectRef parses KIND/NS/NAME (KIND/NAME for namespaces), with the
+// kind spelled as kubectl accepts it (networkpolicy, netpol, ns, deploy...).
+func ParseObjectRef(s string) (ObjectRef, error) {
+	parts := strings.Split(s, "/")
+	kind := refKind(parts[0])
+	switch {
+	case kind == "":
+		return ObjectRef{}, fmt.Errorf("%q: unknown kind %q (networkpolicy, namespace, pod, service or a workload kind)", s, parts[0])
+	case kind == "Namespace" && len(parts) == 2 && parts[1] != "":
+		return ObjectRef{Kind: kind, Name: parts[1]}, nil
+	case kind != "Namespace" && len(parts) == 3 && parts[1] != "" && parts[2] != "":
+		return ObjectRef{Kind: kind, Namespace: parts[1], Name: parts[2]}, nil
+	case kind == "Namespace":
+		return ObjectRef{}, fmt.Errorf("%q: want namespace/NAME", s)
+	default:
+		return ObjectRef{}, fmt.Errorf("%q: want KIND/NAMESPACE/NAME, e.g. networkpolicy/prod/db", s)
+	}
+}
+
+func refKind(s string) string {
+	switch strings.ToLower(s) {
+	case "networkpolicy", "networkpolicies", "netpol":
+		return "NetworkPolicy"
+	case "namespace", "namespaces", "ns":
+		return "Namespace"
+	}
+	return kindOf(s)
+}
+
+// RefOf returns the reference of a typed object the snapshot reads.
+func RefOf(obj runtime.Object) (ObjectRef, error) {
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return ObjectRef{}, err
+	}
+	var kind string
+	switch obj.(type) {
+	case *corev1.Namespace:
+		return ObjectRef{Kind: "Namespace", Name: m.GetName()}, nil
+	case *corev1.Pod:
+		kind = "Pod"
+	case *corev1.Service:
+		kind = "Service"
+	case *networkingv1.NetworkPolicy:
+		kind = "NetworkPolicy"
+	default:
+		w, ok := workloadKind(obj)
+		if !ok {
+			return ObjectRef{}, fmt.Errorf("unsupported object %T", obj)
+		}
+		kind = w.ref.Kind
+	}
+	return ObjectRef{Kind: kind, Namespace: m.GetNamespace(), Name: m.GetName()}, nil
+}
+
+// With answers "what if these objects were applied": it returns a new
+// snapshot where each object replaces the one of the same kind, namespace
+// and name, or is added. A workload brought in replaces the pods it ran
+// with one stand-in pod from its new template. The receiver is unchanged.
+func (s *Snapshot) With(objs ...runtime.Object) (*Snapshot, error) {
+	replace := map[ObjectRef]runtime.Object{}
+	var order []ObjectRef
+	opts := s.opts
+	opts.standIns = map[string]bool{}
+	for k, v := range s.opts.standIns {
+		opts.standIns[k] = v
+	}
+	for _, obj := range objs {
+		ref, err := RefOf(obj)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := replace[ref]; !dup {
+			order = append(order, ref)
+		}
+		replace[ref] = obj
+		if _, ok := workloadKind(obj); ok {
+			opts.standIns[ref.Namespace+"/"+ref.Kind+"/"+ref.Name] = true
+		}
+	}
+	drop := s.podsOfWorkloads(replace)
+	var out []runtime.Object
+	for _, obj := range s.objects {
+		ref, err := RefOf(obj)
+		if err != nil {
+			return nil, err
+		}
+		if _, replaced := replace[ref]; replaced || drop[obj] {
+			continue
+		}
+		out = append(out, obj)
+	}
+	for _, ref := range order {
+		out = append(out, replace[ref])
+	}
+	return s.rebuild(out, opts)
+}
+
+// Without answers "what if these objects were deleted". Deleting a
+// namespace deletes everything in it; deleting a workload deletes its pods.
+// Naming an object the snapshot does not hold is an error.
+func (s *Snapshot) Without(refs ...ObjectRef) (*Snapshot, error) {
+	remove := map[ObjectRef]runtime.Object{}
+	found := map[ObjectRef]bool{}
+	deletedNS := map[string]bool{}
+	for _, r := range refs {
+		remove[r] = nil
+		if r.Kind == "Namespace" {
+			deletedNS[r.Name] = true
+		}
+	}
+	drop := s.podsOfWorkloads(remove)
+	var out []runtime.Object
+	for _, obj := range s.objects {
+		ref, err := RefOf(obj)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := remove[ref]; ok {
+			found[ref] = true
+			continue
+		}
+		if drop[obj] || deletedNS[ref.Namespace] {
+			continue
+		}
+		out = append(out, obj)
+	}
+	for _, r := range refs {
+		if !found[r] && !(r.Kind == "Namespace" && s.namespaces[r.Name] != nil) {
+			return nil, fmt.Errorf("--without %s: no such object", r)
+		}
+	}
+	return s.rebuild(out, s.opts)
+}
+
+// podsOfWorkloads returns the Pod objects run by the referenced workloads.
+func (s *Snapshot) podsOfWorkloads(refs map[ObjectRef]runtime.Object) map[runtime.Object]bool {
+	drop := map[runtime.Object]bool{}
+	for _, p := range s.pods {
+		if p.source == nil || p.Workload == nil {
+			continue
+		}
+		if _, ok := refs[ObjectRef{Kind: p.Workload.Kind, Namespace: p.Namespace, Name: p.Workload.Name}]; ok {
+			drop[p.source] = true
+		}
+	}
+	return drop
+}
+
+func (s *Snapshot) rebuild(objs []runtime.Object, opts Options) (*Snapshot, error) {
+	next, err := NewSnapshot(objs, opts)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range s.unreadable {
+		next.unreadable[k] = v
+	}
+	return next, nil
+}
