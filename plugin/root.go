@@ -65,7 +65,7 @@ func NewCmdNetpolWithConfig(streams genericiooptions.IOStreams, configFlags *gen
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError(c, err)
 	})
-	cmd.AddCommand(NewCmdCan(g), NewCmdExplain(g), NewCmdDiff(g))
+	cmd.AddCommand(NewCmdCan(g), NewCmdExplain(g), NewCmdDiff(g), NewCmdMap(g))
 	return cmd
 }
 

@@ -242,6 +242,18 @@ func (s *Snapshot) namespaceNames() []string {
 	return out
 }
 
+// PodList returns the pods the endpoint stands for (none for an address
+// outside the cluster).
+func (r *Endpoint) PodList() []*Pod {
+	var out []*Pod
+	for _, end := range r.ends {
+		if end.pod != nil {
+			out = append(out, end.pod)
+		}
+	}
+	return out
+}
+
 func (r *Endpoint) setPods(pods []*Pod) {
 	for _, p := range pods {
 		r.Pods = append(r.Pods, p.Key())

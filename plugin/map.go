@@ -1,0 +1,139 @@
+package plugin
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/kubectl/pkg/util/templates"
+
+	"github.com/kubectl-netpol/kubectl-netpol/plugin/load"
+	"github.com/kubectl-netpol/kubectl-netpol/plugin/output"
+	"github.com/kubectl-netpol/kubectl-netpol/query"
+)
+
+var (
+	mapLong = templates.LongDesc(`
+		Draw the reachability map: which workloads may reach which, on which
+		ports (both halves of every flow considered), plus the address ranges
+		outside the cluster that policies name. Workloads no policy isolates
+		are marked. Pods are grouped by workload; reachability is computed
+		on equivalence classes of pods, never pod pair by pod pair.
+
+		Formats: text (an adjacency table), json, yaml, csv, dot (Graphviz),
+		mermaid (renders on GitHub) and html (one self-contained page).
+
+		Exit codes: 0 success, 2 error.`)
+
+	mapExample = templates.Examples(`
+		# Everything in the current namespace, and what talks to it
+		kubectl netpol map
+
+		# The whole cluster as a Graphviz drawing
+		kubectl netpol map -A -o dot | dot -Tsvg > map.svg
+
+		# Only what touches the database, as a page to open in a browser
+		kubectl netpol map --focus prod/db -o html > db.html
+
+		# Which flows may use port 5432?
+		kubectl netpol map -A --port 5432`)
+)
+
+// MapOptions are the inputs of "kubectl netpol map".
+type MapOptions struct {
+	*globalOptions
+	Output        string
+	AllNamespaces bool
+	Focus         string
+	Port          string
+
+	focus *query.EndpointSpec
+	port  *query.EndpointSpec
+}
+
+// NewCmdMap builds the "map" command.
+func NewCmdMap(g *globalOptions) *cobra.Command {
+	o := &MapOptions{globalOptions: g}
+	cmd := &cobra.Command{
+		Use:     "map [-n NS | -A] [--focus TARGET] [--port PORT[/PROTO]]",
+		Short:   "Draw the reachability map of workloads",
+		Long:    mapLong,
+		Example: mapExample,
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := o.Complete(); err != nil {
+				return usageError(c, err)
+			}
+			if err := o.Validate(); err != nil {
+				return usageError(c, err)
+			}
+			return o.Run()
+		},
+	}
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of (json, yaml, csv, dot, mermaid, html); an adjacency table when empty")
+	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Map every namespace")
+	cmd.Flags().StringVar(&o.Focus, "focus", "", "Only flows to or from this endpoint (pod, workload, service or selector)")
+	cmd.Flags().StringVar(&o.Port, "port", "", "Only flows that may use this port, e.g. 5432 or 53/udp")
+	return cmd
+}
+
+// Complete parses --focus and --port.
+func (o *MapOptions) Complete() error {
+	if o.Focus != "" {
+		e, err := query.ParseEndpoint(o.Focus)
+		if err != nil {
+			return fmt.Errorf("--focus %w", err)
+		}
+		o.focus = &e
+	}
+	if o.Port != "" {
+		e, err := query.ParseEndpoint("x:" + o.Port)
+		if err != nil {
+			return fmt.Errorf("--port %q: %w", o.Port, err)
+		}
+		if _, err := strconv.Atoi(e.Port); err != nil {
+			return fmt.Errorf("--port %q: want a port number", o.Port)
+		}
+		o.port = &e
+	}
+	return nil
+}
+
+// Validate checks the flags.
+func (o *MapOptions) Validate() error {
+	return output.ValidateFormat(o.Output, output.GraphFormats...)
+}
+
+// Run draws the map.
+func (o *MapOptions) Run() error {
+	scope := load.Scope{AllNamespaces: true}
+	l, err := o.load(scope)
+	if err != nil {
+		return err
+	}
+	opts := query.GraphOptions{}
+	if !o.AllNamespaces {
+		opts.Namespace = l.namespace
+		if l.snap.Namespace(l.namespace) == nil {
+			return fmt.Errorf("namespace %s does not exist (use -A for every namespace)", l.namespace)
+		}
+	}
+	if o.focus != nil {
+		target, err := l.snap.Resolve(*o.focus, l.namespace)
+		if err != nil {
+			return fmt.Errorf("--focus %w", err)
+		}
+		opts.Focus = target.PodList()
+	}
+	g := l.snap.Graph(opts)
+	if o.port != nil {
+		proto := o.port.Protocol
+		if proto == "" {
+			proto = corev1.ProtocolTCP
+		}
+		n, _ := strconv.Atoi(o.port.Port)
+		g = g.WithPort(proto, int32(n))
+	}
+	return output.Graph(o.Out, o.Output, g)
+}

@@ -1,0 +1,178 @@
+package output
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/kubectl-netpol/kubectl-netpol/query"
+)
+
+// GraphFormats are the output formats of the reachability map.
+var GraphFormats = []string{"json", "yaml", "csv", "dot", "mermaid", "html"}
+
+// Graph prints the reachability map in the given format.
+func Graph(w io.Writer, format string, g *query.Graph) error {
+	switch format {
+	case "":
+		return graphText(w, g)
+	case "json", "yaml":
+		return Data(w, format, g)
+	case "csv":
+		return graphCSV(w, g)
+	case "dot":
+		return graphDot(w, g)
+	case "mermaid":
+		return graphMermaid(w, g)
+	case "html":
+		return graphHTMLHook(w, g)
+	}
+	return fmt.Errorf("unsupported output format %q", format)
+}
+
+func openMark(n query.Node) string {
+	switch {
+	case n.Kind == "External":
+		return ""
+	case !n.IngressIsolated && !n.EgressIsolated:
+		return "open in both directions"
+	case !n.IngressIsolated:
+		return "open for ingress"
+	case !n.EgressIsolated:
+		return "open for egress"
+	}
+	return ""
+}
+
+// graphText is an aligned adjacency table, then the workloads no policy
+// isolates.
+func graphText(w io.Writer, g *query.Graph) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FROM\tTO\tPORTS")
+	for _, e := range g.Edges {
+		ports := e.Ports.String()
+		if e.Partial {
+			ports += " (more for some pods)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", e.From, e.To, ports)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var open []string
+	for _, n := range g.Nodes {
+		if m := openMark(n); m != "" {
+			open = append(open, fmt.Sprintf("  %s: %s", n.ID, m))
+		}
+	}
+	if len(open) > 0 {
+		fmt.Fprintf(w, "\nNot isolated by any policy:\n%s\n", strings.Join(open, "\n"))
+	}
+	return nil
+}
+
+func graphCSV(w io.Writer, g *query.Graph) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"from", "to", "ports", "partial"})
+	for _, e := range g.Edges {
+		_ = cw.Write([]string{e.From, e.To, e.Ports.String(), strconv.FormatBool(e.Partial)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// graphDot renders Graphviz: workloads as boxes clustered by namespace,
+// external ranges as ellipses, open workloads red, edges labelled by ports.
+func graphDot(w io.Writer, g *query.Graph) error {
+	var b strings.Builder
+	b.WriteString("digraph netpol {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n")
+	byNS := map[string][]query.Node{}
+	var order []string
+	for _, n := range g.Nodes {
+		if _, ok := byNS[n.Namespace]; !ok {
+			order = append(order, n.Namespace)
+		}
+		byNS[n.Namespace] = append(byNS[n.Namespace], n)
+	}
+	for i, ns := range order {
+		indent := "  "
+		if ns != "" {
+			fmt.Fprintf(&b, "  subgraph cluster_%d {\n    label=%s;\n", i, strconv.Quote(ns))
+			indent = "    "
+		}
+		for _, n := range byNS[ns] {
+			attrs := []string{"label=" + strconv.Quote(n.Name)}
+			if n.Kind == "External" {
+				attrs = append(attrs, "shape=ellipse")
+			} else if openMark(n) != "" {
+				attrs = append(attrs, "color=red", "fontcolor=red", "tooltip="+strconv.Quote(openMark(n)))
+			}
+			fmt.Fprintf(&b, "%s%s [%s];\n", indent, strconv.Quote(n.ID), strings.Join(attrs, ", "))
+		}
+		if ns != "" {
+			b.WriteString("  }\n")
+		}
+	}
+	for _, e := range g.Edges {
+		fmt.Fprintf(&b, "  %s -> %s [label=%s];\n", strconv.Quote(e.From), strconv.Quote(e.To), strconv.Quote(e.Ports.String()))
+	}
+	b.WriteString("}\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// graphMermaid renders a Mermaid flowchart, which GitHub renders.
+func graphMermaid(w io.Writer, g *query.Graph) error {
+	var b strings.Builder
+	b.WriteString("flowchart LR\n")
+	ids := map[string]string{}
+	byNS := map[string][]query.Node{}
+	var order []string
+	for i, n := range g.Nodes {
+		ids[n.ID] = fmt.Sprintf("n%d", i)
+		if _, ok := byNS[n.Namespace]; !ok {
+			order = append(order, n.Namespace)
+		}
+		byNS[n.Namespace] = append(byNS[n.Namespace], n)
+	}
+	label := func(s string) string { return strings.NewReplacer(`"`, "#quot;").Replace(s) }
+	for i, ns := range order {
+		indent := "  "
+		if ns != "" {
+			fmt.Fprintf(&b, "  subgraph ns%d[\"%s\"]\n", i, label(ns))
+			indent = "    "
+		}
+		for _, n := range byNS[ns] {
+			if n.Kind == "External" {
+				fmt.Fprintf(&b, "%s%s([\"%s\"])\n", indent, ids[n.ID], label(n.Name))
+			} else {
+				fmt.Fprintf(&b, "%s%s[\"%s\"]\n", indent, ids[n.ID], label(strings.ToLower(n.Kind)+" "+n.Name))
+			}
+		}
+		if ns != "" {
+			b.WriteString("  end\n")
+		}
+	}
+	for _, e := range g.Edges {
+		fmt.Fprintf(&b, "  %s -->|\"%s\"| %s\n", ids[e.From], label(e.Ports.String()), ids[e.To])
+	}
+	var open []string
+	for _, n := range g.Nodes {
+		if openMark(n) != "" {
+			open = append(open, ids[n.ID])
+		}
+	}
+	if len(open) > 0 {
+		fmt.Fprintf(&b, "  classDef open stroke:#d00,color:#d00\n  class %s open\n", strings.Join(open, ","))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// graphHTMLHook renders the HTML page (set by graph_html.go).
+var graphHTMLHook = func(w io.Writer, g *query.Graph) error {
+	return fmt.Errorf("-o html is not available in this build")
+}

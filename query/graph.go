@@ -1,0 +1,393 @@
+package query
+
+import corev1 "k8s.io/api/core/v1"
+
+// Graph is the reachability map of workloads: who may reach whom, on which
+// ports, with both halves of every flow considered.
+type Graph struct {
+	SchemaVersion string `json:"schemaVersion"`
+	Nodes         []Node `json:"nodes"`
+	Edges         []Edge `json:"edges"`
+}
+
+// Node is a workload (or bare pod), or an address region outside the
+// cluster that policies name.
+type Node struct {
+	ID string `json:"id"`
+	// Kind is the workload kind, "Pod", or "External".
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+	Pods      int    `json:"pods,omitempty"`
+	// IngressIsolated and EgressIsolated say whether some policy isolates
+	// the workload's pods; a workload isolated in neither is wide open.
+	IngressIsolated bool `json:"ingressIsolated"`
+	EgressIsolated  bool `json:"egressIsolated"`
+}
+
+// Edge says the source may reach the destination on Ports: the ports every
+// pod pair may use (what "can" answers). Partial is true when some pod
+// pairs may use more.
+type Edge struct {
+	From    string  `json:"from"`
+	To      string  `json:"to"`
+	Ports   PortSet `json:"ports"`
+	Partial bool    `json:"partial,omitempty"`
+}
+
+// GraphOptions narrow the map.
+type GraphOptions struct {
+	// Namespace keeps workloads of this namespace and their peers; "" for
+	// the whole cluster.
+	Namespace string
+	// Focus keeps only edges to or from these pods (nil for all).
+	Focus []*Pod
+}
+
+// bitset is a set of class indexes.
+type bitset []uint64
+
+func newBitset(n int) bitset    { return make(bitset, (n+63)/64) }
+func (b bitset) set(i int)      { b[i/64] |= 1 << (i % 64) }
+func (b bitset) has(i int) bool { return b[i/64]&(1<<(i%64)) != 0 }
+func (b bitset) or(o bitset) {
+	for i := range b {
+		b[i] |= o[i]
+	}
+}
+
+// graphRule is a rule compiled against the classes: which classes its
+// peers match, and its ports (per destination class when it names ports).
+type graphRule struct {
+	rule    *Rule
+	peers   bitset // classes some peer matches
+	blocks  []*Peer
+	anyPeer bool // no peers: every class and every address
+	static  *PortSet
+	named   map[int]PortSet
+}
+
+func (g *graphRule) portsTo(s *Snapshot, classes []*Class, dst int) PortSet {
+	if g.static != nil {
+		return *g.static
+	}
+	if p, ok := g.named[dst]; ok {
+		return p
+	}
+	p := g.rule.portsFor(classes[dst].Rep)
+	g.named[dst] = p
+	return p
+}
+
+// graphEngine evaluates reachability between equivalence classes with
+// compiled selectors and bitsets, never pod pair by pod pair.
+type graphEngine struct {
+	s       *Snapshot
+	classes []*Class
+	index   map[*Class]int
+	byNS    map[string][]int
+	// ingress and egress rules per class; nil with open[d] set when no
+	// policy isolates the class in that direction.
+	rules map[Direction][][]*graphRule
+	open  map[Direction][]bool
+	peers map[*Peer]bitset
+}
+
+func newGraphEngine(s *Snapshot) *graphEngine {
+	e := &graphEngine{
+		s:       s,
+		classes: s.Classes(),
+		index:   map[*Class]int{},
+		byNS:    map[string][]int{},
+		rules:   map[Direction][][]*graphRule{},
+		open:    map[Direction][]bool{},
+		peers:   map[*Peer]bitset{},
+	}
+	for i, c := range e.classes {
+		e.index[c] = i
+		e.byNS[c.Rep.Namespace] = append(e.byNS[c.Rep.Namespace], i)
+	}
+	compiled := map[*Rule]*graphRule{}
+	for _, d := range []Direction{Ingress, Egress} {
+		e.rules[d] = make([][]*graphRule, len(e.classes))
+		e.open[d] = make([]bool, len(e.classes))
+		for i, c := range e.classes {
+			isolated := false
+			for _, p := range s.policies[c.Rep.Namespace] {
+				if !p.HasType(d) || !p.Selects(c.Rep) {
+					continue
+				}
+				isolated = true
+				for j := range p.Rules(d) {
+					r := &p.Rules(d)[j]
+					gr, ok := compiled[r]
+					if !ok {
+						gr = e.compileRule(p, r)
+						compiled[r] = gr
+					}
+					e.rules[d][i] = append(e.rules[d][i], gr)
+				}
+			}
+			e.open[d][i] = !isolated
+		}
+	}
+	return e
+}
+
+func (e *graphEngine) compileRule(p *Policy, r *Rule) *graphRule {
+	gr := &graphRule{rule: r, peers: newBitset(len(e.classes)), named: map[int]PortSet{}}
+	if len(r.Peers) == 0 {
+		gr.anyPeer = true
+		for i := range e.classes {
+			gr.peers.set(i)
+		}
+	}
+	for i := range r.Peers {
+		pe := &r.Peers[i]
+		if pe.Kind == PeerIPBlock {
+			gr.blocks = append(gr.blocks, pe)
+		}
+		gr.peers.or(e.peerClasses(p.Namespace, pe))
+	}
+	named := false
+	for _, pt := range r.Ports {
+		if pt.Port != nil && pt.Port.StrVal != "" {
+			named = true
+		}
+	}
+	if !named {
+		ports := r.portsFor(nil)
+		gr.static = &ports
+	}
+	return gr
+}
+
+// peerClasses is the set of classes one peer matches, computed once per
+// peer: selectors are only tried on classes of matching namespaces.
+func (e *graphEngine) peerClasses(ns string, pe *Peer) bitset {
+	if b, ok := e.peers[pe]; ok {
+		return b
+	}
+	b := newBitset(len(e.classes))
+	switch pe.Kind {
+	case PeerIPBlock:
+		for i, c := range e.classes {
+			if e.s.ipBlockMatch(pe, podEnd(c.Rep)) == missNone {
+				b.set(i)
+			}
+		}
+	case PeerPods:
+		for _, i := range e.byNS[ns] {
+			if pe.podSel.Matches(e.classes[i].Rep.Labels) {
+				b.set(i)
+			}
+		}
+	default:
+		for name, idx := range e.byNS {
+			if !pe.nsSel.Matches(e.s.namespaces[name].Labels) {
+				continue
+			}
+			for _, i := range idx {
+				if pe.Kind == PeerNamespaces || pe.podSel.Matches(e.classes[i].Rep.Labels) {
+					b.set(i)
+				}
+			}
+		}
+	}
+	e.peers[pe] = b
+	return b
+}
+
+// classPorts is the ports class a may use to reach class b (distinct pods).
+func (e *graphEngine) classPorts(a, b int) PortSet {
+	var egress PortSet
+	if e.open[Egress][a] {
+		egress = AllPorts()
+	} else {
+		for _, r := range e.rules[Egress][a] {
+			if r.peers.has(b) {
+				egress = egress.Union(r.portsTo(e.s, e.classes, b))
+			}
+		}
+		if egress.IsEmpty() {
+			return egress
+		}
+	}
+	if e.open[Ingress][b] {
+		return egress
+	}
+	var ingress PortSet
+	for _, r := range e.rules[Ingress][b] {
+		if r.peers.has(a) {
+			ingress = ingress.Union(r.portsTo(e.s, e.classes, b))
+		}
+	}
+	return egress.Intersect(ingress)
+}
+
+// externalPorts is the ports between class c and an address outside the
+// cluster: egress from c when toOutside, else ingress into c.
+func (e *graphEngine) externalPorts(c int, addr flowEnd, toOutside bool) PortSet {
+	d := Ingress
+	if toOutside {
+		d = Egress
+	}
+	if e.open[d][c] {
+		return AllPorts()
+	}
+	var out PortSet
+	for _, r := range e.rules[d][c] {
+		match := r.anyPeer
+		for _, pe := range r.blocks {
+			if !match && e.s.ipBlockMatch(pe, addr) == missNone {
+				match = true
+			}
+		}
+		if !match {
+			continue
+		}
+		if toOutside {
+			out = out.Union(r.rule.portsFor(nil)) // named ports never match outside
+		} else {
+			out = out.Union(r.portsTo(e.s, e.classes, c))
+		}
+	}
+	return out
+}
+
+// Graph builds the reachability map.
+func (s *Snapshot) Graph(opts GraphOptions) *Graph {
+	e := newGraphEngine(s)
+	g := &Graph{SchemaVersion: SchemaVersion, Nodes: []Node{}, Edges: []Edge{}}
+	units := s.Units("")
+	// The classes of each unit.
+	unitClasses := make([][]int, len(units))
+	single := map[int]bool{} // classes of one pod: no pair within
+	for i, c := range e.classes {
+		single[i] = len(c.Pods) == 1
+	}
+	for ui, u := range units {
+		seen := map[int]bool{}
+		for _, p := range u.Pods {
+			ci := e.index[s.classOf[p]]
+			if !seen[ci] {
+				seen[ci] = true
+				unitClasses[ui] = append(unitClasses[ui], ci)
+			}
+		}
+	}
+	focus := map[*Pod]bool{}
+	for _, p := range opts.Focus {
+		focus[p] = true
+	}
+	touches := func(u *Unit) bool {
+		if len(focus) == 0 {
+			return opts.Namespace == "" || u.Namespace == opts.Namespace
+		}
+		for _, p := range u.Pods {
+			if focus[p] {
+				return true
+			}
+		}
+		return false
+	}
+	inScope := make([]bool, len(units))
+	for i, u := range units {
+		inScope[i] = touches(u)
+	}
+	used := make([]bool, len(units))
+	for ai := range units {
+		for bi := range units {
+			if !inScope[ai] && !inScope[bi] {
+				continue
+			}
+			all, some, any := PortSet{}, PortSet{}, false
+			for _, ca := range unitClasses[ai] {
+				for _, cb := range unitClasses[bi] {
+					if ca == cb && single[ca] {
+						continue // the one pod to itself
+					}
+					p := e.classPorts(ca, cb)
+					some = some.Union(p)
+					if !any {
+						all, any = p, true
+					} else {
+						all = all.Intersect(p)
+					}
+				}
+			}
+			if !any || some.IsEmpty() {
+				continue
+			}
+			g.Edges = append(g.Edges, Edge{From: units[ai].String(), To: units[bi].String(), Ports: all, Partial: !all.Equal(some)})
+			used[ai], used[bi] = true, true
+		}
+	}
+	// Address regions the policies name, and the rest of the world.
+	var regionNodes []Node
+	for _, r := range addressRegions(s.ipBlockPrefixes()) {
+		node := Node{ID: r.name, Kind: "External", Name: r.name}
+		usedRegion := false
+		addr := flowEnd{addr: r.rep}
+		for ui, u := range units {
+			if !inScope[ui] {
+				continue
+			}
+			for _, out := range []bool{true, false} {
+				var all PortSet
+				for k, c := range unitClasses[ui] {
+					p := e.externalPorts(c, addr, out)
+					if k == 0 {
+						all = p
+					} else {
+						all = all.Intersect(p)
+					}
+				}
+				if all.IsEmpty() {
+					continue
+				}
+				usedRegion, used[ui] = true, true
+				if out {
+					g.Edges = append(g.Edges, Edge{From: u.String(), To: node.ID, Ports: all})
+				} else {
+					g.Edges = append(g.Edges, Edge{From: node.ID, To: u.String(), Ports: all})
+				}
+			}
+		}
+		if usedRegion {
+			regionNodes = append(regionNodes, node)
+		}
+	}
+	for ui, u := range units {
+		if !inScope[ui] && !used[ui] {
+			continue
+		}
+		n := Node{ID: u.String(), Kind: u.Kind, Namespace: u.Namespace, Name: u.Name, Pods: len(u.Pods)}
+		for _, c := range unitClasses[ui] {
+			n.IngressIsolated = n.IngressIsolated || !e.open[Ingress][c]
+			n.EgressIsolated = n.EgressIsolated || !e.open[Egress][c]
+		}
+		g.Nodes = append(g.Nodes, n)
+	}
+	g.Nodes = append(g.Nodes, regionNodes...)
+	return g
+}
+
+// WithPort keeps the edges whose ports include proto/port, and the nodes
+// they join.
+func (g *Graph) WithPort(proto corev1.Protocol, port int32) *Graph {
+	out := &Graph{SchemaVersion: g.SchemaVersion, Nodes: []Node{}, Edges: []Edge{}}
+	used := map[string]bool{}
+	for _, e := range g.Edges {
+		if e.Ports.Contains(proto, port) {
+			out.Edges = append(out.Edges, e)
+			used[e.From], used[e.To] = true, true
+		}
+	}
+	for _, n := range g.Nodes {
+		if used[n.ID] {
+			out.Nodes = append(out.Nodes, n)
+		}
+	}
+	return out
+}
