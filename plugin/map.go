@@ -116,7 +116,7 @@ func (o *MapOptions) Run() error {
 	if !o.AllNamespaces {
 		opts.Namespace = l.namespace
 		if l.snap.Namespace(l.namespace) == nil {
-			return fmt.Errorf("namespace %s does not exist (use -A for every namespace)", l.namespace)
+			return errNamespace(l.namespace)
 		}
 	}
 	if o.focus != nil {

@@ -65,7 +65,7 @@ func NewCmdNetpolWithConfig(streams genericiooptions.IOStreams, configFlags *gen
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError(c, err)
 	})
-	cmd.AddCommand(NewCmdCan(g), NewCmdExplain(g), NewCmdDiff(g), NewCmdMap(g))
+	cmd.AddCommand(NewCmdCan(g), NewCmdExplain(g), NewCmdDiff(g), NewCmdMap(g), NewCmdTest(g), NewCmdAudit(g))
 	return cmd
 }
 
@@ -89,4 +89,9 @@ func (g *globalOptions) addFlags(cmd *cobra.Command) {
 	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
 	klog.InitFlags(klogFlags)
 	cmd.PersistentFlags().AddGoFlag(klogFlags.Lookup("v"))
+}
+
+// errNamespace is the error for a namespace the snapshot does not hold.
+func errNamespace(ns string) error {
+	return fmt.Errorf("namespace %s does not exist (use -A for every namespace)", ns)
 }

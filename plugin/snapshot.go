@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-netpol/kubectl-netpol/plugin/load"
@@ -40,6 +39,9 @@ type loaded struct {
 	snap      *query.Snapshot
 	base      *query.Snapshot
 	namespace string
+	// cni is the cluster's network plugin; nil for manifests or when it
+	// could not be read.
+	cni *query.CNI
 }
 
 // offline reports whether state comes from manifests.
@@ -113,9 +115,23 @@ func (g *globalOptions) loadBase(scope load.Scope) (*loaded, error) {
 			scope.Namespaces[i] = ns
 		}
 	}
-	objs, failures, err := g.readCluster(scope)
+	c, err := g.cluster()
 	if err != nil {
 		return nil, err
+	}
+	ctx := context.Background()
+	objs, failures, err := c.Read(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	var found *query.CNI
+	if cni, err := c.CNI(ctx); err != nil {
+		fmt.Fprintf(g.ErrOut, "Warning: could not check the network plugin: %v\n", err)
+	} else {
+		found = &cni
+		if !cni.Enforces {
+			fmt.Fprintf(g.ErrOut, "Warning: %s\n", cni.Note)
+		}
 	}
 	opts.WorkloadStandIns = false
 	snap, err := query.NewSnapshot(objs, opts)
@@ -126,26 +142,27 @@ func (g *globalOptions) loadBase(scope load.Scope) (*loaded, error) {
 		snap.MarkUnreadable(f.Kind, f.Namespace, f.Err)
 		fmt.Fprintf(g.ErrOut, "Warning: %v (answers that need them will fail)\n", f.Err)
 	}
-	return &loaded{snap: snap, namespace: ns}, nil
+	return &loaded{snap: snap, namespace: ns, cni: found}, nil
 }
 
-func (g *globalOptions) readCluster(scope load.Scope) ([]runtime.Object, []load.Failure, error) {
+// cluster connects to the cluster the kubeconfig flags name.
+func (g *globalOptions) cluster() (*load.Cluster, error) {
 	if raw, err := g.configFlags.ToRawKubeConfigLoader().RawConfig(); err == nil && raw.CurrentContext == "" && *g.configFlags.Context == "" && *g.configFlags.APIServer == "" {
-		return nil, nil, fmt.Errorf("no cluster to read: the kubeconfig has no current context (use --kubeconfig/--context, or read manifests with -f FILE|DIR|-)")
+		return nil, fmt.Errorf("no cluster to read: the kubeconfig has no current context (use --kubeconfig/--context, or read manifests with -f FILE|DIR|-)")
 	}
 	cfg, err := g.configFlags.ToRESTConfig()
 	if err != nil {
-		return nil, nil, fmt.Errorf("no cluster to read (and no -f manifests given): %w", err)
+		return nil, fmt.Errorf("no cluster to read (and no -f manifests given): %w", err)
 	}
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		return nil, nil, fmt.Errorf("create client: %w", err)
+		return nil, fmt.Errorf("create client: %w", err)
 	}
 	c := &load.Cluster{Client: client, ChunkSize: g.snapshot.chunkSize}
 	if f, ok := g.ErrOut.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		c.Progress = g.ErrOut
 	}
-	return c.Read(context.Background(), scope)
+	return c, nil
 }
 
 // contextNamespace is the namespace from -n or the kubeconfig context, and

@@ -7,11 +7,14 @@ import (
 	"slices"
 	"strings"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/pager"
+
+	"github.com/kubectl-netpol/kubectl-netpol/query"
 )
 
 // DefaultChunkSize is the page size of list requests, kubectl's default
@@ -185,4 +188,19 @@ func (c *Cluster) progress(kind string, n int) {
 		parts[i] = fmt.Sprintf("%d %s", c.counts[k], k)
 	}
 	fmt.Fprintf(c.Progress, "\rread %s", strings.Join(parts, ", "))
+}
+
+// CNI identifies the network plugin from the DaemonSets of kube-system.
+func (c *Cluster) CNI(ctx context.Context) (query.CNI, error) {
+	items, err := c.list(ctx, "daemonsets", "kube-system", func(o metav1.ListOptions) (runtime.Object, error) {
+		return c.Client.AppsV1().DaemonSets("kube-system").List(ctx, o)
+	})
+	if err != nil {
+		return query.CNI{}, err
+	}
+	dss := make([]*appsv1.DaemonSet, 0, len(items))
+	for _, it := range items {
+		dss = append(dss, it.(*appsv1.DaemonSet))
+	}
+	return query.DetectCNI(dss), nil
 }

@@ -6,6 +6,9 @@ package load
 import (
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -15,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/resource"
 	"k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-netpol/kubectl-netpol/query"
 )
@@ -59,10 +63,14 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 			b = b.Stream(src.Stdin, "STDIN")
 			continue
 		}
-		files = append(files, f)
+		expanded, err := expandDir(f, src.Recursive)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, expanded...)
 	}
 	if len(files) > 0 {
-		b = b.FilenameParam(false, &resource.FilenameOptions{Filenames: files, Recursive: src.Recursive})
+		b = b.FilenameParam(false, &resource.FilenameOptions{Filenames: files})
 	}
 	infos, err := b.Do().Infos()
 	if err != nil {
@@ -91,6 +99,62 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 		out = append(out, obj)
 	}
 	return out, nil
+}
+
+// expandDir lists the manifests of a directory (.yaml, .yml, .json; into
+// subdirectories with recursive), as kubectl does, leaving out expectation
+// files of "kubectl netpol test" that live beside the manifests they test.
+// A file is returned as it is.
+func expandDir(path string, recursive bool) ([]string, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("the path %q does not exist", path)
+	}
+	if !info.IsDir() {
+		return []string{path}, nil
+	}
+	var out []string
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != path && !recursive {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch strings.ToLower(filepath.Ext(p)) {
+		case ".yaml", ".yml", ".json":
+		default:
+			return nil
+		}
+		if isExpectations(p) {
+			return nil
+		}
+		out = append(out, p)
+		return nil
+	})
+	return out, err
+}
+
+// isExpectations reports whether a file is a list of "kubectl netpol test"
+// expectations rather than Kubernetes objects.
+func isExpectations(path string) bool {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	var items []map[string]any
+	if err := yaml.Unmarshal(b, &items); err != nil || len(items) == 0 {
+		return false
+	}
+	for _, it := range items {
+		if _, ok := it["expect"]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // typed converts one object to its typed form, strictly (unknown fields are

@@ -1,0 +1,117 @@
+package plugin
+
+import (
+	"github.com/spf13/cobra"
+	"k8s.io/kubectl/pkg/util/templates"
+
+	"github.com/kubectl-netpol/kubectl-netpol/plugin/load"
+	"github.com/kubectl-netpol/kubectl-netpol/plugin/output"
+	"github.com/kubectl-netpol/kubectl-netpol/query"
+)
+
+var (
+	auditLong = templates.LongDesc(`
+		Check the policies of a namespace (or, with -A, of every namespace)
+		against production practice: a default deny for ingress and egress,
+		every workload protected (above all stateful ones and databases), no
+		database open to every pod or namespace, no peer that reaches other
+		environments for want of a namespaceSelector, no unrestricted egress,
+		no egress isolation that blocks DNS, no policy that selects nothing,
+		no peer that matches nothing, no named port that no pod declares, and
+		(against a cluster) a network plugin that enforces NetworkPolicy.
+
+		Each finding has a severity, the object and field it concerns, why it
+		matters and a suggested fix.
+
+		Exit codes: 0 no finding at or above --severity, 1 findings, 2 error.`)
+
+	auditExample = templates.Examples(`
+		# Audit the current namespace
+		kubectl netpol audit
+
+		# Only what matters most, across the cluster, for a CI gate
+		kubectl netpol audit -A --severity high -q
+
+		# Audit manifests before they are applied
+		kubectl netpol audit -f manifests/ -A -o json`)
+)
+
+// AuditOptions are the inputs of "kubectl netpol audit".
+type AuditOptions struct {
+	*globalOptions
+	Output        string
+	Quiet         bool
+	AllNamespaces bool
+	Severity      string
+
+	threshold query.Severity
+}
+
+// NewCmdAudit builds the "audit" command.
+func NewCmdAudit(g *globalOptions) *cobra.Command {
+	o := &AuditOptions{globalOptions: g}
+	cmd := &cobra.Command{
+		Use:     "audit [-n NS | -A]",
+		Short:   "Report policy gaps: missing default deny, open databases, DNS blocked, and more",
+		Long:    auditLong,
+		Example: auditExample,
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := o.Validate(); err != nil {
+				return usageError(c, err)
+			}
+			return o.Run()
+		},
+	}
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of (json, yaml); human-readable text when empty")
+	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "Print nothing; the exit code is the answer")
+	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Audit every namespace")
+	cmd.Flags().StringVar(&o.Severity, "severity", "low", "Report findings of this severity and above: low, medium or high")
+	return cmd
+}
+
+// Validate checks the flags.
+func (o *AuditOptions) Validate() error {
+	sev, err := query.ParseSeverity(o.Severity)
+	if err != nil {
+		return err
+	}
+	o.threshold = sev
+	return output.ValidateFormat(o.Output, "json", "yaml")
+}
+
+// Run audits and returns ErrNo when there are findings at the threshold.
+func (o *AuditOptions) Run() error {
+	l, err := o.load(load.Scope{AllNamespaces: true})
+	if err != nil {
+		return err
+	}
+	var namespaces []string
+	if !o.AllNamespaces {
+		if l.snap.Namespace(l.namespace) == nil {
+			return errNamespace(l.namespace)
+		}
+		namespaces = []string{l.namespace}
+	}
+	a := l.snap.AuditNamespaces(namespaces)
+	if l.cni != nil && !l.cni.Enforces {
+		a.Findings = append([]query.Finding{{Severity: query.High, Check: "cni-does-not-enforce", Object: "cluster",
+			Why: l.cni.Note, Fix: "install a network plugin that enforces NetworkPolicy (Calico, Cilium, Antrea, ...) or enable its policy engine"}}, a.Findings...)
+	}
+	var kept []query.Finding
+	for _, f := range a.Findings {
+		if f.Severity.Rank() >= o.threshold.Rank() {
+			kept = append(kept, f)
+		}
+	}
+	a.Findings = append([]query.Finding{}, kept...)
+	if !o.Quiet {
+		if err := output.Audit(o.Out, o.Output, a); err != nil {
+			return err
+		}
+	}
+	if len(a.Findings) > 0 {
+		return ErrNo
+	}
+	return nil
+}

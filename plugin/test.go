@@ -1,0 +1,164 @@
+package plugin
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/kubectl/pkg/util/templates"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-netpol/kubectl-netpol/plugin/output"
+	"github.com/kubectl-netpol/kubectl-netpol/query"
+)
+
+var (
+	testLong = templates.LongDesc(`
+		Check that expected flows hold: each expectation names a source, a
+		destination (with the full endpoint grammar of "can") and whether the
+		flow must be allowed or denied. Prints PASS or FAIL per expectation,
+		the trace of each failure, and a summary.
+
+		The file is a YAML list:
+
+		    - name: only the API reaches the database   # optional
+		      from: prod/api
+		      to: prod/db:3306
+		      expect: allow                             # or deny
+
+		An expectation whose endpoint does not exist is an error, not a pass.
+
+		Exit codes: 0 every expectation holds, 1 some fail, 2 error.`)
+
+	testExample = templates.Examples(`
+		# Check the example's guarantees against its manifests
+		kubectl netpol test testdata/three-tier/expectations.yaml -f testdata/three-tier/
+
+		# Check them against the cluster as if a change were applied
+		kubectl netpol test expectations.yaml --with new-policy.yaml
+
+		# For CI systems
+		kubectl netpol test expectations.yaml -o junit > netpol-junit.xml`)
+)
+
+// Expectation is one expected flow of a test file.
+type Expectation struct {
+	Name   string `json:"name,omitempty"`
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Expect string `json:"expect"`
+}
+
+// TestOptions are the inputs of "kubectl netpol test".
+type TestOptions struct {
+	*globalOptions
+	Output string
+	Quiet  bool
+
+	files []string
+	cases []output.TestCase
+}
+
+// NewCmdTest builds the "test" command.
+func NewCmdTest(g *globalOptions) *cobra.Command {
+	o := &TestOptions{globalOptions: g}
+	cmd := &cobra.Command{
+		Use:     "test FILE...",
+		Short:   "Check that expected flows are allowed or denied",
+		Long:    testLong,
+		Example: testExample,
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := o.Validate(); err != nil {
+				return usageError(c, err)
+			}
+			if err := o.Complete(args); err != nil {
+				return err
+			}
+			return o.Run()
+		},
+	}
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of (json, yaml, junit); human-readable text when empty")
+	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "Print nothing; the exit code is the answer")
+	return cmd
+}
+
+// Validate checks the flags.
+func (o *TestOptions) Validate() error {
+	return output.ValidateFormat(o.Output, "json", "yaml", "junit")
+}
+
+// Complete reads and parses the expectation files.
+func (o *TestOptions) Complete(files []string) error {
+	o.files = files
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("read expectations: %w", err)
+		}
+		var list []Expectation
+		if err := yaml.UnmarshalStrict(b, &list); err != nil {
+			return fmt.Errorf("%s: not a list of expectations (from, to, expect, name): %w", f, err)
+		}
+		if len(list) == 0 {
+			return fmt.Errorf("%s: no expectations", f)
+		}
+		for i, e := range list {
+			where := fmt.Sprintf("%s: [%d]", f, i)
+			if e.Name != "" {
+				where += " " + e.Name
+			}
+			switch {
+			case e.From == "" || e.To == "":
+				return fmt.Errorf("%s: from and to are required", where)
+			case e.Expect != "allow" && e.Expect != "deny":
+				return fmt.Errorf("%s: expect: want allow or deny, got %q", where, e.Expect)
+			}
+			flow, err := query.ParseFlow([]string{e.From, e.To})
+			if err != nil {
+				return fmt.Errorf("%s: %w", where, err)
+			}
+			o.cases = append(o.cases, output.TestCase{File: f, Index: i, Name: e.Name, From: e.From, To: e.To, Expect: e.Expect, Flow: flow})
+		}
+	}
+	return nil
+}
+
+// Run checks every expectation and returns ErrNo when any fails.
+func (o *TestOptions) Run() error {
+	var eps []query.EndpointSpec
+	for _, c := range o.cases {
+		eps = append(eps, c.Flow.Source, c.Flow.Destination)
+	}
+	l, err := o.load(scopeOf(eps...))
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for i := range o.cases {
+		c := &o.cases[i]
+		ans, err := l.snap.Can(c.Flow, l.namespace)
+		if err != nil {
+			where := fmt.Sprintf("%s: [%d]", c.File, c.Index)
+			if c.Name != "" {
+				where += " " + c.Name
+			}
+			return fmt.Errorf("%s: %w", where, err)
+		}
+		c.Answer = ans
+		c.Pass = ans.Allowed == (c.Expect == "allow")
+		if !c.Pass {
+			failed++
+		}
+	}
+	if !o.Quiet {
+		if err := output.Tests(o.Out, o.Output, strings.Join(o.files, " "), o.cases); err != nil {
+			return err
+		}
+	}
+	if failed > 0 {
+		return ErrNo
+	}
+	return nil
+}

@@ -1,0 +1,405 @@
+package query
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// Severity ranks findings.
+type Severity string
+
+// The severities, from the most to the least urgent.
+const (
+	High   Severity = "high"
+	Medium Severity = "medium"
+	Low    Severity = "low"
+)
+
+// Rank orders severities: high 3, medium 2, low 1.
+func (s Severity) Rank() int {
+	switch s {
+	case High:
+		return 3
+	case Medium:
+		return 2
+	case Low:
+		return 1
+	}
+	return 0
+}
+
+// ParseSeverity accepts high, medium and low.
+func ParseSeverity(s string) (Severity, error) {
+	if sev := Severity(strings.ToLower(s)); sev.Rank() > 0 {
+		return sev, nil
+	}
+	return "", fmt.Errorf("unknown severity %q: want high, medium or low", s)
+}
+
+// Finding is one best-practice violation.
+type Finding struct {
+	Severity Severity `json:"severity"`
+	// Check names the rule that found it, e.g. "no-default-deny-ingress".
+	Check string `json:"check"`
+	// Object is what it concerns: "namespace dev", "networkpolicy prod/db".
+	Object string `json:"object"`
+	// Field is the field path within the object, when one is to blame.
+	Field string `json:"field,omitempty"`
+	// Why is a one-line explanation.
+	Why string `json:"why"`
+	// Fix suggests a remedy; YAML where a snippet helps.
+	Fix string `json:"fix,omitempty"`
+}
+
+// Audit is the result of "audit".
+type Audit struct {
+	SchemaVersion string    `json:"schemaVersion"`
+	Namespaces    []string  `json:"namespaces"`
+	Findings      []Finding `json:"findings"`
+}
+
+// databasePorts are the ports of common databases and stateful stores.
+var databasePorts = map[int32]string{3306: "MySQL", 5432: "PostgreSQL", 27017: "MongoDB", 6379: "Redis", 9042: "Cassandra", 1433: "SQL Server", 1521: "Oracle", 9200: "Elasticsearch", 2379: "etcd", 26257: "CockroachDB"}
+
+// isSystemNamespace is true for the namespaces Kubernetes itself creates.
+func isSystemNamespace(ns string) bool {
+	return ns == "kube-system" || ns == "kube-public" || ns == "kube-node-lease"
+}
+
+// AuditNamespaces checks the given namespaces (every namespace when nil)
+// against the practices production clusters follow.
+func (s *Snapshot) AuditNamespaces(namespaces []string) *Audit {
+	if namespaces == nil {
+		for _, ns := range s.Namespaces() {
+			namespaces = append(namespaces, ns.Name)
+		}
+	}
+	a := &Audit{SchemaVersion: SchemaVersion, Namespaces: namespaces, Findings: []Finding{}}
+	g := newGraphEngine(s)
+	for _, ns := range namespaces {
+		a.Findings = append(a.Findings, s.auditNamespace(ns, g)...)
+	}
+	slices.SortStableFunc(a.Findings, func(x, y Finding) int {
+		return cmp.Or(y.Severity.Rank()-x.Severity.Rank(), cmp.Compare(x.Object, y.Object), cmp.Compare(x.Field, y.Field), cmp.Compare(x.Check, y.Check))
+	})
+	return a
+}
+
+func (s *Snapshot) auditNamespace(ns string, g *graphEngine) []Finding {
+	var out []Finding
+	sev := func(normal Severity) Severity {
+		if isSystemNamespace(ns) {
+			return Low
+		}
+		return normal
+	}
+	// Default deny per direction.
+	for _, d := range []Direction{Ingress, Egress} {
+		has := false
+		for _, p := range s.policies[ns] {
+			if p.HasType(d) && p.PodSelector == "" && len(p.Rules(d)) == 0 {
+				has = true
+			}
+		}
+		if has || len(s.podsByNS[ns]) == 0 && len(s.policies[ns]) == 0 {
+			continue
+		}
+		out = append(out, Finding{
+			Severity: sev(map[Direction]Severity{Ingress: Medium, Egress: Low}[d]),
+			Check:    "no-default-deny-" + string(d),
+			Object:   "namespace " + ns,
+			Why:      fmt.Sprintf("no policy denies all %s by default, so every new workload starts open for %s", d, d),
+			Fix:      defaultDenyYAML(ns, d),
+		})
+	}
+	for _, u := range s.Units(ns) {
+		out = append(out, s.auditUnit(u, g, sev)...)
+	}
+	for _, p := range s.policies[ns] {
+		out = append(out, s.auditPolicy(p)...)
+	}
+	return out
+}
+
+// dbPort returns a database port the unit's pods declare, if any.
+func dbPort(u *Unit) (int32, string) {
+	for _, p := range u.Pods {
+		for _, cp := range p.Ports {
+			if name, ok := databasePorts[cp.Port]; ok && cp.Protocol == corev1.ProtocolTCP {
+				return cp.Port, name
+			}
+		}
+	}
+	return 0, ""
+}
+
+func (s *Snapshot) auditUnit(u *Unit, g *graphEngine, sev func(Severity) Severity) []Finding {
+	var out []Finding
+	port, db := dbPort(u)
+	stateful := u.Kind == "StatefulSet" || port != 0
+	what := u.String()
+	if port != 0 {
+		what = fmt.Sprintf("%s (%s on %d)", u, db, port)
+	}
+	rep := u.Pods[0]
+	ci := g.index[s.classOf[rep]]
+	if g.open[Ingress][ci] {
+		f := Finding{Severity: sev(Medium), Check: "unprotected-workload", Object: u.String(),
+			Why: fmt.Sprintf("no NetworkPolicy selects %s: every pod in the cluster may connect to it on any port", what),
+			Fix: allowListYAML(u, rep, port)}
+		if stateful {
+			f.Severity = sev(High)
+		}
+		out = append(out, f)
+	} else if stateful {
+		// A database reachable from every pod or every namespace.
+		for _, p := range s.policies[u.Namespace] {
+			if !p.HasType(Ingress) || !p.Selects(rep) {
+				continue
+			}
+			for _, r := range p.Ingress {
+				if port != 0 && !r.portsFor(rep).Contains(corev1.ProtocolTCP, port) {
+					continue
+				}
+				if len(r.Peers) == 0 {
+					out = append(out, Finding{Severity: sev(High), Check: "database-open-to-all", Object: "networkpolicy " + p.Key(), Field: r.Path,
+						Why: fmt.Sprintf("this rule lets every pod of every namespace, and any address, reach %s", what),
+						Fix: "list the clients in from: (a podSelector for the API pods, with a namespaceSelector for their namespace)"})
+				}
+				for _, pe := range r.Peers {
+					if (pe.Kind == PeerNamespaces && pe.NamespaceSelector == "") || (pe.Kind == PeerPodAndNamespace && pe.NamespaceSelector == "" && pe.PodSelector == "") {
+						out = append(out, Finding{Severity: sev(High), Check: "database-open-to-all", Object: "networkpolicy " + p.Key(), Field: pe.Path,
+							Why: fmt.Sprintf("this peer matches every pod in every namespace, so all of them may reach %s", what),
+							Fix: "select the client pods, and restrict namespaceSelector to their namespace (kubernetes.io/metadata.name: NAME)"})
+					}
+					if pe.Kind == PeerIPBlock && pe.CIDR.Bits() == 0 && len(pe.Except) == 0 {
+						out = append(out, Finding{Severity: sev(High), Check: "database-open-to-all", Object: "networkpolicy " + p.Key(), Field: pe.Path,
+							Why: fmt.Sprintf("ipBlock %s matches every address (and, with most CNIs, every pod), so all may reach %s", pe.CIDR, what),
+							Fix: "name the client pods with selectors, or narrow the CIDR to the clients' addresses"})
+					}
+				}
+			}
+		}
+	}
+	if !g.open[Egress][ci] {
+		if f, ok := s.auditDNS(u, g, sev); ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// auditDNS finds egress isolation that leaves no way to cluster DNS.
+func (s *Snapshot) auditDNS(u *Unit, g *graphEngine, sev func(Severity) Severity) (Finding, bool) {
+	rep := u.Pods[0]
+	dnsSel := labels.SelectorFromSet(labels.Set{"k8s-app": "kube-dns"})
+	var dns []*Pod
+	for _, p := range s.podsByNS["kube-system"] {
+		if dnsSel.Matches(p.Labels) {
+			dns = append(dns, p)
+		}
+	}
+	var ok bool
+	if len(dns) > 0 {
+		for _, d := range dns {
+			if d != rep && s.allowedPorts(podEnd(rep), podEnd(d)).Contains(corev1.ProtocolUDP, 53) {
+				ok = true
+			}
+		}
+	} else if s.namespaces["kube-system"] != nil {
+		// No DNS pods known: judge against what a kube-dns pod would be.
+		ok = s.directionPorts(Egress, rep, flowEnd{pod: &Pod{Namespace: "kube-system", Labels: labels.Set{"k8s-app": "kube-dns"}}}, nil).Contains(corev1.ProtocolUDP, 53)
+	} else {
+		return Finding{}, false // nothing to judge against
+	}
+	if ok {
+		return Finding{}, false
+	}
+	return Finding{Severity: sev(High), Check: "egress-blocks-dns", Object: u.String(),
+		Why: "egress is isolated and nothing allows UDP 53 to cluster DNS (kube-system pods k8s-app=kube-dns): name lookups will fail",
+		Fix: allowDNSYAML(u.Namespace)}, true
+}
+
+func (s *Snapshot) auditPolicy(p *Policy) []Finding {
+	var out []Finding
+	obj := "networkpolicy " + p.Key()
+	var selected []*Pod
+	for _, pod := range s.podsByNS[p.Namespace] {
+		if p.Selects(pod) {
+			selected = append(selected, pod)
+		}
+	}
+	if len(selected) == 0 {
+		out = append(out, Finding{Severity: Low, Check: "policy-selects-nothing", Object: obj, Field: "spec.podSelector",
+			Why: fmt.Sprintf("podSelector {%s} matches no pod in namespace %s: the policy has no effect (a typo in a label?)", p.PodSelector, p.Namespace)})
+	}
+	for _, d := range []Direction{Ingress, Egress} {
+		for i := range p.Rules(d) {
+			r := &p.Rules(d)[i]
+			rs := s.summarizeRule(d, p, r)
+			for _, ps := range rs.Peers {
+				if ps.MatchesNothing {
+					out = append(out, Finding{Severity: Low, Check: "peer-matches-nothing", Object: obj, Field: ps.Path,
+						Why: fmt.Sprintf("%s: %s, so this peer allows nothing (a typo in a label?)", ps.Description, ps.Note)})
+				}
+			}
+			for _, pe := range r.Peers {
+				if f, ok := s.auditCrossEnv(p, d, &pe); ok {
+					out = append(out, f)
+				}
+				if d == Egress && pe.Kind == PeerIPBlock && pe.CIDR.Bits() == 0 && len(pe.Except) == 0 {
+					out = append(out, Finding{Severity: Medium, Check: "unrestricted-egress", Object: obj, Field: pe.Path,
+						Why: fmt.Sprintf("ipBlock %s allows egress to every address on the internet", pe.CIDR),
+						Fix: "list the external CIDRs the workload needs, or add except: for the ranges it must not reach"})
+				}
+			}
+			if d == Egress && len(r.Peers) == 0 && len(selected) > 0 {
+				out = append(out, Finding{Severity: Medium, Check: "unrestricted-egress", Object: obj, Field: r.Path,
+					Why: "an egress rule without to: allows the selected pods to reach every address and every pod",
+					Fix: "add to: with the destinations the workload needs"})
+			}
+			out = append(out, s.auditNamedPorts(p, d, r, selected)...)
+		}
+	}
+	return out
+}
+
+// auditCrossEnv finds a peer whose podSelector reaches pods of namespaces
+// of other environments because it has no namespace restriction.
+func (s *Snapshot) auditCrossEnv(p *Policy, d Direction, pe *Peer) (Finding, bool) {
+	if pe.Kind != PeerPodAndNamespace || pe.NamespaceSelector != "" {
+		return Finding{}, false
+	}
+	own := s.namespaces[p.Namespace].Labels["env"]
+	var others []string
+	for _, ns := range s.Namespaces() {
+		if ns.Name == p.Namespace {
+			continue
+		}
+		if env := ns.Labels["env"]; own != "" && env == own {
+			continue
+		}
+		for _, pod := range s.podsByNS[ns.Name] {
+			if pe.podSel.Matches(pod.Labels) {
+				others = append(others, ns.Name)
+				break
+			}
+		}
+	}
+	if len(others) == 0 {
+		return Finding{}, false
+	}
+	return Finding{Severity: Medium, Check: "peer-without-namespace-restriction", Object: "networkpolicy " + p.Key(), Field: pe.Path + ".namespaceSelector",
+		Why: fmt.Sprintf("namespaceSelector {} with podSelector {%s} also matches pods in %s, not only in %s", pe.PodSelector, strings.Join(others, ", "), p.Namespace),
+		Fix: fmt.Sprintf("namespaceSelector:\n  matchLabels:\n    kubernetes.io/metadata.name: %s", p.Namespace)}, true
+}
+
+// auditNamedPorts finds named ports that no pod they resolve against
+// declares: the selected pods for ingress, the peer pods for egress.
+func (s *Snapshot) auditNamedPorts(p *Policy, d Direction, r *Rule, selected []*Pod) []Finding {
+	var out []Finding
+	targets := selected
+	if d == Egress {
+		targets = nil
+		for _, pod := range s.pods {
+			if r.matchesPeer(s, p.Namespace, podEnd(pod)) {
+				targets = append(targets, pod)
+			}
+		}
+	}
+	if len(targets) == 0 {
+		return nil
+	}
+	for i := range r.Ports {
+		pt := &r.Ports[i]
+		if pt.Port == nil || pt.Port.StrVal == "" {
+			continue
+		}
+		found := false
+		for _, pod := range targets {
+			if !pt.portsFor(pod).IsEmpty() {
+				found = true
+				break
+			}
+		}
+		if !found {
+			whose := "selected pods"
+			if d == Egress {
+				whose = "destination pods"
+			}
+			out = append(out, Finding{Severity: Medium, Check: "unknown-named-port", Object: "networkpolicy " + p.Key(), Field: pt.Path,
+				Why: fmt.Sprintf("no %s declare a %s container port named %q, so this port entry matches nothing", whose, pt.Protocol, pt.Port.StrVal),
+				Fix: "use the container port's name (containers[].ports[].name) with its protocol, or the port number"})
+		}
+	}
+	return out
+}
+
+func defaultDenyYAML(ns string, d Direction) string {
+	t := "Ingress"
+	if d == Egress {
+		t = "Egress"
+	}
+	return fmt.Sprintf(`apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: default-deny-%s
+  namespace: %s
+spec:
+  podSelector: {}
+  policyTypes: [%s]`, d, ns, t)
+}
+
+func allowDNSYAML(ns string) string {
+	return fmt.Sprintf(`apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: allow-dns
+  namespace: %s
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress:
+  - to:
+    - namespaceSelector:
+        matchLabels: {kubernetes.io/metadata.name: kube-system}
+      podSelector:
+        matchLabels: {k8s-app: kube-dns}
+    ports:
+    - {protocol: UDP, port: 53}
+    - {protocol: TCP, port: 53}`, ns)
+}
+
+func allowListYAML(u *Unit, rep *Pod, port int32) string {
+	sel := labels.Set(rep.Labels).String()
+	if sel == "" {
+		sel = "app=" + u.Name
+	}
+	var match []string
+	for _, kv := range strings.Split(sel, ",") {
+		k, v, _ := strings.Cut(kv, "=")
+		match = append(match, fmt.Sprintf("%s: %s", k, v))
+	}
+	ports := ""
+	if port != 0 {
+		ports = fmt.Sprintf("\n    ports:\n    - {protocol: TCP, port: %d}", port)
+	}
+	return fmt.Sprintf(`apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: %s
+  namespace: %s
+spec:
+  podSelector:
+    matchLabels: {%s}
+  policyTypes: [Ingress]
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels: {role: CLIENT}%s`, u.Name, u.Namespace, strings.Join(match, ", "), ports)
+}
