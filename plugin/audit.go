@@ -95,8 +95,12 @@ func (o *AuditOptions) Run() error {
 	}
 	a := l.snap.AuditNamespaces(namespaces)
 	if l.cni != nil && !l.cni.Enforces {
-		a.Findings = append([]query.Finding{{Severity: query.High, Check: "cni-does-not-enforce", Object: "cluster",
-			Why: l.cni.Note, Fix: "install a network plugin that enforces NetworkPolicy (Calico, Cilium, Antrea, ...) or enable its policy engine"}}, a.Findings...)
+		f := query.Finding{Severity: query.High, Check: "cni-does-not-enforce", Object: "cluster", Why: l.cni.Note,
+			Fix: "install a network plugin that enforces NetworkPolicy (Calico, Cilium, Antrea, ...) or enable its policy engine"}
+		if l.cni.Name == "" {
+			f.Severity, f.Check, f.Fix = query.Medium, "cni-unknown", "check that the cluster's network plugin enforces NetworkPolicy"
+		}
+		a.Findings = append([]query.Finding{f}, a.Findings...)
 	}
 	var kept []query.Finding
 	for _, f := range a.Findings {

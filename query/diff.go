@@ -261,8 +261,8 @@ func (s *Snapshot) ipBlockPrefixes() []netip.Prefix {
 // next can touch.
 func affectedUnits(base, next *Snapshot) map[string]bool {
 	out := map[string]bool{}
-	mark := func(pods []*Pod) {
-		for _, u := range unitsOf(pods) {
+	mark := func(s *Snapshot, pods []*Pod) {
+		for _, u := range s.unitsOf(pods) {
 			out[u.String()] = true
 		}
 	}
@@ -274,25 +274,27 @@ func affectedUnits(base, next *Snapshot) map[string]bool {
 					if p.Name != ref.Name {
 						continue
 					}
-					var sel []*Pod
-					for _, pod := range append(slices.Clone(base.podsByNS[ref.Namespace]), next.podsByNS[ref.Namespace]...) {
-						if p.podSelector.Matches(pod.Labels) {
-							sel = append(sel, pod)
+					for _, t := range []*Snapshot{base, next} {
+						var sel []*Pod
+						for _, pod := range t.podsByNS[ref.Namespace] {
+							if p.podSelector.Matches(pod.Labels) {
+								sel = append(sel, pod)
+							}
 						}
+						mark(t, sel)
 					}
-					mark(sel)
 				}
 			case "Namespace":
-				mark(s.podsByNS[ref.Name])
+				mark(s, s.podsByNS[ref.Name])
 			case "Service":
 			case "Pod":
 				for _, p := range s.podsByNS[ref.Namespace] {
 					if p.source != nil && p.Name == ref.Name {
-						mark([]*Pod{p})
+						mark(s, []*Pod{p})
 					}
 				}
 			default:
-				mark(s.PodsOf(ref.Namespace, WorkloadRef{Kind: ref.Kind, Name: ref.Name}))
+				mark(s, s.PodsOf(ref.Namespace, WorkloadRef{Kind: ref.Kind, Name: ref.Name}))
 			}
 		}
 	}

@@ -47,10 +47,14 @@ func canPorts(t *testing.T, s *query.Snapshot, src, dst string) query.PortSet {
 	return ans.AllowedPorts
 }
 
-// endpointOf turns "deployment prod/api" into "prod/deployment/api".
+// endpointOf turns "deployment prod/api" into "prod/deployment/api", and
+// "pods prod/{app=x}" into the selector "prod/app=x".
 func endpointOf(unit string) string {
 	kind, key, _ := strings.Cut(unit, " ")
 	ns, name, _ := strings.Cut(key, "/")
+	if kind == "pods" {
+		return ns + "/" + strings.Trim(name, "{}")
+	}
 	return ns + "/" + kind + "/" + name
 }
 

@@ -95,7 +95,7 @@ func (s *Snapshot) Explain(e EndpointSpec, defaultNS string) (*Explanation, erro
 		pods = append(pods, end.pod)
 	}
 	ex := &Explanation{SchemaVersion: SchemaVersion, Target: target}
-	for _, u := range unitsOf(pods) {
+	for _, u := range s.unitsOf(pods) {
 		ex.Workloads = append(ex.Workloads, s.explainUnit(u))
 	}
 	ex.Warnings = s.warningsFor(target)
@@ -225,7 +225,7 @@ func (s *Snapshot) summarizeRule(d Direction, p *Policy, r *Rule) RuleSummary {
 				}
 			}
 		}
-		for _, u := range unitsOf(matched) {
+		for _, u := range s.unitsOf(matched) {
 			ps.Workloads = append(ps.Workloads, u.String())
 		}
 		switch {

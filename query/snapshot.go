@@ -112,6 +112,7 @@ type Snapshot struct {
 	// classes and classOf are built on first use by Classes.
 	classes []*Class
 	classOf map[*Pod]*Class
+	bare    map[*Class]int
 	// Warnings are things the caller should tell the user, e.g. hostNetwork
 	// pods policy cannot govern.
 	Warnings []string

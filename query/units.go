@@ -6,18 +6,23 @@ import (
 	"strings"
 )
 
-// Unit is how answers about many pods name them: a workload, or a pod that
-// has none.
+// Unit is how answers about many pods name them: a workload; a pod that has
+// none; or, for several such pods that policies treat alike, their group.
 type Unit struct {
 	Namespace string
-	// Kind is the workload kind, or "Pod".
+	// Kind is the workload kind, "Pod", or "Pods" for a group of bare pods
+	// whose Name is their labels in selector form.
 	Kind string
 	Name string
 	Pods []*Pod
 }
 
-// String renders the unit as "deployment prod/api" or "pod prod/debug".
+// String renders the unit as "deployment prod/api", "pod prod/debug" or
+// "pods prod/{app=batch}".
 func (u *Unit) String() string {
+	if u.Kind == "Pods" {
+		return "pods " + u.Namespace + "/{" + u.Name + "}"
+	}
 	return strings.ToLower(u.Kind) + " " + u.Namespace + "/" + u.Name
 }
 
@@ -27,17 +32,22 @@ func (s *Snapshot) Units(ns string) []*Unit {
 	if ns != "" {
 		pods = s.podsByNS[ns]
 	}
-	return unitsOf(pods)
+	return s.unitsOf(pods)
 }
 
-// unitsOf groups pods by workload, sorted by namespace, kind and name.
-func unitsOf(pods []*Pod) []*Unit {
+// unitsOf groups pods by workload, and pods without one by equivalence
+// class, sorted by namespace, kind and name.
+func (s *Snapshot) unitsOf(pods []*Pod) []*Unit {
+	bare := s.bareCounts()
 	byKey := map[string]*Unit{}
 	var out []*Unit
 	for _, p := range pods {
 		u := Unit{Namespace: p.Namespace, Kind: "Pod", Name: p.Name}
-		if p.Workload != nil {
+		switch {
+		case p.Workload != nil:
 			u.Kind, u.Name = p.Workload.Kind, p.Workload.Name
+		case bare[s.classOf[p]] > 1:
+			u.Kind, u.Name = "Pods", p.Labels.String()
 		}
 		k := u.String()
 		if existing, ok := byKey[k]; ok {
@@ -85,4 +95,19 @@ func (s *Snapshot) unitPorts(srcs, dsts []*Pod) (all, some PortSet) {
 		}
 	}
 	return all, some
+}
+
+// bareCounts counts, per class, the pods without a workload in the whole
+// snapshot, so a pod is named the same whatever subset it is listed in.
+func (s *Snapshot) bareCounts() map[*Class]int {
+	if s.bare == nil {
+		s.Classes()
+		s.bare = map[*Class]int{}
+		for _, p := range s.pods {
+			if p.Workload == nil {
+				s.bare[s.classOf[p]]++
+			}
+		}
+	}
+	return s.bare
 }

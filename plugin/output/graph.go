@@ -28,7 +28,7 @@ func Graph(w io.Writer, format string, g *query.Graph) error {
 	case "mermaid":
 		return graphMermaid(w, g)
 	case "html":
-		return graphHTMLHook(w, g)
+		return GraphHTML(w, g)
 	}
 	return fmt.Errorf("unsupported output format %q", format)
 }
@@ -170,9 +170,4 @@ func graphMermaid(w io.Writer, g *query.Graph) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// graphHTMLHook renders the HTML page (set by graph_html.go).
-var graphHTMLHook = func(w io.Writer, g *query.Graph) error {
-	return fmt.Errorf("-o html is not available in this build")
 }

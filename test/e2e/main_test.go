@@ -14,7 +14,9 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"github.com/go-logr/logr"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 var (
@@ -58,6 +60,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 
+	ctrllog.SetLogger(logr.Discard())
 	env = &envtest.Environment{ControlPlaneStartTimeout: 2 * time.Minute, ControlPlaneStopTimeout: time.Minute}
 	start := time.Now()
 	cfg, err := env.Start()
