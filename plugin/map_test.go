@@ -1,0 +1,130 @@
+package plugin
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+func TestMapThreeTier(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"prod", []string{"-n", "prod"}},
+		{"all", []string{"-A"}},
+		{"focus-db", []string{"--focus", "prod/db"}},
+		{"port-53-udp", []string{"-A", "--port", "53/udp"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, format := range []string{"", "json", "csv", "dot", "mermaid"} {
+				args := append([]string{"map", "-f", threeTier}, tc.args...)
+				ext := ".txt"
+				if format != "" {
+					args, ext = append(args, "-o", format), "."+format
+				}
+				r := run(t, "", args...)
+				if r.code != 0 {
+					t.Fatalf("-o %q: exit %d: %s", format, r.code, r.stderr)
+				}
+				golden(t, "map/"+tc.name+ext, r.stdout)
+			}
+		})
+	}
+}
+
+// TestMapEdgesAgreeWithCan asks "can" for every pair of workloads the map
+// knows and compares with the map's edges.
+func TestMapEdgesAgreeWithCan(t *testing.T) {
+	for _, files := range [][]string{{threeTier}, {whatIf + "shop/", whatIf + "db-loose.yaml"}, {"../testdata/audit/"}} {
+		args := []string{"map", "-A", "-o", "json"}
+		for _, f := range files {
+			args = append(args, "-f", f)
+		}
+		r := run(t, "", args...)
+		var g struct {
+			Nodes []struct{ ID, Kind, Namespace, Name string }
+			Edges []struct {
+				From, To string
+				Ports    json.RawMessage
+			}
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &g); err != nil {
+			t.Fatal(err)
+		}
+		edges := map[string]string{}
+		for _, e := range g.Edges {
+			var b bytes.Buffer
+			_ = json.Compact(&b, e.Ports)
+			edges[e.From+" -> "+e.To] = b.String()
+		}
+		for _, a := range g.Nodes {
+			for _, b := range g.Nodes {
+				if a.Kind == "External" || b.Kind == "External" || a.ID == b.ID {
+					continue
+				}
+				canArgs := []string{"can", "-o", "json"}
+				for _, f := range files {
+					canArgs = append(canArgs, "-f", f)
+				}
+				ep := func(kind, ns, name string) string { return ns + "/" + strings.ToLower(kind) + "/" + name }
+				c := run(t, "", append(canArgs, ep(a.Kind, a.Namespace, a.Name), ep(b.Kind, b.Namespace, b.Name))...)
+				var ans struct {
+					AllowedPorts json.RawMessage `json:"allowedPorts"`
+				}
+				if err := json.Unmarshal([]byte(c.stdout), &ans); err != nil {
+					t.Fatalf("can %s %s: %v %s", a.ID, b.ID, err, c.stderr)
+				}
+				var want bytes.Buffer
+				_ = json.Compact(&want, ans.AllowedPorts)
+				got, ok := edges[a.ID+" -> "+b.ID]
+				if !ok {
+					got = "[]"
+				}
+				if got != want.String() {
+					t.Errorf("%v: %s -> %s: map %s, can %s", files, a.ID, b.ID, got, want.String())
+				}
+			}
+		}
+	}
+}
+
+// TestMapDotRendersWithGraphviz runs Graphviz on the dot output.
+func TestMapDotRendersWithGraphviz(t *testing.T) {
+	dot, err := exec.LookPath("dot")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("graphviz is not installed (apt-get install graphviz); .ci/run installs it")
+		}
+		t.Skip("graphviz (dot) is not installed")
+	}
+	r := run(t, "", "map", "-A", "-f", threeTier, "-o", "dot")
+	cmd := exec.Command(dot, "-Tsvg")
+	cmd.Stdin = strings.NewReader(r.stdout)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !bytes.Contains(out, []byte("<svg")) || !bytes.Contains(out, []byte("TCP 3306")) {
+		t.Fatalf("dot -Tsvg: %v\n%s", err, out)
+	}
+}
+
+func TestMapBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		wantErr string
+	}{
+		{[]string{"-n", "nowhere"}, "namespace nowhere does not exist"},
+		{[]string{"--focus", "cache"}, `--focus "cache": no pod, workload or service named "cache"`},
+		{[]string{"--port", "http"}, "want a port number"},
+		{[]string{"--port", "99999"}, "port 99999 is not between 1 and 65535"},
+		{[]string{"-o", "svg"}, `unsupported output format "svg"`},
+	} {
+		r := run(t, "", append([]string{"map", "-f", threeTier}, tc.args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.wantErr) {
+			t.Errorf("map %v: exit %d, stderr %q", tc.args, r.code, r.stderr)
+		}
+	}
+}
