@@ -130,8 +130,14 @@ func (s *Snapshot) evalPair(src, dst flowEnd, ask portAsk) PairVerdict {
 	pv.AllowedPorts = pv.Egress.AllowedPorts.Intersect(pv.Ingress.AllowedPorts).Intersect(ask.scope)
 	pv.Allowed = !pv.AllowedPorts.IsEmpty()
 	for _, end := range []flowEnd{src, dst} {
-		if end.pod != nil && end.pod.HostNetwork {
+		if end.pod == nil {
+			continue
+		}
+		if end.pod.HostNetwork {
 			pv.Notes = append(pv.Notes, fmt.Sprintf("%s uses hostNetwork: NetworkPolicy usually does not apply to it", end.pod.Key()))
+		}
+		if len(end.pod.IPs) > 1 {
+			pv.Notes = append(pv.Notes, fmt.Sprintf("%s has several IPs (dual-stack): ipBlock rules were judged on its primary IP %s; traffic over its other address family may be treated differently", end.pod.Key(), end.pod.IPs[0]))
 		}
 	}
 	return pv
