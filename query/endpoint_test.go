@@ -277,3 +277,22 @@ spec:
 		t.Errorf("Allowed = true, want false: one pair is denied")
 	}
 }
+
+func TestDualStackPodsAreJudgedOnTheirPrimaryIPWithANote(t *testing.T) {
+	ds := testPod("x/ds", "app=ds", "10.0.0.60")
+	ds.Status.PodIPs = append(ds.Status.PodIPs, corev1.PodIP{IP: "fd00::60"})
+	objs := append(baseObjects(), ds)
+	objs = append(objs, testPolicies(t, `
+metadata: {name: p}
+spec:
+  podSelector: {matchLabels: {app: a}}
+  ingress: [{from: [{ipBlock: {cidr: "fd00::/64"}}]}]`)...)
+	s := testSnapshot(t, DefaultOptions(), objs...)
+	ans := can(t, s, "x/ds", "x/a:80")
+	if ans.Allowed {
+		t.Errorf("judged on the primary IPv4 address, the IPv6 ipBlock must not match")
+	}
+	if len(ans.Pairs) != 1 || len(ans.Pairs[0].Notes) != 1 || !strings.Contains(ans.Pairs[0].Notes[0], "judged on its primary IP 10.0.0.60") {
+		t.Errorf("notes = %v", ans.Pairs[0].Notes)
+	}
+}
