@@ -296,30 +296,45 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 		inScope[i] = touches(u)
 	}
 	used := make([]bool, len(units))
+	names := make([]string, len(units))
+	for i, u := range units {
+		names[i] = u.String()
+	}
 	for ai := range units {
 		for bi := range units {
 			if !inScope[ai] && !inScope[bi] {
 				continue
 			}
-			all, some, any := PortSet{}, PortSet{}, false
-			for _, ca := range unitClasses[ai] {
-				for _, cb := range unitClasses[bi] {
-					if ca == cb && single[ca] {
-						continue // the one pod to itself
-					}
-					p := e.classPorts(ca, cb)
-					some = some.Union(p)
-					if !any {
-						all, any = p, true
-					} else {
-						all = all.Intersect(p)
+			var all, some PortSet
+			if len(unitClasses[ai]) == 1 && len(unitClasses[bi]) == 1 {
+				// The common case: one class on each side.
+				ca, cb := unitClasses[ai][0], unitClasses[bi][0]
+				if ca == cb && single[ca] {
+					continue // the one pod to itself
+				}
+				all = e.classPorts(ca, cb)
+				some = all
+			} else {
+				any := false
+				for _, ca := range unitClasses[ai] {
+					for _, cb := range unitClasses[bi] {
+						if ca == cb && single[ca] {
+							continue
+						}
+						p := e.classPorts(ca, cb)
+						some = some.Union(p)
+						if !any {
+							all, any = p, true
+						} else {
+							all = all.Intersect(p)
+						}
 					}
 				}
 			}
-			if !any || some.IsEmpty() {
+			if some.IsEmpty() {
 				continue
 			}
-			g.Edges = append(g.Edges, Edge{From: units[ai].String(), To: units[bi].String(), Ports: all, Partial: !all.Equal(some)})
+			g.Edges = append(g.Edges, Edge{From: names[ai], To: names[bi], Ports: all, Partial: !all.Equal(some)})
 			used[ai], used[bi] = true, true
 		}
 	}
@@ -329,7 +344,7 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 		node := Node{ID: r.name, Kind: "External", Name: r.name}
 		usedRegion := false
 		addr := flowEnd{addr: r.rep}
-		for ui, u := range units {
+		for ui := range units {
 			if !inScope[ui] {
 				continue
 			}
@@ -348,9 +363,9 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 				}
 				usedRegion, used[ui] = true, true
 				if out {
-					g.Edges = append(g.Edges, Edge{From: u.String(), To: node.ID, Ports: all})
+					g.Edges = append(g.Edges, Edge{From: names[ui], To: node.ID, Ports: all})
 				} else {
-					g.Edges = append(g.Edges, Edge{From: node.ID, To: u.String(), Ports: all})
+					g.Edges = append(g.Edges, Edge{From: node.ID, To: names[ui], Ports: all})
 				}
 			}
 		}

@@ -29,17 +29,28 @@ type PortRange struct {
 // non-adjacent interval lists so that "every port" costs one interval, not
 // 65,535 entries. The zero value is the empty set.
 type PortSet struct {
-	ranges map[corev1.Protocol][]PortRange
+	// ranges is indexed like Protocols. Slices are never modified once a
+	// set is built, so sets may share them.
+	ranges [3][]PortRange
 }
 
-// AllPorts is every port of every protocol: what a rule without ports allows.
-func AllPorts() PortSet {
-	s := PortSet{}
-	for _, p := range Protocols {
-		s = s.Union(ProtocolPorts(p))
+// protoIndex is the index of a protocol in Protocols, or -1.
+func protoIndex(p corev1.Protocol) int {
+	switch p {
+	case corev1.ProtocolTCP:
+		return 0
+	case corev1.ProtocolUDP:
+		return 1
+	case corev1.ProtocolSCTP:
+		return 2
 	}
-	return s
+	return -1
 }
+
+var allPorts = PortSet{ranges: [3][]PortRange{{{minPort, maxPort}}, {{minPort, maxPort}}, {{minPort, maxPort}}}}
+
+// AllPorts is every port of every protocol: what a rule without ports allows.
+func AllPorts() PortSet { return allPorts }
 
 // ProtocolPorts is every port of one protocol.
 func ProtocolPorts(proto corev1.Protocol) PortSet {
@@ -53,15 +64,19 @@ func SinglePort(proto corev1.Protocol, port int32) PortSet {
 
 // PortRangeSet is the inclusive range from..to of one protocol.
 func PortRangeSet(proto corev1.Protocol, from, to int32) PortSet {
-	if from > to {
-		return PortSet{}
+	var s PortSet
+	if i := protoIndex(proto); i >= 0 && from <= to {
+		s.ranges[i] = []PortRange{{From: from, To: to}}
 	}
-	return PortSet{ranges: map[corev1.Protocol][]PortRange{proto: {{From: from, To: to}}}}
+	return s
 }
 
 // Ranges returns the intervals of one protocol, sorted.
 func (s PortSet) Ranges(proto corev1.Protocol) []PortRange {
-	return s.ranges[proto]
+	if i := protoIndex(proto); i >= 0 {
+		return s.ranges[i]
+	}
+	return nil
 }
 
 // IsEmpty reports whether the set holds no port at all.
@@ -81,7 +96,7 @@ func (s PortSet) IsAll() bool {
 
 // Contains reports whether port/proto is in the set.
 func (s PortSet) Contains(proto corev1.Protocol, port int32) bool {
-	for _, r := range s.ranges[proto] {
+	for _, r := range s.Ranges(proto) {
 		if port >= r.From && port <= r.To {
 			return true
 		}
@@ -91,8 +106,8 @@ func (s PortSet) Contains(proto corev1.Protocol, port int32) bool {
 
 // Equal reports whether two sets hold the same ports.
 func (s PortSet) Equal(o PortSet) bool {
-	for _, p := range Protocols {
-		if !slices.Equal(s.ranges[p], o.ranges[p]) {
+	for i := range s.ranges {
+		if !slices.Equal(s.ranges[i], o.ranges[i]) {
 			return false
 		}
 	}
@@ -101,11 +116,15 @@ func (s PortSet) Equal(o PortSet) bool {
 
 // Union is every port in s or o.
 func (s PortSet) Union(o PortSet) PortSet {
-	out := PortSet{ranges: map[corev1.Protocol][]PortRange{}}
-	for _, p := range Protocols {
-		all := append(slices.Clone(s.ranges[p]), o.ranges[p]...)
-		if merged := normalize(all); len(merged) > 0 {
-			out.ranges[p] = merged
+	var out PortSet
+	for i := range s.ranges {
+		switch {
+		case len(o.ranges[i]) == 0:
+			out.ranges[i] = s.ranges[i]
+		case len(s.ranges[i]) == 0:
+			out.ranges[i] = o.ranges[i]
+		default:
+			out.ranges[i] = normalize(append(slices.Clone(s.ranges[i]), o.ranges[i]...))
 		}
 	}
 	return out
@@ -113,10 +132,14 @@ func (s PortSet) Union(o PortSet) PortSet {
 
 // Intersect is every port in both s and o.
 func (s PortSet) Intersect(o PortSet) PortSet {
-	out := PortSet{ranges: map[corev1.Protocol][]PortRange{}}
-	for _, p := range Protocols {
+	var out PortSet
+	for p := range s.ranges {
 		var res []PortRange
 		a, b := s.ranges[p], o.ranges[p]
+		if slices.Equal(a, b) {
+			out.ranges[p] = a
+			continue
+		}
 		for i, j := 0, 0; i < len(a) && j < len(b); {
 			lo, hi := max(a[i].From, b[j].From), min(a[i].To, b[j].To)
 			if lo <= hi {
@@ -137,8 +160,8 @@ func (s PortSet) Intersect(o PortSet) PortSet {
 
 // Subtract is every port in s that is not in o.
 func (s PortSet) Subtract(o PortSet) PortSet {
-	out := PortSet{ranges: map[corev1.Protocol][]PortRange{}}
-	for _, p := range Protocols {
+	var out PortSet
+	for p := range s.ranges {
 		var res []PortRange
 		holes := o.ranges[p]
 		for _, r := range s.ranges[p] {
@@ -196,8 +219,8 @@ func (s PortSet) String() string {
 		return "all ports"
 	}
 	var parts []string
-	for _, p := range Protocols {
-		rs := s.ranges[p]
+	for i, p := range Protocols {
+		rs := s.ranges[i]
 		if len(rs) == 0 {
 			continue
 		}
@@ -232,8 +255,8 @@ type portSetJSON struct {
 // MarshalJSON writes the set as [{"protocol":"TCP","ranges":[{"from":80,"to":80}]}].
 func (s PortSet) MarshalJSON() ([]byte, error) {
 	out := []portSetJSON{}
-	for _, p := range Protocols {
-		if rs := s.ranges[p]; len(rs) > 0 {
+	for i, p := range Protocols {
+		if rs := s.ranges[i]; len(rs) > 0 {
 			out = append(out, portSetJSON{Protocol: p, Ranges: rs})
 		}
 	}

@@ -1,23 +1,34 @@
 // Package load reads cluster state for kubectl netpol: manifests from disk
-// or stdin (cli-runtime's resource builder in local mode), turned into the
-// typed, defaulted objects query.NewSnapshot takes.
+// or stdin, and live clusters through client-go, turned into the typed,
+// defaulted objects query.NewSnapshot takes.
+//
+// Manifests are decoded straight into typed objects with apimachinery's
+// YAML/JSON splitter and sigs.k8s.io/json's strict decoder (the decoder the
+// API server's strict field validation uses), one file per core. The
+// cli-runtime resource builder was used first; its unstructured round trip
+// made a 2,000-pod cluster dump take 6 s to read instead of about 1 s.
 package load
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/cli-runtime/pkg/resource"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes/scheme"
+	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-netpol/kubectl-netpol/query"
@@ -51,54 +62,149 @@ var kinds = map[schema.GroupKind]bool{
 
 // Manifests reads every object of the source. Unknown kinds are skipped
 // with a warning on warn; malformed objects are errors naming the file and
-// the object.
+// the object. Files are decoded in parallel; the result keeps their order.
 func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
-	b := resource.NewLocalBuilder().Unstructured().Flatten()
-	var files []string
+	type input struct {
+		name string
+		data []byte
+	}
+	var inputs []input
 	for _, f := range src.Filenames {
 		if f == "-" {
 			if src.Stdin == nil {
 				return nil, fmt.Errorf("-f -: no standard input")
 			}
-			b = b.Stream(src.Stdin, "STDIN")
+			b, err := io.ReadAll(src.Stdin)
+			if err != nil {
+				return nil, fmt.Errorf("read standard input: %w", err)
+			}
+			inputs = append(inputs, input{"STDIN", b})
 			continue
 		}
 		expanded, err := expandDir(f, src.Recursive)
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, expanded...)
+		for _, name := range expanded {
+			inputs = append(inputs, input{name: name})
+		}
 	}
-	if len(files) > 0 {
-		b = b.FilenameParam(false, &resource.FilenameOptions{Filenames: files})
+	results := make([]fileResult, len(inputs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, goruntime.GOMAXPROCS(0))
+	for i := range inputs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			data := inputs[i].data
+			if data == nil {
+				b, err := os.ReadFile(inputs[i].name)
+				if err != nil {
+					results[i].err = fmt.Errorf("read %s: %w", inputs[i].name, err)
+					return
+				}
+				data = b
+			}
+			results[i] = decodeFile(inputs[i].name, data, src.Namespace)
+		}()
 	}
-	infos, err := b.Do().Infos()
-	if err != nil {
-		return nil, err
-	}
+	wg.Wait()
 	seen := map[string]string{}
 	var out []runtime.Object
-	for _, info := range infos {
-		u, ok := info.Object.(*unstructured.Unstructured)
-		if !ok {
-			return nil, fmt.Errorf("%s: unexpected object %T", info.Source, info.Object)
+	for i, r := range results {
+		if r.err != nil {
+			return nil, r.err
 		}
-		obj, err := typed(u, src.Namespace)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %s: %w", info.Source, describe(u), err)
+		for _, w := range r.warnings {
+			fmt.Fprintf(warn, "Warning: %s: %s\n", inputs[i].name, w)
 		}
-		if obj == nil {
-			fmt.Fprintf(warn, "Warning: %s: skipping %s: kubectl netpol does not read kind %s\n", info.Source, describe(u), u.GroupVersionKind().GroupKind())
-			continue
+		for j, obj := range r.objects {
+			id := r.ids[j]
+			if prev, dup := seen[id]; dup {
+				return nil, fmt.Errorf("%s: %s is also defined in %s", inputs[i].name, id, prev)
+			}
+			seen[id] = inputs[i].name
+			out = append(out, obj)
 		}
-		id := gvkName(u, obj)
-		if prev, dup := seen[id]; dup {
-			return nil, fmt.Errorf("%s: %s is also defined in %s", info.Source, id, prev)
-		}
-		seen[id] = info.Source
-		out = append(out, obj)
 	}
 	return out, nil
+}
+
+// fileResult is what one file decoded to.
+type fileResult struct {
+	objects  []runtime.Object
+	ids      []string
+	warnings []string
+	err      error
+}
+
+// typeMeta is the part of a document that says what it is.
+type typeMeta struct {
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Metadata   metav1.ObjectMeta `json:"metadata"`
+	Items      []json.RawMessage `json:"items"`
+}
+
+// decodeFile splits a file into YAML or JSON documents and decodes each,
+// flattening Lists.
+func decodeFile(name string, data []byte, defaultNS string) fileResult {
+	var res fileResult
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	for doc := 1; ; doc++ {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			if err == io.EOF {
+				return res
+			}
+			res.err = fmt.Errorf("error parsing %s: %w", name, err)
+			return res
+		}
+		if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
+			continue
+		}
+		if err := res.decodeDoc(raw, defaultNS); err != nil {
+			res.err = fmt.Errorf("%s: %w", name, err)
+			return res
+		}
+	}
+}
+
+func (res *fileResult) decodeDoc(raw []byte, defaultNS string) error {
+	var tm typeMeta
+	if err := json.Unmarshal(raw, &tm); err != nil {
+		return fmt.Errorf("not a Kubernetes object: %w", err)
+	}
+	what := describe(tm.Kind, tm.Metadata.Namespace, tm.Metadata.Name)
+	if tm.Kind == "" || tm.APIVersion == "" {
+		return fmt.Errorf("%s: apiVersion and kind are required", what)
+	}
+	if strings.HasSuffix(tm.Kind, "List") && tm.Items != nil {
+		for _, item := range tm.Items {
+			if err := res.decodeDoc(item, defaultNS); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	gv, err := schema.ParseGroupVersion(tm.APIVersion)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	gvk := gv.WithKind(tm.Kind)
+	if !kinds[gvk.GroupKind()] {
+		res.warnings = append(res.warnings, fmt.Sprintf("skipping %s: kubectl netpol does not read kind %s", what, gvk.GroupKind()))
+		return nil
+	}
+	obj, err := typed(raw, gvk, defaultNS)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	m := obj.(metav1.Object)
+	res.objects = append(res.objects, obj)
+	res.ids = append(res.ids, describe(tm.Kind, m.GetNamespace(), m.GetName()))
+	return nil
 }
 
 // expandDir lists the manifests of a directory (.yaml, .yml, .json; into
@@ -157,23 +263,27 @@ func isExpectations(path string) bool {
 	return true
 }
 
-// typed converts one object to its typed form, strictly (unknown fields are
-// errors, as kubectl's default validation makes them), applies the
-// namespace default and validates NetworkPolicies. It returns nil for kinds
-// the engine does not read.
-func typed(u *unstructured.Unstructured, defaultNS string) (runtime.Object, error) {
-	gvk := u.GroupVersionKind()
-	if !kinds[gvk.GroupKind()] {
-		return nil, nil
-	}
+// typed decodes one object into its typed form, strictly (unknown and
+// duplicate fields are errors, as kubectl's default validation makes
+// them), applies the namespace default and validates NetworkPolicies.
+func typed(raw []byte, gvk schema.GroupVersionKind, defaultNS string) (runtime.Object, error) {
 	obj, err := scheme.Scheme.New(gvk)
 	if err != nil {
-		return nil, fmt.Errorf("unsupported apiVersion %q for kind %s", u.GetAPIVersion(), gvk.Kind)
+		return nil, fmt.Errorf("unsupported apiVersion %q for kind %s", gvk.GroupVersion(), gvk.Kind)
 	}
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(u.Object, obj, true); err != nil {
+	strict, err := kjson.UnmarshalStrict(raw, obj)
+	if err != nil {
 		return nil, err
 	}
-	if u.GetName() == "" {
+	if len(strict) > 0 {
+		msgs := make([]string, len(strict))
+		for i, e := range strict {
+			msgs[i] = e.Error()
+		}
+		return nil, fmt.Errorf("strict decoding error: %s", strings.Join(msgs, ", "))
+	}
+	m := obj.(metav1.Object)
+	if m.GetName() == "" {
 		return nil, fmt.Errorf("metadata.name: required")
 	}
 	switch o := obj.(type) {
@@ -185,10 +295,7 @@ func typed(u *unstructured.Unstructured, defaultNS string) (runtime.Object, erro
 			return nil, err
 		}
 	default:
-		setNamespace(obj.(interface {
-			GetNamespace() string
-			SetNamespace(string)
-		}), defaultNS)
+		setNamespace(m, defaultNS)
 	}
 	return obj, nil
 }
@@ -202,27 +309,18 @@ func setNamespace(o interface {
 	}
 }
 
-// gvkName identifies an object after namespace defaulting.
-func gvkName(u *unstructured.Unstructured, obj runtime.Object) string {
-	m := obj.(interface{ GetNamespace() string })
-	if ns := m.GetNamespace(); ns != "" {
-		return fmt.Sprintf("%s %s/%s", strings.ToLower(u.GetKind()), ns, u.GetName())
-	}
-	return strings.ToLower(u.GetKind()) + " " + u.GetName()
-}
-
 // describe names an object the way kubectl does: kind namespace/name.
-func describe(u *unstructured.Unstructured) string {
-	kind := strings.ToLower(u.GetKind())
+func describe(kind, namespace, name string) string {
+	kind = strings.ToLower(kind)
 	if kind == "" {
 		kind = "object"
 	}
 	switch {
-	case u.GetName() == "":
+	case name == "":
 		return kind + " without a name"
-	case u.GetNamespace() == "" || u.GetKind() == "Namespace":
-		return kind + " " + u.GetName()
+	case namespace == "" || kind == "namespace":
+		return kind + " " + name
 	default:
-		return fmt.Sprintf("%s %s/%s", kind, u.GetNamespace(), u.GetName())
+		return fmt.Sprintf("%s %s/%s", kind, namespace, name)
 	}
 }
