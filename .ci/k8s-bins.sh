@@ -9,14 +9,29 @@
 # where <key> is the first 16 hex digits of a sha256 over the wrapper
 # module's files (go.mod, go.sum, *.go), this script, and the Go
 # version/GOOS/GOARCH. If all three binaries are already there, nothing
-# is built. A cold build takes ~15-20 min on 2 cores; a cached run takes
+# is built. A cold build takes ~15-25 min on 2 cores; a cached run takes
 # seconds.
 #
-# Progress goes to stderr; the last line on stdout is the directory, so:
-#   BIN=$(bash .ci/k8s-bins.sh)
-#   export TEST_ASSET_KUBE_APISERVER=$BIN/kube-apiserver \
-#          TEST_ASSET_ETCD=$BIN/etcd TEST_ASSET_KUBECTL=$BIN/kubectl
+# Progress goes to stderr. stdout gets only:
+#   bash .ci/k8s-bins.sh          the directory (one line)
+#   bash .ci/k8s-bins.sh --env    VAR=value lines for envtest:
+#       KUBEBUILDER_ASSETS, TEST_ASSET_KUBE_APISERVER, TEST_ASSET_ETCD,
+#       TEST_ASSET_KUBECTL; use as: export $(bash .ci/k8s-bins.sh --env)
 set -euo pipefail
+
+mode=dir
+case ${1:-} in
+"") ;;
+--env) mode=env ;;
+-h | --help)
+	sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"
+	exit 0
+	;;
+*)
+	echo "usage: $0 [--env]" >&2
+	exit 2
+	;;
+esac
 
 script=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 wrap=$(dirname "$script")/k8s-bins
@@ -51,14 +66,34 @@ have_all() {
 	for b in "${bins[@]}"; do [[ -x $out/$b ]] || return 1; done
 }
 
+# check_versions: a cheap guard against a corrupt or mislabelled cache.
+check_versions() {
+	local v
+	v=$("$out/kube-apiserver" --version) && [[ $v == "Kubernetes v1.37.2" ]] || { log "kube-apiserver --version: $v"; return 1; }
+	v=$("$out/etcd" --version) && [[ $v == "etcd Version: 3.7.0"* ]] || { log "etcd --version: $v"; return 1; }
+	v=$("$out/kubectl" version --client) && [[ $v == "Client Version: v1.37.2"* ]] || { log "kubectl version --client: $v"; return 1; }
+}
+
+emit() {
+	if [[ $mode == env ]]; then
+		printf '%s\n' "KUBEBUILDER_ASSETS=$out" \
+			"TEST_ASSET_KUBE_APISERVER=$out/kube-apiserver" \
+			"TEST_ASSET_ETCD=$out/etcd" \
+			"TEST_ASSET_KUBECTL=$out/kubectl"
+	else
+		printf '%s\n' "$out"
+	fi
+}
+
 if have_all; then
+	check_versions || { log "the cache at $out looks broken: remove it and rerun"; exit 1; }
 	log "cached: $out"
-	echo "$out"
+	emit
 	exit 0
 fi
 
 mkdir -p "$out"
-log "building into $out ($(go env GOVERSION), GOFLAGS='${GOFLAGS:-}')"
+log "building into $out ($(go env GOVERSION), GOFLAGS='$(go env GOFLAGS)')"
 
 k8s_version=v1.37.2
 version_ldflags="-X k8s.io/component-base/version.gitVersion=$k8s_version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37"
@@ -91,5 +126,6 @@ build etcd go.etcd.io/etcd/server/v3 ""
 build kubectl ./kubectl "$version_ldflags"
 
 have_all
+check_versions
 log "all built in $((SECONDS - total))s"
-echo "$out"
+emit
