@@ -1,9 +1,11 @@
 # kubectl netpol — build, test and benchmark targets. Needs only Go.
 GO      ?= go
 BIN     ?= bin/kubectl-netpol
-LDFLAGS := -s -w
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -s -w -X github.com/kubectl-netpol/kubectl-netpol/plugin.version=$(VERSION) -X github.com/kubectl-netpol/kubectl-netpol/plugin.gitCommit=$(COMMIT)
 
-.PHONY: all build test vet fmt-check differential e2e k8s-bins fuzz bench example clean
+.PHONY: all build test vet fmt-check differential e2e k8s-bins fuzz bench example clean krew-manifest release-check
 
 all: build test
 
@@ -44,8 +46,11 @@ fuzz:
 	$(GO) test ./query/ -run '^$$' -fuzz FuzzParseFlow -fuzztime 30s
 	$(GO) test ./plugin/load/ -run '^$$' -fuzz FuzzManifests -fuzztime 30s
 
+# Benchmarks, among them "map -A -o json" from manifests on disk for
+# generated clusters of 1k, 2k, 5k and 10k pods (test/gencluster writes such
+# clusters for comparisons with other tools).
 bench:
-	$(GO) test ./... -run '^$$' -bench . -benchmem
+	$(GO) test ./... -run '^$$' -bench . -benchmem -benchtime 3x
 
 # The main job on the bundled example.
 example:
@@ -53,3 +58,15 @@ example:
 
 clean:
 	rm -rf bin dist
+
+
+# The Krew manifest (krew/netpol.yaml rendered as krew-release-bot does) for
+# the archives of the last goreleaser build in dist/, into dist/netpol.yaml.
+krew-manifest:
+	bash .ci/krew-manifest.sh
+
+# Release dry run: goreleaser check and snapshot build, archive contents,
+# the Krew manifest validated and installed through kubectl for real.
+# Tools are cached under ~/.cache/kubectl-netpol/tools.
+release-check:
+	bash .ci/release-check.sh

@@ -64,6 +64,8 @@ func NewCmdExplain(g *globalOptions) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of (json, yaml); human-readable text when empty")
+	cmd.ValidArgsFunction = completeEndpoints(g, 1)
+	registerOutputCompletion(cmd, "json", "yaml")
 	return cmd
 }
 

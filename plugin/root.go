@@ -66,6 +66,11 @@ func NewCmdNetpolWithConfig(streams genericiooptions.IOStreams, configFlags *gen
 		return usageError(c, err)
 	})
 	cmd.AddCommand(NewCmdCan(g), NewCmdExplain(g), NewCmdDiff(g), NewCmdMap(g), NewCmdTest(g), NewCmdAudit(g))
+	cmd.AddCommand(NewCmdVersion(g), NewCmdCompletion(g))
+	cmd.Version = Version().Version
+	cmd.SetOut(streams.Out)
+	cmd.SetErr(streams.ErrOut)
+	registerGlobalCompletions(cmd, g)
 	return cmd
 }
 

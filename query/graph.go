@@ -1,6 +1,12 @@
 package query
 
-import corev1 "k8s.io/api/core/v1"
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	corev1 "k8s.io/api/core/v1"
+)
 
 // Graph is the reachability map of workloads: who may reach whom, on which
 // ports, with both halves of every flow considered.
@@ -64,19 +70,45 @@ type graphRule struct {
 	blocks  []*Peer
 	anyPeer bool // no peers: every class and every address
 	static  *PortSet
-	named   map[int]PortSet
+	// named memoises the ports per destination class of a rule that names
+	// ports; graph rows are computed concurrently.
+	mu    sync.Mutex
+	named map[int]PortSet
 }
 
 func (g *graphRule) portsTo(s *Snapshot, classes []*Class, dst int) PortSet {
 	if g.static != nil {
 		return *g.static
 	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	if p, ok := g.named[dst]; ok {
 		return p
 	}
 	p := g.rule.portsFor(classes[dst].Rep)
 	g.named[dst] = p
 	return p
+}
+
+// parallelFor runs f(0..n-1) on every core.
+func parallelFor(n int, f func(int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // graphEngine evaluates reachability between equivalence classes with
@@ -300,7 +332,11 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 	for i, u := range units {
 		names[i] = u.String()
 	}
-	for ai := range units {
+	// Rows of the adjacency matrix are independent: compute them on every
+	// core, then join them in order.
+	rows := make([][]Edge, len(units))
+	cols := make([][]int, len(units))
+	parallelFor(len(units), func(ai int) {
 		for bi := range units {
 			if !inScope[ai] && !inScope[bi] {
 				continue
@@ -334,8 +370,22 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 			if some.IsEmpty() {
 				continue
 			}
-			g.Edges = append(g.Edges, Edge{From: names[ai], To: names[bi], Ports: all, Partial: !all.Equal(some)})
-			used[ai], used[bi] = true, true
+			rows[ai] = append(rows[ai], Edge{From: names[ai], To: names[bi], Ports: all, Partial: !all.Equal(some)})
+			cols[ai] = append(cols[ai], bi)
+		}
+	})
+	n := 0
+	for _, r := range rows {
+		n += len(r)
+	}
+	g.Edges = make([]Edge, 0, n)
+	for ai, r := range rows {
+		g.Edges = append(g.Edges, r...)
+		if len(r) > 0 {
+			used[ai] = true
+		}
+		for _, bi := range cols[ai] {
+			used[bi] = true
 		}
 	}
 	// Address regions the policies name, and the rest of the world.

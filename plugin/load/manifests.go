@@ -141,10 +141,13 @@ type fileResult struct {
 
 // typeMeta is the part of a document that says what it is.
 type typeMeta struct {
-	APIVersion string            `json:"apiVersion"`
-	Kind       string            `json:"kind"`
-	Metadata   metav1.ObjectMeta `json:"metadata"`
-	Items      []json.RawMessage `json:"items"`
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Metadata   struct {
+		Namespace string `json:"namespace"`
+		Name      string `json:"name"`
+	} `json:"metadata"`
+	Items []json.RawMessage `json:"items"`
 }
 
 // decodeFile splits a file into YAML or JSON documents and decodes each,
@@ -181,10 +184,29 @@ func (res *fileResult) decodeDoc(raw []byte, defaultNS string) error {
 		return fmt.Errorf("%s: apiVersion and kind are required", what)
 	}
 	if strings.HasSuffix(tm.Kind, "List") && tm.Items != nil {
-		for _, item := range tm.Items {
-			if err := res.decodeDoc(item, defaultNS); err != nil {
-				return err
+		// A cluster dump is one big List: decode its items on every core.
+		items := make([]fileResult, len(tm.Items))
+		errs := make([]error, len(tm.Items))
+		var wg sync.WaitGroup
+		chunk := max(64, len(tm.Items)/(4*goruntime.GOMAXPROCS(0)))
+		for lo := 0; lo < len(tm.Items); lo += chunk {
+			hi := min(lo+chunk, len(tm.Items))
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := lo; i < hi; i++ {
+					errs[i] = items[i].decodeDoc(tm.Items[i], defaultNS)
+				}
+			}()
+		}
+		wg.Wait()
+		for i := range items {
+			if errs[i] != nil {
+				return errs[i]
 			}
+			res.objects = append(res.objects, items[i].objects...)
+			res.ids = append(res.ids, items[i].ids...)
+			res.warnings = append(res.warnings, items[i].warnings...)
 		}
 		return nil
 	}
@@ -245,10 +267,11 @@ func expandDir(path string, recursive bool) ([]string, error) {
 }
 
 // isExpectations reports whether a file is a list of "kubectl netpol test"
-// expectations rather than Kubernetes objects.
+// expectations rather than Kubernetes objects. Only files whose first
+// content is a YAML sequence item are parsed; manifests are mappings.
 func isExpectations(path string) bool {
 	b, err := os.ReadFile(path)
-	if err != nil {
+	if err != nil || !startsWithSequence(b) {
 		return false
 	}
 	var items []map[string]any
@@ -261,6 +284,25 @@ func isExpectations(path string) bool {
 		}
 	}
 	return true
+}
+
+// startsWithSequence is true when the first line that is neither blank nor
+// a comment starts a YAML sequence ("- ").
+func startsWithSequence(b []byte) bool {
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 || line[0] == '#' || string(line) == "---" {
+			continue
+		}
+		return line[0] == '-' && (len(line) == 1 || line[1] == ' ')
+	}
+	return false
 }
 
 // typed decodes one object into its typed form, strictly (unknown and

@@ -1,0 +1,86 @@
+package plugin
+
+import (
+	"fmt"
+	"io"
+	"testing"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-netpol/kubectl-netpol/query"
+	"github.com/kubectl-netpol/kubectl-netpol/query/gen"
+)
+
+// benchSizes are the generated clusters the benchmarks run on: pods, with
+// one NetworkPolicy per five pods.
+var benchSizes = []int{1000, 2000, 5000, 10000}
+
+// writeCluster generates a cluster and writes it as YAML manifests.
+func writeCluster(b *testing.B, pods int) string {
+	b.Helper()
+	dir := b.TempDir()
+	if err := gen.WriteManifests(dir, gen.Cluster(gen.Config{Pods: pods, Policies: pods / 5, Seed: 1})); err != nil {
+		b.Fatal(err)
+	}
+	return dir
+}
+
+// BenchmarkMapCommand is the whole "map -A -o json" run from manifests on
+// disk: reading, evaluating and writing.
+func BenchmarkMapCommand(b *testing.B) {
+	for _, pods := range benchSizes {
+		b.Run(fmt.Sprintf("pods=%d", pods), func(b *testing.B) {
+			dir := writeCluster(b, pods)
+			b.ResetTimer()
+			for b.Loop() {
+				streams := genericiooptions.IOStreams{In: nil, Out: io.Discard, ErrOut: io.Discard}
+				cmd := NewCmdNetpol(streams)
+				cmd.SetArgs([]string{"map", "-A", "-o", "json", "-f", dir})
+				if err := cmd.Execute(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkGraph is the reachability engine alone, on typed objects.
+func BenchmarkGraph(b *testing.B) {
+	for _, pods := range benchSizes {
+		b.Run(fmt.Sprintf("pods=%d", pods), func(b *testing.B) {
+			objs := gen.Cluster(gen.Config{Pods: pods, Policies: pods / 5, Seed: 1})
+			b.ResetTimer()
+			for b.Loop() {
+				s, err := query.NewSnapshot(objs, query.DefaultOptions())
+				if err != nil {
+					b.Fatal(err)
+				}
+				g := s.Graph(query.GraphOptions{})
+				b.ReportMetric(float64(len(s.Classes())), "classes")
+				b.ReportMetric(float64(len(g.Edges)), "edges")
+			}
+		})
+	}
+}
+
+// BenchmarkCanOnLargeCluster is one "can" question against a large
+// snapshot, reading included.
+func BenchmarkCanOnLargeCluster(b *testing.B) {
+	dir := writeCluster(b, 10000)
+	objs := gen.Cluster(gen.Config{Pods: 10000, Policies: 2000, Seed: 1})
+	s, err := query.NewSnapshot(objs, query.DefaultOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	u := s.Units("")
+	src, dst := u[0], u[len(u)/2]
+	args := []string{"can", "-q", "-f", dir, fmt.Sprintf("%s/%s/%s", src.Namespace, src.Kind, src.Name), fmt.Sprintf("%s/%s/%s", dst.Namespace, dst.Kind, dst.Name)}
+	b.ResetTimer()
+	for b.Loop() {
+		cmd := NewCmdNetpol(genericiooptions.IOStreams{Out: io.Discard, ErrOut: io.Discard})
+		cmd.SetArgs(args)
+		if err := cmd.Execute(); err != nil && ExitCode(err) == ExitError {
+			b.Fatal(err)
+		}
+	}
+}
