@@ -100,7 +100,7 @@ func (o *AuditOptions) Run() error {
 		f := query.Finding{Severity: query.High, Check: "cni-does-not-enforce", Object: "cluster", Why: l.cni.Note,
 			Fix: "install a network plugin that enforces NetworkPolicy (Calico, Cilium, Antrea, ...) or enable its policy engine"}
 		if l.cni.Name == "" {
-			f.Severity, f.Check, f.Fix = query.Medium, "cni-unknown", "check that the cluster's network plugin enforces NetworkPolicy"
+			f.Check, f.Fix = "cni-unknown", "check that the cluster's network plugin enforces NetworkPolicy (or pass --no-cni-check)"
 		}
 		a.Findings = append([]query.Finding{f}, a.Findings...)
 	}

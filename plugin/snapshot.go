@@ -22,6 +22,7 @@ type snapshotFlags struct {
 	chunkSize     int64
 	with          []string
 	without       []string
+	noCNICheck    bool
 }
 
 func (f *snapshotFlags) addFlags(fs *pflag.FlagSet) {
@@ -30,6 +31,7 @@ func (f *snapshotFlags) addFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.ipBlockPodIPs, "ipblock-pod-ips", true, "Let ipBlock peers match pod IPs (as kube-network-policies and Calico do); false for CNIs that apply ipBlock only to cluster-external addresses")
 	fs.Int64Var(&f.chunkSize, "chunk-size", load.DefaultChunkSize, "Return large lists from the cluster in chunks of this size")
 	fs.StringSliceVar(&f.with, "with", nil, "Answer as if these manifests (files, directories or '-') were applied: objects replace those of the same kind, namespace and name")
+	fs.BoolVar(&f.noCNICheck, "no-cni-check", false, "Do not look at kube-system for a network plugin that enforces NetworkPolicy")
 	fs.StringSliceVar(&f.without, "without", nil, "Answer as if these objects were deleted: KIND/NAMESPACE/NAME, e.g. networkpolicy/prod/db (namespace/NAME for namespaces)")
 }
 
@@ -125,7 +127,9 @@ func (g *globalOptions) loadBase(scope load.Scope) (*loaded, error) {
 		return nil, err
 	}
 	var found *query.CNI
-	if cni, err := c.CNI(ctx); err != nil {
+	if g.snapshot.noCNICheck {
+		// The user knows; say nothing.
+	} else if cni, err := c.CNI(ctx); err != nil {
 		fmt.Fprintf(g.ErrOut, "Warning: could not check the network plugin: %v\n", err)
 	} else {
 		found = &cni

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kubectl-netpol/kubectl-netpol/plugin/load"
 	"github.com/kubectl-netpol/kubectl-netpol/query"
+	"github.com/kubectl-netpol/kubectl-netpol/query/gen"
 )
 
 func loadSnapshot(t *testing.T, files ...string) *query.Snapshot {
@@ -230,4 +231,71 @@ func randomPolicy(r *rand.Rand, name string) *networkingv1.NetworkPolicy {
 		np.Spec.PolicyTypes = []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}
 	}
 	return np
+}
+
+// TestDiffOnGeneratedClustersAgreesWithCan applies random changes to
+// generated clusters: deleting a policy, relabelling a namespace, adding a
+// policy.
+func TestDiffOnGeneratedClustersAgreesWithCan(t *testing.T) {
+	for seed := range int64(4) {
+		objs := gen.Cluster(gen.Config{Pods: 120, Policies: 30, Seed: seed})
+		base, err := query.NewSnapshot(objs, query.DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rand.New(rand.NewPCG(uint64(seed), 3))
+		var policies []*networkingv1.NetworkPolicy
+		var namespaces []*corev1.Namespace
+		for _, o := range objs {
+			switch o := o.(type) {
+			case *networkingv1.NetworkPolicy:
+				policies = append(policies, o)
+			case *corev1.Namespace:
+				namespaces = append(namespaces, o)
+			}
+		}
+		victim := policies[r.IntN(len(policies))]
+		next := mustWithout(t, base, query.ObjectRef{Kind: "NetworkPolicy", Namespace: victim.Namespace, Name: victim.Name})
+		ns := namespaces[r.IntN(len(namespaces))].DeepCopy()
+		ns.Labels["env"] = pick(r, "prod", "staging", "dev")
+		added := randomPolicy(r, "random")
+		added.Namespace = namespaces[r.IntN(len(namespaces))].Name
+		next, err = next.With(ns, added)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("seed %d: %d pairs change", seed, query.Diff(base, next).Summary.Pairs)
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) { checkDiffAgreesWithCan(t, base, next) })
+	}
+}
+
+// BenchmarkDiffOnePolicyChanged is "diff --with changed-policy.yaml" on a
+// generated 2,000-pod / 400-policy cluster: the overlay and the comparison
+// (reading the manifests is measured by the map benchmarks).
+func BenchmarkDiffOnePolicyChanged(b *testing.B) {
+	objs := gen.Cluster(gen.Config{Pods: 2000, Policies: 400, Seed: 1})
+	base, err := query.NewSnapshot(objs, query.DefaultOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var changed *networkingv1.NetworkPolicy
+	for _, o := range objs {
+		if np, ok := o.(*networkingv1.NetworkPolicy); ok && len(np.Spec.Ingress) > 0 && len(np.Spec.PodSelector.MatchLabels) > 0 {
+			changed = np.DeepCopy()
+			break
+		}
+	}
+	// Open the policy's workload to every namespace.
+	changed.Spec.Ingress = append(changed.Spec.Ingress, networkingv1.NetworkPolicyIngressRule{
+		From: []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{}}},
+	})
+	b.ResetTimer()
+	for b.Loop() {
+		next, err := base.With(changed)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res := query.Diff(base, next)
+		b.ReportMetric(float64(res.Summary.Pairs), "changed-pairs")
+	}
 }
