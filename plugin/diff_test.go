@@ -84,3 +84,10 @@ func TestDiffBadInput(t *testing.T) {
 		}
 	}
 }
+
+func TestStdinFeedsOneSource(t *testing.T) {
+	r := run(t, "", "diff", "-f", "-", "--with", "-")
+	if r.code != 2 || !strings.Contains(r.stderr, "standard input can feed -f - or --with -, not both") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}

@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"slices"
 	"os"
 
 	"github.com/spf13/pflag"
@@ -52,6 +53,9 @@ func (g *globalOptions) offline() bool { return len(g.snapshot.filenames) > 0 }
 // load reads the snapshot: manifests with -f, else the part of the cluster
 // the scope names. Scope namespaces left empty mean the default namespace.
 func (g *globalOptions) load(scope load.Scope) (*loaded, error) {
+	if slices.Contains(g.snapshot.filenames, "-") && slices.Contains(g.snapshot.with, "-") {
+		return nil, fmt.Errorf("standard input can feed -f - or --with -, not both")
+	}
 	l, err := g.loadBase(scope)
 	if err != nil {
 		return nil, err
