@@ -129,7 +129,7 @@ func scopeOf(eps ...query.EndpointSpec) load.Scope {
 	for _, e := range eps {
 		switch {
 		case e.CIDR.IsValid():
-			sc.AllNamespaces = true // any pod's IP may lie in the range
+			// An address range is judged as outside the cluster.
 		case e.Addr.IsValid():
 			sc.PodIPs = append(sc.PodIPs, e.Addr.String())
 		default:

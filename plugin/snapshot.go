@@ -3,8 +3,8 @@ package plugin
 import (
 	"context"
 	"fmt"
-	"slices"
 	"os"
+	"slices"
 
 	"github.com/spf13/pflag"
 	"golang.org/x/term"

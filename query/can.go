@@ -91,7 +91,7 @@ func (s *Snapshot) Can(f Flow, defaultNS string) (*Answer, error) {
 		}
 	}
 	ans.Pairs = groupPairs(pairs)
-	ans.Warnings = s.warningsFor(src, dst)
+	ans.Warnings = append(s.warningsFor(src, dst), append(src.Notes, dst.Notes...)...)
 	return ans, nil
 }
 

@@ -202,7 +202,6 @@ func TestResolveErrors(t *testing.T) {
 		{"nowhere/db", "namespace nowhere does not exist"},
 		{"deploy/a", `no deployment named "a"`},
 		{"role=none", "no pod in namespace x matches {role=none}"},
-		{"10.0.0.0/16", "holds the IP of pod x/a"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
@@ -294,5 +293,13 @@ spec:
 	}
 	if len(ans.Pairs) != 1 || len(ans.Pairs[0].Notes) != 1 || !strings.Contains(ans.Pairs[0].Notes[0], "judged on its primary IP 10.0.0.60") {
 		t.Errorf("notes = %v", ans.Pairs[0].Notes)
+	}
+}
+
+func TestRangesHoldingPodIPsAreAnsweredForOutsideAddresses(t *testing.T) {
+	s := testSnapshot(t, DefaultOptions(), baseObjects()...)
+	ans := can(t, s, "x/a", "10.0.0.0/16:80")
+	if !ans.Allowed || len(ans.Warnings) != 1 || !strings.Contains(ans.Warnings[0], "10.0.0.0/16 also holds pod IPs (x/a") {
+		t.Errorf("allowed %v, warnings %q", ans.Allowed, ans.Warnings)
 	}
 }

@@ -23,6 +23,8 @@ type Endpoint struct {
 	Address   string `json:"address,omitempty"`
 	// Pods are the pods the endpoint stands for, "namespace/name".
 	Pods []string `json:"pods,omitempty"`
+	// Notes qualify how the endpoint was understood.
+	Notes []string `json:"notes,omitempty"`
 
 	spec    EndpointSpec
 	ends    []flowEnd
@@ -52,10 +54,9 @@ func (s *Snapshot) Resolve(e EndpointSpec, defaultNS string) (*Endpoint, error) 
 		r.Kind, r.Address = "External", e.CIDR.String()
 		r.ends = []flowEnd{{cidr: e.CIDR}}
 		for _, p := range s.pods {
-			for _, ip := range p.IPs {
-				if e.CIDR.Contains(ip) {
-					return nil, fmt.Errorf("%q: range %s holds the IP of pod %s; ask about the pod or a range outside the cluster", e.Raw, e.CIDR, p.Key())
-				}
+			if slices.ContainsFunc(p.IPs, e.CIDR.Contains) {
+				r.Notes = append(r.Notes, fmt.Sprintf("%s also holds pod IPs (%s, ...): the answer is for the addresses of the range outside the cluster; ask about pods by name", e.CIDR, p.Key()))
+				break
 			}
 		}
 		return r, nil
