@@ -92,6 +92,9 @@ func (s *Snapshot) Can(f Flow, defaultNS string) (*Answer, error) {
 	}
 	ans.Pairs = groupPairs(pairs)
 	ans.Warnings = append(s.warningsFor(src, dst), append(src.Notes, dst.Notes...)...)
+	if n := dualStackNote(src, dst); n != "" && len(s.ipBlockPrefixes()) > 0 {
+		ans.Warnings = append(ans.Warnings, n)
+	}
 	return ans, nil
 }
 
@@ -135,9 +138,6 @@ func (s *Snapshot) evalPair(src, dst flowEnd, ask portAsk) PairVerdict {
 		}
 		if end.pod.HostNetwork {
 			pv.Notes = append(pv.Notes, fmt.Sprintf("%s uses hostNetwork: NetworkPolicy usually does not apply to it", end.pod.Key()))
-		}
-		if len(end.pod.IPs) > 1 {
-			pv.Notes = append(pv.Notes, fmt.Sprintf("%s has several IPs (dual-stack): ipBlock rules were judged on its primary IP %s; traffic over its other address family may be treated differently", end.pod.Key(), end.pod.IPs[0]))
 		}
 	}
 	return pv
@@ -243,4 +243,26 @@ func (s *Snapshot) warningsFor(eps ...*Endpoint) []string {
 		}
 	}
 	return out
+}
+
+// dualStackNote says, once per answer, that pods with several IPs were
+// judged on their primary IP by ipBlock rules.
+func dualStackNote(eps ...*Endpoint) string {
+	var pods []string
+	for _, ep := range eps {
+		for _, p := range ep.PodList() {
+			if len(p.IPs) > 1 {
+				pods = append(pods, fmt.Sprintf("%s (%s)", p.Key(), p.IPs[0]))
+			}
+		}
+	}
+	if len(pods) == 0 {
+		return ""
+	}
+	more := ""
+	if len(pods) > 3 {
+		more = fmt.Sprintf(" and %d more", len(pods)-3)
+		pods = pods[:3]
+	}
+	return fmt.Sprintf("pods with several IPs (dual-stack) were judged by ipBlock rules on their primary IP: %s%s; traffic over their other address family may be treated differently", strings.Join(pods, ", "), more)
 }

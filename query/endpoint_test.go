@@ -291,8 +291,8 @@ spec:
 	if ans.Allowed {
 		t.Errorf("judged on the primary IPv4 address, the IPv6 ipBlock must not match")
 	}
-	if len(ans.Pairs) != 1 || len(ans.Pairs[0].Notes) != 1 || !strings.Contains(ans.Pairs[0].Notes[0], "judged on its primary IP 10.0.0.60") {
-		t.Errorf("notes = %v", ans.Pairs[0].Notes)
+	if len(ans.Warnings) != 1 || !strings.Contains(ans.Warnings[0], "judged by ipBlock rules on their primary IP: x/ds (10.0.0.60)") {
+		t.Errorf("warnings = %q", ans.Warnings)
 	}
 }
 

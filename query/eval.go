@@ -3,6 +3,7 @@ package query
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -124,6 +125,11 @@ func (s *Snapshot) evalDirection(d Direction, subject *Pod, peer flowEnd, dst *P
 	}
 	t.AllowedPorts = allowed
 	t.Allowed = !allowed.Intersect(ask.scope).IsEmpty()
+	if t.Allowed {
+		// The rules that allow it are the answer; the misses of the others
+		// would only differ from pod to pod (labels, IPs).
+		t.Rules = slices.DeleteFunc(t.Rules, func(r RuleTrace) bool { return !r.Allows })
+	}
 	names := make([]string, len(t.Policies))
 	for i, p := range t.Policies {
 		names[i] = p.Name
