@@ -134,9 +134,11 @@ func (s *Snapshot) peerPorts(src, dst *diffPeer, isBase bool) PortSet {
 	}
 	switch {
 	case src.region != nil:
-		return s.regionPorts(flowEnd{addr: src.region.rep}, pods(dst), Ingress)
+		all, _ := s.regionPorts(flowEnd{addr: src.region.rep}, pods(dst), Ingress)
+		return all
 	case dst.region != nil:
-		return s.regionPorts(flowEnd{addr: dst.region.rep}, pods(src), Egress)
+		all, _ := s.regionPorts(flowEnd{addr: dst.region.rep}, pods(src), Egress)
+		return all
 	}
 	if len(pods(src)) == 0 || len(pods(dst)) == 0 {
 		return PortSet{}
@@ -145,10 +147,9 @@ func (s *Snapshot) peerPorts(src, dst *diffPeer, isBase bool) PortSet {
 	return all
 }
 
-// regionPorts is the ports every pod may use to (egress) or from (ingress)
-// an address outside the cluster.
-func (s *Snapshot) regionPorts(addr flowEnd, pods []*Pod, d Direction) PortSet {
-	var all PortSet
+// regionPorts is the ports every pod (all) and some pod (some) may use to
+// (egress) or from (ingress) an address outside the cluster.
+func (s *Snapshot) regionPorts(addr flowEnd, pods []*Pod, d Direction) (all, some PortSet) {
 	for i, p := range pods {
 		var ports PortSet
 		if d == Ingress {
@@ -156,13 +157,14 @@ func (s *Snapshot) regionPorts(addr flowEnd, pods []*Pod, d Direction) PortSet {
 		} else {
 			ports = s.allowedPorts(podEnd(p), addr)
 		}
+		some = some.Union(ports)
 		if i == 0 {
 			all = ports
 		} else {
 			all = all.Intersect(ports)
 		}
 	}
-	return all
+	return all, some
 }
 
 // why explains, for the first port of ports, what now decides the flow

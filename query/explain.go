@@ -90,12 +90,8 @@ func (s *Snapshot) Explain(e EndpointSpec, defaultNS string) (*Explanation, erro
 	if target.Kind == "External" {
 		return nil, fmt.Errorf("%q is outside the cluster: explain takes a pod, workload, service or label selector", e.Raw)
 	}
-	var pods []*Pod
-	for _, end := range target.ends {
-		pods = append(pods, end.pod)
-	}
 	ex := &Explanation{SchemaVersion: SchemaVersion, Target: target}
-	for _, u := range s.unitsOf(pods) {
+	for _, u := range s.unitsOf(target.PodList()) {
 		ex.Workloads = append(ex.Workloads, s.explainUnit(u))
 	}
 	ex.Warnings = s.warningsFor(target)
@@ -168,21 +164,7 @@ func (s *Snapshot) summarize(d Direction, u *Unit) DirectionSummary {
 	// Addresses outside the cluster, one representative per region that
 	// the ipBlocks of this direction cut the address space into.
 	for _, region := range addressRegions(prefixes) {
-		var all, some PortSet
-		for i, p := range u.Pods {
-			var ports PortSet
-			if d == Ingress {
-				ports = s.allowedPorts(flowEnd{addr: region.rep}, podEnd(p))
-			} else {
-				ports = s.allowedPorts(podEnd(p), flowEnd{addr: region.rep})
-			}
-			some = some.Union(ports)
-			if i == 0 {
-				all = ports
-			} else {
-				all = all.Intersect(ports)
-			}
-		}
+		all, some := s.regionPorts(flowEnd{addr: region.rep}, u.Pods, d)
 		if !some.IsEmpty() {
 			ds.Peers = append(ds.Peers, Reach{Peer: region.name, External: true, Ports: some, Partial: !all.Equal(some)})
 		}
