@@ -58,7 +58,7 @@ func NewCmdAudit(g *globalOptions) *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := o.Validate(); err != nil {
-				return usageError(c, err)
+				return err
 			}
 			return o.Run()
 		},

@@ -67,10 +67,10 @@ func NewCmdCan(g *globalOptions) *cobra.Command {
 		Args:    cobra.ArbitraryArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := o.Complete(args); err != nil {
-				return usageError(c, err)
+				return err
 			}
 			if err := o.Validate(); err != nil {
-				return usageError(c, err)
+				return err
 			}
 			return o.Run()
 		},

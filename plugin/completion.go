@@ -97,7 +97,7 @@ func NewCmdCompletion(g *globalOptions) *cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			o.Complete(args)
 			if err := o.Validate(); err != nil {
-				return usageError(c, err)
+				return err
 			}
 			return o.Run(c.Root())
 		},

@@ -55,10 +55,10 @@ func NewCmdExplain(g *globalOptions) *cobra.Command {
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := o.Complete(args); err != nil {
-				return usageError(c, err)
+				return err
 			}
 			if err := o.Validate(); err != nil {
-				return usageError(c, err)
+				return err
 			}
 			return o.Run()
 		},

@@ -63,10 +63,10 @@ func NewCmdMap(g *globalOptions) *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := o.Complete(); err != nil {
-				return usageError(c, err)
+				return err
 			}
 			if err := o.Validate(); err != nil {
-				return usageError(c, err)
+				return err
 			}
 			return o.Run()
 		},

@@ -71,7 +71,7 @@ func NewCmdTest(g *globalOptions) *cobra.Command {
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := o.Validate(); err != nil {
-				return usageError(c, err)
+				return err
 			}
 			if err := o.Complete(args); err != nil {
 				return err
