@@ -150,21 +150,15 @@ func (s *Snapshot) peerPorts(src, dst *diffPeer, isBase bool) PortSet {
 // regionPorts is the ports every pod (all) and some pod (some) may use to
 // (egress) or from (ingress) an address outside the cluster.
 func (s *Snapshot) regionPorts(addr flowEnd, pods []*Pod, d Direction) (all, some PortSet) {
-	for i, p := range pods {
-		var ports PortSet
+	var agg portAgg
+	for _, p := range pods {
 		if d == Ingress {
-			ports = s.allowedPorts(addr, podEnd(p))
+			agg.add(s.allowedPorts(addr, podEnd(p)))
 		} else {
-			ports = s.allowedPorts(podEnd(p), addr)
-		}
-		some = some.Union(ports)
-		if i == 0 {
-			all = ports
-		} else {
-			all = all.Intersect(ports)
+			agg.add(s.allowedPorts(podEnd(p), addr))
 		}
 	}
-	return all, some
+	return agg.all, agg.some
 }
 
 // why explains, for the first port of ports, what now decides the flow
@@ -208,7 +202,7 @@ func (s *Snapshot) why(src, dst *diffPeer, ports PortSet) []string {
 		}
 		for _, r := range t.Rules {
 			if r.Allows {
-				out = append(out, fmt.Sprintf("%s allowed by %s %s", t.Direction, r.Policy, rulePathOf(&r)))
+				out = append(out, fmt.Sprintf("%s allowed by %s %s", t.Direction, r.Policy, r.MatchPath()))
 			}
 		}
 	}
@@ -216,18 +210,6 @@ func (s *Snapshot) why(src, dst *diffPeer, ports PortSet) []string {
 		out = append(out, "neither end is isolated in that direction")
 	}
 	return out
-}
-
-// rulePathOf renders "spec.ingress[0].from[0] + ports[0]".
-func rulePathOf(r *RuleTrace) string {
-	path := r.Rule
-	if r.MatchedPeer != "" {
-		path = r.MatchedPeer
-	}
-	if r.MatchedPort != "" {
-		path += " + " + strings.TrimPrefix(r.MatchedPort, r.Rule+".")
-	}
-	return path
 }
 
 func firstPort(s PortSet) (proto corev1.Protocol, port int32) {
@@ -272,19 +254,20 @@ func affectedUnits(base, next *Snapshot) map[string]bool {
 		for _, s := range []*Snapshot{base, next} {
 			switch ref.Kind {
 			case "NetworkPolicy":
+				// The policy's version in each snapshot, against that
+				// snapshot's pods: pods that changed are marked by their
+				// own references.
 				for _, p := range s.policies[ref.Namespace] {
 					if p.Name != ref.Name {
 						continue
 					}
-					for _, t := range []*Snapshot{base, next} {
-						var sel []*Pod
-						for _, pod := range t.podsByNS[ref.Namespace] {
-							if p.podSelector.Matches(pod.Labels) {
-								sel = append(sel, pod)
-							}
+					var sel []*Pod
+					for _, pod := range s.podsByNS[ref.Namespace] {
+						if p.Selects(pod) {
+							sel = append(sel, pod)
 						}
-						mark(t, sel)
 					}
+					mark(s, sel)
 				}
 			case "Namespace":
 				mark(s, s.podsByNS[ref.Name])

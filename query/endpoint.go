@@ -236,7 +236,3 @@ func kindOf(s string) string {
 	}
 	return workloadKinds[strings.ToLower(s)]
 }
-
-// IsExternal reports whether the endpoint is an address outside the cluster
-// (as written; an IP may still turn out to be a pod's).
-func (e EndpointSpec) IsExternal() bool { return e.Addr.IsValid() || e.CIDR.IsValid() }

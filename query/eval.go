@@ -176,6 +176,20 @@ func (s *Snapshot) evalRule(d Direction, p *Policy, r *Rule, peer flowEnd, dst *
 	return rt
 }
 
+// MatchPath renders what matched as field paths: the peer ("any peer" when
+// the rule has none) and, when a port was asked, the port entry, e.g.
+// "spec.ingress[0].from[0] + ports[0]".
+func (rt *RuleTrace) MatchPath() string {
+	path := rt.Rule + " (any peer)"
+	if rt.MatchedPeer != "" {
+		path = rt.MatchedPeer
+	}
+	if rt.MatchedPort != "" {
+		path += " + " + strings.TrimPrefix(rt.MatchedPort, rt.Rule+".")
+	}
+	return path
+}
+
 // askPort narrows a rule trace to one asked port: which entry holds it, or
 // why none does.
 func (rt *RuleTrace) askPort(r *Rule, dst *Pod, proto corev1.Protocol, port int32) {

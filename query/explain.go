@@ -91,8 +91,9 @@ func (s *Snapshot) Explain(e EndpointSpec, defaultNS string) (*Explanation, erro
 		return nil, fmt.Errorf("%q is outside the cluster: explain takes a pod, workload, service or label selector", e.Raw)
 	}
 	ex := &Explanation{SchemaVersion: SchemaVersion, Target: target}
+	units := s.Units("")
 	for _, u := range s.unitsOf(target.PodList()) {
-		ex.Workloads = append(ex.Workloads, s.explainUnit(u))
+		ex.Workloads = append(ex.Workloads, s.explainUnit(u, units))
 	}
 	ex.Warnings = s.warningsFor(target)
 	return ex, nil
@@ -104,8 +105,9 @@ func (s *Snapshot) ExplainNamespace(ns string) (*Explanation, error) {
 		return nil, fmt.Errorf("namespace %s does not exist (%s)", ns, strings.Join(s.namespaceNames(), ", "))
 	}
 	ex := &Explanation{SchemaVersion: SchemaVersion, Namespace: ns, Workloads: []*UnitExplanation{}}
+	units := s.Units("")
 	for _, u := range s.Units(ns) {
-		ex.Workloads = append(ex.Workloads, s.explainUnit(u))
+		ex.Workloads = append(ex.Workloads, s.explainUnit(u, units))
 	}
 	for _, w := range s.Warnings {
 		if strings.Contains(w, "pod "+ns+"/") {
@@ -115,19 +117,19 @@ func (s *Snapshot) ExplainNamespace(ns string) (*Explanation, error) {
 	return ex, nil
 }
 
-func (s *Snapshot) explainUnit(u *Unit) *UnitExplanation {
+func (s *Snapshot) explainUnit(u *Unit, units []*Unit) *UnitExplanation {
 	ue := &UnitExplanation{Workload: u.String(), Namespace: u.Namespace, Labels: map[string]string(u.Pods[0].Labels)}
 	for _, p := range u.Pods {
 		ue.Pods = append(ue.Pods, p.Key())
 	}
-	ue.Ingress = s.summarize(Ingress, u)
-	ue.Egress = s.summarize(Egress, u)
+	ue.Ingress = s.summarize(Ingress, u, units)
+	ue.Egress = s.summarize(Egress, u, units)
 	return ue
 }
 
 // summarize explains one direction of a unit, from its first pod's
 // policies, and resolves its effect over every unit of the snapshot.
-func (s *Snapshot) summarize(d Direction, u *Unit) DirectionSummary {
+func (s *Snapshot) summarize(d Direction, u *Unit, units []*Unit) DirectionSummary {
 	rep := u.Pods[0]
 	ds := DirectionSummary{Direction: d, Policies: []PolicyRef{}, Rules: []RuleSummary{}, Peers: []Reach{}}
 	var prefixes []netip.Prefix
@@ -149,7 +151,7 @@ func (s *Snapshot) summarize(d Direction, u *Unit) DirectionSummary {
 		}
 	}
 	// Workloads on the other end: both halves of each flow count.
-	for _, other := range s.Units("") {
+	for _, other := range units {
 		var all, some PortSet
 		if d == Ingress {
 			all, some = s.unitPorts(other.Pods, u.Pods)

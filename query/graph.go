@@ -76,7 +76,7 @@ type graphRule struct {
 	named map[int]PortSet
 }
 
-func (g *graphRule) portsTo(s *Snapshot, classes []*Class, dst int) PortSet {
+func (g *graphRule) portsTo(classes []*Class, dst int) PortSet {
 	if g.static != nil {
 		return *g.static
 	}
@@ -238,7 +238,7 @@ func (e *graphEngine) classPorts(a, b int) PortSet {
 	} else {
 		for _, r := range e.rules[Egress][a] {
 			if r.peers.has(b) {
-				egress = egress.Union(r.portsTo(e.s, e.classes, b))
+				egress = egress.Union(r.portsTo(e.classes, b))
 			}
 		}
 		if egress.IsEmpty() {
@@ -251,7 +251,7 @@ func (e *graphEngine) classPorts(a, b int) PortSet {
 	var ingress PortSet
 	for _, r := range e.rules[Ingress][b] {
 		if r.peers.has(a) {
-			ingress = ingress.Union(r.portsTo(e.s, e.classes, b))
+			ingress = ingress.Union(r.portsTo(e.classes, b))
 		}
 	}
 	return egress.Intersect(ingress)
@@ -281,7 +281,7 @@ func (e *graphEngine) externalPorts(c int, addr flowEnd, toOutside bool) PortSet
 		if toOutside {
 			out = out.Union(r.rule.portsFor(nil)) // named ports never match outside
 		} else {
-			out = out.Union(r.portsTo(e.s, e.classes, c))
+			out = out.Union(r.portsTo(e.classes, c))
 		}
 	}
 	return out
@@ -351,21 +351,15 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 				all = e.classPorts(ca, cb)
 				some = all
 			} else {
-				any := false
+				var agg portAgg
 				for _, ca := range unitClasses[ai] {
 					for _, cb := range unitClasses[bi] {
-						if ca == cb && single[ca] {
-							continue
-						}
-						p := e.classPorts(ca, cb)
-						some = some.Union(p)
-						if !any {
-							all, any = p, true
-						} else {
-							all = all.Intersect(p)
+						if ca != cb || !single[ca] {
+							agg.add(e.classPorts(ca, cb))
 						}
 					}
 				}
+				all, some = agg.all, agg.some
 			}
 			if some.IsEmpty() {
 				continue
@@ -399,15 +393,11 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 				continue
 			}
 			for _, out := range []bool{true, false} {
-				var all PortSet
-				for k, c := range unitClasses[ui] {
-					p := e.externalPorts(c, addr, out)
-					if k == 0 {
-						all = p
-					} else {
-						all = all.Intersect(p)
-					}
+				var agg portAgg
+				for _, c := range unitClasses[ui] {
+					agg.add(e.externalPorts(c, addr, out))
 				}
+				all := agg.all
 				if all.IsEmpty() {
 					continue
 				}

@@ -230,9 +230,6 @@ func (s *Snapshot) readErr(kind, namespace string) error {
 	return nil
 }
 
-// Options returns the options the snapshot evaluates with.
-func (s *Snapshot) Options() Options { return s.opts }
-
 // Namespace returns a namespace by name, or nil.
 func (s *Snapshot) Namespace(name string) *Namespace { return s.namespaces[name] }
 

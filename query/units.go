@@ -69,7 +69,7 @@ func (s *Snapshot) unitsOf(pods []*Pod) []*Unit {
 // the ports some pair may use (some).
 func (s *Snapshot) unitPorts(srcs, dsts []*Pod) (all, some PortSet) {
 	s.Classes()
-	first := true
+	var agg portAgg
 	seen := map[[2]*Class]bool{}
 	for _, src := range srcs {
 		for _, dst := range dsts {
@@ -85,16 +85,27 @@ func (s *Snapshot) unitPorts(srcs, dsts []*Pod) (all, some PortSet) {
 			if a == b {
 				b = cd.Pods[1] // two distinct pods of one class
 			}
-			p := s.allowedPorts(podEnd(a), podEnd(b))
-			some = some.Union(p)
-			if first {
-				all, first = p, false
-			} else {
-				all = all.Intersect(p)
-			}
+			agg.add(s.allowedPorts(podEnd(a), podEnd(b)))
 		}
 	}
-	return all, some
+	return agg.all, agg.some
+}
+
+// portAgg gathers the ports of many pod pairs: those every pair may use
+// (all) and those some pair may use (some).
+type portAgg struct {
+	all, some PortSet
+	n         int
+}
+
+func (a *portAgg) add(p PortSet) {
+	a.some = a.some.Union(p)
+	if a.n == 0 {
+		a.all = p
+	} else {
+		a.all = a.all.Intersect(p)
+	}
+	a.n++
 }
 
 // bareCounts counts, per class, the pods without a workload in the whole

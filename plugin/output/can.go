@@ -133,19 +133,11 @@ func writeDirection(b *strings.Builder, p painter, t *query.DirectionTrace, aske
 // rulePath renders the field path of what matched, e.g.
 // "spec.ingress[0].from[0] + ports[0]".
 func rulePath(r *query.RuleTrace, asked bool) string {
-	path := r.Rule
-	if r.MatchedPeer != "" {
-		path = r.MatchedPeer
-	} else {
-		path += " (any peer)"
-	}
 	switch {
-	case asked && r.MatchedPort != "":
-		path += " + " + strings.TrimPrefix(r.MatchedPort, r.Rule+".")
-	case asked:
-		path += " + all ports"
-	default:
-		path += " opens " + r.Ports.String()
+	case asked && r.MatchedPort == "":
+		return r.MatchPath() + " + all ports"
+	case !asked:
+		return r.MatchPath() + " opens " + r.Ports.String()
 	}
-	return path
+	return r.MatchPath()
 }
