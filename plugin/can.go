@@ -115,6 +115,9 @@ func (o *CanOptions) Run() error {
 			return err
 		}
 	}
+	if len(ans.Ambiguities) > 0 {
+		return fmt.Errorf("the verdict is ambiguous: %s", ans.Ambiguities[0])
+	}
 	if !ans.Allowed {
 		return ErrNo
 	}

@@ -148,9 +148,13 @@ func (s *Snapshot) auditUnit(u *Unit, g *graphEngine, sev func(Severity) Severit
 	}
 	rep := u.Pods[0]
 	ci := g.index[s.classOf[rep]]
-	if g.open[Ingress][ci] {
+	if !g.restricted(Ingress, ci) {
+		nothing := "no NetworkPolicy selects"
+		if len(s.cluster) > 0 {
+			nothing = "no NetworkPolicy selects, and no cluster policy Deny rule applies to,"
+		}
 		f := Finding{Severity: sev(Medium), Check: "unprotected-workload", Object: u.String(),
-			Why: fmt.Sprintf("no NetworkPolicy selects %s: every pod in the cluster may connect to it on any port", what),
+			Why: fmt.Sprintf("%s %s: every pod in the cluster may connect to it on any port", nothing, what),
 			Fix: allowListYAML(u, rep, port)}
 		if stateful {
 			f.Severity = sev(High)
@@ -186,7 +190,7 @@ func (s *Snapshot) auditUnit(u *Unit, g *graphEngine, sev func(Severity) Severit
 			}
 		}
 	}
-	if !g.open[Egress][ci] {
+	if g.restricted(Egress, ci) {
 		if f, ok := s.auditDNS(u, g, sev); ok {
 			out = append(out, f)
 		}

@@ -53,6 +53,10 @@ type Answer struct {
 	AllowedPorts PortSet       `json:"allowedPorts"`
 	Pairs        []PairVerdict `json:"pairs"`
 	Warnings     []string      `json:"warnings,omitempty"`
+	// Ambiguities are asked ports that cluster policies of the same tier
+	// and priority judge differently: the API lets an implementation
+	// apply either, so the verdict is not certain.
+	Ambiguities []Ambiguity `json:"ambiguities,omitempty"`
 }
 
 // Can answers whether the flow may happen, pod pair by pod pair, with the
@@ -68,6 +72,9 @@ func (s *Snapshot) Can(f Flow, defaultNS string) (*Answer, error) {
 	}
 	if src.Kind == "External" && dst.Kind == "External" {
 		return nil, fmt.Errorf("%s and %s are both outside the cluster; NetworkPolicy only judges traffic of pods", src.Input, dst.Input)
+	}
+	if err := s.nodesNeeded(src, dst); err != nil {
+		return nil, err
 	}
 	ans := &Answer{SchemaVersion: SchemaVersion, Source: src, Destination: dst, Port: f.Destination.Port, Protocol: f.Destination.Protocol, Allowed: true}
 	if _, err := strconv.Atoi(ans.Port); err == nil && ans.Protocol == "" && dst.service == nil {
@@ -88,6 +95,7 @@ func (s *Snapshot) Can(f Flow, defaultNS string) (*Answer, error) {
 				ans.AllowedPorts = ans.AllowedPorts.Intersect(pv.AllowedPorts)
 			}
 			pairs = append(pairs, pv)
+			ans.Ambiguities = appendAmbiguities(ans.Ambiguities, s.pairAmbiguities(se, de, ask)...)
 		}
 	}
 	ans.Pairs = groupPairs(pairs)
@@ -96,6 +104,60 @@ func (s *Snapshot) Can(f Flow, defaultNS string) (*Answer, error) {
 		ans.Warnings = append(ans.Warnings, n)
 	}
 	return ans, nil
+}
+
+// pairAmbiguities lists the asked ports of a pair that cluster policies of
+// equal tier and priority judge differently.
+func (s *Snapshot) pairAmbiguities(src, dst flowEnd, ask portAsk) []Ambiguity {
+	if len(s.cluster) == 0 || (src.pod != nil && src.pod == dst.pod) {
+		return nil
+	}
+	scope := ask.scope
+	if ask.single {
+		scope = SinglePort(ask.proto, ask.port)
+	}
+	var out []Ambiguity
+	if src.pod != nil {
+		out = append(out, s.ambiguities(Egress, src.pod, dst, dst.pod, scope)...)
+	}
+	if dst.pod != nil {
+		out = append(out, s.ambiguities(Ingress, dst.pod, src, dst.pod, scope)...)
+	}
+	return out
+}
+
+func appendAmbiguities(list []Ambiguity, items ...Ambiguity) []Ambiguity {
+	for _, it := range items {
+		if !slices.ContainsFunc(list, func(a Ambiguity) bool { return a.String() == it.String() }) {
+			list = append(list, it)
+		}
+	}
+	return list
+}
+
+// nodesNeeded fails when a verdict depends on Nodes that could not be
+// read: a cluster policy names nodes and an end is an address or a
+// host-network pod.
+func (s *Snapshot) nodesNeeded(eps ...*Endpoint) error {
+	err := s.readErr("nodes", "")
+	if err == nil {
+		return nil
+	}
+	names := false
+	for _, c := range s.cluster {
+		for _, r := range c.Egress {
+			names = names || slices.ContainsFunc(r.Peers, func(pe ClusterPeer) bool { return pe.Kind == ClusterPeerNodes })
+		}
+	}
+	if !names {
+		return nil
+	}
+	for _, ep := range eps {
+		if ep.Kind == "External" || slices.ContainsFunc(ep.PodList(), func(p *Pod) bool { return p.HostNetwork }) {
+			return fmt.Errorf("a cluster policy selects nodes and %s may be a node's address, but %w", ep.Input, err)
+		}
+	}
+	return nil
 }
 
 // evalPair judges one source end to one destination end.
@@ -129,6 +191,10 @@ func (s *Snapshot) evalPair(src, dst flowEnd, ask portAsk) PairVerdict {
 		pv.Ingress = s.evalDirection(Ingress, dst.pod, src, dst.pod, ask)
 	} else {
 		pv.Ingress = outside(Ingress, dst)
+	}
+	for _, t := range []*DirectionTrace{&pv.Egress, &pv.Ingress} {
+		pv.Notes = appendNew(pv.Notes, t.Notes...)
+		t.Notes = nil
 	}
 	pv.AllowedPorts = pv.Egress.AllowedPorts.Intersect(pv.Ingress.AllowedPorts).Intersect(ask.scope)
 	pv.Allowed = !pv.AllowedPorts.IsEmpty()

@@ -2,6 +2,7 @@ package query
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 )
@@ -39,10 +40,25 @@ func (s *Snapshot) Classes() []*Class {
 			}
 		}
 	}
+	var nets []netip.Prefix
+	// Cluster policy networks match pod IPs, and nodes peers a
+	// host-network pod's node address.
+	for _, c := range s.cluster {
+		for _, r := range c.Egress {
+			for j := range r.Peers {
+				for _, n := range r.Peers[j].Networks {
+					if k := "net " + n.String(); !seen[k] {
+						seen[k] = true
+						nets = append(nets, n)
+					}
+				}
+			}
+		}
+	}
 	byKey := map[string]*Class{}
 	s.classOf = map[*Pod]*Class{}
 	for _, p := range s.pods {
-		k := s.classKey(p, blocks)
+		k := s.classKey(p, blocks, nets)
 		c, ok := byKey[k]
 		if !ok {
 			c = &Class{Rep: p}
@@ -56,7 +72,7 @@ func (s *Snapshot) Classes() []*Class {
 }
 
 // classKey is what decides how policies treat a pod.
-func (s *Snapshot) classKey(p *Pod, blocks []*Peer) string {
+func (s *Snapshot) classKey(p *Pod, blocks []*Peer, nets []netip.Prefix) string {
 	var b strings.Builder
 	b.WriteString(p.Namespace)
 	b.WriteByte('|')
@@ -77,8 +93,21 @@ func (s *Snapshot) classKey(p *Pod, blocks []*Peer) string {
 			b.WriteByte('0')
 		}
 	}
+	b.WriteByte('|')
+	for _, n := range nets {
+		if end.addr.IsValid() && n.Contains(end.addr) {
+			b.WriteByte('1')
+		} else {
+			b.WriteByte('0')
+		}
+	}
 	if p.HostNetwork {
 		b.WriteString("|host")
+		for _, n := range s.nodes {
+			if end.addr.IsValid() && slices.Contains(n.Addrs, end.addr) {
+				b.WriteString("|node " + n.Name)
+			}
+		}
 	}
 	return b.String()
 }

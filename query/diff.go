@@ -221,9 +221,27 @@ func firstPort(s PortSet) (proto corev1.Protocol, port int32) {
 	return "", 0
 }
 
-// ipBlockPrefixes lists every CIDR and except of every ipBlock peer.
+// ipBlockPrefixes lists every CIDR and except of every ipBlock peer, the
+// networks of cluster policies, and node addresses when a cluster policy
+// names nodes: what cuts the world outside the cluster into regions.
 func (s *Snapshot) ipBlockPrefixes() []netip.Prefix {
 	var out []netip.Prefix
+	nodes := false
+	for _, c := range s.cluster {
+		for _, r := range c.Egress {
+			for _, pe := range r.Peers {
+				out = append(out, pe.Networks...)
+				nodes = nodes || pe.Kind == ClusterPeerNodes
+			}
+		}
+	}
+	if nodes {
+		for _, n := range s.nodes {
+			for _, a := range n.Addrs {
+				out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			}
+		}
+	}
 	for _, ps := range s.policies {
 		for _, p := range ps {
 			for _, rules := range [][]Rule{p.Ingress, p.Egress} {
@@ -271,6 +289,23 @@ func affectedUnits(base, next *Snapshot) map[string]bool {
 				}
 			case "Namespace":
 				mark(s, s.podsByNS[ref.Name])
+			case "ClusterNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy":
+				// Its rules judge only the pods its subject selects.
+				for _, c := range s.cluster {
+					if c.Kind != ref.Kind || c.Name != ref.Name {
+						continue
+					}
+					var sel []*Pod
+					for _, pod := range s.pods {
+						if c.Selects(s, pod) {
+							sel = append(sel, pod)
+						}
+					}
+					mark(s, sel)
+				}
+			case "Node":
+				// Nodes peers can name it from any pod's egress.
+				mark(s, s.pods)
 			case "Service":
 			case "Pod":
 				for _, p := range s.podsByNS[ref.Namespace] {

@@ -16,6 +16,8 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kubectl-netpol/kubectl-netpol/plugin/load"
+	npav1beta1 "sigs.k8s.io/network-policy-api/apis/v1beta1"
+
 	"github.com/kubectl-netpol/kubectl-netpol/query"
 	"github.com/kubectl-netpol/kubectl-netpol/query/gen"
 )
@@ -179,6 +181,9 @@ func TestDiffRandomOverlaysAgreeWithCan(t *testing.T) {
 		if r.IntN(3) == 0 {
 			objs = append(objs, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: pick(r, "dev", "test", "prod"), Labels: map[string]string{"env": pick(r, "prod", "dev", "staging")}}})
 		}
+		for i := range r.IntN(3) {
+			objs = append(objs, randomClusterPolicy(r, fmt.Sprintf("cnp-%d", i)))
+		}
 		next, err := base.With(objs...)
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
@@ -188,6 +193,69 @@ func TestDiffRandomOverlaysAgreeWithCan(t *testing.T) {
 		}
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) { checkDiffAgreesWithCan(t, base, next) })
 	}
+}
+
+// randomClusterPolicy makes an Admin or Baseline tier ClusterNetworkPolicy
+// over the example's labels, with every action, peer kind and protocol
+// shape.
+func randomClusterPolicy(r *rand.Rand, name string) *npav1beta1.ClusterNetworkPolicy {
+	nsSel := func() *metav1.LabelSelector {
+		if r.IntN(3) == 0 {
+			return &metav1.LabelSelector{}
+		}
+		return &metav1.LabelSelector{MatchLabels: map[string]string{"env": pick(r, "prod", "dev", "test")}}
+	}
+	pods := func() *npav1beta1.NamespacedPod {
+		return &npav1beta1.NamespacedPod{NamespaceSelector: *nsSel(), PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"role": pick(r, "web", "api", "db")}}}
+	}
+	protocols := func() []npav1beta1.ClusterNetworkPolicyProtocol {
+		switch r.IntN(4) {
+		case 0:
+			return nil
+		case 1:
+			return []npav1beta1.ClusterNetworkPolicyProtocol{{TCP: &npav1beta1.ClusterNetworkPolicyProtocolTCP{DestinationPort: &npav1beta1.Port{Number: int32([]int{80, 3306, 5000}[r.IntN(3)])}}}}
+		case 2:
+			return []npav1beta1.ClusterNetworkPolicyProtocol{{TCP: &npav1beta1.ClusterNetworkPolicyProtocolTCP{DestinationPort: &npav1beta1.Port{Range: &npav1beta1.PortRange{Start: 1000, End: 5000}}}}, {UDP: &npav1beta1.ClusterNetworkPolicyProtocolUDP{DestinationPort: &npav1beta1.Port{Number: 53}}}}
+		default:
+			return []npav1beta1.ClusterNetworkPolicyProtocol{{DestinationNamedPort: pick(r, "mysql", "http")}}
+		}
+	}
+	action := func() npav1beta1.ClusterNetworkPolicyRuleAction {
+		return npav1beta1.ClusterNetworkPolicyRuleAction(pick(r, "Accept", "Deny", "Pass"))
+	}
+	c := &npav1beta1.ClusterNetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	c.Spec.Tier = npav1beta1.Tier(pick(r, "Admin", "Baseline"))
+	c.Spec.Priority = int32(r.IntN(50))
+	if r.IntN(2) == 0 {
+		c.Spec.Subject.Namespaces = nsSel()
+	} else {
+		c.Spec.Subject.Pods = pods()
+	}
+	for range r.IntN(3) {
+		rule := npav1beta1.ClusterNetworkPolicyIngressRule{Action: action(), Protocols: protocols()}
+		if r.IntN(2) == 0 {
+			rule.From = []npav1beta1.ClusterNetworkPolicyIngressPeer{{Namespaces: nsSel()}}
+		} else {
+			rule.From = []npav1beta1.ClusterNetworkPolicyIngressPeer{{Pods: pods()}}
+		}
+		c.Spec.Ingress = append(c.Spec.Ingress, rule)
+	}
+	for range r.IntN(3) {
+		rule := npav1beta1.ClusterNetworkPolicyEgressRule{Action: action(), Protocols: protocols()}
+		switch r.IntN(3) {
+		case 0:
+			rule.To = []npav1beta1.ClusterNetworkPolicyEgressPeer{{Namespaces: nsSel()}}
+		case 1:
+			rule.To = []npav1beta1.ClusterNetworkPolicyEgressPeer{{Pods: pods()}}
+		default:
+			if rule.Protocols != nil && rule.Protocols[0].DestinationNamedPort != "" {
+				rule.Protocols = nil
+			}
+			rule.To = []npav1beta1.ClusterNetworkPolicyEgressPeer{{Networks: []npav1beta1.CIDR{npav1beta1.CIDR(pick(r, "192.168.0.0/16", "192.168.5.0/24", "0.0.0.0/0"))}}}
+		}
+		c.Spec.Egress = append(c.Spec.Egress, rule)
+	}
+	return c
 }
 
 func pick(r *rand.Rand, xs ...string) string { return xs[r.IntN(len(xs))] }

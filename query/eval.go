@@ -91,6 +91,14 @@ type DirectionTrace struct {
 	Allowed      bool        `json:"allowed"`
 	Summary      string      `json:"summary"`
 	Rules        []RuleTrace `json:"rules,omitempty"`
+	// Tiers are the cluster policy rules (Admin tier, then Baseline tier)
+	// that decided some of the asked ports, in precedence order. Rules are
+	// then NetworkPolicy's, for the ports the Admin tier left to it.
+	Tiers []TierRuleTrace `json:"tiers,omitempty"`
+	// DecidedBy is the tier that decided the asked port when cluster
+	// policies exist: Admin, NetworkPolicy, Baseline or Default.
+	DecidedBy string   `json:"decidedBy,omitempty"`
+	Notes     []string `json:"notes,omitempty"`
 }
 
 // evalDirection judges one half of a flow. subject is the pod whose policies
@@ -98,6 +106,15 @@ type DirectionTrace struct {
 // end, and dst the flow's destination pod (nil outside the cluster), against
 // which named ports resolve.
 func (s *Snapshot) evalDirection(d Direction, subject *Pod, peer flowEnd, dst *Pod, ask portAsk) DirectionTrace {
+	t := s.evalNetworkPolicies(d, subject, peer, dst, ask)
+	if len(s.cluster) == 0 {
+		return t
+	}
+	return s.applyTiers(t, d, subject, peer, dst, ask)
+}
+
+// evalNetworkPolicies is NetworkPolicy's judgement of one half.
+func (s *Snapshot) evalNetworkPolicies(d Direction, subject *Pod, peer flowEnd, dst *Pod, ask portAsk) DirectionTrace {
 	t := DirectionTrace{Direction: d, Pod: subject.Key(), Policies: []PolicyRef{}}
 	var allowed PortSet
 	for _, p := range s.policies[subject.Namespace] {
@@ -379,6 +396,19 @@ func (s *Snapshot) allowedPorts(src, dst flowEnd) PortSet {
 // directionPorts is the untraced evalDirection: the ports one half lets
 // through.
 func (s *Snapshot) directionPorts(d Direction, subject *Pod, peer flowEnd, dst *Pod) PortSet {
+	if len(s.cluster) > 0 && !subject.HostNetwork {
+		return s.tieredPorts(d, subject, peer, dst)
+	}
+	allowed, isolated := s.networkPolicyPorts(d, subject, peer, dst)
+	if !isolated {
+		return AllPorts()
+	}
+	return allowed
+}
+
+// networkPolicyPorts is the untraced evalNetworkPolicies: the ports
+// NetworkPolicy lets through one half, and whether it isolates the pod.
+func (s *Snapshot) networkPolicyPorts(d Direction, subject *Pod, peer flowEnd, dst *Pod) (PortSet, bool) {
 	var allowed PortSet
 	isolated := false
 	for _, p := range s.policies[subject.Namespace] {
@@ -393,10 +423,7 @@ func (s *Snapshot) directionPorts(d Direction, subject *Pod, peer flowEnd, dst *
 			}
 		}
 	}
-	if !isolated {
-		return AllPorts()
-	}
-	return allowed
+	return allowed, isolated
 }
 
 func (r *Rule) matchesPeer(s *Snapshot, ns string, peer flowEnd) bool {

@@ -2,6 +2,7 @@ package query
 
 import (
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -62,13 +63,19 @@ func (b bitset) or(o bitset) {
 	}
 }
 
-// graphRule is a rule compiled against the classes: which classes its
-// peers match, and its ports (per destination class when it names ports).
+// graphRule is a NetworkPolicy or cluster policy rule compiled against
+// the classes: which classes its peers match, and its ports (per
+// destination class when it names ports).
 type graphRule struct {
-	rule    *Rule
-	peers   bitset // classes some peer matches
+	portsFor func(dst *Pod) PortSet
+	peers    bitset // classes some peer matches
+	// For addresses outside the cluster: a NetworkPolicy rule's ipBlock
+	// peers (anyPeer: it has none and matches everything), or the cluster
+	// rule itself.
 	blocks  []*Peer
-	anyPeer bool // no peers: every class and every address
+	anyPeer bool
+	cluster *ClusterRule
+	action  Action
 	static  *PortSet
 	// named memoises the ports per destination class of a rule that names
 	// ports; graph rows are computed concurrently.
@@ -76,18 +83,41 @@ type graphRule struct {
 	named map[int]PortSet
 }
 
+// portsTo is what the rule matches towards class dst, or towards an
+// address outside the cluster when dst < 0.
 func (g *graphRule) portsTo(classes []*Class, dst int) PortSet {
 	if g.static != nil {
 		return *g.static
+	}
+	if dst < 0 {
+		return g.portsFor(nil) // named ports never match outside
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if p, ok := g.named[dst]; ok {
 		return p
 	}
-	p := g.rule.portsFor(classes[dst].Rep)
+	p := g.portsFor(classes[dst].Rep)
 	g.named[dst] = p
 	return p
+}
+
+// matchesOutside tells whether the rule's peers match an address outside
+// the cluster.
+func (g *graphRule) matchesOutside(s *Snapshot, addr flowEnd) bool {
+	if g.cluster != nil {
+		_, _, ok := s.ruleMatch(g.cluster, addr, nil)
+		return ok
+	}
+	if g.anyPeer {
+		return true
+	}
+	for _, pe := range g.blocks {
+		if s.ipBlockMatch(pe, addr) == missNone {
+			return true
+		}
+	}
+	return false
 }
 
 // parallelFor runs f(0..n-1) on every core.
@@ -123,6 +153,9 @@ type graphEngine struct {
 	rules map[Direction][][]*graphRule
 	open  map[Direction][]bool
 	peers map[*Peer]bitset
+	// tiers are the Admin [0] and Baseline [1] tier rules per class, in
+	// precedence order; nil without cluster policies.
+	tiers map[Direction][][2][]*graphRule
 }
 
 func newGraphEngine(s *Snapshot) *graphEngine {
@@ -134,6 +167,7 @@ func newGraphEngine(s *Snapshot) *graphEngine {
 		rules:   map[Direction][][]*graphRule{},
 		open:    map[Direction][]bool{},
 		peers:   map[*Peer]bitset{},
+		tiers:   map[Direction][][2][]*graphRule{},
 	}
 	for i, c := range e.classes {
 		e.index[c] = i
@@ -163,11 +197,72 @@ func newGraphEngine(s *Snapshot) *graphEngine {
 			e.open[d][i] = !isolated
 		}
 	}
+	if len(s.cluster) > 0 {
+		e.compileTiers()
+	}
 	return e
 }
 
+// restricted tells whether some policy may deny traffic of class c in
+// direction d: NetworkPolicy isolates it, or a cluster policy rule that
+// applies to it denies.
+func (e *graphEngine) restricted(d Direction, c int) bool {
+	if !e.open[d][c] {
+		return true
+	}
+	if e.tiers[d] == nil {
+		return false
+	}
+	for _, rules := range e.tiers[d][c] {
+		for _, r := range rules {
+			if r.action == ActionDeny {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// compileTiers compiles the cluster policy rules that apply to each class.
+func (e *graphEngine) compileTiers() {
+	compiled := map[*ClusterRule]*graphRule{}
+	for _, d := range []Direction{Ingress, Egress} {
+		e.tiers[d] = make([][2][]*graphRule, len(e.classes))
+		for i, c := range e.classes {
+			for ti, t := range []Tier{TierAdmin, TierBaseline} {
+				for _, tr := range e.s.clusterRules(t, d, c.Rep) {
+					gr, ok := compiled[tr.rule]
+					if !ok {
+						gr = e.compileClusterRule(tr.rule)
+						compiled[tr.rule] = gr
+					}
+					e.tiers[d][i][ti] = append(e.tiers[d][i][ti], gr)
+				}
+			}
+		}
+	}
+}
+
+func (e *graphEngine) compileClusterRule(r *ClusterRule) *graphRule {
+	gr := &graphRule{portsFor: r.portsFor, cluster: r, action: r.Action, peers: newBitset(len(e.classes)), named: map[int]PortSet{}}
+	if r.denyAll {
+		gr.action = ActionDeny
+	}
+	for i, c := range e.classes {
+		if _, _, ok := e.s.ruleMatch(r, podEnd(c.Rep), nil); ok {
+			gr.peers.set(i)
+		}
+	}
+	named := r.denyAll == false && slices.ContainsFunc(r.Ports, func(p ClusterPort) bool { return p.Named != "" })
+	if !named {
+		ports := r.portsFor(nil)
+		gr.static = &ports
+	}
+	return gr
+}
+
 func (e *graphEngine) compileRule(p *Policy, r *Rule) *graphRule {
-	gr := &graphRule{rule: r, peers: newBitset(len(e.classes)), named: map[int]PortSet{}}
+	gr := &graphRule{portsFor: r.portsFor, peers: newBitset(len(e.classes)), named: map[int]PortSet{}}
 	if len(r.Peers) == 0 {
 		gr.anyPeer = true
 		for i := range e.classes {
@@ -232,59 +327,57 @@ func (e *graphEngine) peerClasses(ns string, pe *Peer) bitset {
 
 // classPorts is the ports class a may use to reach class b (distinct pods).
 func (e *graphEngine) classPorts(a, b int) PortSet {
-	var egress PortSet
-	if e.open[Egress][a] {
-		egress = AllPorts()
-	} else {
-		for _, r := range e.rules[Egress][a] {
-			if r.peers.has(b) {
-				egress = egress.Union(r.portsTo(e.classes, b))
-			}
-		}
-		if egress.IsEmpty() {
-			return egress
-		}
-	}
-	if e.open[Ingress][b] {
+	egress := e.sidePorts(Egress, a, func(r *graphRule) bool { return r.peers.has(b) }, b)
+	if egress.IsEmpty() {
 		return egress
 	}
-	var ingress PortSet
-	for _, r := range e.rules[Ingress][b] {
-		if r.peers.has(a) {
-			ingress = ingress.Union(r.portsTo(e.classes, b))
-		}
-	}
-	return egress.Intersect(ingress)
+	return egress.Intersect(e.sidePorts(Ingress, b, func(r *graphRule) bool { return r.peers.has(a) }, b))
 }
 
 // externalPorts is the ports between class c and an address outside the
 // cluster: egress from c when toOutside, else ingress into c.
 func (e *graphEngine) externalPorts(c int, addr flowEnd, toOutside bool) PortSet {
-	d := Ingress
+	match := func(r *graphRule) bool { return r.matchesOutside(e.s, addr) }
 	if toOutside {
-		d = Egress
+		return e.sidePorts(Egress, c, match, -1)
 	}
-	if e.open[d][c] {
-		return AllPorts()
-	}
-	var out PortSet
-	for _, r := range e.rules[d][c] {
-		match := r.anyPeer
-		for _, pe := range r.blocks {
-			if !match && e.s.ipBlockMatch(pe, addr) == missNone {
-				match = true
+	return e.sidePorts(Ingress, c, match, c)
+}
+
+// sidePorts is the ports one half of a flow lets through for class c:
+// match tells which rules' peers match the other end, dst is the
+// destination class (-1 outside the cluster).
+func (e *graphEngine) sidePorts(d Direction, c int, match func(*graphRule) bool, dst int) PortSet {
+	np := func() (PortSet, bool) {
+		if e.open[d][c] {
+			return PortSet{}, false
+		}
+		var out PortSet
+		for _, r := range e.rules[d][c] {
+			if match(r) {
+				out = out.Union(r.portsTo(e.classes, dst))
 			}
 		}
-		if !match {
-			continue
+		return out, true
+	}
+	if e.tiers[d] == nil || len(e.tiers[d][c][0])+len(e.tiers[d][c][1]) == 0 {
+		ports, isolated := np()
+		if !isolated {
+			return AllPorts()
 		}
-		if toOutside {
-			out = out.Union(r.rule.portsFor(nil)) // named ports never match outside
-		} else {
-			out = out.Union(r.portsTo(e.classes, c))
+		return ports
+	}
+	walk := func(rules []*graphRule) tierWalk {
+		return func(undecided PortSet) (PortSet, PortSet, PortSet) {
+			return walkRules(len(rules), func(i int) (Action, PortSet, bool) {
+				if !match(rules[i]) {
+					return rules[i].action, PortSet{}, false
+				}
+				return rules[i].action, rules[i].portsTo(e.classes, dst), true
+			}, undecided, nil)
 		}
 	}
-	return out
+	return decideTiers(walk(e.tiers[d][c][0]), np, walk(e.tiers[d][c][1])).allowed
 }
 
 // Graph builds the reachability map.
@@ -419,8 +512,8 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 		}
 		n := Node{ID: u.String(), Kind: u.Kind, Namespace: u.Namespace, Name: u.Name, Pods: len(u.Pods)}
 		for _, c := range unitClasses[ui] {
-			n.IngressIsolated = n.IngressIsolated || !e.open[Ingress][c]
-			n.EgressIsolated = n.EgressIsolated || !e.open[Egress][c]
+			n.IngressIsolated = n.IngressIsolated || e.restricted(Ingress, c)
+			n.EgressIsolated = n.EgressIsolated || e.restricted(Egress, c)
 		}
 		g.Nodes = append(g.Nodes, n)
 	}

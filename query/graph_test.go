@@ -48,6 +48,9 @@ func TestGraphAgreesWithCan(t *testing.T) {
 		if r.IntN(2) == 0 {
 			objs = append(objs, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: pick(r, "dev", "test", "prod"), Labels: map[string]string{"env": pick(r, "prod", "dev")}}})
 		}
+		for i := range r.IntN(4) {
+			objs = append(objs, randomClusterPolicy(r, fmt.Sprintf("cnp-%d", i)))
+		}
 		next, err := base.With(objs...)
 		if err != nil {
 			t.Fatal(err)

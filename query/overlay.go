@@ -32,18 +32,25 @@ func (r ObjectRef) String() string {
 func ParseObjectRef(s string) (ObjectRef, error) {
 	parts := strings.Split(s, "/")
 	kind := refKind(parts[0])
+	clusterScoped := clusterScopedKinds[kind]
 	switch {
 	case kind == "":
-		return ObjectRef{}, fmt.Errorf("%q: unknown kind %q (networkpolicy, namespace, pod, service or a workload kind)", s, parts[0])
-	case kind == "Namespace" && len(parts) == 2 && parts[1] != "":
+		return ObjectRef{}, fmt.Errorf("%q: unknown kind %q (networkpolicy, clusternetworkpolicy, namespace, pod, service or a workload kind)", s, parts[0])
+	case clusterScoped && len(parts) == 2 && parts[1] != "":
 		return ObjectRef{Kind: kind, Name: parts[1]}, nil
-	case kind != "Namespace" && len(parts) == 3 && parts[1] != "" && parts[2] != "":
+	case !clusterScoped && len(parts) == 3 && parts[1] != "" && parts[2] != "":
 		return ObjectRef{Kind: kind, Namespace: parts[1], Name: parts[2]}, nil
-	case kind == "Namespace":
-		return ObjectRef{}, fmt.Errorf("%q: want namespace/NAME", s)
+	case clusterScoped:
+		return ObjectRef{}, fmt.Errorf("%q: want %s/NAME", s, strings.ToLower(kind))
 	default:
 		return ObjectRef{}, fmt.Errorf("%q: want KIND/NAMESPACE/NAME, e.g. networkpolicy/prod/db", s)
 	}
+}
+
+// clusterScopedKinds are the kinds named KIND/NAME.
+var clusterScopedKinds = map[string]bool{
+	"Namespace": true, "Node": true, "ClusterNetworkPolicy": true,
+	"AdminNetworkPolicy": true, "BaselineAdminNetworkPolicy": true,
 }
 
 func refKind(s string) string {
@@ -52,6 +59,14 @@ func refKind(s string) string {
 		return "NetworkPolicy"
 	case "namespace", "namespaces", "ns":
 		return "Namespace"
+	case "clusternetworkpolicy", "clusternetworkpolicies", "cnp":
+		return "ClusterNetworkPolicy"
+	case "adminnetworkpolicy", "adminnetworkpolicies", "anp":
+		return "AdminNetworkPolicy"
+	case "baselineadminnetworkpolicy", "baselineadminnetworkpolicies", "banp":
+		return "BaselineAdminNetworkPolicy"
+	case "node", "nodes", "no":
+		return "Node"
 	}
 	return kindOf(s)
 }
@@ -72,7 +87,13 @@ func RefOf(obj runtime.Object) (ObjectRef, error) {
 		kind = "Service"
 	case *networkingv1.NetworkPolicy:
 		kind = "NetworkPolicy"
+	case *corev1.Node:
+		return ObjectRef{Kind: "Node", Name: m.GetName()}, nil
 	default:
+		if isClusterPolicy(obj) {
+			// Every version of a kind is one object to --with/--without.
+			return ObjectRef{Kind: clusterKind(obj), Name: m.GetName()}, nil
+		}
 		w, ok := workloadKind(obj)
 		if !ok {
 			return ObjectRef{}, fmt.Errorf("unsupported object %T", obj)
@@ -155,7 +176,7 @@ func (s *Snapshot) Without(refs ...ObjectRef) (*Snapshot, error) {
 		out = append(out, obj)
 	}
 	for _, r := range refs {
-		if !found[r] && !(r.Kind == "Namespace" && s.namespaces[r.Name] != nil) {
+		if !found[r] && (r.Kind != "Namespace" || s.namespaces[r.Name] == nil) {
 			return nil, fmt.Errorf("--without %s: no such object", r)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -105,7 +106,10 @@ type Snapshot struct {
 	podsByIP   map[netip.Addr]*Pod
 	services   map[string][]*Service
 	policies   map[string][]*Policy
-	workloads  map[string][]WorkloadRef // namespace -> workloads
+	// cluster are the cluster-scoped policies in evaluation order.
+	cluster   []*ClusterPolicy
+	nodes     []*ClusterNode
+	workloads map[string][]WorkloadRef // namespace -> workloads
 	// unreadable records reads that failed, by "kind namespace", so that
 	// answers that depend on them fail instead of guessing.
 	unreadable map[string]error
@@ -165,7 +169,25 @@ func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {
 				return nil, fmt.Errorf("networkpolicy %s/%s: %w", o.Namespace, o.Name, err)
 			}
 			s.policies[o.Namespace] = append(s.policies[o.Namespace], p)
+		case *corev1.Node:
+			n, err := nodeFromObject(o)
+			if err != nil {
+				return nil, fmt.Errorf("node %s: %w", o.Name, err)
+			}
+			s.nodes = append(s.nodes, n)
 		default:
+			if isClusterPolicy(obj) {
+				c, err := CompileClusterPolicy(obj)
+				if err != nil {
+					ref, _ := RefOf(obj)
+					return nil, fmt.Errorf("%s: %w", strings.ToLower(ref.Kind)+" "+ref.Name, err)
+				}
+				for _, fc := range c.FailClosed {
+					s.Warnings = append(s.Warnings, fmt.Sprintf("%s: %s", c.Key(), fc))
+				}
+				s.cluster = append(s.cluster, c)
+				continue
+			}
 			if _, ok := workloadKind(obj); !ok {
 				return nil, fmt.Errorf("unsupported object %T", obj)
 			}
@@ -207,7 +229,16 @@ func (s *Snapshot) index() {
 		s.ensureNamespace(ns)
 		slices.SortFunc(svcs, func(a, b *Service) int { return cmp.Compare(a.Name, b.Name) })
 	}
+	sortClusterPolicies(s.cluster)
+	slices.SortFunc(s.nodes, func(a, b *ClusterNode) int { return cmp.Compare(a.Name, b.Name) })
+	if hasKind(s.cluster, "ClusterNetworkPolicy") && (hasKind(s.cluster, "AdminNetworkPolicy") || hasKind(s.cluster, "BaselineAdminNetworkPolicy")) {
+		s.Warnings = append(s.Warnings, "both ClusterNetworkPolicy and the older AdminNetworkPolicy/BaselineAdminNetworkPolicy kinds are present; they are judged together, tier by tier and by priority, though an implementation usually enforces only one API")
+	}
 	slices.Sort(s.Warnings)
+}
+
+func hasKind(ps []*ClusterPolicy, kind string) bool {
+	return slices.ContainsFunc(ps, func(c *ClusterPolicy) bool { return c.Kind == kind })
 }
 
 func (s *Snapshot) ensureNamespace(name string) {
@@ -224,7 +255,9 @@ func (s *Snapshot) MarkUnreadable(kind, namespace string, err error) {
 
 // readErr returns the error of a failed read of kind in namespace, if any.
 func (s *Snapshot) readErr(kind, namespace string) error {
-	if err, ok := s.unreadable[kind+" "+namespace]; ok {
+	if err, ok := s.unreadable[kind+" "+namespace]; ok && namespace == "" {
+		return fmt.Errorf("%s could not be read: %w", kind, err)
+	} else if ok {
 		return fmt.Errorf("%s in namespace %s could not be read: %w", kind, namespace, err)
 	}
 	return nil

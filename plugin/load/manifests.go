@@ -29,6 +29,9 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes/scheme"
 	kjson "sigs.k8s.io/json"
+	npav1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
+	npav1alpha2 "sigs.k8s.io/network-policy-api/apis/v1alpha2"
+	npav1beta1 "sigs.k8s.io/network-policy-api/apis/v1beta1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-netpol/kubectl-netpol/query"
@@ -47,18 +50,35 @@ type Source struct {
 // kinds are the kinds the engine reads, by group and kind; any version the
 // client-go scheme knows is accepted.
 var kinds = map[schema.GroupKind]bool{
-	{Kind: "Namespace"}:                                 true,
-	{Kind: "Pod"}:                                       true,
-	{Kind: "Service"}:                                   true,
-	{Kind: "ReplicationController"}:                     true,
-	{Group: "apps", Kind: "Deployment"}:                 true,
-	{Group: "apps", Kind: "StatefulSet"}:                true,
-	{Group: "apps", Kind: "DaemonSet"}:                  true,
-	{Group: "apps", Kind: "ReplicaSet"}:                 true,
-	{Group: "batch", Kind: "Job"}:                       true,
-	{Group: "batch", Kind: "CronJob"}:                   true,
-	{Group: "networking.k8s.io", Kind: "NetworkPolicy"}: true,
+	{Kind: "Namespace"}:                                                     true,
+	{Kind: "Pod"}:                                                           true,
+	{Kind: "Service"}:                                                       true,
+	{Kind: "ReplicationController"}:                                         true,
+	{Group: "apps", Kind: "Deployment"}:                                     true,
+	{Group: "apps", Kind: "StatefulSet"}:                                    true,
+	{Group: "apps", Kind: "DaemonSet"}:                                      true,
+	{Group: "apps", Kind: "ReplicaSet"}:                                     true,
+	{Group: "batch", Kind: "Job"}:                                           true,
+	{Group: "batch", Kind: "CronJob"}:                                       true,
+	{Group: "networking.k8s.io", Kind: "NetworkPolicy"}:                     true,
+	{Kind: "Node"}:                                                          true,
+	{Group: "policy.networking.k8s.io", Kind: "ClusterNetworkPolicy"}:       true,
+	{Group: "policy.networking.k8s.io", Kind: "AdminNetworkPolicy"}:         true,
+	{Group: "policy.networking.k8s.io", Kind: "BaselineAdminNetworkPolicy"}: true,
 }
+
+// Scheme is client-go's scheme plus the policy.networking.k8s.io kinds:
+// ClusterNetworkPolicy v1beta1 and v1alpha2, and the v1alpha1
+// AdminNetworkPolicy and BaselineAdminNetworkPolicy.
+var Scheme = func() *runtime.Scheme {
+	s := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{scheme.AddToScheme, npav1beta1.AddToScheme, npav1alpha2.AddToScheme, npav1alpha1.AddToScheme} {
+		if err := add(s); err != nil {
+			panic(err)
+		}
+	}
+	return s
+}()
 
 // Manifests reads every object of the source. Unknown kinds are skipped
 // with a warning on warn; malformed objects are errors naming the file and
@@ -219,9 +239,12 @@ func (res *fileResult) decodeDoc(raw []byte, defaultNS string) error {
 		res.warnings = append(res.warnings, fmt.Sprintf("skipping %s: kubectl netpol does not read kind %s", what, gvk.GroupKind()))
 		return nil
 	}
-	obj, err := typed(raw, gvk, defaultNS)
+	obj, warnings, err := typed(raw, gvk, defaultNS)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
+	}
+	for _, w := range warnings {
+		res.warnings = append(res.warnings, what+": "+w)
 	}
 	m := obj.(metav1.Object)
 	res.objects = append(res.objects, obj)
@@ -308,25 +331,33 @@ func startsWithSequence(b []byte) bool {
 // typed decodes one object into its typed form, strictly (unknown and
 // duplicate fields are errors, as kubectl's default validation makes
 // them), applies the namespace default and validates NetworkPolicies.
-func typed(raw []byte, gvk schema.GroupVersionKind, defaultNS string) (runtime.Object, error) {
-	obj, err := scheme.Scheme.New(gvk)
+func typed(raw []byte, gvk schema.GroupVersionKind, defaultNS string) (obj runtime.Object, warnings []string, err error) {
+	obj, err = Scheme.New(gvk)
 	if err != nil {
-		return nil, fmt.Errorf("unsupported apiVersion %q for kind %s", gvk.GroupVersion(), gvk.Kind)
+		return nil, nil, fmt.Errorf("unsupported apiVersion %q for kind %s", gvk.GroupVersion(), gvk.Kind)
 	}
 	strict, err := kjson.UnmarshalStrict(raw, obj)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if len(strict) > 0 {
+	if len(strict) > 0 && gvk.Group == "policy.networking.k8s.io" {
+		// The API asks implementations to fail closed on fields a newer
+		// CRD adds, not to reject them: the engine does, per rule.
 		msgs := make([]string, len(strict))
 		for i, e := range strict {
 			msgs[i] = e.Error()
 		}
-		return nil, fmt.Errorf("strict decoding error: %s", strings.Join(msgs, ", "))
+		warnings = append(warnings, fmt.Sprintf("%s: %s; rules holding them fail closed", strings.Join(msgs, ", "), "fields this tool does not know (a newer CRD?)"))
+	} else if len(strict) > 0 {
+		msgs := make([]string, len(strict))
+		for i, e := range strict {
+			msgs[i] = e.Error()
+		}
+		return nil, nil, fmt.Errorf("strict decoding error: %s", strings.Join(msgs, ", "))
 	}
 	m := obj.(metav1.Object)
 	if m.GetName() == "" {
-		return nil, fmt.Errorf("metadata.name: required")
+		return nil, nil, fmt.Errorf("metadata.name: required")
 	}
 	switch o := obj.(type) {
 	case *corev1.Namespace:
@@ -334,12 +365,19 @@ func typed(raw []byte, gvk schema.GroupVersionKind, defaultNS string) (runtime.O
 	case *networkingv1.NetworkPolicy:
 		setNamespace(o, defaultNS)
 		if _, err := query.CompilePolicy(o); err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+	case *corev1.Node:
+		o.Namespace = ""
+	case *npav1beta1.ClusterNetworkPolicy, *npav1alpha2.ClusterNetworkPolicy, *npav1alpha1.AdminNetworkPolicy, *npav1alpha1.BaselineAdminNetworkPolicy:
+		m.SetNamespace("")
+		if _, err := query.CompileClusterPolicy(obj); err != nil {
+			return nil, nil, err
 		}
 	default:
 		setNamespace(m, defaultNS)
 	}
-	return obj, nil
+	return obj, warnings, nil
 }
 
 func setNamespace(o interface {

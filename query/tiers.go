@@ -1,0 +1,484 @@
+package query
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// Cluster-scoped policies judge each half of a flow in tiers, as the
+// policy.networking.k8s.io API defines:
+//
+//  1. Admin tier: the rules of the policies that select the pod, by
+//     priority (lower first), then by name (the API leaves equal
+//     priorities undefined; Ambiguities reports them), then in written
+//     order. The first rule that matches decides: Accept and Deny are
+//     final, Pass hands the traffic to NetworkPolicy.
+//  2. NetworkPolicy: a pod isolated in this direction gets NetworkPolicy's
+//     verdict, final.
+//  3. Baseline tier, as the Admin tier; Pass and no match fall through.
+//  4. Allowed.
+//
+// Everything works on port sets: each rule takes the ports of the flow it
+// matches that no earlier rule took.
+
+// ClusterNode is what cluster policies need of a Node: its labels and
+// addresses.
+type ClusterNode struct {
+	Name   string
+	Labels labels.Set
+	Addrs  []netip.Addr
+}
+
+// tierResult is how the tiers split the ports of one half of a flow.
+type tierResult struct {
+	adminAccept, adminPass PortSet
+	// toNP is what the Admin tier left to NetworkPolicy: passed or
+	// matched by no rule.
+	toNP       PortSet
+	npIsolated bool
+	// npAllowed is the part of toNP NetworkPolicy allows, when isolated.
+	npAllowed PortSet
+	// toBaseline is what reached the Baseline tier.
+	toBaseline     PortSet
+	baselineAccept PortSet
+	// defaulted is what no tier decided: allowed.
+	defaulted PortSet
+	allowed   PortSet
+}
+
+// tierWalk splits undecided ports among one tier's rules that apply to
+// the pod, in precedence order: rule i takes the ports it matches that
+// are still undecided.
+type tierWalk func(undecided PortSet) (accept, pass, rest PortSet)
+
+// decideTiers applies the tier order to one half of a flow. np returns
+// NetworkPolicy's allowed ports and whether it isolates the pod; it is only
+// called when the Admin tier leaves ports undecided.
+func decideTiers(admin tierWalk, np func() (PortSet, bool), baseline tierWalk) tierResult {
+	var r tierResult
+	var rest PortSet
+	r.adminAccept, r.adminPass, rest = admin(AllPorts())
+	r.toNP = r.adminPass.Union(rest)
+	r.allowed = r.adminAccept
+	if r.toNP.IsEmpty() {
+		return r
+	}
+	var npAllowed PortSet
+	npAllowed, r.npIsolated = np()
+	if r.npIsolated {
+		r.npAllowed = npAllowed.Intersect(r.toNP)
+		r.allowed = r.allowed.Union(r.npAllowed)
+		return r
+	}
+	r.toBaseline = r.toNP
+	var pass PortSet
+	r.baselineAccept, pass, rest = baseline(r.toBaseline)
+	r.defaulted = pass.Union(rest)
+	r.allowed = r.allowed.Union(r.baselineAccept).Union(r.defaulted)
+	return r
+}
+
+// walkRules is the one tier walk: n rules in precedence order, each with
+// its action and the ports it matches for this flow (ok false when its
+// peers do not match). visit, when set, sees every rule that took ports.
+func walkRules(n int, rule func(i int) (Action, PortSet, bool), undecided PortSet, visit func(i int, took PortSet)) (accept, pass, rest PortSet) {
+	for i := 0; i < n && !undecided.IsEmpty(); i++ {
+		action, ports, ok := rule(i)
+		if !ok {
+			continue
+		}
+		took := ports.Intersect(undecided)
+		if took.IsEmpty() {
+			continue
+		}
+		undecided = undecided.Subtract(took)
+		switch action {
+		case ActionAccept:
+			accept = accept.Union(took)
+		case ActionPass:
+			pass = pass.Union(took)
+		}
+		if visit != nil {
+			visit(i, took)
+		}
+	}
+	return accept, pass, undecided
+}
+
+// tierRule is one rule of a cluster policy.
+type tierRule struct {
+	policy *ClusterPolicy
+	rule   *ClusterRule
+}
+
+// HasClusterPolicies tells whether any cluster-scoped policy is loaded.
+func (s *Snapshot) HasClusterPolicies() bool { return len(s.cluster) > 0 }
+
+// ClusterPolicies returns the cluster-scoped policies in evaluation order:
+// Admin tier by priority and name, then Baseline tier.
+func (s *Snapshot) ClusterPolicies() []*ClusterPolicy { return s.cluster }
+
+// Nodes returns the nodes, sorted by name.
+func (s *Snapshot) Nodes() []*ClusterNode { return s.nodes }
+
+func sortClusterPolicies(ps []*ClusterPolicy) {
+	slices.SortStableFunc(ps, func(a, b *ClusterPolicy) int {
+		return cmp.Or(cmp.Compare(tierRank(a.Tier), tierRank(b.Tier)), cmp.Compare(a.Priority, b.Priority), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Kind, b.Kind))
+	})
+}
+
+func tierRank(t Tier) int {
+	if t == TierAdmin {
+		return 0
+	}
+	return 1
+}
+
+// clusterRules lists the rules of one tier that apply to the pod in one
+// direction, in precedence order.
+func (s *Snapshot) clusterRules(t Tier, d Direction, subject *Pod) []tierRule {
+	var out []tierRule
+	for _, c := range s.cluster {
+		if c.Tier != t || len(c.Rules(d)) == 0 || !c.Selects(s, subject) {
+			continue
+		}
+		for i := range c.Rules(d) {
+			out = append(out, tierRule{c, &c.Rules(d)[i]})
+		}
+	}
+	return out
+}
+
+// ruleMatch is what one cluster rule does to this flow: its action, the
+// ports it matches, and whether its peers match the other end.
+func (s *Snapshot) ruleMatch(r *ClusterRule, peer flowEnd, dst *Pod) (Action, PortSet, bool) {
+	if r.denyAll {
+		return ActionDeny, AllPorts(), true
+	}
+	for i := range r.Peers {
+		if s.clusterPeerMatch(&r.Peers[i], r.Action, peer) {
+			return r.Action, r.portsFor(dst), true
+		}
+	}
+	return r.Action, PortSet{}, false
+}
+
+// clusterPeerMatch tells whether a cluster policy peer matches the other
+// end of the flow. An address range matches a Deny rule when it overlaps
+// the network, and other rules only when it lies inside, so that a range
+// is never answered allowed for addresses a rule denies.
+func (s *Snapshot) clusterPeerMatch(pe *ClusterPeer, action Action, end flowEnd) bool {
+	switch pe.Kind {
+	case ClusterPeerNamespaces, ClusterPeerPods:
+		return end.pod != nil && !end.pod.HostNetwork && pe.sel.matches(s, end.pod)
+	case ClusterPeerNetworks:
+		for _, n := range pe.Networks {
+			switch {
+			case end.cidr.IsValid() && action == ActionDeny:
+				if n.Overlaps(end.cidr) {
+					return true
+				}
+			case end.cidr.IsValid():
+				if n.Bits() <= end.cidr.Bits() && n.Contains(end.cidr.Addr()) {
+					return true
+				}
+			case end.addr.IsValid() && n.Contains(end.addr):
+				return true
+			}
+		}
+	case ClusterPeerNodes:
+		if !end.addr.IsValid() {
+			return false
+		}
+		for _, n := range s.nodes {
+			if slices.Contains(n.Addrs, end.addr) && pe.nodeSel.Matches(n.Labels) {
+				return true
+			}
+		}
+	}
+	// Domain names are resolved by the dataplane at run time; offline
+	// they match nothing (the trace notes it).
+	return false
+}
+
+// snapshotWalk is the tier walk over the snapshot's own rules.
+func (s *Snapshot) snapshotWalk(rules []tierRule, peer flowEnd, dst *Pod, visit func(i int, took PortSet)) tierWalk {
+	return func(undecided PortSet) (PortSet, PortSet, PortSet) {
+		return walkRules(len(rules), func(i int) (Action, PortSet, bool) {
+			return s.ruleMatch(rules[i].rule, peer, dst)
+		}, undecided, visit)
+	}
+}
+
+// tieredPorts is the untraced tier evaluation of one half of a flow.
+func (s *Snapshot) tieredPorts(d Direction, subject *Pod, peer flowEnd, dst *Pod) PortSet {
+	admin := s.clusterRules(TierAdmin, d, subject)
+	baseline := s.clusterRules(TierBaseline, d, subject)
+	return decideTiers(s.snapshotWalk(admin, peer, dst, nil), func() (PortSet, bool) {
+		return s.networkPolicyPorts(d, subject, peer, dst)
+	}, s.snapshotWalk(baseline, peer, dst, nil)).allowed
+}
+
+// TierRuleTrace is a cluster policy rule that decided some ports of a flow.
+type TierRuleTrace struct {
+	Tier   Tier   `json:"tier"`
+	Kind   string `json:"kind"`
+	Policy string `json:"policy"`
+	// Priority is nil for BaselineAdminNetworkPolicy, which has none.
+	Priority *int32 `json:"priority,omitempty"`
+	// Rule is the rule's field path, e.g. spec.ingress[0]; RuleName its
+	// name field.
+	Rule        string `json:"rule"`
+	RuleName    string `json:"ruleName,omitempty"`
+	Action      Action `json:"action"`
+	MatchedPeer string `json:"matchedPeer,omitempty"`
+	// Ports are the ports of the flow this rule decided: those it matches
+	// that no rule before it took.
+	Ports       PortSet `json:"ports"`
+	Description string  `json:"description"`
+}
+
+// Label renders the rule as "ClusterNetworkPolicy/deny-dev (Admin,
+// priority 10) spec.ingress[0] \"deny-dev\"".
+func (tr *TierRuleTrace) Label() string {
+	prio := ""
+	if tr.Priority != nil {
+		prio = fmt.Sprintf(", priority %d", *tr.Priority)
+	}
+	name := ""
+	if tr.RuleName != "" {
+		name = fmt.Sprintf(" %q", tr.RuleName)
+	}
+	at := tr.Rule
+	if tr.MatchedPeer != "" {
+		at = tr.MatchedPeer
+	}
+	return fmt.Sprintf("%s/%s (%s tier%s) %s%s", tr.Kind, tr.Policy, tr.Tier, prio, at, name)
+}
+
+func traceOf(tr tierRule, d Direction, peer flowEnd, s *Snapshot, took PortSet) TierRuleTrace {
+	t := TierRuleTrace{Tier: tr.policy.Tier, Kind: tr.policy.Kind, Policy: tr.policy.Name, Rule: tr.rule.Path,
+		RuleName: tr.rule.Name, Action: tr.rule.Action, Ports: took, Description: tr.rule.Describe(d)}
+	if tr.policy.HasPriority {
+		p := tr.policy.Priority
+		t.Priority = &p
+	}
+	if tr.rule.denyAll {
+		t.Action = ActionDeny
+	}
+	for i := range tr.rule.Peers {
+		if s.clusterPeerMatch(&tr.rule.Peers[i], tr.rule.Action, peer) {
+			t.MatchedPeer = tr.rule.Peers[i].Path
+			break
+		}
+	}
+	return t
+}
+
+// applyTiers turns NetworkPolicy's trace of one half into the whole
+// answer when cluster policies exist.
+func (s *Snapshot) applyTiers(t DirectionTrace, d Direction, subject *Pod, peer flowEnd, dst *Pod, ask portAsk) DirectionTrace {
+	if subject.HostNetwork {
+		return t
+	}
+	admin := s.clusterRules(TierAdmin, d, subject)
+	baseline := s.clusterRules(TierBaseline, d, subject)
+	var adminTr, baseTr []TierRuleTrace
+	res := decideTiers(
+		s.snapshotWalk(admin, peer, dst, func(i int, took PortSet) {
+			adminTr = append(adminTr, traceOf(admin[i], d, peer, s, took))
+		}),
+		func() (PortSet, bool) { return t.AllowedPorts, t.Isolated },
+		s.snapshotWalk(baseline, peer, dst, func(i int, took PortSet) {
+			baseTr = append(baseTr, traceOf(baseline[i], d, peer, s, took))
+		}))
+	scope := ask.scope
+	if ask.single {
+		scope = SinglePort(ask.proto, ask.port)
+	}
+	relevant := func(trs []TierRuleTrace) []TierRuleTrace {
+		var out []TierRuleTrace
+		for _, tr := range trs {
+			if !tr.Ports.Intersect(scope).IsEmpty() {
+				out = append(out, tr)
+			}
+		}
+		return out
+	}
+	t.Tiers = append(relevant(adminTr), relevant(baseTr)...)
+	t.Notes = append(t.Notes, s.tierNotes(admin, baseline, d, peer)...)
+	npConsulted := !res.toNP.Intersect(scope).IsEmpty()
+	if !npConsulted {
+		t.Rules = nil
+	}
+	t.AllowedPorts = res.allowed
+	t.Allowed = !res.allowed.Intersect(ask.scope).IsEmpty()
+	if ask.single {
+		t.Allowed = res.allowed.Contains(ask.proto, ask.port)
+	}
+	var parts []string
+	for _, tr := range t.Tiers {
+		if tr.Tier != TierAdmin {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s by %s", actionVerb(tr.Action, ask.single, tr.Ports), tr.Label()))
+	}
+	if npConsulted {
+		if t.Isolated || len(admin)+len(baseline) == 0 {
+			parts = append(parts, t.Summary)
+		} else {
+			parts = append(parts, fmt.Sprintf("no NetworkPolicy of type %s selects the pod", policyTypeOf(d)))
+		}
+	}
+	for _, tr := range t.Tiers {
+		if tr.Tier == TierBaseline {
+			parts = append(parts, fmt.Sprintf("%s by %s", actionVerb(tr.Action, ask.single, tr.Ports), tr.Label()))
+		}
+	}
+	if !res.defaulted.Intersect(scope).IsEmpty() && len(t.Tiers) > 0 {
+		parts = append(parts, "no other rule matches: allowed by default")
+	} else if !res.defaulted.Intersect(scope).IsEmpty() && len(admin)+len(baseline) > 0 {
+		parts = append(parts, "no Admin or Baseline rule matches: allowed by default")
+	}
+	t.Summary = strings.Join(parts, "; then ")
+	switch {
+	case !ask.single:
+	case !res.adminAccept.Union(res.adminPass).Union(res.toNP).Contains(ask.proto, ask.port) || res.adminAccept.Contains(ask.proto, ask.port):
+		t.DecidedBy = string(TierAdmin)
+	case res.toBaseline.IsEmpty() || !res.toBaseline.Contains(ask.proto, ask.port):
+		t.DecidedBy = "NetworkPolicy"
+	case res.defaulted.Contains(ask.proto, ask.port):
+		t.DecidedBy = "Default"
+	default:
+		t.DecidedBy = string(TierBaseline)
+	}
+	return t
+}
+
+func actionVerb(a Action, single bool, ports PortSet) string {
+	verb := map[Action]string{ActionAccept: "accepted", ActionDeny: "denied", ActionPass: "passed to NetworkPolicy"}[a]
+	if single {
+		return verb
+	}
+	return verb + " " + ports.String()
+}
+
+// tierNotes says what the tiers could not judge offline: domain names,
+// and nodes peers without Node objects.
+func (s *Snapshot) tierNotes(admin, baseline []tierRule, d Direction, peer flowEnd) []string {
+	if d != Egress || peer.pod != nil {
+		return nil
+	}
+	var out []string
+	for _, tr := range append(admin, baseline...) {
+		for _, pe := range tr.rule.Peers {
+			switch {
+			case pe.Kind == ClusterPeerDomainNames:
+				out = append(out, fmt.Sprintf("%s/%s %s accepts %s: domain names are resolved at run time and cannot be judged offline; this answer takes them as not matching %s", tr.policy.Kind, tr.policy.Name, pe.Path, strings.Join(pe.Domains, ", "), peer))
+			case pe.Kind == ClusterPeerNodes && len(s.nodes) == 0:
+				out = append(out, fmt.Sprintf("%s/%s %s selects nodes, but no Node objects were given; this answer takes %s as no node's address", tr.policy.Kind, tr.policy.Name, pe.Path, peer))
+			}
+		}
+	}
+	return out
+}
+
+// Ambiguity is a flow two policies of the same tier and priority judge
+// differently: the API lets an implementation apply either.
+type Ambiguity struct {
+	Direction Direction `json:"direction"`
+	Pod       string    `json:"pod"`
+	Policies  []string  `json:"policies"`
+	Ports     PortSet   `json:"ports"`
+}
+
+func (a Ambiguity) String() string {
+	return fmt.Sprintf("%s of %s on %s: %s have the same tier and priority and judge it differently; implementations may apply either (this answer follows name order)",
+		a.Direction, a.Pod, a.Ports, strings.Join(a.Policies, " and "))
+}
+
+// ambiguities finds the ports of one half that policies of equal tier and
+// priority decide differently, among the ports still undecided when that
+// priority is reached.
+func (s *Snapshot) ambiguities(d Direction, subject *Pod, peer flowEnd, dst *Pod, scope PortSet) []Ambiguity {
+	if subject.HostNetwork {
+		return nil
+	}
+	var out []Ambiguity
+	for _, t := range []Tier{TierAdmin, TierBaseline} {
+		rules := s.clusterRules(t, d, subject)
+		undecided := scope
+		for start := 0; start < len(rules); {
+			end := start
+			for end < len(rules) && rules[end].policy.Priority == rules[start].policy.Priority {
+				end++
+			}
+			// Each policy of the group on its own: what it decides.
+			type decision struct {
+				policy string
+				byAct  map[Action]PortSet
+			}
+			var ds []decision
+			for i := start; i < end; {
+				j := i
+				for j < end && rules[j].policy == rules[i].policy {
+					j++
+				}
+				dec := decision{policy: rules[i].policy.Key(), byAct: map[Action]PortSet{}}
+				walkRules(j-i, func(k int) (Action, PortSet, bool) {
+					return s.ruleMatch(rules[i+k].rule, peer, dst)
+				}, undecided, func(k int, took PortSet) {
+					a, _, _ := s.ruleMatch(rules[i+k].rule, peer, dst)
+					dec.byAct[a] = dec.byAct[a].Union(took)
+				})
+				ds = append(ds, dec)
+				i = j
+			}
+			for x := 0; x < len(ds); x++ {
+				for y := x + 1; y < len(ds); y++ {
+					var clash PortSet
+					for ax, px := range ds[x].byAct {
+						for ay, py := range ds[y].byAct {
+							if ax != ay {
+								clash = clash.Union(px.Intersect(py))
+							}
+						}
+					}
+					if !clash.IsEmpty() {
+						out = append(out, Ambiguity{Direction: d, Pod: subject.Key(), Policies: []string{ds[x].policy, ds[y].policy}, Ports: clash})
+					}
+				}
+			}
+			_, _, undecided = walkRules(end-start, func(k int) (Action, PortSet, bool) {
+				return s.ruleMatch(rules[start+k].rule, peer, dst)
+			}, undecided, nil)
+			start = end
+		}
+	}
+	return out
+}
+
+// nodeFromObject copies what cluster policies need from a Node.
+func nodeFromObject(o *corev1.Node) (*ClusterNode, error) {
+	n := &ClusterNode{Name: o.Name, Labels: labels.Set{}}
+	for k, v := range o.Labels {
+		n.Labels[k] = v
+	}
+	for i, a := range o.Status.Addresses {
+		if a.Type != corev1.NodeInternalIP && a.Type != corev1.NodeExternalIP {
+			continue
+		}
+		addr, err := netip.ParseAddr(a.Address)
+		if err != nil {
+			return nil, fmt.Errorf("status.addresses[%d]: invalid IP %q", i, a.Address)
+		}
+		n.Addrs = append(n.Addrs, addr.Unmap())
+	}
+	return n, nil
+}
