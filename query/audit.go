@@ -84,6 +84,7 @@ func (s *Snapshot) AuditNamespaces(namespaces []string) *Audit {
 	for _, ns := range namespaces {
 		a.Findings = append(a.Findings, s.auditNamespace(ns, g)...)
 	}
+	a.Findings = append(a.Findings, s.auditClusterPolicies(namespaces)...)
 	slices.SortStableFunc(a.Findings, func(x, y Finding) int {
 		return cmp.Or(y.Severity.Rank()-x.Severity.Rank(), cmp.Compare(x.Object, y.Object), cmp.Compare(x.Field, y.Field), cmp.Compare(x.Check, y.Check))
 	})
@@ -106,7 +107,7 @@ func (s *Snapshot) auditNamespace(ns string, g *graphEngine) []Finding {
 				has = true
 			}
 		}
-		if has || len(s.podsByNS[ns]) == 0 && len(s.policies[ns]) == 0 {
+		if has || len(s.podsByNS[ns]) == 0 && len(s.policies[ns]) == 0 || s.clusterDeniesByDefault(ns, d) {
 			continue
 		}
 		out = append(out, Finding{
@@ -124,6 +125,24 @@ func (s *Snapshot) auditNamespace(ns string, g *graphEngine) []Finding {
 		out = append(out, s.auditPolicy(p)...)
 	}
 	return out
+}
+
+// clusterDeniesByDefault tells whether a cluster policy covers the whole
+// namespace in direction d with a Deny rule: new workloads there do not
+// start open.
+func (s *Snapshot) clusterDeniesByDefault(ns string, d Direction) bool {
+	labels := s.namespaces[ns].Labels
+	for _, c := range s.cluster {
+		if c.subject.podSel != nil || !c.subject.nsSel.Matches(labels) {
+			continue
+		}
+		for _, r := range c.Rules(d) {
+			if r.Action == ActionDeny || r.denyAll {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // dbPort returns a database port the unit's pods declare, if any.
@@ -406,4 +425,78 @@ spec:
   - from:
     - podSelector:
         matchLabels: {role: CLIENT}%s`, u.Name, u.Namespace, strings.Join(match, ", "), ports)
+}
+
+// auditClusterPolicies checks the cluster-scoped policies whose subject
+// selects pods of the audited namespaces (all of them when the subject
+// selects none).
+func (s *Snapshot) auditClusterPolicies(namespaces []string) []Finding {
+	audited := map[string]bool{}
+	for _, ns := range namespaces {
+		audited[ns] = true
+	}
+	selected := map[*ClusterPolicy][]*Pod{}
+	var out []Finding
+	for _, c := range s.cluster {
+		inScope := false
+		for _, p := range s.pods {
+			if c.Selects(s, p) {
+				selected[c] = append(selected[c], p)
+				inScope = inScope || audited[p.Namespace]
+			}
+		}
+		obj := strings.ToLower(c.Kind) + " " + c.Name
+		if len(selected[c]) == 0 {
+			out = append(out, Finding{Severity: Low, Check: "policy-selects-nothing", Object: obj, Field: "spec.subject",
+				Why: fmt.Sprintf("the subject (%s) matches no pod: the policy has no effect (a typo in a label?)", c.Subject)})
+			continue
+		}
+		if !inScope {
+			continue
+		}
+		for _, fc := range c.FailClosed {
+			out = append(out, Finding{Severity: High, Check: "cluster-policy-fails-closed", Object: obj,
+				Why: fc + "; the verdicts of this tool follow the API's fail-closed rule, but the policy does not say what its author meant",
+				Fix: "upgrade kubectl netpol, or remove the field the installed CRD does not know"})
+		}
+		for _, d := range []Direction{Ingress, Egress} {
+			for _, r := range c.Rules(d) {
+				for _, pe := range r.Peers {
+					if pe.Kind == ClusterPeerDomainNames {
+						out = append(out, Finding{Severity: Low, Check: "domain-names-unevaluable", Object: obj, Field: pe.Path,
+							Why: fmt.Sprintf("domain names (%s) are resolved by the dataplane at run time: offline answers take them as matching no address", strings.Join(pe.Domains, ", "))})
+					}
+				}
+				if c.Tier == TierAdmin && r.Action == ActionAccept && !r.denyAll {
+					for _, p := range selected[c] {
+						if slices.ContainsFunc(s.policies[p.Namespace], func(np *Policy) bool { return np.HasType(d) && np.Selects(p) }) {
+							out = append(out, Finding{Severity: Low, Check: "admin-accept-overrides-networkpolicy", Object: obj, Field: r.Path,
+								Why: fmt.Sprintf("this Admin-tier Accept rule lets traffic past the NetworkPolicies that isolate %s for %s (and pods like it): namespace owners cannot narrow it", p.Key(), d),
+								Fix: "use Pass to leave the decision to the namespace's NetworkPolicies, or narrow the rule's peers and protocols"})
+							break
+						}
+					}
+				}
+			}
+		}
+	}
+	// Equal priorities in a tier, over shared pods, in the same direction:
+	// the API leaves their order to the implementation.
+	for i, a := range s.cluster {
+		for _, b := range s.cluster[i+1:] {
+			if a.Tier != b.Tier || a.Priority != b.Priority {
+				continue
+			}
+			for _, d := range []Direction{Ingress, Egress} {
+				if len(a.Rules(d)) == 0 || len(b.Rules(d)) == 0 || !slices.ContainsFunc(selected[a], func(p *Pod) bool { return audited[p.Namespace] && b.Selects(s, p) }) {
+					continue
+				}
+				out = append(out, Finding{Severity: Medium, Check: "cluster-policy-same-priority", Object: strings.ToLower(a.Kind) + " " + a.Name, Field: "spec.priority",
+					Why: fmt.Sprintf("%s and %s are both %s tier, priority %d, select the same pods and have %s rules: where their rules disagree, implementations may apply either", a.Key(), b.Key(), a.Tier, a.Priority, d),
+					Fix: "give each policy of a tier its own priority"})
+				break
+			}
+		}
+	}
+	return out
 }

@@ -189,8 +189,25 @@ func (s *Snapshot) why(src, dst *diffPeer, ports PortSet) []string {
 	pv := s.evalPair(se, de, ask)
 	var out []string
 	for _, t := range []DirectionTrace{pv.Egress, pv.Ingress} {
+		// A cluster policy rule that decided the port names itself; with a
+		// Pass, NetworkPolicy's rules follow.
+		passed := false
+		for _, tr := range t.Tiers {
+			if tr.Action == ActionPass && tr.Tier == TierAdmin {
+				passed = true
+				continue
+			}
+			verb := map[Action]string{ActionAccept: "accepted", ActionDeny: "denied", ActionPass: "passed on"}[tr.Action]
+			out = append(out, fmt.Sprintf("%s %s by %s", t.Direction, verb, tr.Label()))
+		}
+		if t.DecidedBy != "" && t.DecidedBy != "NetworkPolicy" {
+			continue
+		}
 		if !t.Isolated {
 			continue
+		}
+		if passed {
+			out = append(out, fmt.Sprintf("%s passed to NetworkPolicy by the Admin tier", t.Direction))
 		}
 		if !t.Allowed {
 			why := fmt.Sprintf("%s denied: %s", t.Direction, t.Summary)

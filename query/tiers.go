@@ -322,31 +322,10 @@ func (s *Snapshot) applyTiers(t DirectionTrace, d Direction, subject *Pod, peer 
 	if ask.single {
 		t.Allowed = res.allowed.Contains(ask.proto, ask.port)
 	}
-	var parts []string
-	for _, tr := range t.Tiers {
-		if tr.Tier != TierAdmin {
-			continue
-		}
-		parts = append(parts, fmt.Sprintf("%s by %s", actionVerb(tr.Action, ask.single, tr.Ports), tr.Label()))
+	t.Summary = tierSummary(t, d, res, scope, ask.single, npConsulted, len(admin)+len(baseline) > 0)
+	if !npConsulted {
+		t.Policies = []PolicyRef{}
 	}
-	if npConsulted {
-		if t.Isolated || len(admin)+len(baseline) == 0 {
-			parts = append(parts, t.Summary)
-		} else {
-			parts = append(parts, fmt.Sprintf("no NetworkPolicy of type %s selects the pod", policyTypeOf(d)))
-		}
-	}
-	for _, tr := range t.Tiers {
-		if tr.Tier == TierBaseline {
-			parts = append(parts, fmt.Sprintf("%s by %s", actionVerb(tr.Action, ask.single, tr.Ports), tr.Label()))
-		}
-	}
-	if !res.defaulted.Intersect(scope).IsEmpty() && len(t.Tiers) > 0 {
-		parts = append(parts, "no other rule matches: allowed by default")
-	} else if !res.defaulted.Intersect(scope).IsEmpty() && len(admin)+len(baseline) > 0 {
-		parts = append(parts, "no Admin or Baseline rule matches: allowed by default")
-	}
-	t.Summary = strings.Join(parts, "; then ")
 	switch {
 	case !ask.single:
 	case !res.adminAccept.Union(res.adminPass).Union(res.toNP).Contains(ask.proto, ask.port) || res.adminAccept.Contains(ask.proto, ask.port):
@@ -361,12 +340,54 @@ func (s *Snapshot) applyTiers(t DirectionTrace, d Direction, subject *Pod, peer 
 	return t
 }
 
-func actionVerb(a Action, single bool, ports PortSet) string {
-	verb := map[Action]string{ActionAccept: "accepted", ActionDeny: "denied", ActionPass: "passed to NetworkPolicy"}[a]
-	if single {
-		return verb
+// tierSummary says in one line which tiers decided the half: "passed to
+// NetworkPolicy by the Admin tier; then isolated for ingress by prod/db".
+func tierSummary(t DirectionTrace, d Direction, res tierResult, scope PortSet, single, npConsulted, applies bool) string {
+	var parts []string
+	byTier := func(tier Tier) {
+		for _, a := range []Action{ActionDeny, ActionAccept, ActionPass} {
+			var ports PortSet
+			for _, tr := range t.Tiers {
+				if tr.Tier == tier && tr.Action == a {
+					ports = ports.Union(tr.Ports.Intersect(scope))
+				}
+			}
+			if ports.IsEmpty() {
+				continue
+			}
+			verb := map[Action]string{ActionAccept: "accepted", ActionDeny: "denied", ActionPass: "passed on"}[a]
+			if tier == TierAdmin && a == ActionPass {
+				verb = "passed to NetworkPolicy"
+			}
+			if !single {
+				verb += " " + ports.String()
+			}
+			parts = append(parts, fmt.Sprintf("%s by the %s tier", verb, tier))
+		}
 	}
-	return verb + " " + ports.String()
+	byTier(TierAdmin)
+	if npConsulted {
+		if t.Isolated {
+			parts = append(parts, t.Summary)
+		} else {
+			parts = append(parts, fmt.Sprintf("not isolated for %s by NetworkPolicy", d))
+		}
+	}
+	byTier(TierBaseline)
+	if defaulted := res.defaulted.Intersect(scope); !defaulted.IsEmpty() && applies {
+		what := "no Admin or Baseline rule matches"
+		if len(t.Tiers) > 0 {
+			what = "no other rule matches"
+		}
+		if !single && len(t.Tiers) > 0 {
+			what = fmt.Sprintf("no rule matches %s", defaulted)
+		}
+		parts = append(parts, what+": allowed")
+	}
+	if len(parts) == 0 {
+		return t.Summary
+	}
+	return strings.Join(parts, "; then ")
 }
 
 // tierNotes says what the tiers could not judge offline: domain names,

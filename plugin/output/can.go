@@ -20,7 +20,13 @@ func Can(w io.Writer, format string, ans *query.Answer) error {
 	if !ans.Allowed {
 		verdict = p.red("DENIED")
 	}
+	if len(ans.Ambiguities) > 0 {
+		verdict = p.red("AMBIGUOUS")
+	}
 	fmt.Fprintf(&b, "%s  %s -> %s  %s\n", p.bold(verdict), endpointName(ans.Source), endpointName(ans.Destination), askedPorts(ans))
+	for _, a := range ans.Ambiguities {
+		fmt.Fprintf(&b, "  ambiguous: %s\n", a)
+	}
 	for i := range ans.Pairs {
 		b.WriteString("\n")
 		writePair(&b, p, ans, &ans.Pairs[i])
@@ -86,10 +92,34 @@ func writeDirection(b *strings.Builder, p painter, t *query.DirectionTrace, aske
 		state = p.red("denied")
 	}
 	fmt.Fprintf(b, "  %-8s %s: %s\n", t.Direction, state, t.Summary)
-	if !t.Isolated {
+	writeTiers(b, t, query.TierAdmin, asked)
+	writeNetworkPolicies(b, t, asked)
+	writeTiers(b, t, query.TierBaseline, asked)
+}
+
+const ind = "           "
+
+// writeTiers prints the cluster policy rules of one tier that decided
+// some of the asked ports.
+func writeTiers(b *strings.Builder, t *query.DirectionTrace, tier query.Tier, asked bool) {
+	for _, tr := range t.Tiers {
+		if tr.Tier != tier {
+			continue
+		}
+		on := ""
+		if !asked {
+			on = " " + tr.Ports.String()
+		}
+		fmt.Fprintf(b, "%s%s%s by %s\n%s  %s\n", ind, tr.Action, on, tr.Label(), ind, tr.Description)
+	}
+}
+
+// writeNetworkPolicies prints NetworkPolicy's part of a half: the rules
+// that allow it, or why none does.
+func writeNetworkPolicies(b *strings.Builder, t *query.DirectionTrace, asked bool) {
+	if !t.Isolated || len(t.Policies) == 0 {
 		return
 	}
-	const ind = "           "
 	if t.Allowed {
 		if !asked {
 			fmt.Fprintf(b, "%sallows %s\n", ind, t.AllowedPorts)

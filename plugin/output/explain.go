@@ -48,43 +48,48 @@ func writeUnit(b *strings.Builder, p painter, u *query.UnitExplanation) {
 
 func writeDirectionSummary(b *strings.Builder, p painter, d *query.DirectionSummary) {
 	head := strings.ToUpper(string(d.Direction))
-	if !d.Isolated {
-		fmt.Fprintf(b, "  %s  %s\n", head, p.red("OPEN"))
-		fmt.Fprintf(b, "    risk: %s\n", d.Risk)
-	} else {
-		names := make([]string, len(d.Policies))
-		for i, pol := range d.Policies {
-			names[i] = pol.Name
-			if pol.TypesDefaulted {
-				names[i] += " (policyTypes defaulted)"
-			}
-		}
-		fmt.Fprintf(b, "  %s  isolated by %s\n", head, strings.Join(names, ", "))
-		for _, pol := range d.Policies {
-			n := 0
-			for _, r := range d.Rules {
-				if r.Policy != pol.Name {
-					continue
-				}
-				n++
-				fmt.Fprintf(b, "    %s %s: %s\n", r.Policy, r.Rule, r.Description)
-				for _, ps := range r.Peers {
-					switch {
-					case ps.MatchesNothing:
-						fmt.Fprintf(b, "      %s matches nothing: %s\n", ps.Path, ps.Note)
-					case len(ps.Workloads) > 0:
-						fmt.Fprintf(b, "      %s matches %s\n", ps.Path, strings.Join(ps.Workloads, ", "))
-					}
-				}
-				if r.MatchesNothing {
-					fmt.Fprintf(b, "      %s\n", p.red("this rule allows nothing: none of its peers exists"))
-				}
-			}
-			if n == 0 {
-				fmt.Fprintf(b, "    %s: no %s rules (default deny)\n", pol.Name, d.Direction)
-			}
+	names := make([]string, len(d.Policies))
+	for i, pol := range d.Policies {
+		names[i] = pol.Name
+		if pol.TypesDefaulted {
+			names[i] += " (policyTypes defaulted)"
 		}
 	}
+	switch {
+	case d.Risk != "":
+		fmt.Fprintf(b, "  %s  %s\n", head, p.red("OPEN"))
+		fmt.Fprintf(b, "    risk: %s\n", d.Risk)
+	case !d.Isolated:
+		fmt.Fprintf(b, "  %s  not isolated by NetworkPolicy; cluster policies apply\n", head)
+	default:
+		fmt.Fprintf(b, "  %s  isolated by %s\n", head, strings.Join(names, ", "))
+	}
+	writeClusterRules(b, d, query.TierAdmin)
+	for _, pol := range d.Policies {
+		n := 0
+		for _, r := range d.Rules {
+			if r.Policy != pol.Name {
+				continue
+			}
+			n++
+			fmt.Fprintf(b, "    %s %s: %s\n", r.Policy, r.Rule, r.Description)
+			for _, ps := range r.Peers {
+				switch {
+				case ps.MatchesNothing:
+					fmt.Fprintf(b, "      %s matches nothing: %s\n", ps.Path, ps.Note)
+				case len(ps.Workloads) > 0:
+					fmt.Fprintf(b, "      %s matches %s\n", ps.Path, strings.Join(ps.Workloads, ", "))
+				}
+			}
+			if r.MatchesNothing {
+				fmt.Fprintf(b, "      %s\n", p.red("this rule allows nothing: none of its peers exists"))
+			}
+		}
+		if n == 0 {
+			fmt.Fprintf(b, "    %s: no %s rules (default deny)\n", pol.Name, d.Direction)
+		}
+	}
+	writeClusterRules(b, d, query.TierBaseline)
 	verb := "may be reached by"
 	if d.Direction == query.Egress {
 		verb = "may reach"
@@ -105,6 +110,24 @@ func writeDirectionSummary(b *strings.Builder, p painter, d *query.DirectionSumm
 	tw.Flush()
 }
 
+// writeClusterRules lists the rules of one tier that apply, in order.
+func writeClusterRules(b *strings.Builder, d *query.DirectionSummary, tier query.Tier) {
+	for _, r := range d.ClusterRules {
+		if r.Tier != tier {
+			continue
+		}
+		prio := ""
+		if r.Priority != nil {
+			prio = fmt.Sprintf(", priority %d", *r.Priority)
+		}
+		name := ""
+		if r.RuleName != "" {
+			name = fmt.Sprintf(" %q", r.RuleName)
+		}
+		fmt.Fprintf(b, "    %s tier: %s/%s%s %s%s: %s\n", r.Tier, r.Kind, r.Policy, prio, r.Rule, name, r.Description)
+	}
+}
+
 func writeExplainTable(b *strings.Builder, ex *query.Explanation) {
 	if len(ex.Workloads) == 0 {
 		fmt.Fprintf(b, "No workloads in namespace %s.\n", ex.Namespace)
@@ -119,8 +142,11 @@ func writeExplainTable(b *strings.Builder, ex *query.Explanation) {
 }
 
 func isolation(d *query.DirectionSummary) string {
-	if !d.Isolated {
+	switch {
+	case d.Risk != "":
 		return "OPEN"
+	case !d.Isolated:
+		return fmt.Sprintf("cluster policies (%d rules)", len(d.ClusterRules))
 	}
 	return fmt.Sprintf("isolated (%d)", len(d.Policies))
 }
@@ -128,7 +154,7 @@ func isolation(d *query.DirectionSummary) string {
 // reaches renders the peers of a direction compactly, grouped by port set:
 // "TCP 80: dev/api, dev/db, +5 more".
 func reaches(d *query.DirectionSummary) string {
-	if !d.Isolated {
+	if d.Risk != "" {
 		return "anything"
 	}
 	if len(d.Peers) == 0 {
