@@ -493,6 +493,13 @@ func (c *ClusterPolicy) compileRule(path, peerField, name string, action Action,
 	if allPorts {
 		return r, nil
 	}
+	if len(ports) == 0 {
+		field := "protocols"
+		if c.Kind != "ClusterNetworkPolicy" {
+			field = "ports"
+		}
+		return r, fmt.Errorf("%s.%s: must hold at least one entry when set (leave it out to match every port)", path, field)
+	}
 	r.Ports = []ClusterPort{}
 	for i, pf := range ports {
 		pp := fmt.Sprintf("%s.protocols[%d]", path, i)
