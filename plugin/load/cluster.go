@@ -52,10 +52,12 @@ type Failure struct {
 	Err       error
 }
 
-// Read lists what the scope needs. Namespaces, Pods and NetworkPolicies
-// decide every verdict, so failing to read them is an error; Services and
-// workloads only name things, so those failures are returned for the
-// snapshot to record.
+// Read lists what the scope needs. Namespaces, Pods, NetworkPolicies and
+// the cluster policies (ClusterNetworkPolicy, AdminNetworkPolicy,
+// BaselineAdminNetworkPolicy, when their CRDs are installed) decide every
+// verdict, so failing to read them is an error; Services and workloads only
+// name things, and Nodes only matter to cluster policy rules that select
+// nodes, so those failures are returned for the snapshot to record.
 func (c *Cluster) Read(ctx context.Context, sc Scope) ([]runtime.Object, []Failure, error) {
 	var objs []runtime.Object
 	var failures []Failure
@@ -90,6 +92,19 @@ func (c *Cluster) Read(ctx context.Context, sc Scope) ([]runtime.Object, []Failu
 	}
 	slices.Sort(namespaces)
 	namespaces = slices.Compact(namespaces)
+
+	// Cluster policies are cluster-scoped and select pods of any
+	// namespace, so every question that reads pods reads all of them. A
+	// scope without namespaces reads no pods (completion of -n): no policy
+	// can apply.
+	if len(namespaces) > 0 {
+		more, fails, err := c.readClusterPoliciesAndNodes(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		objs = append(objs, more...)
+		failures = append(failures, fails...)
+	}
 
 	for _, ns := range namespaces {
 		required := []struct {
@@ -169,7 +184,10 @@ func (c *Cluster) listOpts(ctx context.Context, kind, ns string, opts metav1.Lis
 		return nil, fmt.Errorf("cannot list %s %s: %w", kind, where, err)
 	}
 	if c.Progress != nil {
-		c.progress(kind, len(out))
+		// "clusternetworkpolicies.policy.networking.k8s.io" shows as
+		// "clusternetworkpolicies".
+		short, _, _ := strings.Cut(kind, ".")
+		c.progress(short, len(out))
 	}
 	return out, nil
 }

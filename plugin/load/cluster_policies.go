@@ -1,0 +1,199 @@
+package load
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
+	kjson "sigs.k8s.io/json"
+	npav1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
+	npav1alpha2 "sigs.k8s.io/network-policy-api/apis/v1alpha2"
+	npav1beta1 "sigs.k8s.io/network-policy-api/apis/v1beta1"
+)
+
+// policyGroup is the API group of ClusterNetworkPolicy and of the older
+// AdminNetworkPolicy and BaselineAdminNetworkPolicy, all served by CRDs.
+const policyGroup = "policy.networking.k8s.io"
+
+// clusterPolicyResources are the cluster-scoped policy resources read, each
+// at the first of its versions the server serves.
+var clusterPolicyResources = []struct {
+	resource string
+	versions []string
+}{
+	{"clusternetworkpolicies", []string{"v1beta1", "v1alpha2"}},
+	{"adminnetworkpolicies", []string{"v1alpha1"}},
+	{"baselineadminnetworkpolicies", []string{"v1alpha1"}},
+}
+
+// newPolicyList is the typed list a resource at a version decodes into.
+func newPolicyList(resource, version string) runtime.Object {
+	switch resource + "/" + version {
+	case "clusternetworkpolicies/v1beta1":
+		return &npav1beta1.ClusterNetworkPolicyList{}
+	case "clusternetworkpolicies/v1alpha2":
+		return &npav1alpha2.ClusterNetworkPolicyList{}
+	case "adminnetworkpolicies/v1alpha1":
+		return &npav1alpha1.AdminNetworkPolicyList{}
+	case "baselineadminnetworkpolicies/v1alpha1":
+		return &npav1alpha1.BaselineAdminNetworkPolicyList{}
+	}
+	panic("no list type for " + resource + "/" + version)
+}
+
+// readClusterPolicies lists the cluster policies whose CRDs the server
+// serves. A group, version or resource the server does not serve means no
+// such policies; any other failure is an error, since cluster policies take
+// part in every verdict.
+//
+// The policy kinds are CRDs the typed clientset does not know, so they are
+// read through the clientset's discovery REST client (which carries the
+// same credentials, transport and rate limiter) as JSON into the typed
+// structs of sigs.k8s.io/network-policy-api. Requests: one for the group
+// (404 on clusters without the CRDs, which is all it costs them), then one
+// per served version and one list per served resource and page.
+func (c *Cluster) readClusterPolicies(ctx context.Context) ([]runtime.Object, error) {
+	rc := c.Client.Discovery().RESTClient()
+	if rc == nil {
+		return nil, fmt.Errorf("cannot look for %s policies: the client makes no REST requests", policyGroup)
+	}
+	var group metav1.APIGroup
+	err := rc.Get().AbsPath("/apis", policyGroup).SetHeader("Accept", "application/json").Do(ctx).Into(&group)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot discover API group %s: %w", policyGroup, err)
+	}
+	served := map[string]bool{}
+	for _, v := range group.Versions {
+		served[v.Version] = true
+	}
+	// resources by version, discovered when first needed.
+	resources := map[string][]string{}
+	hasResource := func(version, resource string) (bool, error) {
+		if !served[version] {
+			return false, nil
+		}
+		if _, ok := resources[version]; !ok {
+			var list metav1.APIResourceList
+			err := rc.Get().AbsPath("/apis", policyGroup, version).SetHeader("Accept", "application/json").Do(ctx).Into(&list)
+			if err != nil && !apierrors.IsNotFound(err) {
+				return false, fmt.Errorf("cannot discover %s/%s: %w", policyGroup, version, err)
+			}
+			names := []string{}
+			for _, r := range list.APIResources {
+				names = append(names, r.Name)
+			}
+			resources[version] = names
+		}
+		return slices.Contains(resources[version], resource), nil
+	}
+
+	var objs []runtime.Object
+	for _, r := range clusterPolicyResources {
+		for _, version := range r.versions {
+			ok, err := hasResource(version, r.resource)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+			kind := r.resource + "." + policyGroup
+			items, err := c.list(ctx, kind, "", rawList(ctx, rc, r.resource, version))
+			if apierrors.IsForbidden(err) {
+				err = fmt.Errorf("%w (cluster policies decide verdicts: grant list on %s, as testdata/rbac/clusterrole.yaml does)", err, kind)
+			}
+			if err != nil {
+				return nil, err
+			}
+			objs = append(objs, items...)
+			break
+		}
+	}
+	return objs, nil
+}
+
+// rawList is a page function listing a cluster-scoped resource of
+// policyGroup at a version, decoded into its typed list.
+func rawList(ctx context.Context, rc rest.Interface, resource, version string) func(metav1.ListOptions) (runtime.Object, error) {
+	return func(opts metav1.ListOptions) (runtime.Object, error) {
+		res := rc.Get().AbsPath("/apis", policyGroup, version, resource).
+			SpecificallyVersionedParams(&opts, metav1.ParameterCodec, metav1.SchemeGroupVersion).
+			SetHeader("Accept", "application/json").
+			Do(ctx)
+		// Error, unlike Raw, carries the API's Status message.
+		if err := res.Error(); err != nil {
+			return nil, err
+		}
+		body, _ := res.Raw()
+		list := newPolicyList(resource, version)
+		// Not strict: a server may carry fields newer than these types.
+		if err := kjson.UnmarshalCaseSensitivePreserveInts(body, list); err != nil {
+			return nil, fmt.Errorf("decode %s.%s/%s: %w", resource, policyGroup, version, err)
+		}
+		return list, nil
+	}
+}
+
+// readClusterPoliciesAndNodes reads the cluster policies and, when one of
+// them has a peer that selects nodes, the Nodes; failing to read those is
+// returned as a Failure, since only answers about nodes need them.
+func (c *Cluster) readClusterPoliciesAndNodes(ctx context.Context) ([]runtime.Object, []Failure, error) {
+	objs, err := c.readClusterPolicies(ctx)
+	if err != nil || !slices.ContainsFunc(objs, selectsNodes) {
+		return objs, nil, err
+	}
+	nodes, err := c.list(ctx, "nodes", "", func(o metav1.ListOptions) (runtime.Object, error) {
+		return c.Client.CoreV1().Nodes().List(ctx, o)
+	})
+	if err != nil {
+		return objs, []Failure{{Kind: "nodes", Namespace: "", Err: err}}, nil
+	}
+	for _, n := range nodes {
+		// Only names, labels and addresses matter; images and managed
+		// fields are most of a node's size.
+		n.(*corev1.Node).ManagedFields = nil
+		n.(*corev1.Node).Status.Images = nil
+		objs = append(objs, n)
+	}
+	return objs, nil, nil
+}
+
+// selectsNodes reports whether a cluster policy has an egress peer that
+// selects nodes, whose addresses then have to be known.
+func selectsNodes(obj runtime.Object) bool {
+	switch p := obj.(type) {
+	case *npav1beta1.ClusterNetworkPolicy:
+		for _, r := range p.Spec.Egress {
+			if slices.ContainsFunc(r.To, func(t npav1beta1.ClusterNetworkPolicyEgressPeer) bool { return t.Nodes != nil }) {
+				return true
+			}
+		}
+	case *npav1alpha2.ClusterNetworkPolicy:
+		for _, r := range p.Spec.Egress {
+			if slices.ContainsFunc(r.To, func(t npav1alpha2.ClusterNetworkPolicyEgressPeer) bool { return t.Nodes != nil }) {
+				return true
+			}
+		}
+	case *npav1alpha1.AdminNetworkPolicy:
+		for _, r := range p.Spec.Egress {
+			if slices.ContainsFunc(r.To, func(t npav1alpha1.AdminNetworkPolicyEgressPeer) bool { return t.Nodes != nil }) {
+				return true
+			}
+		}
+	case *npav1alpha1.BaselineAdminNetworkPolicy:
+		for _, r := range p.Spec.Egress {
+			if slices.ContainsFunc(r.To, func(t npav1alpha1.BaselineAdminNetworkPolicyEgressPeer) bool { return t.Nodes != nil }) {
+				return true
+			}
+		}
+	}
+	return false
+}
