@@ -34,11 +34,11 @@ type Node struct {
 
 // Edge says the source may reach the destination on Ports: the ports every
 // pod pair may use (what "can" answers). Partial is true when some pod
-// pairs may use more.
+// pairs may use more. Edges with equal port sets share one PortSet.
 type Edge struct {
-	From    string  `json:"from"`
-	To      string  `json:"to"`
-	Ports   PortSet `json:"ports"`
+	From    string   `json:"from"`
+	To      string   `json:"to"`
+	Ports   *PortSet `json:"ports"`
 	Partial bool    `json:"partial,omitempty"`
 }
 
@@ -150,12 +150,13 @@ type graphEngine struct {
 	byNS    map[string][]int
 	// ingress and egress rules per class; nil with open[d] set when no
 	// policy isolates the class in that direction.
-	rules map[Direction][][]*graphRule
-	open  map[Direction][]bool
+	// Tables per direction are indexed by dix.
+	rules [2][][]*graphRule
+	open  [2][]bool
 	peers map[*Peer]bitset
 	// tiers are the Admin [0] and Baseline [1] tier rules per class, in
 	// precedence order; nil without cluster policies.
-	tiers map[Direction][][2][]*graphRule
+	tiers [2][][2][]*graphRule
 }
 
 func newGraphEngine(s *Snapshot) *graphEngine {
@@ -164,10 +165,7 @@ func newGraphEngine(s *Snapshot) *graphEngine {
 		classes: s.Classes(),
 		index:   map[*Class]int{},
 		byNS:    map[string][]int{},
-		rules:   map[Direction][][]*graphRule{},
-		open:    map[Direction][]bool{},
 		peers:   map[*Peer]bitset{},
-		tiers:   map[Direction][][2][]*graphRule{},
 	}
 	for i, c := range e.classes {
 		e.index[c] = i
@@ -175,8 +173,8 @@ func newGraphEngine(s *Snapshot) *graphEngine {
 	}
 	compiled := map[*Rule]*graphRule{}
 	for _, d := range []Direction{Ingress, Egress} {
-		e.rules[d] = make([][]*graphRule, len(e.classes))
-		e.open[d] = make([]bool, len(e.classes))
+		e.rules[dix(d)] = make([][]*graphRule, len(e.classes))
+		e.open[dix(d)] = make([]bool, len(e.classes))
 		for i, c := range e.classes {
 			isolated := false
 			for _, p := range s.policies[c.Rep.Namespace] {
@@ -191,10 +189,10 @@ func newGraphEngine(s *Snapshot) *graphEngine {
 						gr = e.compileRule(p, r)
 						compiled[r] = gr
 					}
-					e.rules[d][i] = append(e.rules[d][i], gr)
+					e.rules[dix(d)][i] = append(e.rules[dix(d)][i], gr)
 				}
 			}
-			e.open[d][i] = !isolated
+			e.open[dix(d)][i] = !isolated
 		}
 	}
 	if len(s.cluster) > 0 {
@@ -207,13 +205,13 @@ func newGraphEngine(s *Snapshot) *graphEngine {
 // direction d: NetworkPolicy isolates it, or a cluster policy rule that
 // applies to it denies.
 func (e *graphEngine) restricted(d Direction, c int) bool {
-	if !e.open[d][c] {
+	if !e.open[dix(d)][c] {
 		return true
 	}
-	if e.tiers[d] == nil {
+	if e.tiers[dix(d)] == nil {
 		return false
 	}
-	for _, rules := range e.tiers[d][c] {
+	for _, rules := range e.tiers[dix(d)][c] {
 		for _, r := range rules {
 			if r.action == ActionDeny {
 				return true
@@ -223,11 +221,19 @@ func (e *graphEngine) restricted(d Direction, c int) bool {
 	return false
 }
 
+// dix indexes the per-direction tables: ingress 0, egress 1.
+func dix(d Direction) int {
+	if d == Egress {
+		return 1
+	}
+	return 0
+}
+
 // compileTiers compiles the cluster policy rules that apply to each class.
 func (e *graphEngine) compileTiers() {
 	compiled := map[*ClusterRule]*graphRule{}
 	for _, d := range []Direction{Ingress, Egress} {
-		e.tiers[d] = make([][2][]*graphRule, len(e.classes))
+		e.tiers[dix(d)] = make([][2][]*graphRule, len(e.classes))
 		for i, c := range e.classes {
 			for ti, t := range []Tier{TierAdmin, TierBaseline} {
 				for _, tr := range e.s.clusterRules(t, d, c.Rep) {
@@ -236,7 +242,7 @@ func (e *graphEngine) compileTiers() {
 						gr = e.compileClusterRule(tr.rule)
 						compiled[tr.rule] = gr
 					}
-					e.tiers[d][i][ti] = append(e.tiers[d][i][ti], gr)
+					e.tiers[dix(d)][i][ti] = append(e.tiers[dix(d)][i][ti], gr)
 				}
 			}
 		}
@@ -327,41 +333,58 @@ func (e *graphEngine) peerClasses(ns string, pe *Peer) bitset {
 
 // classPorts is the ports class a may use to reach class b (distinct pods).
 func (e *graphEngine) classPorts(a, b int) PortSet {
-	egress := e.sidePorts(Egress, a, func(r *graphRule) bool { return r.peers.has(b) }, b)
+	egress := e.sidePorts(Egress, a, peerOf{class: b}, b)
 	if egress.IsEmpty() {
 		return egress
 	}
-	return egress.Intersect(e.sidePorts(Ingress, b, func(r *graphRule) bool { return r.peers.has(a) }, b))
+	return egress.Intersect(e.sidePorts(Ingress, b, peerOf{class: a}, b))
 }
 
 // externalPorts is the ports between class c and an address outside the
 // cluster: egress from c when toOutside, else ingress into c.
 func (e *graphEngine) externalPorts(c int, addr flowEnd, toOutside bool) PortSet {
-	match := func(r *graphRule) bool { return r.matchesOutside(e.s, addr) }
 	if toOutside {
-		return e.sidePorts(Egress, c, match, -1)
+		return e.sidePorts(Egress, c, peerOf{class: -1, addr: addr}, -1)
 	}
-	return e.sidePorts(Ingress, c, match, c)
+	return e.sidePorts(Ingress, c, peerOf{class: -1, addr: addr}, c)
+}
+
+// peerOf is the other end of a half: a class, or (class -1) an address
+// outside the cluster.
+type peerOf struct {
+	class int
+	addr  flowEnd
+}
+
+func (e *graphEngine) matches(r *graphRule, peer peerOf) bool {
+	if peer.class >= 0 {
+		return r.peers.has(peer.class)
+	}
+	return r.matchesOutside(e.s, peer.addr)
+}
+
+// networkPolicyPorts is NetworkPolicy's part of a half for class c: the
+// ports its rules allow towards dst, and whether it isolates c at all.
+func (e *graphEngine) networkPolicyPorts(d Direction, c int, peer peerOf, dst int) (PortSet, bool) {
+	if e.open[dix(d)][c] {
+		return PortSet{}, false
+	}
+	var out PortSet
+	for _, r := range e.rules[dix(d)][c] {
+		if e.matches(r, peer) {
+			out = out.Union(r.portsTo(e.classes, dst))
+		}
+	}
+	return out, true
 }
 
 // sidePorts is the ports one half of a flow lets through for class c:
-// match tells which rules' peers match the other end, dst is the
-// destination class (-1 outside the cluster).
-func (e *graphEngine) sidePorts(d Direction, c int, match func(*graphRule) bool, dst int) PortSet {
-	np := func() (PortSet, bool) {
-		if e.open[d][c] {
-			return PortSet{}, false
-		}
-		var out PortSet
-		for _, r := range e.rules[d][c] {
-			if match(r) {
-				out = out.Union(r.portsTo(e.classes, dst))
-			}
-		}
-		return out, true
-	}
-	if e.tiers[d] == nil || len(e.tiers[d][c][0])+len(e.tiers[d][c][1]) == 0 {
-		ports, isolated := np()
+// peer is the other end, dst the destination class (-1 outside the
+// cluster). It is the hot path of the map: no closures without tiers.
+func (e *graphEngine) sidePorts(d Direction, c int, peer peerOf, dst int) PortSet {
+	tiers := e.tiers[dix(d)]
+	if tiers == nil || len(tiers[c][0])+len(tiers[c][1]) == 0 {
+		ports, isolated := e.networkPolicyPorts(d, c, peer, dst)
 		if !isolated {
 			return AllPorts()
 		}
@@ -370,14 +393,15 @@ func (e *graphEngine) sidePorts(d Direction, c int, match func(*graphRule) bool,
 	walk := func(rules []*graphRule) tierWalk {
 		return func(undecided PortSet) (PortSet, PortSet, PortSet) {
 			return walkRules(len(rules), func(i int) (Action, PortSet, bool) {
-				if !match(rules[i]) {
+				if !e.matches(rules[i], peer) {
 					return rules[i].action, PortSet{}, false
 				}
 				return rules[i].action, rules[i].portsTo(e.classes, dst), true
 			}, undecided, nil)
 		}
 	}
-	return decideTiers(walk(e.tiers[d][c][0]), np, walk(e.tiers[d][c][1])).allowed
+	np := func() (PortSet, bool) { return e.networkPolicyPorts(d, c, peer, dst) }
+	return decideTiers(walk(tiers[c][0]), np, walk(tiers[c][1])).allowed
 }
 
 // Graph builds the reachability map.
@@ -426,10 +450,33 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 		names[i] = u.String()
 	}
 	// Rows of the adjacency matrix are independent: compute them on every
-	// core, then join them in order.
-	rows := make([][]Edge, len(units))
-	cols := make([][]int, len(units))
+	// core, each as compact references into the row's own table of port
+	// sets, then join them in order, edges sharing equal port sets.
+	type edgeRef struct {
+		col     int32
+		ports   int32 // index into the row's port sets
+		partial bool
+	}
+	rows := make([][]edgeRef, len(units))
+	rowSets := make([][]PortSet, len(units))
 	parallelFor(len(units), func(ai int) {
+		var refs []edgeRef
+		var sets []PortSet
+		last := -1
+		intern := func(p PortSet) int32 {
+			if last >= 0 && sets[last].Equal(p) {
+				return int32(last)
+			}
+			for i := range sets {
+				if sets[i].Equal(p) {
+					last = i
+					return int32(i)
+				}
+			}
+			sets = append(sets, p)
+			last = len(sets) - 1
+			return int32(last)
+		}
 		for bi := range units {
 			if !inScope[ai] && !inScope[bi] {
 				continue
@@ -457,23 +504,37 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 			if some.IsEmpty() {
 				continue
 			}
-			rows[ai] = append(rows[ai], Edge{From: names[ai], To: names[bi], Ports: all, Partial: !all.Equal(some)})
-			cols[ai] = append(cols[ai], bi)
+			refs = append(refs, edgeRef{col: int32(bi), ports: intern(all), partial: !all.Equal(some)})
 		}
+		rows[ai], rowSets[ai] = slices.Clip(refs), sets
 	})
+	shared := map[string]*PortSet{}
+	intern := func(p PortSet) *PortSet {
+		k := p.String()
+		if q, ok := shared[k]; ok {
+			return q
+		}
+		shared[k] = &p
+		return &p
+	}
 	n := 0
 	for _, r := range rows {
 		n += len(r)
 	}
 	g.Edges = make([]Edge, 0, n)
 	for ai, r := range rows {
-		g.Edges = append(g.Edges, r...)
+		ptrs := make([]*PortSet, len(rowSets[ai]))
+		for i, p := range rowSets[ai] {
+			ptrs[i] = intern(p)
+		}
+		for _, ref := range r {
+			g.Edges = append(g.Edges, Edge{From: names[ai], To: names[ref.col], Ports: ptrs[ref.ports], Partial: ref.partial})
+			used[ref.col] = true
+		}
 		if len(r) > 0 {
 			used[ai] = true
 		}
-		for _, bi := range cols[ai] {
-			used[bi] = true
-		}
+		rows[ai] = nil
 	}
 	// Address regions the policies name, and the rest of the world.
 	var regionNodes []Node
@@ -496,9 +557,9 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 				}
 				usedRegion, used[ui] = true, true
 				if out {
-					g.Edges = append(g.Edges, Edge{From: names[ui], To: node.ID, Ports: all})
+					g.Edges = append(g.Edges, Edge{From: names[ui], To: node.ID, Ports: intern(all)})
 				} else {
-					g.Edges = append(g.Edges, Edge{From: node.ID, To: names[ui], Ports: all})
+					g.Edges = append(g.Edges, Edge{From: node.ID, To: names[ui], Ports: intern(all)})
 				}
 			}
 		}

@@ -18,7 +18,7 @@ func checkGraphAgreesWithCan(t *testing.T, s *query.Snapshot) {
 	t.Helper()
 	edges := map[string]query.PortSet{}
 	for _, e := range s.Graph(query.GraphOptions{}).Edges {
-		edges[e.From+" -> "+e.To] = e.Ports
+		edges[e.From+" -> "+e.To] = *e.Ports
 	}
 	units := s.Units("")
 	for _, a := range units {

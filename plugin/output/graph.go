@@ -191,7 +191,7 @@ func graphJSON(w io.Writer, g *query.Graph) error {
 		quoted[s] = string(b)
 		return quoted[s]
 	}
-	ports := map[string]string{}
+	ports := map[*query.PortSet]string{}
 	fmt.Fprintf(bw, "{\n  \"schemaVersion\": %s,\n  \"nodes\": [", q(g.SchemaVersion))
 	for i, n := range g.Nodes {
 		b, err := json.Marshal(n)
@@ -209,15 +209,14 @@ func graphJSON(w io.Writer, g *query.Graph) error {
 	}
 	bw.WriteString("],\n  \"edges\": [")
 	for i, e := range g.Edges {
-		key := e.Ports.String()
-		pj, ok := ports[key]
+		pj, ok := ports[e.Ports]
 		if !ok {
 			b, err := json.Marshal(e.Ports)
 			if err != nil {
 				return err
 			}
 			pj = string(b)
-			ports[key] = pj
+			ports[e.Ports] = pj
 		}
 		if i > 0 {
 			bw.WriteByte(',')

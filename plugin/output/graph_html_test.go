@@ -17,6 +17,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/kubectl-netpol/kubectl-netpol/query"
 )
@@ -48,7 +49,7 @@ func threeTierGraph() *query.Graph {
 		external("any other IPv4 address"),
 	}}
 	edge := func(from, to string, ports query.PortSet) {
-		g.Edges = append(g.Edges, query.Edge{From: from, To: to, Ports: ports})
+		g.Edges = append(g.Edges, query.Edge{From: from, To: to, Ports: &ports})
 	}
 	edge("deployment prod/web", "deployment prod/api", tcp(5000))
 	edge("deployment prod/api", "deployment prod/db", tcp(3306))
@@ -142,7 +143,7 @@ func TestGraphFormatHTML(t *testing.T) {
 func TestGraphHTMLEscapesNames(t *testing.T) {
 	hostile := `</script><script>alert(1)</script>`
 	g := &query.Graph{Nodes: []query.Node{workload("Pod", "evil", hostile, 1, false, false), external(`"><img src=x onerror=alert(2)>`)}}
-	g.Edges = []query.Edge{{From: g.Nodes[0].ID, To: g.Nodes[1].ID, Ports: query.AllPorts()}}
+	g.Edges = []query.Edge{{From: g.Nodes[0].ID, To: g.Nodes[1].ID, Ports: ptr.To(query.AllPorts())}}
 	page := renderGraphHTML(t, g)
 	if n := strings.Count(page, "</script>"); n != 3 {
 		t.Errorf("the hostile name closed a script element: %d </script>, want 3", n)
@@ -396,7 +397,7 @@ func largeGraph(n, m int) *query.Graph {
 		}
 		seen[[2]int{a, b}] = true
 		g.Edges = append(g.Edges, query.Edge{From: g.Nodes[a].ID, To: g.Nodes[b].ID,
-			Ports: query.SinglePort(corev1.ProtocolTCP, int32(1000+a)), Partial: a%7 == 0})
+			Ports: ptr.To(query.SinglePort(corev1.ProtocolTCP, int32(1000+a))), Partial: a%7 == 0})
 	}
 	return g
 }
