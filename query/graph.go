@@ -337,30 +337,34 @@ func (e *graphEngine) classPorts(a, b int) PortSet {
 	if egress.IsEmpty() {
 		return egress
 	}
-	return egress.Intersect(e.sidePorts(Ingress, b, peerOf{class: a}, b))
+	ingress := e.sidePorts(Ingress, b, peerOf{class: a}, b)
+	if ingress.IsAll() {
+		return egress
+	}
+	return egress.Intersect(ingress)
 }
 
 // externalPorts is the ports between class c and an address outside the
 // cluster: egress from c when toOutside, else ingress into c.
 func (e *graphEngine) externalPorts(c int, addr flowEnd, toOutside bool) PortSet {
 	if toOutside {
-		return e.sidePorts(Egress, c, peerOf{class: -1, addr: addr}, -1)
+		return e.sidePorts(Egress, c, peerOf{class: -1, addr: &addr}, -1)
 	}
-	return e.sidePorts(Ingress, c, peerOf{class: -1, addr: addr}, c)
+	return e.sidePorts(Ingress, c, peerOf{class: -1, addr: &addr}, c)
 }
 
 // peerOf is the other end of a half: a class, or (class -1) an address
 // outside the cluster.
 type peerOf struct {
 	class int
-	addr  flowEnd
+	addr  *flowEnd
 }
 
 func (e *graphEngine) matches(r *graphRule, peer peerOf) bool {
 	if peer.class >= 0 {
 		return r.peers.has(peer.class)
 	}
-	return r.matchesOutside(e.s, peer.addr)
+	return r.matchesOutside(e.s, *peer.addr)
 }
 
 // networkPolicyPorts is NetworkPolicy's part of a half for class c: the
@@ -489,7 +493,11 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 					continue // the one pod to itself
 				}
 				all = e.classPorts(ca, cb)
-				some = all
+				if all.IsEmpty() {
+					continue
+				}
+				refs = append(refs, edgeRef{col: int32(bi), ports: intern(all)})
+				continue
 			} else {
 				var agg portAgg
 				for _, ca := range unitClasses[ai] {
@@ -517,7 +525,8 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 		shared[k] = &p
 		return &p
 	}
-	n := 0
+	regions := addressRegions(s.ipBlockPrefixes())
+	n := 2 * len(units) * len(regions) // at most, to and from each region
 	for _, r := range rows {
 		n += len(r)
 	}
@@ -538,7 +547,7 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 	}
 	// Address regions the policies name, and the rest of the world.
 	var regionNodes []Node
-	for _, r := range addressRegions(s.ipBlockPrefixes()) {
+	for _, r := range regions {
 		node := Node{ID: r.name, Kind: "External", Name: r.name}
 		usedRegion := false
 		addr := flowEnd{addr: r.rep}
