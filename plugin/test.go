@@ -140,6 +140,10 @@ func (o *TestOptions) Run() error {
 	for i := range o.cases {
 		c := &o.cases[i]
 		ans, err := l.snap.Can(c.Flow, l.namespace)
+		if err == nil && len(ans.Ambiguities) > 0 {
+			// Implementations may enforce either verdict: neither holds.
+			err = fmt.Errorf("the verdict is ambiguous: %s", ans.Ambiguities[0])
+		}
 		if err != nil {
 			where := fmt.Sprintf("%s: [%d]", c.File, c.Index)
 			if c.Name != "" {

@@ -81,6 +81,10 @@ func TestCanTiersAmbiguous(t *testing.T) {
 	if r.code != 2 || !strings.HasPrefix(r.stdout, "AMBIGUOUS") || !strings.Contains(r.stderr, "ambiguous") || !strings.Contains(r.stderr, "dev-reads-prod-db") {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s\nwant exit 2, an AMBIGUOUS verdict and both policies named", r.code, r.stdout, r.stderr)
 	}
+	r = run(t, "", "test", tiers+"expectations.yaml", "-f", threeTier, "-f", tiers, "--with", whatIf+"cnp-same-priority.yaml")
+	if r.code != 2 || !strings.Contains(r.stderr, "nothing outside prod reaches the production database: the verdict is ambiguous") {
+		t.Errorf("test with an ambiguous expectation: exit %d, stderr %s; want exit 2 naming it", r.code, r.stderr)
+	}
 	// Another port of the same pair is not ambiguous: only protect-prod-db
 	// judges it.
 	r = run(t, "", "can", "-f", threeTier, "-f", tiers, "--with", whatIf+"cnp-same-priority.yaml", "dev/api", "prod/db:80")
