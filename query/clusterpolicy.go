@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -401,15 +402,23 @@ type peerFields struct {
 
 func (c *ClusterPolicy) compileRule(path, peerField, name string, action Action, peers []peerFields, ports []portFields, allPorts bool) (ClusterRule, error) {
 	r := ClusterRule{Path: path, Name: name, Action: action}
-	switch action {
-	case ActionAccept, ActionDeny, ActionPass:
-	case "Allow":
-		r.Action = ActionAccept
-	default:
-		return r, fmt.Errorf("%s.action: %q is not Accept, Deny or Pass", path, action)
+	// v1alpha1 spells Accept "Allow", and its Baseline kind has no Pass.
+	valid := []Action{ActionAccept, ActionDeny, ActionPass}
+	switch c.Kind {
+	case "AdminNetworkPolicy":
+		valid = []Action{"Allow", ActionDeny, ActionPass}
+	case "BaselineAdminNetworkPolicy":
+		valid = []Action{"Allow", ActionDeny}
 	}
-	if c.Tier == TierBaseline && r.Action == ActionPass && c.Kind == "BaselineAdminNetworkPolicy" {
-		return r, fmt.Errorf("%s.action: BaselineAdminNetworkPolicy rules are Allow or Deny", path)
+	if !slices.Contains(valid, action) {
+		names := make([]string, len(valid))
+		for i, a := range valid {
+			names[i] = string(a)
+		}
+		return r, fmt.Errorf("%s.action: %q is not %s", path, action, strings.Join(names, ", "))
+	}
+	if action == "Allow" {
+		r.Action = ActionAccept
 	}
 	if len(peers) == 0 {
 		return r, fmt.Errorf("%s.%s: must hold at least one peer", path, peerField)

@@ -365,3 +365,122 @@ func testNode(name, lbls, ip string) *corev1.Node {
 	return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: mustLabels(lbls)},
 		Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: ip}}}}
 }
+
+// TestInvalidClusterPolicies: what the CRDs' validation rejects is an
+// error naming the field, never a guess.
+func TestInvalidClusterPolicies(t *testing.T) {
+	tests := []struct{ name, policy, wantErr string }{
+		{"unknown tier", `
+metadata: {name: p}
+spec: {tier: Middle, priority: 1, subject: {namespaces: {}}}`, `spec.tier: "Middle" is not Admin or Baseline`},
+		{"priority out of range", `
+metadata: {name: p}
+spec: {tier: Admin, priority: 1001, subject: {namespaces: {}}}`, "spec.priority: 1001 is not within 0..1000"},
+		{"no subject", `
+metadata: {name: p}
+spec: {tier: Admin, priority: 1, subject: {}}`, "spec.subject: one of namespaces and pods must be set"},
+		{"unknown action", `
+metadata: {name: p}
+spec:
+  tier: Admin
+  priority: 1
+  subject: {namespaces: {}}
+  ingress: [{action: Allow, from: [{namespaces: {}}]}]`, `spec.ingress[0].action: "Allow" is not Accept, Deny, Pass`},
+		{"two fields in one peer", `
+metadata: {name: p}
+spec:
+  tier: Admin
+  priority: 1
+  subject: {namespaces: {}}
+  egress: [{action: Deny, to: [{namespaces: {}, networks: [10.0.0.0/8]}]}]`, "spec.egress[0].to[0]: exactly one of"},
+		{"invalid CIDR", `
+metadata: {name: p}
+spec:
+  tier: Admin
+  priority: 1
+  subject: {namespaces: {}}
+  egress: [{action: Deny, to: [{networks: [10.0.0.0/33]}]}]`, `spec.egress[0].to[0].networks[0]: invalid CIDR "10.0.0.0/33"`},
+		{"CIDR with host bits", `
+metadata: {name: p}
+spec:
+  tier: Admin
+  priority: 1
+  subject: {namespaces: {}}
+  egress: [{action: Deny, to: [{networks: [10.0.0.1/8]}]}]`, "has host bits set"},
+		{"empty protocols", `
+metadata: {name: p}
+spec:
+  tier: Admin
+  priority: 1
+  subject: {namespaces: {}}
+  ingress: [{action: Deny, from: [{namespaces: {}}], protocols: []}]`, "spec.ingress[0].protocols: must hold at least one entry"},
+		{"range start not below end", `
+metadata: {name: p}
+spec:
+  tier: Admin
+  priority: 1
+  subject: {namespaces: {}}
+  ingress: [{action: Deny, from: [{namespaces: {}}], protocols: [{tcp: {destinationPort: {range: {start: 90, end: 80}}}}]}]`, "spec.ingress[0].protocols[0]: range 90-80"},
+		{"domain names on a Deny rule", `
+metadata: {name: p}
+spec:
+  tier: Admin
+  priority: 1
+  subject: {namespaces: {}}
+  egress: [{action: Deny, to: [{domainNames: [example.com]}]}]`, "only Accept rules may name domains"},
+		{"no peers", `
+metadata: {name: p}
+spec:
+  tier: Admin
+  priority: 1
+  subject: {namespaces: {}}
+  ingress: [{action: Deny, from: []}]`, "spec.ingress[0].from: must hold at least one peer"},
+		{"baseline not named default", `
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: BaselineAdminNetworkPolicy
+metadata: {name: other}
+spec: {subject: {namespaces: {}}}`, `must be named "default"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			objs := append(baseObjects(), testClusterPolicies(t, tc.policy)...)
+			_, err := NewSnapshot(objs, DefaultOptions())
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("NewSnapshot error = %v, want it to contain %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestTierTraces pins what a trace says: the rule that decided, with its
+// tier, priority, name and action, and after a Pass the NetworkPolicy rule.
+func TestTierTraces(t *testing.T) {
+	objs := append(baseObjects(), testPolicies(t, `
+metadata: {name: allow-y}
+spec:
+  podSelector: {}
+  ingress: [{from: [{namespaceSelector: {matchLabels: {env: dev}}}], ports: [{port: 80}]}]`)...)
+	objs = append(objs, testClusterPolicies(t, `
+metadata: {name: pass-dev}
+spec:
+  tier: Admin
+  priority: 7
+  subject: {namespaces: {matchLabels: {env: prod}}}
+  ingress:
+  - {name: deny-udp, action: Deny, from: [{namespaces: {}}], protocols: [{udp: {destinationPort: {range: {start: 1, end: 65535}}}}]}
+  - {name: dev-to-np, action: Pass, from: [{namespaces: {matchLabels: {env: dev}}}]}`)...)
+	s := testSnapshot(t, DefaultOptions(), objs...)
+	in := can(t, s, "y/a", "x/a:80").Pairs[0].Ingress
+	if !in.Allowed || in.DecidedBy != "NetworkPolicy" || len(in.Tiers) != 1 || in.Tiers[0].RuleName != "dev-to-np" || in.Tiers[0].Action != ActionPass ||
+		*in.Tiers[0].Priority != 7 || len(in.Rules) != 1 || in.Rules[0].Policy != "x/allow-y" {
+		t.Errorf("TCP 80 trace = %+v; want Pass by dev-to-np (priority 7), then x/allow-y allowing", in)
+	}
+	in = can(t, s, "y/a", "x/a:53/udp").Pairs[0].Ingress
+	if in.Allowed || in.DecidedBy != "Admin" || len(in.Tiers) != 1 || in.Tiers[0].RuleName != "deny-udp" || in.Tiers[0].MatchedPeer != "spec.ingress[0].from[0]" || len(in.Rules) != 0 {
+		t.Errorf("UDP 53 trace = %+v; want Deny by deny-udp and no NetworkPolicy rules", in)
+	}
+	all := can(t, s, "y/a", "x/a").Pairs[0].Ingress
+	if got := all.AllowedPorts.String(); got != "TCP 80" {
+		t.Errorf("allowed ports = %s, want TCP 80 (UDP denied by the Admin tier, the rest left to NetworkPolicy)", got)
+	}
+}
