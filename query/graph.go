@@ -39,7 +39,7 @@ type Edge struct {
 	From    string   `json:"from"`
 	To      string   `json:"to"`
 	Ports   *PortSet `json:"ports"`
-	Partial bool    `json:"partial,omitempty"`
+	Partial bool     `json:"partial,omitempty"`
 }
 
 // GraphOptions narrow the map.
