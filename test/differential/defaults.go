@@ -3,6 +3,7 @@ package differential
 import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	npav1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
 )
 
 // APIServerDefaults returns a deep copy of c as a live API server would store
@@ -21,7 +22,9 @@ import (
 //     `except: []`, `policyTypes: []` come back as nil);
 //   - ContainerPort protocol "": TCP;
 //   - Namespace label kubernetes.io/metadata.name = name (the generator
-//     always sets it already).
+//     always sets it already);
+//   - the CRD defaults of the cluster-scoped policies (see
+//     defaultClusterPolicies).
 func APIServerDefaults(c Cluster) Cluster {
 	var out Cluster
 	for _, ns := range c.Namespaces {
@@ -43,6 +46,7 @@ func APIServerDefaults(c Cluster) Cluster {
 		DefaultNetworkPolicy(np)
 		out.Policies = append(out.Policies, np)
 	}
+	defaultClusterPolicies(c, &out)
 	return out
 }
 
@@ -110,5 +114,54 @@ func DefaultNetworkPolicy(np *networkingv1.NetworkPolicy) {
 	for i := range spec.Egress {
 		spec.Egress[i].Ports = defaultPorts(spec.Egress[i].Ports)
 		spec.Egress[i].To = defaultPeers(spec.Egress[i].To)
+	}
+}
+
+// defaultClusterPolicies applies the CRD defaulting to the cluster-scoped
+// policies of c into out, and gives out's ClusterNetworkPolicies in
+// v1alpha2, the version the reference reads:
+//   - v1alpha1 portNumber.protocol and portRange.protocol missing: TCP
+//     (+kubebuilder:default=TCP);
+//   - v1alpha2 has no defaults.
+func defaultClusterPolicies(c Cluster, out *Cluster) {
+	out.Family = c.Family
+	for _, cnp := range c.CNPs {
+		cnp = cnp.DeepCopy()
+		cnp.APIVersion = cnpV1alpha2APIVersion
+		out.CNPs = append(out.CNPs, cnp)
+	}
+	for _, anp := range c.ANPs {
+		anp = anp.DeepCopy()
+		for i := range anp.Spec.Ingress {
+			defaultANPPorts(anp.Spec.Ingress[i].Ports)
+		}
+		for i := range anp.Spec.Egress {
+			defaultANPPorts(anp.Spec.Egress[i].Ports)
+		}
+		out.ANPs = append(out.ANPs, anp)
+	}
+	if c.BANP != nil {
+		banp := c.BANP.DeepCopy()
+		for i := range banp.Spec.Ingress {
+			defaultANPPorts(banp.Spec.Ingress[i].Ports)
+		}
+		for i := range banp.Spec.Egress {
+			defaultANPPorts(banp.Spec.Egress[i].Ports)
+		}
+		out.BANP = banp
+	}
+}
+
+func defaultANPPorts(ports *[]npav1alpha1.AdminNetworkPolicyPort) {
+	if ports == nil {
+		return
+	}
+	for _, p := range *ports {
+		if p.PortNumber != nil && p.PortNumber.Protocol == "" {
+			p.PortNumber.Protocol = corev1.ProtocolTCP
+		}
+		if p.PortRange != nil && p.PortRange.Protocol == "" {
+			p.PortRange.Protocol = corev1.ProtocolTCP
+		}
 	}
 }

@@ -16,6 +16,8 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	npav1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
+	npav1alpha2 "sigs.k8s.io/network-policy-api/apis/v1alpha2"
 )
 
 // Cluster is a generated set of objects. The objects are "raw": exactly what a
@@ -23,10 +25,19 @@ import (
 // nil, `ingress: []` may be an empty non-nil slice, container port protocols
 // may be empty). Use APIServerDefaults to get what a live API server would
 // store.
+//
+// Family says which cluster-scoped policies the cluster may hold and so which
+// of the reference's evaluator pipelines judges it (see Family). A
+// ClusterNetworkPolicy whose TypeMeta.APIVersion is v1beta1 is given to the
+// engine converted to v1beta1 (the reference always gets v1alpha2).
 type Cluster struct {
+	Family     Family
 	Namespaces []*corev1.Namespace
 	Pods       []*corev1.Pod
 	Policies   []*networkingv1.NetworkPolicy
+	CNPs       []*npav1alpha2.ClusterNetworkPolicy     // FamilyCNP only
+	ANPs       []*npav1alpha1.AdminNetworkPolicy       // FamilyANP only
+	BANP       *npav1alpha1.BaselineAdminNetworkPolicy // FamilyANP only; named "default"
 }
 
 // NodeName is the node every generated pod runs on.
@@ -151,9 +162,15 @@ func randomLabels(r *rand.Rand, vocab map[string][]string, p float64) map[string
 	return l
 }
 
-// Generate returns a random valid cluster. The same *rand.Rand state gives
-// the same cluster.
-func Generate(r *rand.Rand) Cluster {
+// Generate returns a random valid cluster of a random family. The same
+// *rand.Rand state gives the same cluster.
+func Generate(r *rand.Rand) Cluster { return GenerateFamily(r, "") }
+
+// GenerateFamily returns a random valid cluster of family f, or of a random
+// family (each about a third of the time) if f is "". For FamilyNP the
+// cluster is the one Generate made before cluster-scoped policies existed
+// for the same seed.
+func GenerateFamily(r *rand.Rand, f Family) Cluster {
 	var c Cluster
 	nNS := 2 + r.Intn(3)
 	mixedFamilies := chance(r, 0.35)
@@ -178,6 +195,16 @@ func Generate(r *rand.Rand) Cluster {
 	for i := 0; i < nPol; i++ {
 		ns := pick(r, c.Namespaces).Name
 		c.Policies = append(c.Policies, generatePolicy(r, ns, fmt.Sprintf("np-%d", i)))
+	}
+	// Drawn after the NetworkPolicies so that FamilyNP clusters stay what
+	// they were for the same seed.
+	drawn := Families[r.Intn(len(Families))]
+	if f == "" {
+		f = drawn
+	}
+	c.Family = f
+	if f != FamilyNP {
+		generateClusterPolicies(r, &c)
 	}
 	return c
 }

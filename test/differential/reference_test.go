@@ -10,6 +10,8 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	npav1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
+	npav1alpha2 "sigs.k8s.io/network-policy-api/apis/v1alpha2"
 	"sigs.k8s.io/yaml"
 )
 
@@ -46,6 +48,7 @@ func TestGenerateValid(t *testing.T) {
 		for _, np := range c.Policies {
 			countPolicyFeatures(np, features)
 		}
+		countClusterPolicyFeatures(c, features)
 	}
 	want := []string{
 		"ipv6 pod", "container port without protocol",
@@ -57,6 +60,7 @@ func TestGenerateValid(t *testing.T) {
 		"ports nil", "ports []", "protocol nil", "protocol TCP", "protocol UDP", "protocol SCTP",
 		"port missing", "port number", "port range", "port named",
 	}
+	want = append(want, clusterPolicyFeatures...)
 	for _, f := range want {
 		if features[f] == 0 {
 			t.Errorf("generator never produced %q", f)
@@ -332,6 +336,17 @@ func TestYAMLRoundTrip(t *testing.T) {
 				o := &networkingv1.NetworkPolicy{}
 				err = yaml.Unmarshal([]byte(doc), o)
 				got.Policies = append(got.Policies, o)
+			case "ClusterNetworkPolicy": // v1alpha2 or v1beta1: same schema
+				o := &npav1alpha2.ClusterNetworkPolicy{}
+				err = yaml.Unmarshal([]byte(doc), o)
+				got.CNPs = append(got.CNPs, o)
+			case "AdminNetworkPolicy":
+				o := &npav1alpha1.AdminNetworkPolicy{}
+				err = yaml.Unmarshal([]byte(doc), o)
+				got.ANPs = append(got.ANPs, o)
+			case "BaselineAdminNetworkPolicy":
+				got.BANP = &npav1alpha1.BaselineAdminNetworkPolicy{}
+				err = yaml.Unmarshal([]byte(doc), got.BANP)
 			default:
 				t.Fatalf("seed %d: unexpected kind %q in\n%s", seed, tm.Kind, doc)
 			}
@@ -339,6 +354,7 @@ func TestYAMLRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		got.Family = c.Family
 		if !reflect.DeepEqual(c, got) {
 			t.Fatalf("seed %d: YAML does not round-trip:\n%s", seed, ClusterYAML(c))
 		}

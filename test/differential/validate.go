@@ -106,6 +106,7 @@ func Validate(c Cluster) error {
 		npSeen[np.Namespace+"/"+np.Name] = true
 		errs = append(errs, validatePolicySpec(&np.Spec, path.Child("spec"))...)
 	}
+	errs = append(errs, validateClusterPolicies(c)...)
 	if len(errs) == 0 {
 		return nil
 	}

@@ -7,6 +7,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	npav1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
+	npav1alpha2 "sigs.k8s.io/network-policy-api/apis/v1alpha2"
 	"sigs.k8s.io/yaml"
 )
 
@@ -30,10 +32,16 @@ func ObjectsYAML[T any](objs []T) string {
 	return b.String()
 }
 
-// ClusterYAML renders a whole cluster (namespaces, pods, policies) as a
-// kubectl-applicable YAML stream (pods carry their status for reference).
+// ClusterYAML renders a whole cluster (namespaces, pods, policies,
+// cluster-scoped policies) as a kubectl-applicable YAML stream (pods carry
+// their status for reference). A ClusterNetworkPolicy is rendered in the
+// version the engine gets (its apiVersion; the schema is the same).
 func ClusterYAML(c Cluster) string {
-	return ObjectsYAML(c.Namespaces) + ObjectsYAML(c.Pods) + ObjectsYAML(c.Policies)
+	s := ObjectsYAML(c.Namespaces) + ObjectsYAML(c.Pods) + ObjectsYAML(c.Policies) + ObjectsYAML(c.CNPs) + ObjectsYAML(c.ANPs)
+	if c.BANP != nil {
+		s += ObjectsYAML([]*npav1alpha1.BaselineAdminNetworkPolicy{c.BANP})
+	}
+	return s
 }
 
 func objectYAML(o any) ([]byte, error) {
@@ -57,6 +65,27 @@ func objectYAML(o any) ([]byte, error) {
 				for _, c := range cs {
 					if c, ok := c.(map[string]any); ok {
 						dropEmpty(c, "resources")
+					}
+				}
+			}
+		}
+	case *npav1alpha2.ClusterNetworkPolicy:
+		delete(m, "status") // {conditions: null}
+	case *npav1alpha1.AdminNetworkPolicy, *npav1alpha1.BaselineAdminNetworkPolicy:
+		delete(m, "status")
+		// portNumber.protocol has no omitempty: leave a missing protocol
+		// missing rather than write `protocol: ""`.
+		if spec, ok := m["spec"].(map[string]any); ok {
+			for _, dir := range []string{"ingress", "egress"} {
+				rules, _ := spec[dir].([]any)
+				for _, r := range rules {
+					rm, _ := r.(map[string]any)
+					ports, _ := rm["ports"].([]any)
+					for _, p := range ports {
+						pm, _ := p.(map[string]any)
+						if pn, ok := pm["portNumber"].(map[string]any); ok && pn["protocol"] == "" {
+							delete(pn, "protocol")
+						}
 					}
 				}
 			}
