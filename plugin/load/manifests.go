@@ -2,11 +2,15 @@
 // or stdin, and live clusters through client-go, turned into the typed,
 // defaulted objects query.NewSnapshot takes.
 //
-// Manifests are decoded straight into typed objects with apimachinery's
-// YAML/JSON splitter and sigs.k8s.io/json's strict decoder (the decoder the
-// API server's strict field validation uses), one file per core. The
-// cli-runtime resource builder was used first; its unstructured round trip
-// made a 2,000-pod cluster dump take 6 s to read instead of about 1 s.
+// Manifests are decoded straight into typed objects with sigs.k8s.io/json's
+// strict decoder (the decoder the API server's strict field validation
+// uses), one file per core. YAML documents are turned into JSON by
+// yamlToJSON, a converter for the YAML manifests are written in, and by
+// sigs.k8s.io/yaml (through apimachinery's YAML/JSON decoder) when it
+// refuses them. The cli-runtime resource builder was used first; its
+// unstructured round trip made a 2,000-pod cluster dump take 6 s to read
+// instead of about 1 s. sigs.k8s.io/yaml alone was then two thirds of the
+// time of "map" on such a cluster written as YAML.
 package load
 
 import (
@@ -171,10 +175,84 @@ type typeMeta struct {
 }
 
 // decodeFile splits a file into YAML or JSON documents and decodes each,
-// flattening Lists.
+// flattening Lists. YAML documents go through yamlToJSON, and through
+// sigs.k8s.io/yaml when it refuses them; a JSON file, or a file whose
+// document separators apimachinery's splitter would stumble on, is read by
+// apimachinery's YAMLOrJSONDecoder as a whole. Both paths give the same
+// JSON, and the same errors, for every document.
 func decodeFile(name string, data []byte, defaultNS string) fileResult {
+	if utilyaml.IsJSONBuffer(data[:min(len(data), jsonSniffLen)]) {
+		return decodeStream(name, data, defaultNS)
+	}
+	docs, ok := splitYAML(data)
+	if !ok {
+		return decodeStream(name, data, defaultNS)
+	}
 	var res fileResult
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	for _, doc := range docs {
+		raw, ok := yamlToJSON(doc)
+		if !ok {
+			// The document is what apimachinery's YAML reader would make of
+			// it, so its own decoder gives today's value or error.
+			if doc[len(doc)-1] != '\n' {
+				doc = append(doc[:len(doc):len(doc)], '\n')
+			}
+			var r json.RawMessage
+			if err := utilyaml.NewYAMLToJSONDecoder(bytes.NewReader(doc)).Decode(&r); err != nil {
+				res.err = fmt.Errorf("error parsing %s: %w", name, err)
+				return res
+			}
+			raw = r
+		}
+		if !res.add(name, raw, defaultNS) {
+			return res
+		}
+	}
+	return res
+}
+
+// jsonSniffLen is how far NewYAMLOrJSONDecoder is asked to look for the
+// "{" that makes a stream JSON.
+const jsonSniffLen = 4096
+
+// splitYAML splits a YAML stream into documents as apimachinery's
+// YAMLReader does: at lines that start with "---", which themselves belong
+// to no document; documents of nothing are dropped. It refuses (ok=false)
+// streams with carriage returns, which that reader drops from line ends,
+// and separator lines followed by anything but a comment, which it
+// reports as errors: decodeStream reads those.
+func splitYAML(data []byte) (docs [][]byte, ok bool) {
+	if bytes.IndexByte(data, '\r') >= 0 {
+		return nil, false
+	}
+	start := 0
+	for pos := 0; pos < len(data); {
+		end := len(data)
+		if i := bytes.IndexByte(data[pos:], '\n'); i >= 0 {
+			end = pos + i
+		}
+		next := min(end+1, len(data))
+		if line := data[pos:end]; bytes.HasPrefix(line, []byte("---")) {
+			if rest := bytes.TrimSpace(line[3:]); len(rest) > 0 && rest[0] != '#' {
+				return nil, false
+			}
+			if pos > start {
+				docs = append(docs, data[start:pos])
+			}
+			start = next
+		}
+		pos = next
+	}
+	if start < len(data) {
+		docs = append(docs, data[start:])
+	}
+	return docs, true
+}
+
+// decodeStream decodes a file with apimachinery's YAMLOrJSONDecoder.
+func decodeStream(name string, data []byte, defaultNS string) fileResult {
+	var res fileResult
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), jsonSniffLen)
 	for doc := 1; ; doc++ {
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
@@ -184,14 +262,23 @@ func decodeFile(name string, data []byte, defaultNS string) fileResult {
 			res.err = fmt.Errorf("error parsing %s: %w", name, err)
 			return res
 		}
-		if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
-			continue
-		}
-		if err := res.decodeDoc(raw, defaultNS); err != nil {
-			res.err = fmt.Errorf("%s: %w", name, err)
+		if !res.add(name, raw, defaultNS) {
 			return res
 		}
 	}
+}
+
+// add decodes one document of the file name, unless it is empty, and
+// reports whether it went well.
+func (res *fileResult) add(name string, raw []byte, defaultNS string) bool {
+	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
+		return true
+	}
+	if err := res.decodeDoc(raw, defaultNS); err != nil {
+		res.err = fmt.Errorf("%s: %w", name, err)
+		return false
+	}
+	return true
 }
 
 func (res *fileResult) decodeDoc(raw []byte, defaultNS string) error {
