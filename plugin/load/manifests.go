@@ -16,6 +16,7 @@ package load
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -182,6 +183,18 @@ type typeMeta struct {
 // JSON, and the same errors, for every document.
 func decodeFile(name string, data []byte, defaultNS string) fileResult {
 	if utilyaml.IsJSONBuffer(data[:min(len(data), jsonSniffLen)]) {
+		// Most JSON files hold one value, often a big List (a cluster
+		// dump): decode it in place rather than copy it through the
+		// stream decoder. Anything else, errors included, takes the
+		// stream decoder, which reports them as it always has.
+		var res fileResult
+		var syntax *json.SyntaxError
+		if err := res.decodeDoc(data, defaultNS); err == nil {
+			return res
+		} else if !errors.As(err, &syntax) {
+			res.err = fmt.Errorf("%s: %w", name, err)
+			return res
+		}
 		return decodeStream(name, data, defaultNS)
 	}
 	docs, ok := splitYAML(data)
