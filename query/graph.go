@@ -157,6 +157,9 @@ type graphEngine struct {
 	// tiers are the Admin [0] and Baseline [1] tier rules per class, in
 	// precedence order; nil without cluster policies.
 	tiers [2][][2][]*graphRule
+	// free[d][c] is set when nothing judges class c in direction d: no
+	// NetworkPolicy isolates it and no cluster policy rule applies.
+	free [2][]bool
 }
 
 func newGraphEngine(s *Snapshot) *graphEngine {
@@ -197,6 +200,12 @@ func newGraphEngine(s *Snapshot) *graphEngine {
 	}
 	if len(s.cluster) > 0 {
 		e.compileTiers()
+	}
+	for d := range e.free {
+		e.free[d] = make([]bool, len(e.classes))
+		for c := range e.classes {
+			e.free[d][c] = e.open[d][c] && (e.tiers[d] == nil || len(e.tiers[d][c][0])+len(e.tiers[d][c][1]) == 0)
+		}
 	}
 	return e
 }
@@ -333,6 +342,9 @@ func (e *graphEngine) peerClasses(ns string, pe *Peer) bitset {
 
 // classPorts is the ports class a may use to reach class b (distinct pods).
 func (e *graphEngine) classPorts(a, b int) PortSet {
+	if e.free[dix(Egress)][a] && e.free[dix(Ingress)][b] {
+		return allPorts // the common case of open namespaces
+	}
 	egress := e.sidePorts(Egress, a, peerOf{class: b}, b)
 	if egress.IsEmpty() {
 		return egress

@@ -121,13 +121,20 @@ func (s PortSet) Union(o PortSet) PortSet {
 		switch {
 		case len(o.ranges[i]) == 0:
 			out.ranges[i] = s.ranges[i]
-		case len(s.ranges[i]) == 0:
+		case len(s.ranges[i]) == 0, isFull(o.ranges[i]):
 			out.ranges[i] = o.ranges[i]
+		case isFull(s.ranges[i]) || slices.Equal(s.ranges[i], o.ranges[i]):
+			out.ranges[i] = s.ranges[i]
 		default:
 			out.ranges[i] = normalize(append(slices.Clone(s.ranges[i]), o.ranges[i]...))
 		}
 	}
 	return out
+}
+
+// isFull tells whether the ranges of one protocol hold every port.
+func isFull(rs []PortRange) bool {
+	return len(rs) == 1 && rs[0].From == minPort && rs[0].To == maxPort
 }
 
 // Intersect is every port in both s and o.
