@@ -270,44 +270,67 @@ func compileCNP(o *npav1beta1.ClusterNetworkPolicy) (*ClusterPolicy, error) {
 	default:
 		return nil, fmt.Errorf("spec.tier: %q is not Admin or Baseline", o.Spec.Tier)
 	}
-	if o.Spec.Priority < 0 || o.Spec.Priority > 1000 {
-		return nil, fmt.Errorf("spec.priority: %d is not within 0..1000", o.Spec.Priority)
+	var ingress, egress []ruleFields
+	for _, r := range o.Spec.Ingress {
+		rf := ruleFields{name: r.Name, action: Action(r.Action), ports: cnpPorts(r.Protocols), allPorts: r.Protocols == nil}
+		for _, p := range r.From {
+			rf.peers = append(rf.peers, peerFields{namespaces: p.Namespaces, pods: (*npav1alpha1.NamespacedPod)(p.Pods)})
+		}
+		ingress = append(ingress, rf)
 	}
-	var err error
-	if c.subject, c.Subject, err = compileSubject(o.Spec.Subject.Namespaces, (*npav1alpha1.NamespacedPod)(o.Spec.Subject.Pods)); err != nil {
+	for _, r := range o.Spec.Egress {
+		rf := ruleFields{name: r.Name, action: Action(r.Action), ports: cnpPorts(r.Protocols), allPorts: r.Protocols == nil}
+		for _, p := range r.To {
+			pf := peerFields{namespaces: p.Namespaces, pods: (*npav1alpha1.NamespacedPod)(p.Pods), nodes: p.Nodes}
+			for _, n := range p.Networks {
+				pf.networks = append(pf.networks, string(n))
+			}
+			for _, d := range p.DomainNames {
+				pf.domains = append(pf.domains, string(d))
+			}
+			rf.peers = append(rf.peers, pf)
+		}
+		egress = append(egress, rf)
+	}
+	if err := c.compile(o.Spec.Subject.Namespaces, (*npav1alpha1.NamespacedPod)(o.Spec.Subject.Pods), ingress, egress); err != nil {
 		return nil, err
 	}
-	for i, r := range o.Spec.Ingress {
-		var peers []peerFields
-		for _, p := range r.From {
-			peers = append(peers, peerFields{namespaces: p.Namespaces, pods: (*npav1alpha1.NamespacedPod)(p.Pods)})
-		}
-		rule, err := c.compileRule(fmt.Sprintf("spec.ingress[%d]", i), "from", r.Name, Action(r.Action), peers, cnpPorts(r.Protocols), r.Protocols == nil)
+	return c, nil
+}
+
+// ruleFields is one ingress or egress rule, whatever the kind and version.
+type ruleFields struct {
+	name     string
+	action   Action
+	peers    []peerFields
+	ports    []portFields
+	allPorts bool // protocols (ports) left out: every port
+}
+
+// compile checks the priority and compiles the subject and the rules.
+func (c *ClusterPolicy) compile(ns *metav1.LabelSelector, pods *npav1alpha1.NamespacedPod, ingress, egress []ruleFields) error {
+	if c.Priority < 0 || c.Priority > 1000 {
+		return fmt.Errorf("spec.priority: %d is not within 0..1000", c.Priority)
+	}
+	var err error
+	if c.subject, c.Subject, err = compileSubject(ns, pods); err != nil {
+		return err
+	}
+	for i, rf := range ingress {
+		rule, err := c.compileRule(fmt.Sprintf("spec.ingress[%d]", i), "from", rf)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		c.Ingress = append(c.Ingress, rule)
 	}
-	for i, r := range o.Spec.Egress {
-		var peers []peerFields
-		for _, p := range r.To {
-			nets := make([]string, len(p.Networks))
-			for j, n := range p.Networks {
-				nets[j] = string(n)
-			}
-			doms := make([]string, len(p.DomainNames))
-			for j, n := range p.DomainNames {
-				doms[j] = string(n)
-			}
-			peers = append(peers, peerFields{namespaces: p.Namespaces, pods: (*npav1alpha1.NamespacedPod)(p.Pods), nodes: p.Nodes, networks: nets, domains: doms})
-		}
-		rule, err := c.compileRule(fmt.Sprintf("spec.egress[%d]", i), "to", r.Name, Action(r.Action), peers, cnpPorts(r.Protocols), r.Protocols == nil)
+	for i, rf := range egress {
+		rule, err := c.compileRule(fmt.Sprintf("spec.egress[%d]", i), "to", rf)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		c.Egress = append(c.Egress, rule)
 	}
-	return c, nil
+	return nil
 }
 
 // portFields is one protocols/ports entry, whatever the API version.
@@ -400,8 +423,9 @@ type peerFields struct {
 	domains    []string
 }
 
-func (c *ClusterPolicy) compileRule(path, peerField, name string, action Action, peers []peerFields, ports []portFields, allPorts bool) (ClusterRule, error) {
-	r := ClusterRule{Path: path, Name: name, Action: action}
+func (c *ClusterPolicy) compileRule(path, peerField string, rf ruleFields) (ClusterRule, error) {
+	action, peers, ports := rf.action, rf.peers, rf.ports
+	r := ClusterRule{Path: path, Name: rf.name, Action: action}
 	// v1alpha1 spells Accept "Allow", and its Baseline kind has no Pass.
 	valid := []Action{ActionAccept, ActionDeny, ActionPass}
 	switch c.Kind {
@@ -499,7 +523,7 @@ func (c *ClusterPolicy) compileRule(path, peerField, name string, action Action,
 		}
 		r.Peers = append(r.Peers, pe)
 	}
-	if allPorts {
+	if rf.allPorts {
 		return r, nil
 	}
 	if len(ports) == 0 {
@@ -584,30 +608,19 @@ func compileSubject(ns *metav1.LabelSelector, pods *npav1alpha1.NamespacedPod) (
 
 func compileANP(o *npav1alpha1.AdminNetworkPolicy) (*ClusterPolicy, error) {
 	c := &ClusterPolicy{Kind: "AdminNetworkPolicy", Name: o.Name, Tier: TierAdmin, Priority: o.Spec.Priority, HasPriority: true}
-	if o.Spec.Priority < 0 || o.Spec.Priority > 1000 {
-		return nil, fmt.Errorf("spec.priority: %d is not within 0..1000", o.Spec.Priority)
+	var ingress, egress []ruleFields
+	for _, r := range o.Spec.Ingress {
+		ingress = append(ingress, ruleFields{name: r.Name, action: Action(r.Action), peers: ingressPeers(r.From), ports: anpPorts(r.Ports), allPorts: r.Ports == nil})
 	}
-	var err error
-	if c.subject, c.Subject, err = compileSubject(o.Spec.Subject.Namespaces, o.Spec.Subject.Pods); err != nil {
-		return nil, err
-	}
-	for i, r := range o.Spec.Ingress {
-		rule, err := c.compileRule(fmt.Sprintf("spec.ingress[%d]", i), "from", r.Name, Action(r.Action), ingressPeers(r.From), anpPorts(r.Ports), r.Ports == nil)
-		if err != nil {
-			return nil, err
-		}
-		c.Ingress = append(c.Ingress, rule)
-	}
-	for i, r := range o.Spec.Egress {
-		var peers []peerFields
+	for _, r := range o.Spec.Egress {
+		rf := ruleFields{name: r.Name, action: Action(r.Action), ports: anpPorts(r.Ports), allPorts: r.Ports == nil}
 		for _, p := range r.To {
-			peers = append(peers, anpEgressPeer(p.Namespaces, p.Pods, p.Nodes, p.Networks, p.DomainNames))
+			rf.peers = append(rf.peers, anpEgressPeer(p.Namespaces, p.Pods, p.Nodes, p.Networks, p.DomainNames))
 		}
-		rule, err := c.compileRule(fmt.Sprintf("spec.egress[%d]", i), "to", r.Name, Action(r.Action), peers, anpPorts(r.Ports), r.Ports == nil)
-		if err != nil {
-			return nil, err
-		}
-		c.Egress = append(c.Egress, rule)
+		egress = append(egress, rf)
+	}
+	if err := c.compile(o.Spec.Subject.Namespaces, o.Spec.Subject.Pods, ingress, egress); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -617,27 +630,19 @@ func compileBANP(o *npav1alpha1.BaselineAdminNetworkPolicy) (*ClusterPolicy, err
 	if o.Name != "default" {
 		return nil, fmt.Errorf("metadata.name: a BaselineAdminNetworkPolicy must be named \"default\", not %q", o.Name)
 	}
-	var err error
-	if c.subject, c.Subject, err = compileSubject(o.Spec.Subject.Namespaces, o.Spec.Subject.Pods); err != nil {
-		return nil, err
+	var ingress, egress []ruleFields
+	for _, r := range o.Spec.Ingress {
+		ingress = append(ingress, ruleFields{name: r.Name, action: Action(r.Action), peers: ingressPeers(r.From), ports: anpPorts(r.Ports), allPorts: r.Ports == nil})
 	}
-	for i, r := range o.Spec.Ingress {
-		rule, err := c.compileRule(fmt.Sprintf("spec.ingress[%d]", i), "from", r.Name, Action(r.Action), ingressPeers(r.From), anpPorts(r.Ports), r.Ports == nil)
-		if err != nil {
-			return nil, err
-		}
-		c.Ingress = append(c.Ingress, rule)
-	}
-	for i, r := range o.Spec.Egress {
-		var peers []peerFields
+	for _, r := range o.Spec.Egress {
+		rf := ruleFields{name: r.Name, action: Action(r.Action), ports: anpPorts(r.Ports), allPorts: r.Ports == nil}
 		for _, p := range r.To {
-			peers = append(peers, anpEgressPeer(p.Namespaces, p.Pods, p.Nodes, p.Networks, nil))
+			rf.peers = append(rf.peers, anpEgressPeer(p.Namespaces, p.Pods, p.Nodes, p.Networks, nil))
 		}
-		rule, err := c.compileRule(fmt.Sprintf("spec.egress[%d]", i), "to", r.Name, Action(r.Action), peers, anpPorts(r.Ports), r.Ports == nil)
-		if err != nil {
-			return nil, err
-		}
-		c.Egress = append(c.Egress, rule)
+		egress = append(egress, rf)
+	}
+	if err := c.compile(o.Spec.Subject.Namespaces, o.Spec.Subject.Pods, ingress, egress); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

@@ -41,24 +41,10 @@ type DirectionSummary struct {
 	// ClusterRules are the rules of cluster-scoped policies (Admin tier,
 	// then Baseline tier) that apply to the workload in this direction,
 	// in precedence order.
-	ClusterRules []ClusterRuleSummary `json:"clusterRules,omitempty"`
+	ClusterRules []ClusterRuleRef `json:"clusterRules,omitempty"`
 	// Risk names what an open direction exposes: no NetworkPolicy isolates
 	// it and no cluster policy rule denies anything.
 	Risk string `json:"risk,omitempty"`
-}
-
-// ClusterRuleSummary is one rule of a cluster policy, in plain words.
-type ClusterRuleSummary struct {
-	Tier     Tier   `json:"tier"`
-	Kind     string `json:"kind"`
-	Policy   string `json:"policy"`
-	Priority *int32 `json:"priority,omitempty"`
-	Rule     string `json:"rule"`
-	RuleName string `json:"ruleName,omitempty"`
-	Action   Action `json:"action"`
-	// Description is the rule in words, e.g. "Deny from all pods in
-	// namespaces {env=dev} on all ports".
-	Description string `json:"description"`
 }
 
 // RuleSummary is one rule of a selecting policy, in plain words.
@@ -175,15 +161,7 @@ func (s *Snapshot) summarize(d Direction, u *Unit, units []*Unit) DirectionSumma
 			break // NetworkPolicy decides what the Admin tier leaves
 		}
 		for _, tr := range s.clusterRules(t, d, rep) {
-			cs := ClusterRuleSummary{Tier: t, Kind: tr.policy.Kind, Policy: tr.policy.Name, Rule: tr.rule.Path,
-				RuleName: tr.rule.Name, Action: tr.rule.Action, Description: tr.rule.Describe(d)}
-			if tr.policy.HasPriority {
-				p := tr.policy.Priority
-				cs.Priority = &p
-			}
-			if tr.rule.denyAll {
-				cs.Action = ActionDeny
-			}
+			cs := tr.ref(d)
 			restricted = restricted || cs.Action == ActionDeny
 			ds.ClusterRules = append(ds.ClusterRules, cs)
 			for _, pe := range tr.rule.Peers {

@@ -225,8 +225,8 @@ func (s *Snapshot) tieredPorts(d Direction, subject *Pod, peer flowEnd, dst *Pod
 	}, s.snapshotWalk(baseline, peer, dst, nil)).allowed
 }
 
-// TierRuleTrace is a cluster policy rule that decided some ports of a flow.
-type TierRuleTrace struct {
+// ClusterRuleRef names one rule of a cluster policy and says it in words.
+type ClusterRuleRef struct {
 	Tier   Tier   `json:"tier"`
 	Kind   string `json:"kind"`
 	Policy string `json:"policy"`
@@ -234,44 +234,59 @@ type TierRuleTrace struct {
 	Priority *int32 `json:"priority,omitempty"`
 	// Rule is the rule's field path, e.g. spec.ingress[0]; RuleName its
 	// name field.
-	Rule        string `json:"rule"`
-	RuleName    string `json:"ruleName,omitempty"`
-	Action      Action `json:"action"`
+	Rule     string `json:"rule"`
+	RuleName string `json:"ruleName,omitempty"`
+	Action   Action `json:"action"`
+	// Description is the rule in words, e.g. "Deny from all pods in
+	// namespaces {env=dev} on all ports".
+	Description string `json:"description"`
+}
+
+func (tr tierRule) ref(d Direction) ClusterRuleRef {
+	r := ClusterRuleRef{Tier: tr.policy.Tier, Kind: tr.policy.Kind, Policy: tr.policy.Name, Rule: tr.rule.Path,
+		RuleName: tr.rule.Name, Action: tr.rule.Action, Description: tr.rule.Describe(d)}
+	if tr.policy.HasPriority {
+		p := tr.policy.Priority
+		r.Priority = &p
+	}
+	if tr.rule.denyAll {
+		r.Action = ActionDeny
+	}
+	return r
+}
+
+// Label renders the rule as `ClusterNetworkPolicy/deny-dev (Admin tier,
+// priority 10) spec.ingress[0] "deny-dev"`; at replaces the rule's path
+// when not empty (the peer that matched).
+func (r *ClusterRuleRef) Label(at string) string {
+	prio := ""
+	if r.Priority != nil {
+		prio = fmt.Sprintf(", priority %d", *r.Priority)
+	}
+	name := ""
+	if r.RuleName != "" {
+		name = fmt.Sprintf(" %q", r.RuleName)
+	}
+	if at == "" {
+		at = r.Rule
+	}
+	return fmt.Sprintf("%s/%s (%s tier%s) %s%s", r.Kind, r.Policy, r.Tier, prio, at, name)
+}
+
+// TierRuleTrace is a cluster policy rule that decided some ports of a flow.
+type TierRuleTrace struct {
+	ClusterRuleRef
 	MatchedPeer string `json:"matchedPeer,omitempty"`
 	// Ports are the ports of the flow this rule decided: those it matches
 	// that no rule before it took.
-	Ports       PortSet `json:"ports"`
-	Description string  `json:"description"`
+	Ports PortSet `json:"ports"`
 }
 
-// Label renders the rule as "ClusterNetworkPolicy/deny-dev (Admin,
-// priority 10) spec.ingress[0] \"deny-dev\"".
-func (tr *TierRuleTrace) Label() string {
-	prio := ""
-	if tr.Priority != nil {
-		prio = fmt.Sprintf(", priority %d", *tr.Priority)
-	}
-	name := ""
-	if tr.RuleName != "" {
-		name = fmt.Sprintf(" %q", tr.RuleName)
-	}
-	at := tr.Rule
-	if tr.MatchedPeer != "" {
-		at = tr.MatchedPeer
-	}
-	return fmt.Sprintf("%s/%s (%s tier%s) %s%s", tr.Kind, tr.Policy, tr.Tier, prio, at, name)
-}
+// Label renders the rule and the peer that matched.
+func (tr *TierRuleTrace) Label() string { return tr.ClusterRuleRef.Label(tr.MatchedPeer) }
 
 func traceOf(tr tierRule, d Direction, peer flowEnd, s *Snapshot, took PortSet) TierRuleTrace {
-	t := TierRuleTrace{Tier: tr.policy.Tier, Kind: tr.policy.Kind, Policy: tr.policy.Name, Rule: tr.rule.Path,
-		RuleName: tr.rule.Name, Action: tr.rule.Action, Ports: took, Description: tr.rule.Describe(d)}
-	if tr.policy.HasPriority {
-		p := tr.policy.Priority
-		t.Priority = &p
-	}
-	if tr.rule.denyAll {
-		t.Action = ActionDeny
-	}
+	t := TierRuleTrace{ClusterRuleRef: tr.ref(d), Ports: took}
 	for i := range tr.rule.Peers {
 		if s.clusterPeerMatch(&tr.rule.Peers[i], tr.rule.Action, peer) {
 			t.MatchedPeer = tr.rule.Peers[i].Path

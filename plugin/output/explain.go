@@ -116,15 +116,7 @@ func writeClusterRules(b *strings.Builder, d *query.DirectionSummary, tier query
 		if r.Tier != tier {
 			continue
 		}
-		prio := ""
-		if r.Priority != nil {
-			prio = fmt.Sprintf(", priority %d", *r.Priority)
-		}
-		name := ""
-		if r.RuleName != "" {
-			name = fmt.Sprintf(" %q", r.RuleName)
-		}
-		fmt.Fprintf(b, "    %s tier: %s/%s%s %s%s: %s\n", r.Tier, r.Kind, r.Policy, prio, r.Rule, name, r.Description)
+		fmt.Fprintf(b, "    %s: %s\n", r.Label(""), r.Description)
 	}
 }
 
