@@ -408,13 +408,18 @@ func tierSummary(t DirectionTrace, d Direction, res tierResult, scope PortSet, s
 // tierNotes says what the tiers could not judge offline: domain names,
 // and nodes peers without Node objects.
 func (s *Snapshot) tierNotes(admin, baseline []tierRule, d Direction, peer flowEnd) []string {
-	if d != Egress || peer.pod != nil {
-		return nil
+	if d != Egress {
+		return nil // ingress peers select pods only
 	}
 	var out []string
 	for _, tr := range append(admin, baseline...) {
 		for _, pe := range tr.rule.Peers {
 			switch {
+			case peer.pod != nil:
+				// Networks match pod IPs too, which manifests often lack.
+				if pe.Kind == ClusterPeerNetworks && !peer.addr.IsValid() {
+					out = append(out, fmt.Sprintf("%s has no known IP (no status.podIPs), so %s/%s %s (%s %s) cannot match it; if its address is in those networks, that rule applies", peer, tr.policy.Kind, tr.policy.Name, pe.Path, tr.rule.Action, pe.Text))
+				}
 			case pe.Kind == ClusterPeerDomainNames:
 				out = append(out, fmt.Sprintf("%s/%s %s accepts %s: domain names are resolved at run time and cannot be judged offline; this answer takes them as not matching %s", tr.policy.Kind, tr.policy.Name, pe.Path, strings.Join(pe.Domains, ", "), peer))
 			case pe.Kind == ClusterPeerNodes && len(s.nodes) == 0:
