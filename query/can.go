@@ -296,10 +296,16 @@ func joinNew(a, b string) string {
 	return a + "; " + b
 }
 
-// warningsFor returns the snapshot warnings that concern the endpoints.
+// warningsFor returns the snapshot warnings that concern the endpoints:
+// those about their pods, and those about no pod in particular (cluster
+// policies that fail closed).
 func (s *Snapshot) warningsFor(eps ...*Endpoint) []string {
 	var out []string
 	for _, w := range s.Warnings {
+		if !strings.HasPrefix(w, "pod ") {
+			out = appendNew(out, w)
+			continue
+		}
 		for _, ep := range eps {
 			for _, p := range ep.Pods {
 				if strings.Contains(w, "pod "+p+" ") {
