@@ -8,8 +8,9 @@ import (
 )
 
 // Class is a set of pods that every policy treats alike: same namespace,
-// labels and declared ports, and the same answer from every ipBlock peer of
-// every policy. Reachability over many pods is computed per class pair and
+// labels and declared ports, the same answer from every ipBlock peer of
+// every policy and from every network cluster policies name, and (for
+// host-network pods) the same node. Reachability over many pods is computed per class pair and
 // never per pod pair.
 type Class struct {
 	// Rep is the pod evaluated for the whole class.
