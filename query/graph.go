@@ -26,8 +26,10 @@ type Node struct {
 	Namespace string `json:"namespace,omitempty"`
 	Name      string `json:"name"`
 	Pods      int    `json:"pods,omitempty"`
-	// IngressIsolated and EgressIsolated say whether some policy isolates
-	// the workload's pods; a workload isolated in neither is wide open.
+	// IngressIsolated and EgressIsolated say whether some policy restricts
+	// the workload's pods: a NetworkPolicy isolates them, or a cluster
+	// policy Deny rule applies to them. A workload restricted in neither
+	// direction is wide open.
 	IngressIsolated bool `json:"ingressIsolated"`
 	EgressIsolated  bool `json:"egressIsolated"`
 }
