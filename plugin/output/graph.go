@@ -92,7 +92,9 @@ func graphCSV(w io.Writer, g *query.Graph) error {
 // external ranges as ellipses, open workloads red, edges labelled by ports.
 func graphDot(w io.Writer, g *query.Graph) error {
 	var b strings.Builder
-	b.WriteString("digraph netpol {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n")
+	// newrank: without it Graphviz (2.43) fails with "trouble in init_rank"
+	// on namespace clusters joined by edges both ways.
+	b.WriteString("digraph netpol {\n  rankdir=LR;\n  newrank=true;\n  node [shape=box, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n")
 	byNS := map[string][]query.Node{}
 	var order []string
 	for _, n := range g.Nodes {
