@@ -336,7 +336,6 @@ func (c *ClusterPolicy) compile(ns *metav1.LabelSelector, pods *npav1alpha1.Name
 // portFields is one protocols/ports entry, whatever the API version.
 type portFields struct {
 	protocol corev1.Protocol
-	set      bool // protocol given (TCP/UDP/SCTP or a v1alpha1 number/range)
 	number   int32
 	rng      *[2]int32
 	named    string
@@ -352,23 +351,23 @@ func cnpPorts(in []npav1beta1.ClusterNetworkPolicyProtocol) []portFields {
 		var dp *npav1beta1.Port
 		n := 0
 		if p.TCP != nil {
-			f.protocol, f.set, dp, n = corev1.ProtocolTCP, true, p.TCP.DestinationPort, n+1
+			f.protocol, dp, n = corev1.ProtocolTCP, p.TCP.DestinationPort, n+1
 		}
 		if p.UDP != nil {
-			f.protocol, f.set, dp, n = corev1.ProtocolUDP, true, p.UDP.DestinationPort, n+1
+			f.protocol, dp, n = corev1.ProtocolUDP, p.UDP.DestinationPort, n+1
 		}
 		if p.SCTP != nil {
-			f.protocol, f.set, dp, n = corev1.ProtocolSCTP, true, p.SCTP.DestinationPort, n+1
+			f.protocol, dp, n = corev1.ProtocolSCTP, p.SCTP.DestinationPort, n+1
 		}
 		if p.DestinationNamedPort != "" {
 			f.named, n = p.DestinationNamedPort, n+1
 		}
 		if n > 1 {
-			f.protocol = "many" // rejected by compilePorts
+			f.protocol = "many" // rejected by compileRule
 		}
 		switch {
 		case dp == nil:
-			f.anyPort = f.set
+			f.anyPort = f.protocol != ""
 		case dp.Range != nil:
 			f.rng = &[2]int32{dp.Range.Start, dp.Range.End}
 			if dp.Number != 0 {
@@ -391,10 +390,10 @@ func anpPorts(in *[]npav1alpha1.AdminNetworkPolicyPort) []portFields {
 		var f portFields
 		n := 0
 		if p.PortNumber != nil {
-			f.protocol, f.set, f.number, n = orTCP(p.PortNumber.Protocol), true, p.PortNumber.Port, n+1
+			f.protocol, f.number, n = orTCP(p.PortNumber.Protocol), p.PortNumber.Port, n+1
 		}
 		if p.PortRange != nil {
-			f.protocol, f.set, f.rng, n = orTCP(p.PortRange.Protocol), true, &[2]int32{p.PortRange.Start, p.PortRange.End}, n+1
+			f.protocol, f.rng, n = orTCP(p.PortRange.Protocol), &[2]int32{p.PortRange.Start, p.PortRange.End}, n+1
 		}
 		if p.NamedPort != nil {
 			f.named, n = *p.NamedPort, n+1

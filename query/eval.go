@@ -396,7 +396,7 @@ func (s *Snapshot) allowedPorts(src, dst flowEnd) PortSet {
 // directionPorts is the untraced evalDirection: the ports one half lets
 // through.
 func (s *Snapshot) directionPorts(d Direction, subject *Pod, peer flowEnd, dst *Pod) PortSet {
-	if len(s.cluster) > 0 && !subject.HostNetwork {
+	if len(s.cluster) > 0 {
 		return s.tieredPorts(d, subject, peer, dst)
 	}
 	allowed, isolated := s.networkPolicyPorts(d, subject, peer, dst)

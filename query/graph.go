@@ -108,8 +108,7 @@ func (g *graphRule) portsTo(classes []*Class, dst int) PortSet {
 // the cluster.
 func (g *graphRule) matchesOutside(s *Snapshot, addr flowEnd) bool {
 	if g.cluster != nil {
-		_, _, ok := s.ruleMatch(g.cluster, addr, nil)
-		return ok
+		return s.rulePeersMatch(g.cluster, addr)
 	}
 	if g.anyPeer {
 		return true
@@ -266,7 +265,7 @@ func (e *graphEngine) compileClusterRule(r *ClusterRule) *graphRule {
 		gr.action = ActionDeny
 	}
 	for i, c := range e.classes {
-		if _, _, ok := e.s.ruleMatch(r, podEnd(c.Rep), nil); ok {
+		if e.s.rulePeersMatch(r, podEnd(c.Rep)) {
 			gr.peers.set(i)
 		}
 	}

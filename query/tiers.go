@@ -37,16 +37,11 @@ type ClusterNode struct {
 
 // tierResult is how the tiers split the ports of one half of a flow.
 type tierResult struct {
-	adminAccept, adminPass PortSet
 	// toNP is what the Admin tier left to NetworkPolicy: passed or
-	// matched by no rule.
-	toNP       PortSet
-	npIsolated bool
-	// npAllowed is the part of toNP NetworkPolicy allows, when isolated.
-	npAllowed PortSet
+	// matched by no rule; the rest it accepted or denied.
+	toNP PortSet
 	// toBaseline is what reached the Baseline tier.
-	toBaseline     PortSet
-	baselineAccept PortSet
+	toBaseline PortSet
 	// defaulted is what no tier decided: allowed.
 	defaulted PortSet
 	allowed   PortSet
@@ -62,32 +57,27 @@ type tierWalk func(undecided PortSet) (accept, pass, rest PortSet)
 // called when the Admin tier leaves ports undecided.
 func decideTiers(admin tierWalk, np func() (PortSet, bool), baseline tierWalk) tierResult {
 	var r tierResult
-	var rest PortSet
-	r.adminAccept, r.adminPass, rest = admin(AllPorts())
-	r.toNP = r.adminPass.Union(rest)
-	r.allowed = r.adminAccept
+	accept, pass, rest := admin(AllPorts())
+	r.toNP = pass.Union(rest)
+	r.allowed = accept
 	if r.toNP.IsEmpty() {
 		return r
 	}
-	var npAllowed PortSet
-	npAllowed, r.npIsolated = np()
-	if r.npIsolated {
-		r.npAllowed = npAllowed.Intersect(r.toNP)
-		r.allowed = r.allowed.Union(r.npAllowed)
+	if npAllowed, isolated := np(); isolated {
+		r.allowed = r.allowed.Union(npAllowed.Intersect(r.toNP))
 		return r
 	}
 	r.toBaseline = r.toNP
-	var pass PortSet
-	r.baselineAccept, pass, rest = baseline(r.toBaseline)
+	accept, pass, rest = baseline(r.toBaseline)
 	r.defaulted = pass.Union(rest)
-	r.allowed = r.allowed.Union(r.baselineAccept).Union(r.defaulted)
+	r.allowed = r.allowed.Union(accept).Union(r.defaulted)
 	return r
 }
 
 // walkRules is the one tier walk: n rules in precedence order, each with
 // its action and the ports it matches for this flow (ok false when its
 // peers do not match). visit, when set, sees every rule that took ports.
-func walkRules(n int, rule func(i int) (Action, PortSet, bool), undecided PortSet, visit func(i int, took PortSet)) (accept, pass, rest PortSet) {
+func walkRules(n int, rule func(i int) (Action, PortSet, bool), undecided PortSet, visit func(i int, action Action, took PortSet)) (accept, pass, rest PortSet) {
 	for i := 0; i < n && !undecided.IsEmpty(); i++ {
 		action, ports, ok := rule(i)
 		if !ok {
@@ -105,7 +95,7 @@ func walkRules(n int, rule func(i int) (Action, PortSet, bool), undecided PortSe
 			pass = pass.Union(took)
 		}
 		if visit != nil {
-			visit(i, took)
+			visit(i, action, took)
 		}
 	}
 	return accept, pass, undecided
@@ -116,16 +106,6 @@ type tierRule struct {
 	policy *ClusterPolicy
 	rule   *ClusterRule
 }
-
-// HasClusterPolicies tells whether any cluster-scoped policy is loaded.
-func (s *Snapshot) HasClusterPolicies() bool { return len(s.cluster) > 0 }
-
-// ClusterPolicies returns the cluster-scoped policies in evaluation order:
-// Admin tier by priority and name, then Baseline tier.
-func (s *Snapshot) ClusterPolicies() []*ClusterPolicy { return s.cluster }
-
-// Nodes returns the nodes, sorted by name.
-func (s *Snapshot) Nodes() []*ClusterNode { return s.nodes }
 
 func sortClusterPolicies(ps []*ClusterPolicy) {
 	slices.SortStableFunc(ps, func(a, b *ClusterPolicy) int {
@@ -161,12 +141,24 @@ func (s *Snapshot) ruleMatch(r *ClusterRule, peer flowEnd, dst *Pod) (Action, Po
 	if r.denyAll {
 		return ActionDeny, AllPorts(), true
 	}
+	if !s.rulePeersMatch(r, peer) {
+		return r.Action, PortSet{}, false
+	}
+	return r.Action, r.portsFor(dst), true
+}
+
+// rulePeersMatch tells whether some peer of a cluster rule matches the
+// other end of the flow (every end, for a rule that fails closed).
+func (s *Snapshot) rulePeersMatch(r *ClusterRule, peer flowEnd) bool {
+	if r.denyAll {
+		return true
+	}
 	for i := range r.Peers {
 		if s.clusterPeerMatch(&r.Peers[i], r.Action, peer) {
-			return r.Action, r.portsFor(dst), true
+			return true
 		}
 	}
-	return r.Action, PortSet{}, false
+	return false
 }
 
 // clusterPeerMatch tells whether a cluster policy peer matches the other
@@ -208,7 +200,7 @@ func (s *Snapshot) clusterPeerMatch(pe *ClusterPeer, action Action, end flowEnd)
 }
 
 // snapshotWalk is the tier walk over the snapshot's own rules.
-func (s *Snapshot) snapshotWalk(rules []tierRule, peer flowEnd, dst *Pod, visit func(i int, took PortSet)) tierWalk {
+func (s *Snapshot) snapshotWalk(rules []tierRule, peer flowEnd, dst *Pod, visit func(i int, action Action, took PortSet)) tierWalk {
 	return func(undecided PortSet) (PortSet, PortSet, PortSet) {
 		return walkRules(len(rules), func(i int) (Action, PortSet, bool) {
 			return s.ruleMatch(rules[i].rule, peer, dst)
@@ -299,18 +291,15 @@ func traceOf(tr tierRule, d Direction, peer flowEnd, s *Snapshot, took PortSet) 
 // applyTiers turns NetworkPolicy's trace of one half into the whole
 // answer when cluster policies exist.
 func (s *Snapshot) applyTiers(t DirectionTrace, d Direction, subject *Pod, peer flowEnd, dst *Pod, ask portAsk) DirectionTrace {
-	if subject.HostNetwork {
-		return t
-	}
 	admin := s.clusterRules(TierAdmin, d, subject)
 	baseline := s.clusterRules(TierBaseline, d, subject)
 	var adminTr, baseTr []TierRuleTrace
 	res := decideTiers(
-		s.snapshotWalk(admin, peer, dst, func(i int, took PortSet) {
+		s.snapshotWalk(admin, peer, dst, func(i int, _ Action, took PortSet) {
 			adminTr = append(adminTr, traceOf(admin[i], d, peer, s, took))
 		}),
 		func() (PortSet, bool) { return t.AllowedPorts, t.Isolated },
-		s.snapshotWalk(baseline, peer, dst, func(i int, took PortSet) {
+		s.snapshotWalk(baseline, peer, dst, func(i int, _ Action, took PortSet) {
 			baseTr = append(baseTr, traceOf(baseline[i], d, peer, s, took))
 		}))
 	scope := ask.scope
@@ -343,7 +332,7 @@ func (s *Snapshot) applyTiers(t DirectionTrace, d Direction, subject *Pod, peer 
 	}
 	switch {
 	case !ask.single:
-	case !res.adminAccept.Union(res.adminPass).Union(res.toNP).Contains(ask.proto, ask.port) || res.adminAccept.Contains(ask.proto, ask.port):
+	case !res.toNP.Contains(ask.proto, ask.port):
 		t.DecidedBy = string(TierAdmin)
 	case res.toBaseline.IsEmpty() || !res.toBaseline.Contains(ask.proto, ask.port):
 		t.DecidedBy = "NetworkPolicy"
@@ -448,9 +437,6 @@ func (a Ambiguity) String() string {
 // priority decide differently, among the ports still undecided when that
 // priority is reached.
 func (s *Snapshot) ambiguities(d Direction, subject *Pod, peer flowEnd, dst *Pod, scope PortSet) []Ambiguity {
-	if subject.HostNetwork {
-		return nil
-	}
 	var out []Ambiguity
 	for _, t := range []Tier{TierAdmin, TierBaseline} {
 		rules := s.clusterRules(t, d, subject)
@@ -474,8 +460,7 @@ func (s *Snapshot) ambiguities(d Direction, subject *Pod, peer flowEnd, dst *Pod
 				dec := decision{policy: rules[i].policy.Key(), byAct: map[Action]PortSet{}}
 				walkRules(j-i, func(k int) (Action, PortSet, bool) {
 					return s.ruleMatch(rules[i+k].rule, peer, dst)
-				}, undecided, func(k int, took PortSet) {
-					a, _, _ := s.ruleMatch(rules[i+k].rule, peer, dst)
+				}, undecided, func(_ int, a Action, took PortSet) {
 					dec.byAct[a] = dec.byAct[a].Union(took)
 				})
 				ds = append(ds, dec)
