@@ -15,7 +15,8 @@ import (
 // the address outside the cluster.
 type Endpoint struct {
 	Input string `json:"input"`
-	// Kind is Pod, a workload kind, Service, Selector or External.
+	// Kind is Pod, a workload kind, Service, Selector, External, or
+	// Address: the several pods that hold one address.
 	Kind      string `json:"kind"`
 	Namespace string `json:"namespace,omitempty"`
 	Name      string `json:"name,omitempty"`
@@ -41,10 +42,18 @@ func (s *Snapshot) Resolve(e EndpointSpec, defaultNS string) (*Endpoint, error) 
 	r := &Endpoint{Input: e.Raw, spec: e}
 	switch {
 	case e.Addr.IsValid():
-		if p, ok := s.podsByIP[e.Addr]; ok {
-			r.Kind, r.Namespace, r.Name, r.Address = "Pod", p.Namespace, p.Name, e.Addr.String()
-			r.setPods([]*Pod{p})
-			r.ends[0].addr = e.Addr
+		if pods := s.podsByIP[e.Addr]; len(pods) > 0 {
+			r.Kind, r.Namespace, r.Name, r.Address = "Pod", pods[0].Namespace, pods[0].Name, e.Addr.String()
+			r.setPods(pods)
+			for i := range r.ends {
+				r.ends[i].addr = e.Addr
+			}
+			if len(pods) > 1 {
+				// Host-network pods of one node, or a stale pod: the
+				// address does not say which, so every holder is judged.
+				r.Kind, r.Namespace, r.Name = "Address", "", ""
+				r.Notes = append(r.Notes, fmt.Sprintf("%s is held by %d pods (%s): each is judged", e.Addr, len(pods), strings.Join(r.Pods, ", ")))
+			}
 			return r, nil
 		}
 		r.Kind, r.Address = "External", e.Addr.String()
@@ -213,6 +222,9 @@ func (s *Snapshot) unknown(e EndpointSpec, ns string) error {
 			known = "namespaces: " + strings.Join(names, ", ")
 		}
 		return fmt.Errorf("%q: no %s named %q: namespace %s does not exist (%s)", e.Raw, what, e.Name, ns, known)
+	}
+	if phase, ok := s.terminated[ns+"/"+e.Name]; ok && (e.Kind == "" || e.Kind == "Pod") {
+		return fmt.Errorf("%q: pod %s/%s has terminated (phase %s): it sends and receives nothing", e.Raw, ns, e.Name, phase)
 	}
 	var cands []string
 	for _, w := range s.workloads[ns] {

@@ -8,11 +8,15 @@ import (
 	"cmp"
 	"fmt"
 	"net/netip"
+	"path"
+	"reflect"
 	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 )
@@ -103,7 +107,12 @@ type Snapshot struct {
 	namespaces map[string]*Namespace
 	pods       []*Pod
 	podsByNS   map[string][]*Pod
-	podsByIP   map[netip.Addr]*Pod
+	// podsByIP lists the pods holding each address: usually one, several
+	// for host-network pods of one node or a stale pod.
+	podsByIP map[netip.Addr][]*Pod
+	// terminated are pods (by "namespace/name") that have finished, with
+	// their phase: no traffic, but a name a user may ask about.
+	terminated map[string]corev1.PodPhase
 	services   map[string][]*Service
 	policies   map[string][]*Policy
 	// cluster are the cluster-scoped policies in evaluation order.
@@ -133,7 +142,8 @@ func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {
 		objects:    objs,
 		namespaces: map[string]*Namespace{},
 		podsByNS:   map[string][]*Pod{},
-		podsByIP:   map[netip.Addr]*Pod{},
+		podsByIP:   map[netip.Addr][]*Pod{},
+		terminated: map[string]corev1.PodPhase{},
 		services:   map[string][]*Service{},
 		policies:   map[string][]*Policy{},
 		workloads:  map[string][]WorkloadRef{},
@@ -150,7 +160,13 @@ func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {
 			lbls[NamespaceNameLabel] = o.Name
 			s.namespaces[o.Name] = &Namespace{Name: o.Name, Labels: lbls}
 		case *corev1.Pod:
+			if err := checkOwnerRefs(o.OwnerReferences); err != nil {
+				return nil, fmt.Errorf("pod %s/%s: %w", o.Namespace, o.Name, err)
+			}
 			if o.Status.Phase == corev1.PodSucceeded || o.Status.Phase == corev1.PodFailed {
+				// A terminated pod sends and receives nothing; it is kept
+				// by name only, to say so when asked about.
+				s.terminated[o.Namespace+"/"+o.Name] = o.Status.Phase
 				continue
 			}
 			pod, err := podFromObject(o)
@@ -189,7 +205,13 @@ func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {
 				continue
 			}
 			if _, ok := workloadKind(obj); !ok {
-				return nil, fmt.Errorf("unsupported object %T", obj)
+				return nil, unsupported(obj)
+			}
+			if m, ok := obj.(metav1.Object); ok {
+				if err := checkOwnerRefs(m.GetOwnerReferences()); err != nil {
+					w, _ := workloadKind(obj)
+					return nil, fmt.Errorf("%s %s/%s: %w", strings.ToLower(w.ref.Kind), w.namespace, w.ref.Name, err)
+				}
 			}
 			workloads = append(workloads, obj)
 		}
@@ -199,6 +221,23 @@ func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {
 	}
 	s.index()
 	return s, nil
+}
+
+// unsupported is the error for an object of a kind or version the engine
+// does not read, named by kind, version and name as far as they are known.
+func unsupported(obj runtime.Object) error {
+	t := reflect.TypeOf(obj)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	what := t.Name()
+	if v := path.Base(t.PkgPath()); v != "." {
+		what = path.Base(path.Dir(t.PkgPath())) + "/" + v + " " + what
+	}
+	if m, err := meta.Accessor(obj); err == nil {
+		what += " " + strings.TrimPrefix(m.GetNamespace()+"/"+m.GetName(), "/")
+	}
+	return fmt.Errorf("%s: kind or version not supported", what)
 }
 
 func (s *Snapshot) addPod(p *Pod) {
@@ -218,7 +257,7 @@ func (s *Snapshot) index() {
 		s.ensureNamespace(p.Namespace)
 		s.podsByNS[p.Namespace] = append(s.podsByNS[p.Namespace], p)
 		for _, ip := range p.IPs {
-			s.podsByIP[ip] = p
+			s.podsByIP[ip] = append(s.podsByIP[ip], p)
 		}
 	}
 	for ns, ps := range s.policies {

@@ -73,11 +73,28 @@ func workloadKind(obj runtime.Object) (workload, bool) {
 	return workload{}, false
 }
 
-// controllerOf returns the controlling owner of an object, if any.
+// controllerOf returns the controlling owner of an object, if any. A Node
+// is not a workload: the kubelet makes a static pod's mirror owned by its
+// node, and such pods are listed as pods of their own.
 func controllerOf(refs []metav1.OwnerReference) *WorkloadRef {
 	for _, r := range refs {
-		if r.Controller != nil && *r.Controller {
+		if r.Controller != nil && *r.Controller && r.Kind != "Node" {
 			return &WorkloadRef{Kind: r.Kind, Name: r.Name}
+		}
+	}
+	return nil
+}
+
+// checkOwnerRefs rejects owner references the API server would reject for
+// want of a kind or a name, which would otherwise name a unit after
+// nothing.
+func checkOwnerRefs(refs []metav1.OwnerReference) error {
+	for i, r := range refs {
+		if r.Kind == "" {
+			return fmt.Errorf("metadata.ownerReferences[%d].kind: Required value", i)
+		}
+		if r.Name == "" {
+			return fmt.Errorf("metadata.ownerReferences[%d].name: Required value", i)
 		}
 	}
 	return nil
@@ -97,16 +114,17 @@ func (s *Snapshot) addWorkloads(objs []runtime.Object) error {
 		}
 		byKey[k] = w
 	}
-	// top follows controller references upwards through known workloads.
+	s.breakOwnerCycles(byKey, key)
+	// top follows controller references upwards through known workloads;
+	// breakOwnerCycles has made every chain end.
 	top := func(ns string, r WorkloadRef) WorkloadRef {
-		for range 8 {
+		for {
 			w, ok := byKey[key(ns, r)]
 			if !ok || w.owner == nil {
 				return r
 			}
 			r = *w.owner
 		}
-		return r
 	}
 	hasPods := map[string]bool{}
 	for _, p := range s.pods {
@@ -167,6 +185,63 @@ func (s *Snapshot) addWorkloads(objs []runtime.Object) error {
 		})
 	}
 	return nil
+}
+
+// breakOwnerCycles finds controller references that lead back to where
+// they started (a ReplicaSet owning itself, two workloads owning each
+// other), which the API server accepts and which no controller resolves.
+// Every workload whose chain of owners runs into a cycle loses its owner,
+// so that pods count as owned by the first workload of their chain, and a
+// warning names the cycle; without this, following owners would never end.
+func (s *Snapshot) breakOwnerCycles(byKey map[string]workload, key func(string, WorkloadRef) string) {
+	keys := make([]string, 0, len(byKey))
+	for k := range byKey {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	// settled holds workloads already walked: true when their chain runs
+	// into a cycle.
+	settled := map[string]bool{}
+	for _, start := range keys {
+		var path []string
+		onPath := map[string]int{}
+		cyclic := false
+		for k := start; ; {
+			if c, ok := settled[k]; ok {
+				cyclic = c
+				break
+			}
+			if i, seen := onPath[k]; seen {
+				names := make([]string, 0, len(path)-i+1)
+				for _, ck := range path[i:] {
+					w := byKey[ck]
+					names = append(names, fmt.Sprintf("%s %s/%s", strings.ToLower(w.ref.Kind), w.namespace, w.ref.Name))
+				}
+				s.Warnings = append(s.Warnings, fmt.Sprintf("owner references form a cycle (%s -> %s): pods count as owned by the first workload of their chain", strings.Join(names, " -> "), names[0]))
+				cyclic = true
+				break
+			}
+			onPath[k] = len(path)
+			path = append(path, k)
+			w := byKey[k]
+			if w.owner == nil {
+				break
+			}
+			next := key(w.namespace, *w.owner)
+			if _, known := byKey[next]; !known {
+				break
+			}
+			k = next
+		}
+		for _, k := range path {
+			settled[k] = cyclic
+			if cyclic {
+				w := byKey[k]
+				w.owner = nil
+				byKey[k] = w
+			}
+		}
+	}
 }
 
 // Workloads returns the top-level workloads of a namespace, sorted.

@@ -43,6 +43,8 @@ func endpointName(e *query.Endpoint) string {
 		return e.Address
 	case "Selector":
 		return fmt.Sprintf("pods %s/{%s}", e.Namespace, e.Selector)
+	case "Address":
+		return "pods at " + e.Address
 	case "Pod":
 		return "pod " + e.Namespace + "/" + e.Name
 	default:
