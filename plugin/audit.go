@@ -88,6 +88,9 @@ func (o *AuditOptions) Run() error {
 	if err != nil {
 		return err
 	}
+	if err := l.manyFlows(); err != nil {
+		return err
+	}
 	var namespaces []string
 	if !o.AllNamespaces {
 		if l.snap.Namespace(l.namespace) == nil {

@@ -76,6 +76,9 @@ func (o *DiffOptions) Run() error {
 	if err != nil {
 		return err
 	}
+	if err := l.manyFlows(); err != nil {
+		return err
+	}
 	res := query.Diff(l.base, l.snap)
 	if !o.Quiet {
 		if err := output.Diff(o.Out, o.Output, res); err != nil {

@@ -98,6 +98,9 @@ func (o *ExplainOptions) Run() error {
 	if err != nil {
 		return err
 	}
+	if err := l.manyFlows(); err != nil {
+		return err
+	}
 	var ex *query.Explanation
 	if o.target != nil {
 		ex, err = l.snap.Explain(*o.target, l.namespace)

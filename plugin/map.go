@@ -114,6 +114,9 @@ func (o *MapOptions) Run() error {
 	if err != nil {
 		return err
 	}
+	if err := l.manyFlows(); err != nil {
+		return err
+	}
 	opts := query.GraphOptions{}
 	if !o.AllNamespaces {
 		opts.Namespace = l.namespace

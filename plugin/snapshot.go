@@ -214,3 +214,16 @@ func manifestNamespace(snap *query.Snapshot, fallback string) string {
 	}
 	return fallback
 }
+
+// manyFlows fails answers that judge many flows at once (map, diff,
+// explain, audit) when they would depend on Nodes that could not be read:
+// such answers always judge addresses a cluster policy's nodes peer may
+// match. "can" and "test" check per question instead.
+func (l *loaded) manyFlows() error {
+	for _, s := range []*query.Snapshot{l.base, l.snap} {
+		if err := s.NodesUnknown(); err != nil {
+			return fmt.Errorf("this answer judges addresses that may be nodes': %w", err)
+		}
+	}
+	return nil
+}

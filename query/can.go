@@ -139,22 +139,32 @@ func appendAmbiguities(list []Ambiguity, items ...Ambiguity) []Ambiguity {
 // read: a cluster policy names nodes and an end is an address or a
 // host-network pod.
 func (s *Snapshot) nodesNeeded(eps ...*Endpoint) error {
-	err := s.readErr("nodes", "")
+	err := s.NodesUnknown()
 	if err == nil {
-		return nil
-	}
-	names := false
-	for _, c := range s.cluster {
-		for _, r := range c.Egress {
-			names = names || slices.ContainsFunc(r.Peers, func(pe ClusterPeer) bool { return pe.Kind == ClusterPeerNodes })
-		}
-	}
-	if !names {
 		return nil
 	}
 	for _, ep := range eps {
 		if ep.Kind == "External" || slices.ContainsFunc(ep.PodList(), func(p *Pod) bool { return p.HostNetwork }) {
-			return fmt.Errorf("a cluster policy selects nodes and %s may be a node's address, but %w", ep.Input, err)
+			return fmt.Errorf("%s may be a node's address: %w", ep.Input, err)
+		}
+	}
+	return nil
+}
+
+// NodesUnknown is the error of answers over many flows (map, diff, audit,
+// explain) when a cluster policy has a nodes peer and Nodes could not be
+// read: such answers judge addresses and host-network pods, any of which
+// may be a node's, so they would guess. Nil otherwise.
+func (s *Snapshot) NodesUnknown() error {
+	err := s.readErr("nodes", "")
+	if err == nil {
+		return nil
+	}
+	for _, c := range s.cluster {
+		for _, r := range c.Egress {
+			if slices.ContainsFunc(r.Peers, func(pe ClusterPeer) bool { return pe.Kind == ClusterPeerNodes }) {
+				return fmt.Errorf("cluster policy %s selects nodes (%s), but %w", c.Key(), "egress", err)
+			}
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -482,5 +483,48 @@ spec:
 	all := can(t, s, "y/a", "x/a").Pairs[0].Ingress
 	if got := all.AllowedPorts.String(); got != "TCP 80" {
 		t.Errorf("allowed ports = %s, want TCP 80 (UDP denied by the Admin tier, the rest left to NetworkPolicy)", got)
+	}
+}
+
+// TestNodesUnknown pins that answers over many flows cannot be given when a
+// cluster policy names nodes and Nodes could not be read, and can be when
+// no policy names nodes.
+func TestNodesUnknown(t *testing.T) {
+	nodesPolicy := testClusterPolicies(t, `
+metadata: {name: no-kubelet}
+spec:
+  tier: Admin
+  priority: 1
+  subject: {namespaces: {}}
+  egress: [{action: Deny, to: [{nodes: {}}], protocols: [{tcp: {destinationPort: {number: 10250}}}]}]`)
+	podsPolicy := testClusterPolicies(t, `
+metadata: {name: no-dev}
+spec:
+  tier: Admin
+  priority: 1
+  subject: {namespaces: {}}
+  egress: [{action: Deny, to: [{namespaces: {matchLabels: {env: dev}}}]}]`)
+	for _, tc := range []struct {
+		name     string
+		policies []runtime.Object
+		wantErr  bool
+	}{
+		{"a nodes peer with Nodes unreadable fails", nodesPolicy, true},
+		{"no nodes peer needs no Nodes", podsPolicy, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := testSnapshot(t, DefaultOptions(), append(baseObjects(), tc.policies...)...)
+			if err := s.NodesUnknown(); err != nil {
+				t.Fatalf("before marking nodes unreadable: %v", err)
+			}
+			s.MarkUnreadable("nodes", "", fmt.Errorf("forbidden"))
+			err := s.NodesUnknown()
+			if tc.wantErr != (err != nil) {
+				t.Fatalf("NodesUnknown() = %v, want error: %v", err, tc.wantErr)
+			}
+			if err != nil && !strings.Contains(err.Error(), "nodes could not be read") {
+				t.Errorf("error %q does not say nodes could not be read", err)
+			}
+		})
 	}
 }
