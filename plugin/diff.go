@@ -80,6 +80,9 @@ func (o *DiffOptions) Run() error {
 		return err
 	}
 	res := query.Diff(l.base, l.snap)
+	for _, w := range res.Warnings {
+		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
+	}
 	if !o.Quiet {
 		if err := output.Diff(o.Out, o.Output, res); err != nil {
 			return err

@@ -140,5 +140,8 @@ func (o *MapOptions) Run() error {
 		n, _ := strconv.Atoi(o.port.Port)
 		g = g.WithPort(proto, int32(n))
 	}
+	for _, w := range g.Warnings {
+		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
+	}
 	return output.Graph(o.Out, o.Output, g)
 }

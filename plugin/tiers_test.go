@@ -93,6 +93,36 @@ func TestCanTiersAmbiguous(t *testing.T) {
 	}
 }
 
+// TestAmbiguityInEveryCommand pins that map, explain and diff mark the
+// flow "can" answers AMBIGUOUS on, and warn once, instead of drawing the
+// name-order verdict as certain.
+func TestAmbiguityInEveryCommand(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		line string // the marked line of stdout
+	}{
+		{[]string{"map", "-A"}, "deployment dev/api              deployment prod/db              TCP 3306; AMBIGUOUS TCP 3306"},
+		{[]string{"map", "-A", "--port", "3306"}, "AMBIGUOUS TCP 3306"},
+		{[]string{"explain", "prod/db"}, "deployment dev/api   TCP 3306; AMBIGUOUS TCP 3306"},
+		{[]string{"diff"}, "ambiguous:   TCP 3306"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			args := append(tc.args, "-f", threeTier, "-f", tiers, "--with", whatIf+"cnp-same-priority.yaml")
+			r := run(t, "", args...)
+			if !strings.Contains(r.stdout, tc.line) {
+				t.Errorf("stdout does not mark the flow (%q):\n%s", tc.line, r.stdout)
+			}
+			if n := strings.Count(r.stderr, "marked ambiguous"); n != 1 {
+				t.Errorf("stderr warns %d times about ambiguity, want once:\n%s", n, r.stderr)
+			}
+		})
+	}
+	r := run(t, "", "map", "-A", "-o", "json", "-f", threeTier, "-f", tiers, "--with", whatIf+"cnp-same-priority.yaml")
+	if !strings.Contains(r.stdout, `"from":"deployment dev/api","to":"deployment prod/db","ports":[{"protocol":"TCP","ranges":[{"from":3306,"to":3306}]}],"ambiguous":[{"protocol":"TCP","ranges":[{"from":3306,"to":3306}]}]`) {
+		t.Errorf("map -o json does not carry the ambiguous ports:\n%s", r.stdout)
+	}
+}
+
 // TestTiersEveryCommand pins explain, map, diff, test and audit with the
 // cluster policies.
 func TestTiersEveryCommand(t *testing.T) {

@@ -25,6 +25,11 @@ type Change struct {
 	AllowedBy []string `json:"allowedBy,omitempty"`
 	// DeniedBy says, for a newly denied port, why it is denied now.
 	DeniedBy []string `json:"deniedBy,omitempty"`
+	// Ambiguous are ports that cluster policies of the same tier and
+	// priority judge differently before or after the change ("can"
+	// answers AMBIGUOUS): Before and After follow name order there. A pair
+	// whose ports are the same but whose ambiguity changes is a change.
+	Ambiguous *PortSet `json:"ambiguous,omitempty"`
 }
 
 // DiffSummary counts the changes.
@@ -40,6 +45,9 @@ type DiffResult struct {
 	Changed       bool        `json:"changed"`
 	Summary       DiffSummary `json:"summary"`
 	Changes       []Change    `json:"changes"`
+	// Warnings qualify the whole result, e.g. that some changes are
+	// ambiguous.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // diffPeer is one end of a compared pair: a workload with its pods in each
@@ -100,18 +108,27 @@ func Diff(base, next *Snapshot) *DiffResult {
 		return strings.Compare(x.Source+"\x00"+x.Destination, y.Source+"\x00"+y.Destination)
 	})
 	res.Changed = len(res.Changes) > 0
+	n := 0
+	for _, c := range res.Changes {
+		if c.Ambiguous != nil {
+			n++
+		}
+	}
+	if n > 0 {
+		res.Warnings = append(res.Warnings, ambiguityWarning(n, "change"))
+	}
 	return res
 }
 
 // compare records the change of one pair, if any.
 func (res *DiffResult) compare(base, next *Snapshot, src, dst *diffPeer) {
-	before := base.peerPorts(src, dst, true)
-	after := next.peerPorts(src, dst, false)
-	if before.Equal(after) {
+	before, ambBefore := base.peerPorts(src, dst, true)
+	after, ambAfter := next.peerPorts(src, dst, false)
+	if before.Equal(after) && ambBefore.Equal(ambAfter) {
 		return
 	}
 	c := Change{Source: src.name, Destination: dst.name, Before: before, After: after,
-		NowAllowed: after.Subtract(before), NowDenied: before.Subtract(after)}
+		NowAllowed: after.Subtract(before), NowDenied: before.Subtract(after), Ambiguous: nonEmpty(ambBefore.Union(ambAfter))}
 	if !c.NowAllowed.IsEmpty() {
 		res.Summary.NewlyAllowed++
 		c.AllowedBy = next.why(src, dst, c.NowAllowed)
@@ -124,8 +141,9 @@ func (res *DiffResult) compare(base, next *Snapshot, src, dst *diffPeer) {
 	res.Changes = append(res.Changes, c)
 }
 
-// peerPorts is the ports every pod pair of src -> dst may use in s.
-func (s *Snapshot) peerPorts(src, dst *diffPeer, isBase bool) PortSet {
+// peerPorts is the ports every pod pair of src -> dst may use in s, and
+// the ports that are ambiguous there (only looked for when policies tie).
+func (s *Snapshot) peerPorts(src, dst *diffPeer, isBase bool) (ports, ambiguous PortSet) {
 	pods := func(p *diffPeer) []*Pod {
 		if isBase {
 			return p.basePods
@@ -135,16 +153,16 @@ func (s *Snapshot) peerPorts(src, dst *diffPeer, isBase bool) PortSet {
 	switch {
 	case src.region != nil:
 		all, _ := s.regionPorts(flowEnd{addr: src.region.rep}, pods(dst), Ingress)
-		return all
+		return all, s.regionAmbiguity(flowEnd{addr: src.region.rep}, pods(dst), Ingress)
 	case dst.region != nil:
 		all, _ := s.regionPorts(flowEnd{addr: dst.region.rep}, pods(src), Egress)
-		return all
+		return all, s.regionAmbiguity(flowEnd{addr: dst.region.rep}, pods(src), Egress)
 	}
 	if len(pods(src)) == 0 || len(pods(dst)) == 0 {
-		return PortSet{}
+		return PortSet{}, PortSet{}
 	}
 	all, _ := s.unitPorts(pods(src), pods(dst))
-	return all
+	return all, s.unitAmbiguity(pods(src), pods(dst))
 }
 
 // regionPorts is the ports every pod (all) and some pod (some) may use to

@@ -39,15 +39,26 @@ func loadSnapshot(t *testing.T, files ...string) *query.Snapshot {
 // pod pair may use; empty when either side does not exist.
 func canPorts(t *testing.T, s *query.Snapshot, src, dst string) query.PortSet {
 	t.Helper()
+	ports, _ := canAnswer(t, s, src, dst)
+	return ports
+}
+
+// canAnswer asks "can src dst" for all ports: the allowed ports, and the
+// ports it says are ambiguous.
+func canAnswer(t *testing.T, s *query.Snapshot, src, dst string) (ports, ambiguous query.PortSet) {
+	t.Helper()
 	f, err := query.ParseFlow([]string{src, dst})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ans, err := s.Can(f, "default")
 	if err != nil {
-		return query.PortSet{}
+		return query.PortSet{}, query.PortSet{}
 	}
-	return ans.AllowedPorts
+	for _, a := range ans.Ambiguities {
+		ambiguous = ambiguous.Union(a.Ports)
+	}
+	return ans.AllowedPorts, ambiguous
 }
 
 // endpointOf turns "deployment prod/api" into "prod/deployment/api", and

@@ -81,6 +81,10 @@ type Reach struct {
 	// Partial is true when not every pod pair may use every port listed
 	// (pods of a workload that policies treat differently).
 	Partial bool `json:"partial,omitempty"`
+	// Ambiguous are ports that cluster policies of the same tier and
+	// priority judge differently ("can" answers AMBIGUOUS): Ports follows
+	// name order there.
+	Ambiguous *PortSet `json:"ambiguous,omitempty"`
 }
 
 // Explain explains a target endpoint, one entry per workload it covers.
@@ -100,8 +104,26 @@ func (s *Snapshot) Explain(e EndpointSpec, defaultNS string) (*Explanation, erro
 	for _, u := range s.unitsOf(target.PodList()) {
 		ex.Workloads = append(ex.Workloads, s.explainUnit(u, units))
 	}
-	ex.Warnings = s.warningsFor(target)
+	ex.Warnings = append(s.warningsFor(target), ex.ambiguityWarnings()...)
 	return ex, nil
+}
+
+// ambiguityWarnings is the one warning about ambiguous peers, if any.
+func (ex *Explanation) ambiguityWarnings() []string {
+	n := 0
+	for _, ue := range ex.Workloads {
+		for _, ds := range []*DirectionSummary{&ue.Ingress, &ue.Egress} {
+			for _, r := range ds.Peers {
+				if r.Ambiguous != nil {
+					n++
+				}
+			}
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return []string{ambiguityWarning(n, "peer")}
 }
 
 // ExplainNamespace explains every workload of a namespace.
@@ -119,6 +141,7 @@ func (s *Snapshot) ExplainNamespace(ns string) (*Explanation, error) {
 			ex.Warnings = append(ex.Warnings, w)
 		}
 	}
+	ex.Warnings = append(ex.Warnings, ex.ambiguityWarnings()...)
 	return ex, nil
 }
 
@@ -172,22 +195,26 @@ func (s *Snapshot) summarize(d Direction, u *Unit, units []*Unit) DirectionSumma
 	// Workloads on the other end: both halves of each flow count.
 	for _, other := range units {
 		var all, some PortSet
+		var amb PortSet
 		if d == Ingress {
 			all, some = s.unitPorts(other.Pods, u.Pods)
+			amb = s.unitAmbiguity(other.Pods, u.Pods)
 		} else {
 			all, some = s.unitPorts(u.Pods, other.Pods)
+			amb = s.unitAmbiguity(u.Pods, other.Pods)
 		}
-		if some.IsEmpty() {
+		if some.IsEmpty() && amb.IsEmpty() {
 			continue
 		}
-		ds.Peers = append(ds.Peers, Reach{Peer: other.String(), Ports: some, Partial: !all.Equal(some)})
+		ds.Peers = append(ds.Peers, Reach{Peer: other.String(), Ports: some, Partial: !all.Equal(some), Ambiguous: nonEmpty(amb)})
 	}
 	// Addresses outside the cluster, one representative per region that
 	// the ipBlocks of this direction cut the address space into.
 	for _, region := range addressRegions(prefixes) {
 		all, some := s.regionPorts(flowEnd{addr: region.rep}, u.Pods, d)
-		if !some.IsEmpty() {
-			ds.Peers = append(ds.Peers, Reach{Peer: region.name, External: true, Ports: some, Partial: !all.Equal(some)})
+		amb := s.regionAmbiguity(flowEnd{addr: region.rep}, u.Pods, d)
+		if !some.IsEmpty() || !amb.IsEmpty() {
+			ds.Peers = append(ds.Peers, Reach{Peer: region.name, External: true, Ports: some, Partial: !all.Equal(some), Ambiguous: nonEmpty(amb)})
 		}
 	}
 	if !restricted {

@@ -15,6 +15,8 @@ type Graph struct {
 	SchemaVersion string `json:"schemaVersion"`
 	Nodes         []Node `json:"nodes"`
 	Edges         []Edge `json:"edges"`
+	// Warnings qualify the whole map, e.g. that some edges are ambiguous.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Node is a workload (or bare pod), or an address region outside the
@@ -37,11 +39,15 @@ type Node struct {
 // Edge says the source may reach the destination on Ports: the ports every
 // pod pair may use (what "can" answers). Partial is true when some pod
 // pairs may use more. Edges with equal port sets share one PortSet.
+// Ambiguous are ports that cluster policies of the same tier and priority
+// judge differently, where "can" answers AMBIGUOUS: Ports follows name
+// order there, and an edge may have only ambiguous ports.
 type Edge struct {
-	From    string   `json:"from"`
-	To      string   `json:"to"`
-	Ports   *PortSet `json:"ports"`
-	Partial bool     `json:"partial,omitempty"`
+	From      string   `json:"from"`
+	To        string   `json:"to"`
+	Ports     *PortSet `json:"ports"`
+	Partial   bool     `json:"partial,omitempty"`
+	Ambiguous *PortSet `json:"ambiguous,omitempty"`
 }
 
 // GraphOptions narrow the map.
@@ -472,6 +478,7 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 	type edgeRef struct {
 		col     int32
 		ports   int32 // index into the row's port sets
+		amb     int32 // the same for ambiguous ports, -1 for none
 		partial bool
 	}
 	rows := make([][]edgeRef, len(units))
@@ -506,10 +513,16 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 					continue // the one pod to itself
 				}
 				all = e.classPorts(ca, cb)
-				if all.IsEmpty() {
+				amb := int32(-1)
+				if s.ties {
+					if a := s.unitAmbiguity(units[ai].Pods, units[bi].Pods); !a.IsEmpty() {
+						amb = intern(a)
+					}
+				}
+				if all.IsEmpty() && amb < 0 {
 					continue
 				}
-				refs = append(refs, edgeRef{col: int32(bi), ports: intern(all)})
+				refs = append(refs, edgeRef{col: int32(bi), ports: intern(all), amb: amb})
 				continue
 			} else {
 				var agg portAgg
@@ -522,10 +535,16 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 				}
 				all, some = agg.all, agg.some
 			}
-			if some.IsEmpty() {
+			amb := int32(-1)
+			if s.ties {
+				if a := s.unitAmbiguity(units[ai].Pods, units[bi].Pods); !a.IsEmpty() {
+					amb = intern(a)
+				}
+			}
+			if some.IsEmpty() && amb < 0 {
 				continue
 			}
-			refs = append(refs, edgeRef{col: int32(bi), ports: intern(all), partial: !all.Equal(some)})
+			refs = append(refs, edgeRef{col: int32(bi), ports: intern(all), amb: amb, partial: !all.Equal(some)})
 		}
 		rows[ai], rowSets[ai] = slices.Clip(refs), sets
 	})
@@ -550,7 +569,11 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 			ptrs[i] = intern(p)
 		}
 		for _, ref := range r {
-			g.Edges = append(g.Edges, Edge{From: names[ai], To: names[ref.col], Ports: ptrs[ref.ports], Partial: ref.partial})
+			edge := Edge{From: names[ai], To: names[ref.col], Ports: ptrs[ref.ports], Partial: ref.partial}
+			if ref.amb >= 0 {
+				edge.Ambiguous = ptrs[ref.amb]
+			}
+			g.Edges = append(g.Edges, edge)
 			used[ref.col] = true
 		}
 		if len(r) > 0 {
@@ -574,15 +597,23 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 					agg.add(e.externalPorts(c, addr, out))
 				}
 				all := agg.all
-				if all.IsEmpty() {
+				d := Ingress
+				if out {
+					d = Egress
+				}
+				amb := s.regionAmbiguity(addr, units[ui].Pods, d)
+				if all.IsEmpty() && amb.IsEmpty() {
 					continue
 				}
 				usedRegion, used[ui] = true, true
+				edge := Edge{From: node.ID, To: names[ui], Ports: intern(all)}
 				if out {
-					g.Edges = append(g.Edges, Edge{From: names[ui], To: node.ID, Ports: intern(all)})
-				} else {
-					g.Edges = append(g.Edges, Edge{From: node.ID, To: names[ui], Ports: intern(all)})
+					edge.From, edge.To = names[ui], node.ID
 				}
+				if !amb.IsEmpty() {
+					edge.Ambiguous = intern(amb)
+				}
+				g.Edges = append(g.Edges, edge)
 			}
 		}
 		if usedRegion {
@@ -601,7 +632,20 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 		g.Nodes = append(g.Nodes, n)
 	}
 	g.Nodes = append(g.Nodes, regionNodes...)
+	if n := countAmbiguous(g.Edges); n > 0 {
+		g.Warnings = append(g.Warnings, ambiguityWarning(n, "edge"))
+	}
 	return g
+}
+
+func countAmbiguous(edges []Edge) int {
+	n := 0
+	for _, e := range edges {
+		if e.Ambiguous != nil {
+			n++
+		}
+	}
+	return n
 }
 
 // WithPort keeps the edges whose ports include proto/port, and the nodes
@@ -610,7 +654,10 @@ func (g *Graph) WithPort(proto corev1.Protocol, port int32) *Graph {
 	out := &Graph{SchemaVersion: g.SchemaVersion, Nodes: []Node{}, Edges: []Edge{}}
 	used := map[string]bool{}
 	for _, e := range g.Edges {
-		if e.Ports.Contains(proto, port) {
+		if e.Ambiguous != nil && !e.Ambiguous.Contains(proto, port) {
+			e.Ambiguous = nil
+		}
+		if e.Ports.Contains(proto, port) || e.Ambiguous != nil {
 			out.Edges = append(out.Edges, e)
 			used[e.From], used[e.To] = true, true
 		}
@@ -619,6 +666,9 @@ func (g *Graph) WithPort(proto corev1.Protocol, port int32) *Graph {
 		if used[n.ID] {
 			out.Nodes = append(out.Nodes, n)
 		}
+	}
+	if n := countAmbiguous(out.Edges); n > 0 {
+		out.Warnings = []string{ambiguityWarning(n, "edge")}
 	}
 	return out
 }

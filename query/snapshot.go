@@ -126,6 +126,9 @@ type Snapshot struct {
 	classes []*Class
 	classOf map[*Pod]*Class
 	bare    map[*Class]int
+	// ties is set when two cluster policies share a tier and priority, so
+	// that some verdicts may be ambiguous.
+	ties bool
 	// Warnings are things the caller should tell the user, e.g. hostNetwork
 	// pods policy cannot govern.
 	Warnings []string
@@ -269,6 +272,7 @@ func (s *Snapshot) index() {
 		slices.SortFunc(svcs, func(a, b *Service) int { return cmp.Compare(a.Name, b.Name) })
 	}
 	sortClusterPolicies(s.cluster)
+	s.ties = s.hasTies()
 	slices.SortFunc(s.nodes, func(a, b *ClusterNode) int { return cmp.Compare(a.Name, b.Name) })
 	if hasKind(s.cluster, "ClusterNetworkPolicy") && (hasKind(s.cluster, "AdminNetworkPolicy") || hasKind(s.cluster, "BaselineAdminNetworkPolicy")) {
 		s.Warnings = append(s.Warnings, "both ClusterNetworkPolicy and the older AdminNetworkPolicy/BaselineAdminNetworkPolicy kinds are present; they are judged together, tier by tier and by priority, though an implementation usually enforces only one API")

@@ -29,6 +29,9 @@ func Diff(w io.Writer, format string, res *query.DiffResult) error {
 				fmt.Fprintf(&b, "      %s\n", why)
 			}
 		}
+		if c.Ambiguous != nil {
+			fmt.Fprintf(&b, "  %s ambiguous:   %s (cluster policies of the same tier and priority disagree)\n", p.red("?"), c.Ambiguous)
+		}
 	}
 	if res.Changed {
 		b.WriteString("\n")

@@ -105,7 +105,7 @@ func writeDirectionSummary(b *strings.Builder, p painter, d *query.DirectionSumm
 		if r.Partial {
 			partial = "\t(not every pod)"
 		}
-		fmt.Fprintf(tw, "      %s\t%s%s\n", r.Peer, r.Ports, partial)
+		fmt.Fprintf(tw, "      %s\t%s%s\n", r.Peer, reachPorts(r), partial)
 	}
 	tw.Flush()
 }
@@ -143,6 +143,14 @@ func isolation(d *query.DirectionSummary) string {
 	return fmt.Sprintf("isolated (%d)", len(d.Policies))
 }
 
+// reachPorts is a peer's ports, with the ambiguous ones said.
+func reachPorts(r query.Reach) string {
+	if r.Ambiguous == nil {
+		return r.Ports.String()
+	}
+	return strings.TrimPrefix(r.Ports.String()+"; ", "no ports; ") + "AMBIGUOUS " + r.Ambiguous.String()
+}
+
 // reaches renders the peers of a direction compactly, grouped by port set:
 // "TCP 80: dev/api, dev/db, +5 more".
 func reaches(d *query.DirectionSummary) string {
@@ -155,7 +163,7 @@ func reaches(d *query.DirectionSummary) string {
 	var order []string
 	groups := map[string][]string{}
 	for _, r := range d.Peers {
-		k := r.Ports.String()
+		k := reachPorts(r)
 		if _, ok := groups[k]; !ok {
 			order = append(order, k)
 		}

@@ -37,6 +37,19 @@ func Graph(w io.Writer, format string, g *query.Graph) error {
 	return fmt.Errorf("unsupported output format %q", format)
 }
 
+// edgeLabel is an edge's ports, with the ambiguous ones said: where
+// cluster policies of the same tier and priority disagree, "can" answers
+// AMBIGUOUS and the map must not look certain.
+func edgeLabel(e query.Edge) string {
+	if e.Ambiguous == nil {
+		return e.Ports.String()
+	}
+	if e.Ports.IsEmpty() {
+		return "AMBIGUOUS " + e.Ambiguous.String()
+	}
+	return e.Ports.String() + "; AMBIGUOUS " + e.Ambiguous.String()
+}
+
 func openMark(n query.Node) string {
 	switch {
 	case n.Kind == "External":
@@ -57,7 +70,7 @@ func graphText(w io.Writer, g *query.Graph) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FROM\tTO\tPORTS")
 	for _, e := range g.Edges {
-		ports := e.Ports.String()
+		ports := edgeLabel(e)
 		if e.Partial {
 			ports += " (more for some pods)"
 		}
@@ -80,9 +93,13 @@ func graphText(w io.Writer, g *query.Graph) error {
 
 func graphCSV(w io.Writer, g *query.Graph) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"from", "to", "ports", "partial"})
+	_ = cw.Write([]string{"from", "to", "ports", "partial", "ambiguous"})
 	for _, e := range g.Edges {
-		_ = cw.Write([]string{e.From, e.To, e.Ports.String(), strconv.FormatBool(e.Partial)})
+		var amb string
+		if e.Ambiguous != nil {
+			amb = e.Ambiguous.String()
+		}
+		_ = cw.Write([]string{e.From, e.To, e.Ports.String(), strconv.FormatBool(e.Partial), amb})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -123,7 +140,11 @@ func graphDot(w io.Writer, g *query.Graph) error {
 		}
 	}
 	for _, e := range g.Edges {
-		fmt.Fprintf(&b, "  %s -> %s [label=%s];\n", strconv.Quote(e.From), strconv.Quote(e.To), strconv.Quote(e.Ports.String()))
+		attrs := "label=" + strconv.Quote(edgeLabel(e))
+		if e.Ambiguous != nil {
+			attrs += ", style=dashed, color=orange"
+		}
+		fmt.Fprintf(&b, "  %s -> %s [%s];\n", strconv.Quote(e.From), strconv.Quote(e.To), attrs)
 	}
 	b.WriteString("}\n")
 	_, err := io.WriteString(w, b.String())
@@ -163,7 +184,7 @@ func graphMermaid(w io.Writer, g *query.Graph) error {
 		}
 	}
 	for _, e := range g.Edges {
-		fmt.Fprintf(&b, "  %s -->|\"%s\"| %s\n", ids[e.From], label(e.Ports.String()), ids[e.To])
+		fmt.Fprintf(&b, "  %s -->|\"%s\"| %s\n", ids[e.From], label(edgeLabel(e)), ids[e.To])
 	}
 	var open []string
 	for _, n := range g.Nodes {
@@ -232,11 +253,28 @@ func graphJSON(w io.Writer, g *query.Graph) error {
 		if e.Partial {
 			bw.WriteString(",\"partial\":true")
 		}
+		if e.Ambiguous != nil {
+			b, err := json.Marshal(e.Ambiguous)
+			if err != nil {
+				return err
+			}
+			bw.WriteString(",\"ambiguous\":")
+			bw.Write(b)
+		}
 		bw.WriteByte('}')
 	}
 	if len(g.Edges) > 0 {
 		bw.WriteString("\n  ")
 	}
-	bw.WriteString("]\n}\n")
+	bw.WriteString("]")
+	if len(g.Warnings) > 0 {
+		b, err := json.Marshal(g.Warnings)
+		if err != nil {
+			return err
+		}
+		bw.WriteString(",\n  \"warnings\": ")
+		bw.Write(b)
+	}
+	bw.WriteString("\n}\n")
 	return bw.Flush()
 }

@@ -1,0 +1,95 @@
+package query
+
+import "fmt"
+
+// Ambiguity in answers over many flows. "can" reports each ambiguous port
+// of its pairs (pairAmbiguities); map, explain and diff ask the functions
+// here, which use the same walk over class representatives, so that an
+// edge is marked ambiguous exactly where "can" would answer AMBIGUOUS.
+
+// hasTies reports whether two cluster policies share a tier and a
+// priority: only then can a verdict be ambiguous, and only then is it
+// worth looking.
+func (s *Snapshot) hasTies() bool {
+	seen := map[string]bool{}
+	for _, c := range s.cluster {
+		k := fmt.Sprintf("%s/%d", c.Tier, c.Priority)
+		if seen[k] {
+			return true
+		}
+		seen[k] = true
+	}
+	return false
+}
+
+// flowAmbiguity is the ports of one flow, over all ports, that cluster
+// policies of equal tier and priority judge differently in either half.
+func (s *Snapshot) flowAmbiguity(src, dst flowEnd) PortSet {
+	var out PortSet
+	for _, a := range s.pairAmbiguities(src, dst, portAsk{scope: AllPorts()}) {
+		out = out.Union(a.Ports)
+	}
+	return out
+}
+
+// unitAmbiguity is the ports some pod pair of srcs -> dsts is ambiguous
+// on; pods of one class behave alike, so one pair per class pair is
+// asked.
+func (s *Snapshot) unitAmbiguity(srcs, dsts []*Pod) PortSet {
+	if !s.ties {
+		return PortSet{}
+	}
+	s.Classes()
+	var out PortSet
+	seen := map[[2]*Class]bool{}
+	for _, src := range srcs {
+		for _, dst := range dsts {
+			if src == dst {
+				continue
+			}
+			k := [2]*Class{s.classOf[src], s.classOf[dst]}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			out = out.Union(s.flowAmbiguity(podEnd(src), podEnd(dst)))
+		}
+	}
+	return out
+}
+
+// regionAmbiguity is the ports some pod of pods is ambiguous on towards
+// (egress) or from (ingress) an address outside the cluster.
+func (s *Snapshot) regionAmbiguity(addr flowEnd, pods []*Pod, d Direction) PortSet {
+	if !s.ties {
+		return PortSet{}
+	}
+	var out PortSet
+	for _, p := range pods {
+		if d == Ingress {
+			out = out.Union(s.flowAmbiguity(addr, podEnd(p)))
+		} else {
+			out = out.Union(s.flowAmbiguity(podEnd(p), addr))
+		}
+	}
+	return out
+}
+
+// ambiguityWarning is the one warning an answer over many flows gives when
+// n of its items (edges, peers, changes: noun in the singular) are
+// ambiguous.
+func ambiguityWarning(n int, noun string) string {
+	what := fmt.Sprintf("%d %ss are", n, noun)
+	if n == 1 {
+		what = "1 " + noun + " is"
+	}
+	return fmt.Sprintf("%s marked ambiguous: cluster policies of the same tier and priority judge them differently, so implementations may apply either (shown in name order; \"can\" exits 2 on them)", what)
+}
+
+// nonEmpty is p, or nil when p is empty, for optional fields.
+func nonEmpty(p PortSet) *PortSet {
+	if p.IsEmpty() {
+		return nil
+	}
+	return &p
+}
