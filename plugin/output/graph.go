@@ -8,7 +8,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/kubectl-netpol/kubectl-netpol/query"
 )
@@ -49,33 +48,6 @@ func openMark(n query.Node) string {
 		return "open for egress"
 	}
 	return ""
-}
-
-// graphText is an aligned adjacency table, then the workloads no policy
-// isolates.
-func graphText(w io.Writer, g *query.Graph) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "FROM\tTO\tPORTS")
-	for _, e := range g.Edges {
-		ports := e.Ports.String()
-		if e.Partial {
-			ports += " (more for some pods)"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", e.From, e.To, ports)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	var open []string
-	for _, n := range g.Nodes {
-		if m := openMark(n); m != "" {
-			open = append(open, fmt.Sprintf("  %s: %s", n.ID, m))
-		}
-	}
-	if len(open) > 0 {
-		fmt.Fprintf(w, "\nNot isolated by any policy:\n%s\n", strings.Join(open, "\n"))
-	}
-	return nil
 }
 
 func graphCSV(w io.Writer, g *query.Graph) error {
