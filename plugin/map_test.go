@@ -132,3 +132,22 @@ func TestMapBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestMapPortShowsThePortAsked pins that --port narrows the PORTS column
+// to the port asked: "all ports" read as if the filter had not applied.
+func TestMapPortShowsThePortAsked(t *testing.T) {
+	r := run(t, "", "map", "-A", "-f", threeTier, "--port", "3306")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	rows, _, _ := strings.Cut(r.stdout, "\n\n")
+	lines := strings.Split(rows, "\n")[1:]
+	if len(lines) < 2 {
+		t.Fatalf("want flows on port 3306, got:\n%s", r.stdout)
+	}
+	for _, l := range lines {
+		if !strings.HasSuffix(l, "  TCP 3306") {
+			t.Errorf("row %q: want PORTS to read TCP 3306", l)
+		}
+	}
+}
