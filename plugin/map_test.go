@@ -151,3 +151,51 @@ func TestMapPortShowsThePortAsked(t *testing.T) {
 		}
 	}
 }
+
+// TestNamesWithControlCharactersAreShownNotRun feeds manifests whose names
+// would clear a terminal, set its title or be markup to every text output.
+func TestNamesWithControlCharactersAreShownNotRun(t *testing.T) {
+	dir := t.TempDir()
+	manifest := `apiVersion: v1
+kind: Pod
+metadata: {name: "web\e[2J", namespace: prod, labels: {app: web, note: "\e]0;pwned\a"}}
+status: {podIP: 10.0.0.1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: "db<img src=x onerror=alert(1)>", namespace: prod, labels: {app: db}}
+status: {podIP: 10.0.0.2}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: "db\rALLOWED", namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: web}}}]}]
+`
+	if err := os.WriteFile(dir+"/app.yaml", []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"map", "-n", "prod"},
+		{"map", "-n", "prod", "-o", "csv"},
+		{"map", "-n", "prod", "-o", "mermaid"},
+		{"explain", "-n", "prod"},
+		{"explain", "prod/app=web"},
+		{"explain", "prod/app=db"},
+		{"can", "prod/app=web", "prod/app=db:80"},
+		{"can", "prod/app=db", "prod/app=web:80"},
+		{"audit", "-n", "prod"},
+	} {
+		r := run(t, "", append(args, "-f", dir)...)
+		if r.code == 2 {
+			t.Errorf("%v: exit 2: %s", args, r.stderr)
+		}
+		if strings.ContainsAny(r.stdout, "\x1b\r\a") {
+			t.Errorf("%v: control characters reach the terminal:\n%q", args, r.stdout)
+		}
+		if args[len(args)-1] == "mermaid" && strings.Contains(r.stdout, "<") {
+			t.Errorf("%v: markup reaches the page:\n%s", args, r.stdout)
+		}
+	}
+}

@@ -38,7 +38,9 @@ func main() {
 	}
 	code := plugin.ExitCode(err)
 	if code == plugin.ExitError {
-		fmt.Fprintf(os.Stderr, "error: %v\n", err)
+		// Messages name objects from manifests: show their control
+		// characters rather than send them to the terminal.
+		fmt.Fprintf(os.Stderr, "error: %s\n", output.Visible(err.Error()))
 	}
 	os.Exit(code)
 }

@@ -46,6 +46,5 @@ func Audit(w io.Writer, format string, a *query.Audit) error {
 	} else {
 		fmt.Fprintf(&b, "%s: %d high, %d medium, %d low.\n", plural(len(a.Findings), "finding", "findings"), counts[query.High], counts[query.Medium], counts[query.Low])
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return p.writeText(w, b.String())
 }

@@ -29,8 +29,7 @@ func Explain(w io.Writer, format string, ex *query.Explanation) error {
 			writeUnit(&b, p, u)
 		}
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return p.writeText(w, b.String())
 }
 
 func writeUnit(b *strings.Builder, p painter, u *query.UnitExplanation) {

@@ -50,11 +50,13 @@ func openMark(n query.Node) string {
 	return ""
 }
 
+// graphCSV writes a row per edge; names go through csvCell, so that a
+// spreadsheet shows them as text.
 func graphCSV(w io.Writer, g *query.Graph) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"from", "to", "ports", "partial"})
 	for _, e := range g.Edges {
-		_ = cw.Write([]string{e.From, e.To, e.Ports.String(), strconv.FormatBool(e.Partial)})
+		_ = cw.Write([]string{csvCell(e.From), csvCell(e.To), e.Ports.String(), strconv.FormatBool(e.Partial)})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -102,7 +104,8 @@ func graphDot(w io.Writer, g *query.Graph) error {
 	return err
 }
 
-// graphMermaid renders a Mermaid flowchart, which GitHub renders.
+// graphMermaid renders a Mermaid flowchart, which GitHub renders; every
+// label goes through mermaidLabel.
 func graphMermaid(w io.Writer, g *query.Graph) error {
 	var b strings.Builder
 	b.WriteString("flowchart LR\n")
@@ -116,18 +119,17 @@ func graphMermaid(w io.Writer, g *query.Graph) error {
 		}
 		byNS[n.Namespace] = append(byNS[n.Namespace], n)
 	}
-	label := func(s string) string { return strings.NewReplacer(`"`, "#quot;").Replace(s) }
 	for i, ns := range order {
 		indent := "  "
 		if ns != "" {
-			fmt.Fprintf(&b, "  subgraph ns%d[\"%s\"]\n", i, label(ns))
+			fmt.Fprintf(&b, "  subgraph ns%d[\"%s\"]\n", i, mermaidLabel(ns))
 			indent = "    "
 		}
 		for _, n := range byNS[ns] {
 			if n.Kind == "External" {
-				fmt.Fprintf(&b, "%s%s([\"%s\"])\n", indent, ids[n.ID], label(n.Name))
+				fmt.Fprintf(&b, "%s%s([\"%s\"])\n", indent, ids[n.ID], mermaidLabel(n.Name))
 			} else {
-				fmt.Fprintf(&b, "%s%s[\"%s\"]\n", indent, ids[n.ID], label(strings.ToLower(n.Kind)+" "+n.Name))
+				fmt.Fprintf(&b, "%s%s[\"%s\"]\n", indent, ids[n.ID], mermaidLabel(strings.ToLower(n.Kind)+" "+n.Name))
 			}
 		}
 		if ns != "" {
@@ -135,7 +137,7 @@ func graphMermaid(w io.Writer, g *query.Graph) error {
 		}
 	}
 	for _, e := range g.Edges {
-		fmt.Fprintf(&b, "  %s -->|\"%s\"| %s\n", ids[e.From], label(e.Ports.String()), ids[e.To])
+		fmt.Fprintf(&b, "  %s -->|\"%s\"| %s\n", ids[e.From], mermaidLabel(e.Ports.String()), ids[e.To])
 	}
 	var open []string
 	for _, n := range g.Nodes {

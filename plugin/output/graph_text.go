@@ -22,14 +22,14 @@ const (
 // graphText is an aligned adjacency table, then the address regions too
 // long to repeat in every row, then the workloads no policy isolates. It
 // is written through one buffer: maps of a large cluster have 100,000s of
-// rows.
+// rows. Names are escaped with cell once each, not once per row.
 func graphText(w io.Writer, g *query.Graph) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	names := make(map[string]string, len(g.Nodes))
 	var legend []query.Node
 	for _, n := range g.Nodes {
-		names[n.ID] = n.ID
-		if n.Kind == "External" && utf8.RuneCountInString(n.ID) > longRegion {
+		names[n.ID] = cell(n.ID)
+		if n.Kind == "External" && utf8.RuneCountInString(names[n.ID]) > longRegion {
 			legend = append(legend, n)
 			names[n.ID] = fmt.Sprintf("R%d", len(legend))
 		}
@@ -38,7 +38,7 @@ func graphText(w io.Writer, g *query.Graph) error {
 		if s, ok := names[id]; ok {
 			return s
 		}
-		return id
+		return cell(id)
 	}
 	portText := map[*query.PortSet]string{}
 	ports := func(e *query.Edge) string {
@@ -63,8 +63,8 @@ func graphText(w io.Writer, g *query.Graph) error {
 	}
 	if len(legend) > 0 {
 		bw.WriteString("\nAddress regions:\n")
-		for _, n := range legend {
-			fmt.Fprintf(bw, "  %s = %s\n", names[n.ID], n.ID)
+		for i, n := range legend {
+			fmt.Fprintf(bw, "  R%d = %s\n", i+1, cell(n.ID))
 		}
 	}
 	header := false
@@ -74,7 +74,7 @@ func graphText(w io.Writer, g *query.Graph) error {
 				bw.WriteString("\nNot isolated by any policy:\n")
 				header = true
 			}
-			fmt.Fprintf(bw, "  %s: %s\n", n.ID, m)
+			fmt.Fprintf(bw, "  %s: %s\n", names[n.ID], m)
 		}
 	}
 	return bw.Flush()
