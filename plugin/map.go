@@ -74,7 +74,7 @@ func NewCmdMap(g *globalOptions) *cobra.Command {
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of (json, yaml, csv, dot, mermaid, html); an adjacency table when empty")
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Map every namespace")
 	cmd.Flags().StringVar(&o.Focus, "focus", "", "Only flows to or from this endpoint (pod, workload, service or selector)")
-	cmd.Flags().StringVar(&o.Port, "port", "", "Only flows that may use this port, e.g. 5432 or 53/udp, and on their ports only that one")
+	cmd.Flags().StringVar(&o.Port, "port", "", "Only flows that may use this port, e.g. 5432 or 53/udp; their ports then show only it")
 	registerOutputCompletion(cmd, output.GraphFormats...)
 	mustRegister(cmd.RegisterFlagCompletionFunc("focus", completeEndpoints(g, 1)))
 	return cmd

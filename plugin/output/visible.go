@@ -8,10 +8,10 @@ import (
 	"unicode/utf8"
 )
 
-// Visible returns s with every character that could drive a terminal or
-// hide text written as a Go escape, as %q would: ESC as \x1b, a carriage
-// return as \r, a right-to-left override as \u202e, an invalid byte as
-// \xff. Newlines are kept. Names and labels in manifests are not
+// Visible returns s with each character that could drive a terminal or
+// hide text replaced by its Go escape, as %q writes it: ESC as \x1b, a
+// carriage return as \r, a right-to-left override as \u202e, an invalid
+// byte as \xff. Newlines are kept. Names and labels in manifests are not
 // validated, and text reaches a reviewer's terminal: a pod named
 // "\x1b[2J" must not clear it.
 func Visible(s string) string { return visible(s, true, false) }
