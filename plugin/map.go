@@ -74,7 +74,7 @@ func NewCmdMap(g *globalOptions) *cobra.Command {
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of (json, yaml, csv, dot, mermaid, html); an adjacency table when empty")
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Map every namespace")
 	cmd.Flags().StringVar(&o.Focus, "focus", "", "Only flows to or from this endpoint (pod, workload, service or selector)")
-	cmd.Flags().StringVar(&o.Port, "port", "", "Only flows that may use this port, e.g. 5432 or 53/udp")
+	cmd.Flags().StringVar(&o.Port, "port", "", "Only flows that may use this port, e.g. 5432 or 53/udp; their ports then show only it")
 	registerOutputCompletion(cmd, output.GraphFormats...)
 	mustRegister(cmd.RegisterFlagCompletionFunc("focus", completeEndpoints(g, 1)))
 	return cmd
@@ -138,10 +138,22 @@ func (o *MapOptions) Run() error {
 			proto = corev1.ProtocolTCP
 		}
 		n, _ := strconv.Atoi(o.port.Port)
-		g = g.WithPort(proto, int32(n))
+		g = onPort(g.WithPort(proto, int32(n)), proto, int32(n))
 	}
 	for _, w := range g.Warnings {
 		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
 	}
 	return output.Graph(o.Out, o.Output, g)
+}
+
+// onPort narrows the ports of every edge, each of which includes
+// proto/port, to that port: the map answers which flows may use it, and
+// an edge open on all ports would otherwise read as if the filter had not
+// applied. On that one port every pod pair agrees, so no edge is partial.
+func onPort(g *query.Graph, proto corev1.Protocol, port int32) *query.Graph {
+	asked := query.SinglePort(proto, port)
+	for i := range g.Edges {
+		g.Edges[i].Ports, g.Edges[i].Partial = &asked, false
+	}
+	return g
 }

@@ -132,3 +132,70 @@ func TestMapBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestMapPortShowsThePortAsked pins that --port narrows the PORTS column
+// to the port asked: "all ports" read as if the filter had not applied.
+func TestMapPortShowsThePortAsked(t *testing.T) {
+	r := run(t, "", "map", "-A", "-f", threeTier, "--port", "3306")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	rows, _, _ := strings.Cut(r.stdout, "\n\n")
+	lines := strings.Split(rows, "\n")[1:]
+	if len(lines) < 2 {
+		t.Fatalf("want flows on port 3306, got:\n%s", r.stdout)
+	}
+	for _, l := range lines {
+		if !strings.HasSuffix(l, "  TCP 3306") {
+			t.Errorf("row %q: want PORTS to read TCP 3306", l)
+		}
+	}
+}
+
+// TestNamesWithControlCharactersAreShownNotRun feeds manifests whose names
+// would clear a terminal, set its title or be markup to every text output.
+func TestNamesWithControlCharactersAreShownNotRun(t *testing.T) {
+	dir := t.TempDir()
+	manifest := `apiVersion: v1
+kind: Pod
+metadata: {name: "web\e[2J", namespace: prod, labels: {app: web, note: "\e]0;pwned\a"}}
+status: {podIP: 10.0.0.1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: "db<img src=x onerror=alert(1)>", namespace: prod, labels: {app: db}}
+status: {podIP: 10.0.0.2}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: "db\rALLOWED", namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: web}}}]}]
+`
+	if err := os.WriteFile(dir+"/app.yaml", []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"map", "-n", "prod"},
+		{"map", "-n", "prod", "-o", "csv"},
+		{"map", "-n", "prod", "-o", "mermaid"},
+		{"explain", "-n", "prod"},
+		{"explain", "prod/app=web"},
+		{"explain", "prod/app=db"},
+		{"can", "prod/app=web", "prod/app=db:80"},
+		{"can", "prod/app=db", "prod/app=web:80"},
+		{"audit", "-n", "prod"},
+	} {
+		r := run(t, "", append(args, "-f", dir)...)
+		if r.code == 2 {
+			t.Errorf("%v: exit 2: %s", args, r.stderr)
+		}
+		if strings.ContainsAny(r.stdout, "\x1b\r\a") {
+			t.Errorf("%v: control characters reach the terminal:\n%q", args, r.stdout)
+		}
+		if args[len(args)-1] == "mermaid" && strings.Contains(r.stdout, "<") {
+			t.Errorf("%v: markup reaches the page:\n%s", args, r.stdout)
+		}
+	}
+}

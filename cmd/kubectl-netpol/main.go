@@ -11,6 +11,7 @@ import (
 	_ "k8s.io/client-go/plugin/pkg/client/auth" // exec, OIDC and other kubeconfig auth plugins
 
 	"github.com/kubectl-netpol/kubectl-netpol/plugin"
+	"github.com/kubectl-netpol/kubectl-netpol/plugin/output"
 )
 
 func main() {
@@ -26,11 +27,20 @@ func main() {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(200)
 	}
-	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+	out, flush := output.Buffered(os.Stdout)
+	streams := genericiooptions.IOStreams{In: os.Stdin, Out: out, ErrOut: os.Stderr}
 	err := plugin.NewCmdNetpol(streams).Execute()
+	// Whatever the answer, what was printed goes out before the error
+	// (stderr is not buffered) and before the exit; an answer that could
+	// not be written in full is an error.
+	if ferr := flush(); ferr != nil && plugin.ExitCode(err) != plugin.ExitError {
+		err = fmt.Errorf("write output: %w", ferr)
+	}
 	code := plugin.ExitCode(err)
 	if code == plugin.ExitError {
-		fmt.Fprintf(os.Stderr, "error: %v\n", err)
+		// Messages name objects from manifests: show their control
+		// characters rather than send them to the terminal.
+		fmt.Fprintf(os.Stderr, "error: %s\n", output.Visible(err.Error()))
 	}
 	os.Exit(code)
 }

@@ -44,8 +44,7 @@ func Audit(w io.Writer, format string, a *query.Audit) error {
 	if len(a.Findings) == 0 {
 		fmt.Fprintf(&b, "No findings in %s.\n", strings.Join(a.Namespaces, ", "))
 	} else {
-		fmt.Fprintf(&b, "%d findings: %d high, %d medium, %d low.\n", len(a.Findings), counts[query.High], counts[query.Medium], counts[query.Low])
+		fmt.Fprintf(&b, "%s: %d high, %d medium, %d low.\n", plural(len(a.Findings), "finding", "findings"), counts[query.High], counts[query.Medium], counts[query.Low])
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return p.writeText(w, b.String())
 }

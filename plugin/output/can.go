@@ -31,8 +31,7 @@ func Can(w io.Writer, format string, ans *query.Answer) error {
 		b.WriteString("\n")
 		writePair(&b, p, ans, &ans.Pairs[i])
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return p.writeText(w, b.String())
 }
 
 // endpointName renders a resolved endpoint: "deployment prod/db",

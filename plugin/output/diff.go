@@ -37,8 +37,7 @@ func Diff(w io.Writer, format string, res *query.DiffResult) error {
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "%s\n", diffSummary(res.Summary))
-	_, err := io.WriteString(w, b.String())
-	return err
+	return p.writeText(w, b.String())
 }
 
 func diffSummary(s query.DiffSummary) string {

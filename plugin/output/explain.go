@@ -29,16 +29,11 @@ func Explain(w io.Writer, format string, ex *query.Explanation) error {
 			writeUnit(&b, p, u)
 		}
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return p.writeText(w, b.String())
 }
 
 func writeUnit(b *strings.Builder, p painter, u *query.UnitExplanation) {
-	pods := "1 pod"
-	if len(u.Pods) != 1 {
-		pods = fmt.Sprintf("%d pods", len(u.Pods))
-	}
-	fmt.Fprintf(b, "%s (%s)\n", p.bold(u.Workload), pods)
+	fmt.Fprintf(b, "%s (%s)\n", p.bold(u.Workload), plural(len(u.Pods), "pod", "pods"))
 	fmt.Fprintf(b, "  labels: %s\n", labels.Set(u.Labels))
 	for _, d := range []*query.DirectionSummary{&u.Ingress, &u.Egress} {
 		b.WriteString("\n")
@@ -138,7 +133,7 @@ func isolation(d *query.DirectionSummary) string {
 	case d.Risk != "":
 		return "OPEN"
 	case !d.Isolated:
-		return fmt.Sprintf("cluster policies (%d rules)", len(d.ClusterRules))
+		return "cluster policies (" + plural(len(d.ClusterRules), "rule", "rules") + ")"
 	}
 	return fmt.Sprintf("isolated (%d)", len(d.Policies))
 }

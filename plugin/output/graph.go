@@ -8,7 +8,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/kubectl-netpol/kubectl-netpol/query"
 )
@@ -64,33 +63,8 @@ func openMark(n query.Node) string {
 	return ""
 }
 
-// graphText is an aligned adjacency table, then the workloads no policy
-// isolates.
-func graphText(w io.Writer, g *query.Graph) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "FROM\tTO\tPORTS")
-	for _, e := range g.Edges {
-		ports := edgeLabel(e)
-		if e.Partial {
-			ports += " (more for some pods)"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", e.From, e.To, ports)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	var open []string
-	for _, n := range g.Nodes {
-		if m := openMark(n); m != "" {
-			open = append(open, fmt.Sprintf("  %s: %s", n.ID, m))
-		}
-	}
-	if len(open) > 0 {
-		fmt.Fprintf(w, "\nNot isolated by any policy:\n%s\n", strings.Join(open, "\n"))
-	}
-	return nil
-}
-
+// graphCSV writes a row per edge; names go through csvCell, so that a
+// spreadsheet shows them as text.
 func graphCSV(w io.Writer, g *query.Graph) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"from", "to", "ports", "partial", "ambiguous"})
@@ -99,7 +73,7 @@ func graphCSV(w io.Writer, g *query.Graph) error {
 		if e.Ambiguous != nil {
 			amb = e.Ambiguous.String()
 		}
-		_ = cw.Write([]string{e.From, e.To, e.Ports.String(), strconv.FormatBool(e.Partial), amb})
+		_ = cw.Write([]string{csvCell(e.From), csvCell(e.To), e.Ports.String(), strconv.FormatBool(e.Partial), amb})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -151,7 +125,8 @@ func graphDot(w io.Writer, g *query.Graph) error {
 	return err
 }
 
-// graphMermaid renders a Mermaid flowchart, which GitHub renders.
+// graphMermaid renders a Mermaid flowchart, which GitHub renders; every
+// label goes through mermaidLabel.
 func graphMermaid(w io.Writer, g *query.Graph) error {
 	var b strings.Builder
 	b.WriteString("flowchart LR\n")
@@ -165,18 +140,17 @@ func graphMermaid(w io.Writer, g *query.Graph) error {
 		}
 		byNS[n.Namespace] = append(byNS[n.Namespace], n)
 	}
-	label := func(s string) string { return strings.NewReplacer(`"`, "#quot;").Replace(s) }
 	for i, ns := range order {
 		indent := "  "
 		if ns != "" {
-			fmt.Fprintf(&b, "  subgraph ns%d[\"%s\"]\n", i, label(ns))
+			fmt.Fprintf(&b, "  subgraph ns%d[\"%s\"]\n", i, mermaidLabel(ns))
 			indent = "    "
 		}
 		for _, n := range byNS[ns] {
 			if n.Kind == "External" {
-				fmt.Fprintf(&b, "%s%s([\"%s\"])\n", indent, ids[n.ID], label(n.Name))
+				fmt.Fprintf(&b, "%s%s([\"%s\"])\n", indent, ids[n.ID], mermaidLabel(n.Name))
 			} else {
-				fmt.Fprintf(&b, "%s%s[\"%s\"]\n", indent, ids[n.ID], label(strings.ToLower(n.Kind)+" "+n.Name))
+				fmt.Fprintf(&b, "%s%s[\"%s\"]\n", indent, ids[n.ID], mermaidLabel(strings.ToLower(n.Kind)+" "+n.Name))
 			}
 		}
 		if ns != "" {
@@ -184,7 +158,7 @@ func graphMermaid(w io.Writer, g *query.Graph) error {
 		}
 	}
 	for _, e := range g.Edges {
-		fmt.Fprintf(&b, "  %s -->|\"%s\"| %s\n", ids[e.From], label(edgeLabel(e)), ids[e.To])
+		fmt.Fprintf(&b, "  %s -->|\"%s\"| %s\n", ids[e.From], mermaidLabel(edgeLabel(e)), ids[e.To])
 	}
 	var open []string
 	for _, n := range g.Nodes {

@@ -356,6 +356,18 @@ func TestGraphHTMLInChromium(t *testing.T) {
 			t.Errorf("details panel lacks the Reached by / Reaches headings")
 		}
 	})
+	t.Run("counts", func(t *testing.T) {
+		t.Parallel()
+		g := &query.Graph{Nodes: []query.Node{workload("Deployment", "prod", "db", 1, true, true), external("192.168.5.10/32")},
+			Edges: []query.Edge{{From: "deployment prod/db", To: "192.168.5.10/32", Ports: ptr.To(query.SinglePort(corev1.ProtocolTCP, 80))}}}
+		dom := dumpDOM(t, browser, writePage(t, g)+"#select="+url.PathEscape("deployment prod/db"))
+		checkPage(t, dom, g)
+		for _, want := range []string{">1 range<", ">1 workload<", ">2 nodes, 1 edge, 0 open<", "Deployment · 1 pod<", ", 1 pod<"} {
+			if !strings.Contains(dom, want) {
+				t.Errorf("page lacks %q", want)
+			}
+		}
+	})
 	t.Run("large", func(t *testing.T) {
 		t.Parallel()
 		big := largeGraph(300, 3000)

@@ -85,8 +85,7 @@ func Tests(w io.Writer, format, suite string, cases []TestCase) error {
 		}
 	}
 	fmt.Fprintf(&b, "\n%d passed, %d failed\n", rep.Passed, rep.Failed)
-	_, err := io.WriteString(w, b.String())
-	return err
+	return p.writeText(w, b.String())
 }
 
 type junitSuites struct {
