@@ -14,22 +14,25 @@ import (
 )
 
 var (
+	// testLong keeps the file example out of LongDesc, whose markdown
+	// rendering flattens the indentation YAML depends on: pasted from the
+	// help, the example must parse.
 	testLong = templates.LongDesc(`
 		Check that expected flows hold: each expectation names a source, a
 		destination (with the full endpoint grammar of "can") and whether the
 		flow must be allowed or denied. Prints PASS or FAIL per expectation,
 		the trace of each failure, and a summary.
 
-		The file is a YAML list:
-
-		    - name: only the API reaches the database   # optional
-		      from: prod/api
-		      to: prod/db:3306
-		      expect: allow                             # or deny
-
+		The file is a YAML list:`) + "\n\n" + testFileExample + "\n\n" + templates.LongDesc(`
 		An expectation whose endpoint does not exist is an error, not a pass.
 
 		Exit codes: 0 every expectation holds, 1 some fail, 2 error.`)
+
+	// testFileExample is an expectations file, indented as a block.
+	testFileExample = `    - name: only the API reaches the database   # optional
+      from: prod/api
+      to: prod/db:3306
+      expect: allow                             # or deny`
 
 	testExample = templates.Examples(`
 		# Check the example's guarantees against its manifests

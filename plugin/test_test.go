@@ -2,6 +2,8 @@ package plugin
 
 import (
 	"encoding/xml"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -92,5 +94,24 @@ func TestManifestDirectoriesSkipExpectationFiles(t *testing.T) {
 	r := run(t, "", "can", "-f", threeTier, "api", "db:3306")
 	if r.code != 0 || r.stderr != "" {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestTestHelpExampleParses: the expectations file shown in "test --help",
+// pasted verbatim, is a valid file whose expectation holds on the example.
+func TestTestHelpExampleParses(t *testing.T) {
+	help := run(t, "", "test", "--help")
+	_, after, ok := strings.Cut(help.stdout, "The file is a YAML list:\n\n")
+	if !ok {
+		t.Fatalf("help has no file example:\n%s", help.stdout)
+	}
+	block, _, _ := strings.Cut(after, "\n\n")
+	file := filepath.Join(t.TempDir(), "expectations.yaml")
+	if err := os.WriteFile(file, []byte(block+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "", "test", file, "-f", threeTier)
+	if r.code != 0 || !strings.Contains(r.stdout, "PASS  only the API reaches the database") {
+		t.Errorf("the help's example:\n%s\nexit %d, stdout:\n%sstderr:\n%s", block, r.code, r.stdout, r.stderr)
 	}
 }
