@@ -46,3 +46,27 @@ func ioctl(t testing.TB, f *os.File, req uint, arg unsafe.Pointer) {
 		t.Fatalf("pseudo-terminal ioctl %#x: %v", req, errno)
 	}
 }
+
+// Output runs write with a terminal COLS columns wide and returns what it
+// wrote there.
+func Output(t testing.TB, cols int, write func(terminal *os.File)) string {
+	t.Helper()
+	terminal, reader := Open(t, cols)
+	done := make(chan []byte)
+	go func() {
+		// Reading fails (EIO) once the terminal side is closed and drained.
+		var all []byte
+		buf := make([]byte, 4096)
+		for {
+			n, err := reader.Read(buf)
+			all = append(all, buf[:n]...)
+			if err != nil {
+				done <- all
+				return
+			}
+		}
+	}()
+	write(terminal)
+	terminal.Close()
+	return string(<-done)
+}
