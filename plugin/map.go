@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
@@ -49,7 +48,9 @@ type MapOptions struct {
 	Port          string
 
 	focus *query.EndpointSpec
-	port  *query.EndpointSpec
+	// portNumber is the --port filter, 0 for none.
+	portProtocol corev1.Protocol
+	portNumber   int32
 }
 
 // NewCmdMap builds the "map" command.
@@ -90,14 +91,11 @@ func (o *MapOptions) Complete() error {
 		o.focus = &e
 	}
 	if o.Port != "" {
-		e, err := query.ParseEndpoint("x:" + o.Port)
+		proto, n, err := parsePortFlag(o.Port)
 		if err != nil {
-			return fmt.Errorf("--port %q: %w", o.Port, err)
+			return err
 		}
-		if _, err := strconv.Atoi(e.Port); err != nil {
-			return fmt.Errorf("--port %q: want a port number", o.Port)
-		}
-		o.port = &e
+		o.portProtocol, o.portNumber = proto, n
 	}
 	return nil
 }
@@ -129,13 +127,8 @@ func (o *MapOptions) Run() error {
 		opts.Focus = target.PodList()
 	}
 	g := l.snap.Graph(opts)
-	if o.port != nil {
-		proto := o.port.Protocol
-		if proto == "" {
-			proto = corev1.ProtocolTCP
-		}
-		n, _ := strconv.Atoi(o.port.Port)
-		g = g.WithPort(proto, int32(n))
+	if o.portNumber != 0 {
+		g = g.WithPort(o.portProtocol, o.portNumber)
 	}
 	return output.Graph(o.Out, o.Output, g)
 }
