@@ -79,7 +79,7 @@ func NewCmdCan(g *globalOptions) *cobra.Command {
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of (json, yaml); human-readable text when empty")
 	cmd.ValidArgsFunction = completeEndpoints(g, 2)
 	registerOutputCompletion(cmd, "json", "yaml")
-	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "Print nothing; the exit code is the answer")
+	addQuietFlag(cmd, &o.Quiet)
 	o.arrow = addArrowArg(cmd.Flags())
 	return cmd
 }

@@ -43,6 +43,7 @@ var (
 type MapOptions struct {
 	*globalOptions
 	Output        string
+	Quiet         bool
 	AllNamespaces bool
 	Focus         string
 	Port          string
@@ -76,6 +77,7 @@ func NewCmdMap(g *globalOptions) *cobra.Command {
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Map every namespace")
 	cmd.Flags().StringVar(&o.Focus, "focus", "", "Only flows to or from this endpoint (pod, workload, service or selector)")
 	cmd.Flags().StringVar(&o.Port, "port", "", "Only flows that may use this port, e.g. 5432 or 53/udp")
+	addQuietFlag(cmd, &o.Quiet)
 	registerOutputCompletion(cmd, output.GraphFormats...)
 	mustRegister(cmd.RegisterFlagCompletionFunc("focus", completeEndpoints(g, 1)))
 	return cmd
@@ -129,6 +131,9 @@ func (o *MapOptions) Run() error {
 	g := l.snap.Graph(opts)
 	if o.portNumber != 0 {
 		g = g.WithPort(o.portProtocol, o.portNumber)
+	}
+	if o.Quiet {
+		return nil
 	}
 	return output.Graph(o.Out, o.Output, g)
 }

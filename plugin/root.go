@@ -83,6 +83,12 @@ func usageError(c *cobra.Command, err error) error {
 	return fmt.Errorf("%w\nSee '%s -h' for help and examples", err, c.CommandPath())
 }
 
+// addQuietFlag adds -q/--quiet, the same on every command: nothing is
+// printed but an error, and the exit code is the answer.
+func addQuietFlag(cmd *cobra.Command, quiet *bool) {
+	cmd.Flags().BoolVarP(quiet, "quiet", "q", false, "Print nothing; the exit code is the answer")
+}
+
 // globalOptions are the flags every command shares.
 type globalOptions struct {
 	genericiooptions.IOStreams

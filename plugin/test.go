@@ -78,7 +78,7 @@ func NewCmdTest(g *globalOptions) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of (json, yaml, junit); human-readable text when empty")
 	registerOutputCompletion(cmd, "json", "yaml", "junit")
-	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "Print nothing; the exit code is the answer")
+	addQuietFlag(cmd, &o.Quiet)
 	return cmd
 }
 
