@@ -24,8 +24,8 @@ var (
 		name and a protocol: db:3306, db:mysql, 10.0.0.5:53/udp, [2001:db8::1]:443.
 		Without a port, the answer is the set of allowed ports.
 
-		Write the arrow quoted ('web -> db:3306') or not at all: an unquoted ->
-		is a shell redirection.
+		Write the arrow quoted ('web -> db:3306' or web '->' db:3306) or not at
+		all: an unquoted -> is a shell redirection.
 
 		Exit codes: 0 allowed (every pod pair; without a port, at least one
 		port), 1 denied, 2 error.`)
@@ -53,7 +53,8 @@ type CanOptions struct {
 	Output string
 	Quiet  bool
 
-	flow query.Flow
+	flow  query.Flow
+	arrow *arrowArg
 }
 
 // NewCmdCan builds the "can" command.
@@ -78,13 +79,14 @@ func NewCmdCan(g *globalOptions) *cobra.Command {
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of (json, yaml); human-readable text when empty")
 	cmd.ValidArgsFunction = completeEndpoints(g, 2)
 	registerOutputCompletion(cmd, "json", "yaml")
-	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "Print nothing; the exit code is the answer")
+	addQuietFlag(cmd, &o.Quiet)
+	o.arrow = addArrowArg(cmd.Flags())
 	return cmd
 }
 
 // Complete parses the question.
 func (o *CanOptions) Complete(args []string) error {
-	flow, err := query.ParseFlow(args)
+	flow, err := query.ParseFlow(o.arrow.insert(args))
 	if err != nil {
 		return err
 	}

@@ -148,3 +148,30 @@ func TestUnknownKindsAreSkippedWithAWarning(t *testing.T) {
 		}
 	}
 }
+
+// TestCanArrowAsItsOwnArgument: 'SRC' '->' 'DST' (the arrow quoted on its
+// own) is the same question as SRC DST, and the arrow stands only between
+// the two.
+func TestCanArrowAsItsOwnArgument(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{"the arrow between source and destination", []string{"api", "->", "db:3306"}, 0, ""},
+		{"a denied flow answers no", []string{"web", "->", "db:3306"}, 1, ""},
+		{"flags around the arrow", []string{"-n", "prod", "api", "->", "-o", "json", "db:3306"}, 0, ""},
+		{"the arrow first is no question", []string{"->", "api", "db:3306"}, 2, `want a source and a destination (SRC DST[:PORT][/PROTO], 'SRC -> DST' or SRC to DST), got "-> api db:3306"`},
+		{"the arrow last is no question", []string{"api", "db:3306", "->"}, 2, `got "api db:3306 ->"`},
+		{"two arrows are no question", []string{"api", "->", "->", "db:3306"}, 2, `got "api -> -> db:3306"`},
+		{"the arrow eaten by the shell leaves a lone '-'", []string{"api", "-"}, 2, "quote the arrow"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(t, "", append([]string{"can", "-f", threeTier}, tc.args...)...)
+			if r.code != tc.wantCode || !strings.Contains(r.stderr, tc.wantErr) || (tc.wantErr == "" && r.stderr != "") {
+				t.Errorf("can %q: exit %d, stderr %q; want exit %d and %q", tc.args, r.code, r.stderr, tc.wantCode, tc.wantErr)
+			}
+		})
+	}
+}

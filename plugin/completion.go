@@ -186,6 +186,7 @@ func (g *globalOptions) forCompletion(cmd *cobra.Command) *globalOptions {
 	undoDoubleParse(cmd)
 	c := *g
 	c.IOStreams = genericiooptions.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}
+	c.progress = nil
 	if t := c.configFlags.Timeout; t != nil && (*t == "" || *t == "0") {
 		*t = completionTimeout
 	}

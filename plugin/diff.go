@@ -58,7 +58,7 @@ func NewCmdDiff(g *globalOptions) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of (json, yaml); human-readable text when empty")
 	registerOutputCompletion(cmd, "json", "yaml")
-	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "Print nothing; the exit code is the answer")
+	addQuietFlag(cmd, &o.Quiet)
 	return cmd
 }
 

@@ -40,6 +40,7 @@ var (
 type ExplainOptions struct {
 	*globalOptions
 	Output string
+	Quiet  bool
 
 	target *query.EndpointSpec
 }
@@ -66,6 +67,7 @@ func NewCmdExplain(g *globalOptions) *cobra.Command {
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of (json, yaml); human-readable text when empty")
 	cmd.ValidArgsFunction = completeEndpoints(g, 1)
 	registerOutputCompletion(cmd, "json", "yaml")
+	addQuietFlag(cmd, &o.Quiet)
 	return cmd
 }
 
@@ -109,6 +111,9 @@ func (o *ExplainOptions) Run() error {
 	}
 	if err != nil {
 		return err
+	}
+	if o.Quiet {
+		return nil
 	}
 	for _, w := range ex.Warnings {
 		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)

@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
@@ -44,12 +43,15 @@ var (
 type MapOptions struct {
 	*globalOptions
 	Output        string
+	Quiet         bool
 	AllNamespaces bool
 	Focus         string
 	Port          string
 
 	focus *query.EndpointSpec
-	port  *query.EndpointSpec
+	// portNumber is the --port filter, 0 for none.
+	portProtocol corev1.Protocol
+	portNumber   int32
 }
 
 // NewCmdMap builds the "map" command.
@@ -75,6 +77,7 @@ func NewCmdMap(g *globalOptions) *cobra.Command {
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Map every namespace")
 	cmd.Flags().StringVar(&o.Focus, "focus", "", "Only flows to or from this endpoint (pod, workload, service or selector)")
 	cmd.Flags().StringVar(&o.Port, "port", "", "Only flows that may use this port, e.g. 5432 or 53/udp; their ports then show only it")
+	addQuietFlag(cmd, &o.Quiet)
 	registerOutputCompletion(cmd, output.GraphFormats...)
 	mustRegister(cmd.RegisterFlagCompletionFunc("focus", completeEndpoints(g, 1)))
 	return cmd
@@ -90,14 +93,11 @@ func (o *MapOptions) Complete() error {
 		o.focus = &e
 	}
 	if o.Port != "" {
-		e, err := query.ParseEndpoint("x:" + o.Port)
+		proto, n, err := parsePortFlag(o.Port)
 		if err != nil {
-			return fmt.Errorf("--port %q: %w", o.Port, err)
+			return err
 		}
-		if _, err := strconv.Atoi(e.Port); err != nil {
-			return fmt.Errorf("--port %q: want a port number", o.Port)
-		}
-		o.port = &e
+		o.portProtocol, o.portNumber = proto, n
 	}
 	return nil
 }
@@ -132,16 +132,14 @@ func (o *MapOptions) Run() error {
 		opts.Focus = target.PodList()
 	}
 	g := l.snap.Graph(opts)
-	if o.port != nil {
-		proto := o.port.Protocol
-		if proto == "" {
-			proto = corev1.ProtocolTCP
-		}
-		n, _ := strconv.Atoi(o.port.Port)
-		g = onPort(g.WithPort(proto, int32(n)), proto, int32(n))
+	if o.portNumber != 0 {
+		g = onPort(g.WithPort(o.portProtocol, o.portNumber), o.portProtocol, o.portNumber)
 	}
 	for _, w := range g.Warnings {
 		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
+	}
+	if o.Quiet {
+		return nil
 	}
 	return output.Graph(o.Out, o.Output, g)
 }

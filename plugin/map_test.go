@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestMapThreeTier(t *testing.T) {
@@ -122,8 +124,6 @@ func TestMapBadInput(t *testing.T) {
 	}{
 		{[]string{"-n", "nowhere"}, "namespace nowhere does not exist"},
 		{[]string{"--focus", "cache"}, `--focus "cache": no pod, workload or service named "cache"`},
-		{[]string{"--port", "http"}, "want a port number"},
-		{[]string{"--port", "99999"}, "port 99999 is not between 1 and 65535"},
 		{[]string{"-o", "svg"}, `unsupported output format "svg"`},
 	} {
 		r := run(t, "", append([]string{"map", "-f", threeTier}, tc.args...)...)
@@ -197,5 +197,27 @@ spec:
 		if args[len(args)-1] == "mermaid" && strings.Contains(r.stdout, "<") {
 			t.Errorf("%v: markup reaches the page:\n%s", args, r.stdout)
 		}
+	}
+}
+
+// TestMapPortFlagErrors: a bad --port is named as the user wrote it, with
+// what is wrong, and nothing of how it is parsed.
+func TestMapPortFlagErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, port, wantErr string
+	}{
+		{"a port above 65535 is out of range", "99999", "--port 99999: port must be between 1 and 65535"},
+		{"port 0 is out of range", "0", "--port 0: port must be between 1 and 65535"},
+		{"a port name is not a number", "http", "--port http: want a port number, e.g. 5432 or 53/udp"},
+		{"a leading colon is not a number", ":80", "--port :80: want a port number, e.g. 5432 or 53/udp"},
+		{"the protocol is tcp, udp or sctp", "53/xyz", `--port 53/xyz: unknown protocol "xyz" (tcp, udp or sctp)`},
+		{"one protocol only", "53/udp/tcp", `--port 53/udp/tcp: unknown protocol "udp/tcp" (tcp, udp or sctp)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(t, "", "map", "-f", threeTier, "--port", tc.port)
+			if diff := cmp.Diff("error: "+tc.wantErr+"\n", r.stderr); r.code != 2 || diff != "" {
+				t.Errorf("exit %d, want 2; stderr (-want +got):\n%s", r.code, diff)
+			}
+		})
 	}
 }

@@ -48,6 +48,9 @@ func NewCmdNetpol(streams genericiooptions.IOStreams) *cobra.Command {
 // connection flags, so callers (and tests) can wrap the REST config.
 func NewCmdNetpolWithConfig(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
 	g := &globalOptions{IOStreams: streams, configFlags: configFlags}
+	if g.progress = newProgressLine(streams.ErrOut); g.progress != nil {
+		g.ErrOut = afterProgress{g.progress}
+	}
 	cmd := &cobra.Command{
 		Use:   "netpol",
 		Short: "Answer what-if questions about Kubernetes NetworkPolicy",
@@ -69,7 +72,7 @@ func NewCmdNetpolWithConfig(streams genericiooptions.IOStreams, configFlags *gen
 	cmd.AddCommand(NewCmdVersion(g), NewCmdCompletion(g))
 	cmd.Version = Version().Version
 	cmd.SetOut(streams.Out)
-	cmd.SetErr(streams.ErrOut)
+	cmd.SetErr(g.ErrOut)
 	registerGlobalCompletions(cmd, g)
 	return cmd
 }
@@ -80,11 +83,20 @@ func usageError(c *cobra.Command, err error) error {
 	return fmt.Errorf("%w\nSee '%s -h' for help and examples", err, c.CommandPath())
 }
 
+// addQuietFlag adds -q/--quiet, the same on every command: nothing is
+// printed but an error, and the exit code is the answer.
+func addQuietFlag(cmd *cobra.Command, quiet *bool) {
+	cmd.Flags().BoolVarP(quiet, "quiet", "q", false, "Print nothing; the exit code is the answer")
+}
+
 // globalOptions are the flags every command shares.
 type globalOptions struct {
 	genericiooptions.IOStreams
 	configFlags *genericclioptions.ConfigFlags
 	snapshot    snapshotFlags
+	// progress is the live progress line on a terminal's stderr, nil when
+	// stderr is not one; ErrOut then ends the line before each write.
+	progress *progressLine
 }
 
 func (g *globalOptions) addFlags(cmd *cobra.Command) {

@@ -3,11 +3,9 @@ package plugin
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-netpol/kubectl-netpol/plugin/load"
@@ -125,6 +123,7 @@ func (g *globalOptions) loadBase(scope load.Scope) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer g.progress.end()
 	ctx := context.Background()
 	objs, failures, err := c.Read(ctx, scope)
 	if err != nil {
@@ -167,8 +166,8 @@ func (g *globalOptions) cluster() (*load.Cluster, error) {
 		return nil, fmt.Errorf("create client: %w", err)
 	}
 	c := &load.Cluster{Client: client, ChunkSize: g.snapshot.chunkSize}
-	if f, ok := g.ErrOut.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		c.Progress = g.ErrOut
+	if g.progress != nil {
+		c.Progress = g.progress
 	}
 	return c, nil
 }

@@ -7,29 +7,31 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/kubectl/pkg/util/templates"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-netpol/kubectl-netpol/plugin/output"
 	"github.com/kubectl-netpol/kubectl-netpol/query"
 )
 
 var (
+	// testLong keeps the file example out of LongDesc, whose markdown
+	// rendering flattens the indentation YAML depends on: pasted from the
+	// help, the example must parse.
 	testLong = templates.LongDesc(`
 		Check that expected flows hold: each expectation names a source, a
 		destination (with the full endpoint grammar of "can") and whether the
 		flow must be allowed or denied. Prints PASS or FAIL per expectation,
 		the trace of each failure, and a summary.
 
-		The file is a YAML list:
-
-		    - name: only the API reaches the database   # optional
-		      from: prod/api
-		      to: prod/db:3306
-		      expect: allow                             # or deny
-
+		The file is a YAML list:`) + "\n\n" + testFileExample + "\n\n" + templates.LongDesc(`
 		An expectation whose endpoint does not exist is an error, not a pass.
 
 		Exit codes: 0 every expectation holds, 1 some fail, 2 error.`)
+
+	// testFileExample is an expectations file, indented as a block.
+	testFileExample = `    - name: only the API reaches the database   # optional
+      from: prod/api
+      to: prod/db:3306
+      expect: allow                             # or deny`
 
 	testExample = templates.Examples(`
 		# Check the example's guarantees against its manifests
@@ -42,14 +44,6 @@ var (
 		kubectl netpol test expectations.yaml -o junit > netpol-junit.xml`)
 )
 
-// Expectation is one expected flow of a test file.
-type Expectation struct {
-	Name   string `json:"name,omitempty"`
-	From   string `json:"from"`
-	To     string `json:"to"`
-	Expect string `json:"expect"`
-}
-
 // TestOptions are the inputs of "kubectl netpol test".
 type TestOptions struct {
 	*globalOptions
@@ -57,7 +51,10 @@ type TestOptions struct {
 	Quiet  bool
 
 	files []string
-	cases []output.TestCase
+	// expectations and cases are in the same order: what was asked and
+	// where, and the results.
+	expectations []Expectation
+	cases        []output.TestCase
 }
 
 // NewCmdTest builds the "test" command.
@@ -81,7 +78,7 @@ func NewCmdTest(g *globalOptions) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of (json, yaml, junit); human-readable text when empty")
 	registerOutputCompletion(cmd, "json", "yaml", "junit")
-	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "Print nothing; the exit code is the answer")
+	addQuietFlag(cmd, &o.Quiet)
 	return cmd
 }
 
@@ -98,29 +95,17 @@ func (o *TestOptions) Complete(files []string) error {
 		if err != nil {
 			return fmt.Errorf("read expectations: %w", err)
 		}
-		var list []Expectation
-		if err := yaml.UnmarshalStrict(b, &list); err != nil {
-			return fmt.Errorf("%s: not a list of expectations (from, to, expect, name): %w", f, err)
+		list, err := parseExpectations(f, b)
+		if err != nil {
+			return err
 		}
-		if len(list) == 0 {
-			return fmt.Errorf("%s: no expectations", f)
-		}
-		for i, e := range list {
-			where := fmt.Sprintf("%s: [%d]", f, i)
-			if e.Name != "" {
-				where += " " + e.Name
-			}
-			switch {
-			case e.From == "" || e.To == "":
-				return fmt.Errorf("%s: from and to are required", where)
-			case e.Expect != "allow" && e.Expect != "deny":
-				return fmt.Errorf("%s: expect: want allow or deny, got %q", where, e.Expect)
-			}
+		for _, e := range list {
 			flow, err := query.ParseFlow([]string{e.From, e.To})
 			if err != nil {
-				return fmt.Errorf("%s: %w", where, err)
+				return fmt.Errorf("%s: %w", e.where(), err)
 			}
-			o.cases = append(o.cases, output.TestCase{File: f, Index: i, Name: e.Name, From: e.From, To: e.To, Expect: e.Expect, Flow: flow})
+			o.expectations = append(o.expectations, e)
+			o.cases = append(o.cases, output.TestCase{File: f, Index: e.Index, Name: e.Name, From: e.From, To: e.To, Expect: e.Expect, Flow: flow})
 		}
 	}
 	return nil
@@ -145,11 +130,7 @@ func (o *TestOptions) Run() error {
 			err = fmt.Errorf("the verdict is ambiguous: %s", ans.Ambiguities[0])
 		}
 		if err != nil {
-			where := fmt.Sprintf("%s: [%d]", c.File, c.Index)
-			if c.Name != "" {
-				where += " " + c.Name
-			}
-			return fmt.Errorf("%s: %w", where, err)
+			return fmt.Errorf("%s: %w", o.expectations[i].where(), err)
 		}
 		c.Answer = ans
 		c.Pass = ans.Allowed == (c.Expect == "allow")

@@ -82,7 +82,7 @@ func TestCanTiersAmbiguous(t *testing.T) {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s\nwant exit 2, an AMBIGUOUS verdict and both policies named", r.code, r.stdout, r.stderr)
 	}
 	r = run(t, "", "test", tiers+"expectations.yaml", "-f", threeTier, "-f", tiers, "--with", whatIf+"cnp-same-priority.yaml")
-	if r.code != 2 || !strings.Contains(r.stderr, "nothing outside prod reaches the production database: the verdict is ambiguous") {
+	if r.code != 2 || !strings.Contains(r.stderr, "expectations.yaml:3: expectation 1 (nothing outside prod reaches the production database): the verdict is ambiguous") {
 		t.Errorf("test with an ambiguous expectation: exit %d, stderr %s; want exit 2 naming it", r.code, r.stderr)
 	}
 	// Another port of the same pair is not ambiguous: only protect-prod-db

@@ -20,6 +20,8 @@ func Audit(w io.Writer, format string, a *query.Audit) error {
 	for _, f := range a.Findings {
 		counts[f.Severity]++
 		sev := strings.ToUpper(string(f.Severity))
+		// Padded on the visible width: colour codes take no column.
+		pad := strings.Repeat(" ", max(0, len("MEDIUM")-len(sev)))
 		switch f.Severity {
 		case query.High:
 			sev = p.red(sev)
@@ -30,7 +32,7 @@ func Audit(w io.Writer, format string, a *query.Audit) error {
 		if f.Field != "" {
 			where += " " + f.Field
 		}
-		fmt.Fprintf(&b, "%-6s  %s  [%s]\n", sev, where, f.Check)
+		fmt.Fprintf(&b, "%s%s  %s  [%s]\n", sev, pad, where, f.Check)
 		fmt.Fprintf(&b, "        %s\n", f.Why)
 		if f.Fix != "" {
 			lines := strings.Split(f.Fix, "\n")

@@ -42,8 +42,10 @@ func Data(w io.Writer, format string, v any) error {
 // painter colours words when writing to a terminal.
 type painter bool
 
+// newPainter colours for a terminal unless NO_COLOR has a value: an empty
+// NO_COLOR is as good as unset (no-color.org).
 func newPainter(w io.Writer) painter {
-	if _, ok := os.LookupEnv("NO_COLOR"); ok {
+	if os.Getenv("NO_COLOR") != "" {
 		return false
 	}
 	f, ok := w.(*os.File)
