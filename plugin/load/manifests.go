@@ -477,7 +477,11 @@ func typed(raw []byte, gvk schema.GroupVersionKind, defaultNS string) (obj runti
 	default:
 		setNamespace(m, defaultNS)
 	}
-	return obj, warnings, nil
+	more, err := validate(obj)
+	if err != nil {
+		return nil, nil, err
+	}
+	return obj, append(warnings, more...), nil
 }
 
 func setNamespace(o interface {
