@@ -74,3 +74,26 @@ status:
 `, `m.yaml: node n1: status.addresses[1].address: Invalid value: "fe80::1%eth0": IPv6 zones are not allowed`},
 	})
 }
+
+// TestPolicyCIDRsNameFileObjectAndField pins that a CIDR the API server
+// rejects is an error naming the file, the object and the field.
+func TestPolicyCIDRsNameFileObjectAndField(t *testing.T) {
+	checkRejected(t, []rejectTest{
+		{"ipBlock.cidr with host bits", `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: prod}
+spec:
+  podSelector: {}
+  ingress: [{from: [{podSelector: {}}, {ipBlock: {cidr: 10.0.0.1/8}}]}]
+`, `m.yaml: networkpolicy prod/p: spec.ingress[0].from[1].ipBlock.cidr: invalid CIDR "10.0.0.1/8": must not have bits set beyond the prefix length (10.0.0.0/8 or 10.0.0.1/32?)`},
+		{"an IPv4-mapped network", `apiVersion: policy.networking.k8s.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: guard}
+spec:
+  tier: Admin
+  priority: 1
+  subject: {namespaces: {}}
+  egress: [{action: Deny, to: [{networks: ["::ffff:1.2.3.4/128"]}]}]
+`, `m.yaml: clusternetworkpolicy guard: spec.egress[0].to[0].networks[0]: "::ffff:1.2.3.4/128" is an IPv4-mapped IPv6 address, which matches no IPv4 address (write the IPv4 range)`},
+	})
+}
