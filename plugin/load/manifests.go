@@ -495,7 +495,7 @@ func setNamespace(o interface {
 
 // describe names an object the way kubectl does: kind namespace/name.
 func describe(kind, namespace, name string) string {
-	kind = strings.ToLower(kind)
+	kind, namespace, name = strings.ToLower(kind), printable(namespace), printable(name)
 	if kind == "" {
 		kind = "object"
 	}
