@@ -406,6 +406,28 @@ func anpPorts(in *[]npav1alpha1.AdminNetworkPolicyPort) []portFields {
 	return out
 }
 
+// parseNetwork accepts what the policy.networking.k8s.io CRDs accept as a
+// networks entry: at most 43 characters, and the CEL rule isCIDR(self) &&
+// cidr(self) == cidr(self).masked(), where the API server's CEL library
+// parses with netip.ParsePrefix (no spaces, zones or leading zeros) and
+// refuses IPv4-mapped IPv6 addresses. apimachinery's IsValidCIDR would also
+// demand the canonical form, which the CRDs do not.
+func parseNetwork(path, s string) (netip.Prefix, error) {
+	if len(s) > 43 {
+		return netip.Prefix{}, fmt.Errorf("%s: %q is longer than 43 characters", path, s)
+	}
+	pfx, err := netip.ParsePrefix(s)
+	switch {
+	case err != nil:
+		return netip.Prefix{}, fmt.Errorf("%s: invalid CIDR %q", path, s)
+	case pfx.Addr().Is4In6():
+		return netip.Prefix{}, fmt.Errorf("%s: %q is an IPv4-mapped IPv6 address, which matches no IPv4 address (write the IPv4 range)", path, s)
+	case pfx.Masked() != pfx:
+		return netip.Prefix{}, fmt.Errorf("%s: %q has host bits set (want %s)", path, s, pfx.Masked())
+	}
+	return pfx, nil
+}
+
 func orTCP(p corev1.Protocol) corev1.Protocol {
 	if p == "" {
 		return corev1.ProtocolTCP
@@ -489,12 +511,9 @@ func (c *ClusterPolicy) compileRule(path, peerField string, rf ruleFields) (Clus
 			n++
 			pe.Kind = ClusterPeerNetworks
 			for j, s := range pf.networks {
-				pfx, err := netip.ParsePrefix(s)
+				pfx, err := parseNetwork(fmt.Sprintf("%s.networks[%d]", pp, j), s)
 				if err != nil {
-					return r, fmt.Errorf("%s.networks[%d]: invalid CIDR %q", pp, j, s)
-				}
-				if pfx.Masked() != pfx {
-					return r, fmt.Errorf("%s.networks[%d]: %q has host bits set (want %s)", pp, j, s, pfx.Masked())
+					return r, err
 				}
 				pe.Networks = append(pe.Networks, pfx)
 			}

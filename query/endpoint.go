@@ -163,9 +163,18 @@ func (e *EndpointSpec) parseAddress(s string) (bool, error) {
 		host, port = s[:strings.Index(s, ":")], s[strings.Index(s, ":")+1:]
 	}
 	if a, err := netip.ParseAddr(host); err == nil {
+		if a.Zone() != "" {
+			return true, errZone(host)
+		}
 		e.Addr = a.Unmap()
 	} else if p, err := netip.ParsePrefix(host); err == nil {
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			// Like a mapped address, a mapped range is the IPv4 range.
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
 		e.CIDR = p.Masked()
+	} else if a, _, ok := strings.Cut(host, "/"); ok && isZoned(a) {
+		return true, errZone(host)
 	} else if strings.HasPrefix(s, "[") || looksNumeric(host) {
 		return true, fmt.Errorf("%q: invalid IP address or CIDR %q", e.Raw, host)
 	} else {
@@ -184,6 +193,31 @@ func (e *EndpointSpec) parseAddress(s string) (bool, error) {
 		return true, fmt.Errorf("%q: a protocol needs a port (ADDRESS:PORT/%s)", e.Raw, strings.ToLower(string(e.Protocol)))
 	}
 	return true, nil
+}
+
+// parseIP parses an IP address field of an object, an IPv4-mapped IPv6
+// address as the IPv4 address. An IPv6 zone ("fe80::1%eth0") names a link
+// of one host, and no CIDR contains a zoned address: taken, it would slip
+// past every ipBlock and networks peer, Deny rules included.
+func parseIP(s string) (netip.Addr, error) {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("invalid IP %q", s)
+	}
+	if a.Zone() != "" {
+		return netip.Addr{}, errZone(s)
+	}
+	return a.Unmap(), nil
+}
+
+// isZoned reports whether s is an IPv6 address with a zone.
+func isZoned(s string) bool {
+	a, err := netip.ParseAddr(s)
+	return err == nil && a.Zone() != ""
+}
+
+func errZone(addr string) error {
+	return fmt.Errorf("address %s: IPv6 zones are not allowed", addr)
 }
 
 var numericHost = regexp.MustCompile(`^[0-9.]+(/[0-9]+)?$|^[0-9a-fA-F:]*::[0-9a-fA-F:.]*(/[0-9]+)?$`)

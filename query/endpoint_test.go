@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 )
@@ -58,6 +59,8 @@ func TestParseEndpoint(t *testing.T) {
 		{"2001:db8::/32", view{CIDR: "2001:db8::/32"}},
 		{"[2001:db8::1]:443/tcp", view{Addr: "2001:db8::1", Port: "443", Protocol: "TCP"}},
 		{"[2001:db8::/32]:443", view{CIDR: "2001:db8::/32", Port: "443"}},
+		{"::ffff:10.1.2.3", view{Addr: "10.1.2.3"}},
+		{"::ffff:10.0.0.0/104", view{CIDR: "10.0.0.0/8"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
@@ -87,6 +90,9 @@ func TestParseEndpointErrors(t *testing.T) {
 		{"300.1.2.3:80", "invalid IP address"},
 		{"192.168.5.10:http", "takes a port number, not a name"},
 		{"[2001:db8::1", "missing ']'"},
+		{"fe80::1%eth0", "address fe80::1%eth0: IPv6 zones are not allowed"},
+		{"[fe80::1%eth0]:443/tcp", "address fe80::1%eth0: IPv6 zones are not allowed"},
+		{"fe80::1%eth0/64", "address fe80::1%eth0/64: IPv6 zones are not allowed"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
@@ -301,5 +307,35 @@ func TestRangesHoldingPodIPsAreAnsweredForOutsideAddresses(t *testing.T) {
 	ans := can(t, s, "x/a", "10.0.0.0/16:80")
 	if !ans.Allowed || len(ans.Warnings) != 1 || !strings.Contains(ans.Warnings[0], "10.0.0.0/16 also holds pod IPs (x/a") {
 		t.Errorf("allowed %v, warnings %q", ans.Allowed, ans.Warnings)
+	}
+}
+
+// TestZonedAddressesAreRejected pins that an IPv6 zone in an object's
+// address is an error: a zoned address is in no CIDR, so it would slip past
+// every ipBlock and networks peer, Deny rules included.
+func TestZonedAddressesAreRejected(t *testing.T) {
+	podIPs := testPod("x/a", "app=a", "fe80::1%eth0")
+	podIP := testPod("x/b", "app=b", "")
+	podIP.Status.PodIP = "fe80::2%eth0"
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}, Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{
+		{Type: corev1.NodeHostName, Address: "n1"},
+		{Type: corev1.NodeInternalIP, Address: "fe80::3%eth0"},
+	}}}
+	tests := []struct {
+		name    string
+		obj     runtime.Object
+		wantErr string
+	}{
+		{"a zone in status.podIPs", podIPs, "pod x/a: status.podIPs[0]: address fe80::1%eth0: IPv6 zones are not allowed"},
+		{"a zone in status.podIP", podIP, "pod x/b: status.podIP: address fe80::2%eth0: IPv6 zones are not allowed"},
+		{"a zone in a node address", node, "node n1: status.addresses[1]: address fe80::3%eth0: IPv6 zones are not allowed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewSnapshot([]runtime.Object{testNamespace("x", ""), tc.obj}, DefaultOptions())
+			if err == nil || err.Error() != tc.wantErr {
+				t.Fatalf("NewSnapshot error = %v, want %q", err, tc.wantErr)
+			}
+		})
 	}
 }

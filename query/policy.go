@@ -1,6 +1,7 @@
 package query
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -273,14 +274,29 @@ func compileSelector(path string, ls *metav1.LabelSelector) (labels.Selector, st
 	return sel, sel.String(), nil
 }
 
-// parseCIDR accepts what the API server accepts for ipBlock CIDRs, IPv4 and
-// IPv6, and returns the masked prefix.
+// parseCIDR accepts what kube-apiserver 1.37 accepts in the cidr and
+// except of a new ipBlock: IsValidCIDRForLegacyField with strict
+// validation (the StrictIPCIDRValidation gate, on by default since 1.36).
+// That refuses host bits (10.0.0.1/8 is not read as 10.0.0.0/8), IPv4-mapped
+// IPv6 addresses (::ffff:1.2.3.4/128 would match no IPv4 address), leading
+// zeros, zones and spaces.
 func parseCIDR(path, s string) (netip.Prefix, error) {
-	p, err := netip.ParsePrefix(strings.TrimSpace(s))
-	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("%s: invalid CIDR %q", path, s)
+	if s == "" {
+		return netip.Prefix{}, fmt.Errorf("%s: required", path)
 	}
-	return p.Masked(), nil
+	if errs := validation.IsValidCIDRForLegacyField(nil, s, true, nil); len(errs) > 0 {
+		msg := fmt.Sprintf("%s: invalid CIDR %q: %s", path, s, errs[0].Detail)
+		if p, err := netip.ParsePrefix(s); err == nil && p.Masked() != p {
+			msg += fmt.Sprintf(" (%s or %s?)", p.Masked(), netip.PrefixFrom(p.Addr(), p.Addr().BitLen()))
+		}
+		return netip.Prefix{}, errors.New(msg)
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		// Strict validation has already refused what netip refuses.
+		return netip.Prefix{}, fmt.Errorf("%s: invalid CIDR %q: %w", path, s, err)
+	}
+	return p, nil
 }
 
 // portsFor is the set of destination ports the rule's ports list opens

@@ -339,11 +339,15 @@ func podFromObject(o *corev1.Pod) (*Pod, error) {
 		ips = []corev1.PodIP{{IP: o.Status.PodIP}}
 	}
 	for i, ip := range ips {
-		addr, err := netip.ParseAddr(ip.IP)
+		addr, err := parseIP(ip.IP)
 		if err != nil {
-			return nil, fmt.Errorf("status.podIPs[%d]: invalid IP %q", i, ip.IP)
+			path := fmt.Sprintf("status.podIPs[%d]", i)
+			if len(o.Status.PodIPs) == 0 {
+				path = "status.podIP"
+			}
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		p.IPs = append(p.IPs, addr.Unmap())
+		p.IPs = append(p.IPs, addr)
 	}
 	if ref := controllerOf(o.OwnerReferences); ref != nil {
 		p.Workload = ref

@@ -500,11 +500,11 @@ func nodeFromObject(o *corev1.Node) (*ClusterNode, error) {
 		if a.Type != corev1.NodeInternalIP && a.Type != corev1.NodeExternalIP {
 			continue
 		}
-		addr, err := netip.ParseAddr(a.Address)
+		addr, err := parseIP(a.Address)
 		if err != nil {
-			return nil, fmt.Errorf("status.addresses[%d]: invalid IP %q", i, a.Address)
+			return nil, fmt.Errorf("status.addresses[%d]: %w", i, err)
 		}
-		n.Addrs = append(n.Addrs, addr.Unmap())
+		n.Addrs = append(n.Addrs, addr)
 	}
 	return n, nil
 }

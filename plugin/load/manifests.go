@@ -477,7 +477,11 @@ func typed(raw []byte, gvk schema.GroupVersionKind, defaultNS string) (obj runti
 	default:
 		setNamespace(m, defaultNS)
 	}
-	return obj, warnings, nil
+	more, err := validate(obj)
+	if err != nil {
+		return nil, nil, err
+	}
+	return obj, append(warnings, more...), nil
 }
 
 func setNamespace(o interface {
@@ -491,7 +495,7 @@ func setNamespace(o interface {
 
 // describe names an object the way kubectl does: kind namespace/name.
 func describe(kind, namespace, name string) string {
-	kind = strings.ToLower(kind)
+	kind, namespace, name = strings.ToLower(kind), printable(namespace), printable(name)
 	if kind == "" {
 		kind = "object"
 	}
