@@ -152,39 +152,42 @@ func TestMapPortShowsThePortAsked(t *testing.T) {
 	}
 }
 
-// TestNamesWithControlCharactersAreShownNotRun feeds manifests whose names
-// would clear a terminal, set its title or be markup to every text output.
+// TestNamesWithControlCharactersAreShownNotRun feeds text that would clear
+// a terminal or set its title to every text output. Object names and
+// labels with such characters are rejected as the API server rejects them
+// (the renderers' own tests cover those); the free-text names of cluster
+// policy rules are not, and reach traces and explanations.
 func TestNamesWithControlCharactersAreShownNotRun(t *testing.T) {
 	dir := t.TempDir()
 	manifest := `apiVersion: v1
 kind: Pod
-metadata: {name: "web\e[2J", namespace: prod, labels: {app: web, note: "\e]0;pwned\a"}}
+metadata: {name: web, namespace: prod, labels: {app: web}}
 status: {podIP: 10.0.0.1}
 ---
 apiVersion: v1
 kind: Pod
-metadata: {name: "db<img src=x onerror=alert(1)>", namespace: prod, labels: {app: db}}
+metadata: {name: db, namespace: prod, labels: {app: db}}
 status: {podIP: 10.0.0.2}
 ---
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: "db\rALLOWED", namespace: prod}
+apiVersion: policy.networking.k8s.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: guard}
 spec:
-  podSelector: {matchLabels: {app: db}}
-  ingress: [{from: [{podSelector: {matchLabels: {app: web}}}]}]
+  tier: Admin
+  priority: 1
+  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: db}}}}
+  ingress:
+  - {name: "web\e[2J\e]0;pwned\a\rALLOWED", action: Accept, from: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: web}}}}]}
 `
 	if err := os.WriteFile(dir+"/app.yaml", []byte(manifest), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, args := range [][]string{
 		{"map", "-n", "prod"},
-		{"map", "-n", "prod", "-o", "csv"},
-		{"map", "-n", "prod", "-o", "mermaid"},
 		{"explain", "-n", "prod"},
-		{"explain", "prod/app=web"},
-		{"explain", "prod/app=db"},
-		{"can", "prod/app=web", "prod/app=db:80"},
-		{"can", "prod/app=db", "prod/app=web:80"},
+		{"explain", "prod/db"},
+		{"can", "prod/web", "prod/db:80"},
+		{"can", "prod/db", "prod/web:80"},
 		{"audit", "-n", "prod"},
 	} {
 		r := run(t, "", append(args, "-f", dir)...)
@@ -194,9 +197,9 @@ spec:
 		if strings.ContainsAny(r.stdout, "\x1b\r\a") {
 			t.Errorf("%v: control characters reach the terminal:\n%q", args, r.stdout)
 		}
-		if args[len(args)-1] == "mermaid" && strings.Contains(r.stdout, "<") {
-			t.Errorf("%v: markup reaches the page:\n%s", args, r.stdout)
-		}
+	}
+	if r := run(t, "", "can", "prod/web", "prod/db:80", "-f", dir); !strings.Contains(r.stdout, `web\x1b[2J`) {
+		t.Errorf("the rule name is not shown escaped:\n%s", r.stdout)
 	}
 }
 

@@ -112,13 +112,8 @@ func TestOutputThatCannotBeWrittenIsAnError(t *testing.T) {
 }
 
 func TestErrorsShowControlCharactersOfNames(t *testing.T) {
-	dir := t.TempDir()
-	manifest := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: \"web\\e[2J\"\n  namespace: prod\nstatus:\n  podIP: 10.0.0.1\n"
-	if err := os.WriteFile(filepath.Join(dir, "pod.yaml"), []byte(manifest), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, code := netpolToFile(t, "explain", "-f", dir, "prod/db")
-	if code != 2 || strings.ContainsRune(out, '\x1b') || !strings.Contains(out, `pod/web\x1b[2J`) {
+	out, code := netpolToFile(t, "explain", "-f", threeTier, "prod/web\x1b[2J")
+	if code != 2 || strings.ContainsRune(out, '\x1b') || !strings.Contains(out, `web\x1b[2J`) {
 		t.Errorf("exit %d, output %q; want exit 2 and the name shown as web\\x1b[2J", code, out)
 	}
 }
