@@ -210,7 +210,7 @@ func (s *Snapshot) auditUnit(u *Unit, g *graphEngine, sev func(Severity) Severit
 		}
 	}
 	if g.restricted(Egress, ci) {
-		if f, ok := s.auditDNS(u, g, sev); ok {
+		if f, ok := s.auditDNS(u, sev); ok {
 			out = append(out, f)
 		}
 	}
@@ -218,34 +218,16 @@ func (s *Snapshot) auditUnit(u *Unit, g *graphEngine, sev func(Severity) Severit
 }
 
 // auditDNS finds egress isolation that leaves no way to cluster DNS.
-func (s *Snapshot) auditDNS(u *Unit, g *graphEngine, sev func(Severity) Severity) (Finding, bool) {
-	rep := u.Pods[0]
-	dnsSel := labels.SelectorFromSet(labels.Set{"k8s-app": "kube-dns"})
-	var dns []*Pod
-	for _, p := range s.podsByNS["kube-system"] {
-		if dnsSel.Matches(p.Labels) {
-			dns = append(dns, p)
-		}
-	}
-	var ok bool
-	if len(dns) > 0 {
-		for _, d := range dns {
-			if d != rep && s.allowedPorts(podEnd(rep), podEnd(d)).Contains(corev1.ProtocolUDP, 53) {
-				ok = true
-			}
-		}
-	} else if s.namespaces["kube-system"] != nil {
-		// No DNS pods known: judge against what a kube-dns pod would be.
-		ok = s.directionPorts(Egress, rep, flowEnd{pod: &Pod{Namespace: "kube-system", Labels: labels.Set{"k8s-app": "kube-dns"}}}, nil).Contains(corev1.ProtocolUDP, 53)
-	} else {
-		return Finding{}, false // nothing to judge against
-	}
+func (s *Snapshot) auditDNS(u *Unit, sev func(Severity) Severity) (Finding, bool) {
+	ok, assumed := s.reachesDNS(u.Pods[0])
 	if ok {
 		return Finding{}, false
 	}
-	return Finding{Severity: sev(High), Check: "egress-blocks-dns", Object: u.String(),
-		Why: "egress is isolated and nothing allows UDP 53 to cluster DNS (kube-system pods k8s-app=kube-dns): name lookups will fail",
-		Fix: allowDNSYAML(u.Namespace)}, true
+	why := "egress is isolated and nothing allows UDP 53 to cluster DNS (kube-system pods k8s-app=kube-dns): name lookups will fail"
+	if assumed {
+		why += "; " + standardDNS
+	}
+	return Finding{Severity: sev(High), Check: "egress-blocks-dns", Object: u.String(), Why: why, Fix: allowDNSYAML(u.Namespace)}, true
 }
 
 func (s *Snapshot) auditPolicy(p *Policy) []Finding {

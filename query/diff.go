@@ -65,6 +65,13 @@ type diffPeer struct {
 // workloads of relabelled namespaces.
 func Diff(base, next *Snapshot) *DiffResult {
 	res := &DiffResult{SchemaVersion: SchemaVersion, Changes: []Change{}}
+	// Without DNS pods in either state, flows to DNS are still worth
+	// comparing: a change that forgets DNS breaks every lookup.
+	assumedDNS := false
+	if len(base.dnsPods()) == 0 && len(next.dnsPods()) == 0 {
+		base, assumedDNS = base.withStandardDNS()
+		next, _ = next.withStandardDNS()
+	}
 	peers := map[string]*diffPeer{}
 	var names []string
 	add := func(units []*Unit, isBase bool) {
@@ -91,7 +98,11 @@ func Diff(base, next *Snapshot) *DiffResult {
 	for _, r := range addressRegions(append(base.ipBlockPrefixes(), next.ipBlockPrefixes()...)) {
 		regions = append(regions, &diffPeer{name: r.name, region: &r})
 	}
+	dnsUnit := "pod " + dnsNamespace + "/" + standardDNSName
 	for _, a := range names {
+		if assumedDNS && a == dnsUnit {
+			continue // only flows to the stand-in tell something
+		}
 		for _, b := range names {
 			if affected[a] || affected[b] {
 				res.compare(base, next, peers[a], peers[b])
@@ -108,6 +119,9 @@ func Diff(base, next *Snapshot) *DiffResult {
 		return strings.Compare(x.Source+"\x00"+x.Destination, y.Source+"\x00"+y.Destination)
 	})
 	res.Changed = len(res.Changes) > 0
+	if assumedDNS && slices.ContainsFunc(res.Changes, func(c Change) bool { return c.Destination == dnsUnit }) {
+		res.Warnings = append(res.Warnings, standardDNS)
+	}
 	n := 0
 	for _, c := range res.Changes {
 		if c.Ambiguous != nil {

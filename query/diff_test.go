@@ -24,15 +24,21 @@ import (
 
 func loadSnapshot(t *testing.T, files ...string) *query.Snapshot {
 	t.Helper()
-	objs, err := load.Manifests(load.Source{Filenames: files, Namespace: "default"}, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := query.NewSnapshot(objs, query.DefaultOptions())
+	s, err := query.NewSnapshot(loadObjects(t, files...), query.DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// loadObjects reads manifests as the command does.
+func loadObjects(t *testing.T, files ...string) []runtime.Object {
+	t.Helper()
+	objs, err := load.Manifests(load.Source{Filenames: files, Namespace: "default"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objs
 }
 
 // canPorts is what "can" answers for a pair of workloads: the ports every

@@ -126,6 +126,8 @@ type Snapshot struct {
 	classes []*Class
 	classOf map[*Pod]*Class
 	bare    map[*Class]int
+	// dns is the snapshot DNS checks judge against (standardDNS).
+	dns dnsProbe
 	// ties is set when two cluster policies share a tier and priority, so
 	// that some verdicts may be ambiguous.
 	ties bool
