@@ -186,8 +186,8 @@ func (g *globalOptions) forCompletion(cmd *cobra.Command) *globalOptions {
 	undoDoubleParse(cmd)
 	c := *g
 	c.IOStreams = genericiooptions.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}
-	if t := c.configFlags.Timeout; t != nil && (*t == "" || *t == "0") {
-		*t = completionTimeout
+	if f := cmd.Flags().Lookup("request-timeout"); f != nil && !f.Changed {
+		*c.configFlags.Timeout = completionTimeout
 	}
 	return &c
 }
