@@ -187,8 +187,8 @@ func (g *globalOptions) forCompletion(cmd *cobra.Command) *globalOptions {
 	c := *g
 	c.IOStreams = genericiooptions.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}
 	c.progress = nil
-	if t := c.configFlags.Timeout; t != nil && (*t == "" || *t == "0") {
-		*t = completionTimeout
+	if f := cmd.Flags().Lookup("request-timeout"); f != nil && !f.Changed {
+		*c.configFlags.Timeout = completionTimeout
 	}
 	return &c
 }

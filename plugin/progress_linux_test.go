@@ -22,6 +22,8 @@ func fakeAPIServer(t *testing.T) *httptest.Server {
 		switch {
 		case strings.HasPrefix(r.URL.Path, "/apis/policy.networking.k8s.io"):
 			http.NotFound(w, r)
+		case r.URL.Path == "/apis":
+			_, _ = w.Write([]byte(`{"kind":"APIGroupList","apiVersion":"v1","groups":[]}`))
 		case r.URL.Path == "/api/v1/namespaces":
 			_, _ = w.Write([]byte(`{"kind":"NamespaceList","apiVersion":"v1","metadata":{},"items":[{"metadata":{"name":"default"}}]}`))
 		default:

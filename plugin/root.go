@@ -100,7 +100,9 @@ type globalOptions struct {
 }
 
 func (g *globalOptions) addFlags(cmd *cobra.Command) {
+	defaultTimeout(g.configFlags)
 	g.configFlags.AddFlags(cmd.PersistentFlags())
+	describeRequestTimeout(cmd.PersistentFlags())
 	g.snapshot.addFlags(cmd.PersistentFlags())
 	// -v, as in kubectl: 6 logs every request, 8 their bodies.
 	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)

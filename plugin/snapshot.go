@@ -18,7 +18,7 @@ type snapshotFlags struct {
 	filenames     []string
 	recursive     bool
 	ipBlockPodIPs bool
-	chunkSize     int64
+	chunkSize     chunkSize
 	with          []string
 	without       []string
 	noCNICheck    bool
@@ -28,7 +28,8 @@ func (f *snapshotFlags) addFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVarP(&f.filenames, "filename", "f", nil, "Read manifests from these files or directories instead of a cluster ('-' for stdin)")
 	fs.BoolVarP(&f.recursive, "recursive", "R", false, "Process the directories given with -f recursively")
 	fs.BoolVar(&f.ipBlockPodIPs, "ipblock-pod-ips", true, "Let ipBlock peers match pod IPs (as kube-network-policies and Calico do); false for CNIs that apply ipBlock only to cluster-external addresses")
-	fs.Int64Var(&f.chunkSize, "chunk-size", load.DefaultChunkSize, "Return large lists from the cluster in chunks of this size")
+	f.chunkSize = load.DefaultChunkSize
+	fs.Var(&f.chunkSize, "chunk-size", "Return large lists from the cluster in chunks of this size; 0 reads each list in one request")
 	fs.StringSliceVar(&f.with, "with", nil, "Answer as if these manifests (files, directories or '-') were applied: objects replace those of the same kind, namespace and name")
 	fs.BoolVar(&f.noCNICheck, "no-cni-check", false, "Do not look at kube-system for a network plugin that enforces NetworkPolicy")
 	fs.StringSliceVar(&f.without, "without", nil, "Answer as if these objects were deleted: KIND/NAMESPACE/NAME, e.g. networkpolicy/prod/db (namespace/NAME for namespaces)")
@@ -127,7 +128,7 @@ func (g *globalOptions) loadBase(scope load.Scope) (*loaded, error) {
 	ctx := context.Background()
 	objs, failures, err := c.Read(ctx, scope)
 	if err != nil {
-		return nil, err
+		return nil, withTimeoutHint(err, g.configFlags)
 	}
 	var found *query.CNI
 	if g.snapshot.noCNICheck {
@@ -165,7 +166,7 @@ func (g *globalOptions) cluster() (*load.Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create client: %w", err)
 	}
-	c := &load.Cluster{Client: client, ChunkSize: g.snapshot.chunkSize}
+	c := &load.Cluster{Client: client, ChunkSize: int64(g.snapshot.chunkSize)}
 	if g.progress != nil {
 		c.Progress = g.progress
 	}

@@ -26,7 +26,9 @@ type Cluster struct {
 	Client kubernetes.Interface
 	// Progress, when set, receives a progress line after each list (meant
 	// for a terminal's stderr).
-	Progress  io.Writer
+	Progress io.Writer
+	// ChunkSize is the page size of lists; 0 reads each list in one
+	// request, as kubectl's --chunk-size 0 does.
 	ChunkSize int64
 
 	counts map[string]int
@@ -164,13 +166,11 @@ func (c *Cluster) list(ctx context.Context, kind, ns string, fn func(metav1.List
 	return c.listOpts(ctx, kind, ns, metav1.ListOptions{}, fn)
 }
 
-// listOpts lists one kind in one namespace page by page (limit/continue).
+// listOpts lists one kind in one namespace page by page (limit/continue),
+// or in one request when ChunkSize is 0.
 func (c *Cluster) listOpts(ctx context.Context, kind, ns string, opts metav1.ListOptions, fn func(metav1.ListOptions) (runtime.Object, error)) ([]runtime.Object, error) {
 	p := pager.New(pager.SimplePageFunc(fn))
 	p.PageSize = c.ChunkSize
-	if p.PageSize == 0 {
-		p.PageSize = DefaultChunkSize
-	}
 	var out []runtime.Object
 	err := p.EachListItem(ctx, opts, func(obj runtime.Object) error {
 		out = append(out, obj)

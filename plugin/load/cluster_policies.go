@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -47,31 +48,38 @@ func newPolicyList(resource, version string) runtime.Object {
 }
 
 // readClusterPolicies lists the cluster policies whose CRDs the server
-// serves. A group, version or resource the server does not serve means no
-// such policies; any other failure is an error, since cluster policies take
-// part in every verdict.
+// serves; any failure is an error, since cluster policies take part in
+// every verdict.
+//
+// Whether something is served is read only from the document that lists
+// it: the group from the list of groups (GET /apis), a version from the
+// group's entry there, a resource from the version's resource list. A 404
+// on a document that should exist (stale discovery in an HA control plane,
+// a filtering proxy) is a failed read, never "not installed": taking it
+// for that would drop every cluster policy and turn denials into
+// allowances.
 //
 // The policy kinds are CRDs the typed clientset does not know, so they are
 // read through the clientset's discovery REST client (which carries the
 // same credentials, transport and rate limiter) as JSON into the typed
-// structs of sigs.k8s.io/network-policy-api. Requests: one for the group
-// (404 on clusters without the CRDs, which is all it costs them), then one
-// per served version and one list per served resource and page.
+// structs of sigs.k8s.io/network-policy-api. Requests: the list of groups
+// (all it costs clusters without the CRDs), then one resource list per
+// served version needed and one list per served resource and page.
 func (c *Cluster) readClusterPolicies(ctx context.Context) ([]runtime.Object, error) {
 	rc := c.Client.Discovery().RESTClient()
 	if rc == nil {
 		return nil, fmt.Errorf("cannot look for %s policies: the client makes no REST requests", policyGroup)
 	}
-	var group metav1.APIGroup
-	err := rc.Get().AbsPath("/apis", policyGroup).SetHeader("Accept", "application/json").Do(ctx).Into(&group)
-	if apierrors.IsNotFound(err) {
+	var groups metav1.APIGroupList
+	if err := discover(ctx, rc, "API groups", "", &groups, "/apis"); err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(groups.Groups, func(g metav1.APIGroup) bool { return g.Name == policyGroup })
+	if i < 0 {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("cannot discover API group %s: %w", policyGroup, err)
-	}
 	served := map[string]bool{}
-	for _, v := range group.Versions {
+	for _, v := range groups.Groups[i].Versions {
 		served[v.Version] = true
 	}
 	// resources by version, discovered when first needed.
@@ -82,9 +90,9 @@ func (c *Cluster) readClusterPolicies(ctx context.Context) ([]runtime.Object, er
 		}
 		if _, ok := resources[version]; !ok {
 			var list metav1.APIResourceList
-			err := rc.Get().AbsPath("/apis", policyGroup, version).SetHeader("Accept", "application/json").Do(ctx).Into(&list)
-			if err != nil && !apierrors.IsNotFound(err) {
-				return false, fmt.Errorf("cannot discover %s/%s: %w", policyGroup, version, err)
+			what := policyGroup + "/" + version
+			if err := discover(ctx, rc, what, "GET /apis lists it as served", &list, "/apis", policyGroup, version); err != nil {
+				return false, err
 			}
 			names := []string{}
 			for _, r := range list.APIResources {
@@ -118,6 +126,22 @@ func (c *Cluster) readClusterPolicies(ctx context.Context) ([]runtime.Object, er
 		}
 	}
 	return objs, nil
+}
+
+// discover reads a discovery document into into. Every failure is an
+// error naming the request; a 404 says which document listed the one that
+// is missing (listedBy, empty for the root), so that the user sees a
+// disagreement of the server, not a missing CRD.
+func discover(ctx context.Context, rc rest.Interface, what, listedBy string, into runtime.Object, path ...string) error {
+	err := rc.Get().AbsPath(path...).SetHeader("Accept", "application/json").Do(ctx).Into(into)
+	if err == nil {
+		return nil
+	}
+	req := "GET " + strings.Join(path, "/")
+	if apierrors.IsNotFound(err) && listedBy != "" {
+		return fmt.Errorf("cannot discover %s: %s answered 404 though %s (stale discovery or a filtering proxy?): %w", what, req, listedBy, err)
+	}
+	return fmt.Errorf("cannot discover %s: %s: %w", what, req, err)
 }
 
 // rawList is a page function listing a cluster-scoped resource of

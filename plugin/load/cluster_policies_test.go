@@ -33,12 +33,18 @@ const (
 // policy.networking.k8s.io and nodes, and checks which are read and how
 // failures are told.
 func TestReadClusterPolicies(t *testing.T) {
-	group := func(versions ...string) string {
+	// apis is the list of groups, GET /apis, with policy.networking.k8s.io
+	// at these versions (none: the group is not served).
+	apis := func(versions ...string) string {
+		other := `{"name":"apps","versions":[{"groupVersion":"apps/v1","version":"v1"}]}`
+		if len(versions) == 0 {
+			return `{"kind":"APIGroupList","apiVersion":"v1","groups":[` + other + `]}`
+		}
 		var vs []string
 		for _, v := range versions {
 			vs = append(vs, fmt.Sprintf(`{"groupVersion":"policy.networking.k8s.io/%s","version":%q}`, v, v))
 		}
-		return `{"kind":"APIGroup","apiVersion":"v1","name":"policy.networking.k8s.io","versions":[` + strings.Join(vs, ",") + `]}`
+		return `{"kind":"APIGroupList","apiVersion":"v1","groups":[` + other + `,{"name":"policy.networking.k8s.io","versions":[` + strings.Join(vs, ",") + `]}]}`
 	}
 	resources := func(version string, names ...string) string {
 		var rs []string
@@ -58,11 +64,19 @@ func TestReadClusterPolicies(t *testing.T) {
 		failures  []string
 		errSubstr []string
 	}{
-		{name: "no CRDs", serve: map[string]string{}, requests: 1},
+		{name: "group not in GET /apis: no cluster policies, one request", serve: map[string]string{"/apis": apis()}, requests: 1},
+		{
+			name: "group not in GET /apis: its own documents are not asked",
+			serve: map[string]string{
+				"/apis": apis(), g + "/v1beta1": resources("v1beta1", "clusternetworkpolicies"),
+				g + "/v1beta1/clusternetworkpolicies": list(fmt.Sprintf(cnpToNodes, "v1beta1")),
+			},
+			requests: 1,
+		},
 		{
 			name: "v1beta1, nodes forbidden",
 			serve: map[string]string{
-				g: group("v1beta1", "v1alpha2"), g + "/v1beta1": resources("v1beta1", "clusternetworkpolicies"),
+				"/apis": apis("v1beta1", "v1alpha2"), g + "/v1beta1": resources("v1beta1", "clusternetworkpolicies"),
 				g + "/v1beta1/clusternetworkpolicies": list(fmt.Sprintf(cnpToNodes, "v1beta1")),
 				"/api/v1/nodes":                       "403",
 			},
@@ -73,7 +87,7 @@ func TestReadClusterPolicies(t *testing.T) {
 		{
 			name: "v1alpha2 only, ANP, nodes",
 			serve: map[string]string{
-				g: group("v1alpha2", "v1alpha1"), g + "/v1alpha2": resources("v1alpha2", "clusternetworkpolicies"),
+				"/apis": apis("v1alpha2", "v1alpha1"), g + "/v1alpha2": resources("v1alpha2", "clusternetworkpolicies"),
 				g + "/v1alpha2/clusternetworkpolicies": list(fmt.Sprintf(cnpToNodes, "v1alpha2")),
 				g + "/v1alpha1":                        resources("v1alpha1", "adminnetworkpolicies"),
 				g + "/v1alpha1/adminnetworkpolicies":   list(anp),
@@ -83,18 +97,41 @@ func TestReadClusterPolicies(t *testing.T) {
 			requests: 6,
 		},
 		{
-			name: "v1beta1 in the group but not served (CRD being changed)",
+			name: "a listed version whose resource list is 404 is an error naming the request, not a fallback",
 			serve: map[string]string{
-				g: group("v1beta1", "v1alpha2"), g + "/v1alpha2": resources("v1alpha2", "clusternetworkpolicies"),
+				"/apis": apis("v1beta1", "v1alpha2"), g + "/v1alpha2": resources("v1alpha2", "clusternetworkpolicies"),
 				g + "/v1alpha2/clusternetworkpolicies": list(),
 			},
-			requests: 4, // v1beta1's discovery: 404
-
+			errSubstr: []string{"cannot discover policy.networking.k8s.io/v1beta1: GET /apis/policy.networking.k8s.io/v1beta1 answered 404 though GET /apis lists it as served"},
+			requests:  2,
+		},
+		{
+			name: "a listed version whose resource list is 404 drops no AdminNetworkPolicy",
+			serve: map[string]string{
+				"/apis": apis("v1beta1", "v1alpha1"), g + "/v1beta1": resources("v1beta1", "clusternetworkpolicies"),
+				g + "/v1beta1/clusternetworkpolicies": list(),
+			},
+			errSubstr: []string{"GET /apis/policy.networking.k8s.io/v1alpha1 answered 404"},
+			requests:  4,
+		},
+		{
+			name: "a listed resource whose list is 404 is an error",
+			serve: map[string]string{
+				"/apis": apis("v1beta1"), g + "/v1beta1": resources("v1beta1", "clusternetworkpolicies"),
+			},
+			errSubstr: []string{"cannot list clusternetworkpolicies.policy.networking.k8s.io cluster-wide"},
+			requests:  3,
+		},
+		{
+			name:      "GET /apis 404 is an error naming the request",
+			serve:     map[string]string{},
+			errSubstr: []string{"cannot discover API groups: GET /apis: "},
+			requests:  1,
 		},
 		{
 			name: "list forbidden",
 			serve: map[string]string{
-				g: group("v1beta1"), g + "/v1beta1": resources("v1beta1", "clusternetworkpolicies"),
+				"/apis": apis("v1beta1"), g + "/v1beta1": resources("v1beta1", "clusternetworkpolicies"),
 				g + "/v1beta1/clusternetworkpolicies": "403",
 			},
 			errSubstr: []string{"cannot list clusternetworkpolicies.policy.networking.k8s.io cluster-wide: clusternetworkpolicies.policy.networking.k8s.io is forbidden", "testdata/rbac/clusterrole.yaml"},
@@ -102,8 +139,8 @@ func TestReadClusterPolicies(t *testing.T) {
 		},
 		{
 			name:      "discovery fails",
-			serve:     map[string]string{g: "503"},
-			errSubstr: []string{"cannot discover API group policy.networking.k8s.io"},
+			serve:     map[string]string{"/apis": "503"},
+			errSubstr: []string{"cannot discover API groups: GET /apis: "},
 			requests:  1,
 		},
 	} {
