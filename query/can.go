@@ -53,6 +53,9 @@ type Answer struct {
 	AllowedPorts PortSet       `json:"allowedPorts"`
 	Pairs        []PairVerdict `json:"pairs"`
 	Warnings     []string      `json:"warnings,omitempty"`
+	// Assumes says what the verdict takes for granted that the API leaves
+	// to the network plugin (policy on host-network pods).
+	Assumes []string `json:"assumes,omitempty"`
 	// Ambiguities are asked ports that cluster policies of the same tier
 	// and priority judge differently: the API lets an implementation
 	// apply either, so the verdict is not certain.
@@ -99,6 +102,7 @@ func (s *Snapshot) Can(f Flow, defaultNS string) (*Answer, error) {
 		}
 	}
 	ans.Pairs = groupPairs(pairs)
+	ans.Assumes = assumptions(src, dst)
 	ans.Warnings = append(s.warningsFor(src, dst), append(src.Notes, dst.Notes...)...)
 	if n := dualStackNote(src, dst); n != "" && len(s.ipBlockPrefixes()) > 0 {
 		ans.Warnings = append(ans.Warnings, n)
@@ -208,15 +212,23 @@ func (s *Snapshot) evalPair(src, dst flowEnd, ask portAsk) PairVerdict {
 	}
 	pv.AllowedPorts = pv.Egress.AllowedPorts.Intersect(pv.Ingress.AllowedPorts).Intersect(ask.scope)
 	pv.Allowed = !pv.AllowedPorts.IsEmpty()
-	for _, end := range []flowEnd{src, dst} {
-		if end.pod == nil {
-			continue
-		}
-		if end.pod.HostNetwork {
-			pv.Notes = append(pv.Notes, fmt.Sprintf("%s uses hostNetwork: NetworkPolicy usually does not apply to it", end.pod.Key()))
+	return pv
+}
+
+// hostNetworkAssumption is what a verdict about a host-network pod
+// assumes: most network plugins do not apply NetworkPolicy to such pods
+// (they share the node's network namespace), so a denial holds only where
+// the plugin does.
+const hostNetworkAssumption = "assumes NetworkPolicy applies to host-network pods; most network plugins let their traffic through"
+
+// assumptions lists what the answer's verdict takes for granted.
+func assumptions(eps ...*Endpoint) []string {
+	for _, ep := range eps {
+		if slices.ContainsFunc(ep.PodList(), func(p *Pod) bool { return p.HostNetwork }) {
+			return []string{hostNetworkAssumption}
 		}
 	}
-	return pv
+	return nil
 }
 
 // outside is the trace of a half whose end is outside the cluster, where no
@@ -317,8 +329,8 @@ func (s *Snapshot) warningsFor(eps ...*Endpoint) []string {
 			continue
 		}
 		for _, ep := range eps {
-			for _, p := range ep.Pods {
-				if strings.Contains(w, "pod "+p+" ") {
+			for _, p := range ep.PodList() {
+				if strings.Contains(w, "pod "+p.Key()+" ") || p.Workload != nil && strings.Contains(w, fmt.Sprintf(" %s %s/%s)", strings.ToLower(p.Workload.Kind), p.Namespace, p.Workload.Name)) {
 					out = appendNew(out, w)
 				}
 			}

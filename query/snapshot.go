@@ -247,8 +247,25 @@ func unsupported(obj runtime.Object) error {
 
 func (s *Snapshot) addPod(p *Pod) {
 	s.pods = append(s.pods, p)
-	if p.HostNetwork {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("pod %s uses hostNetwork: NetworkPolicy usually does not apply to it, verdicts involving it are hypothetical", p.Key()))
+}
+
+// warnHostNetwork warns once per workload (or bare pod) whose pods use
+// the node's network, which most network plugins do not police.
+func (s *Snapshot) warnHostNetwork() {
+	seen := map[string]bool{}
+	for _, p := range s.pods {
+		if !p.HostNetwork {
+			continue
+		}
+		what := "pod " + p.Key()
+		if p.Workload != nil && !p.StandIn {
+			what = fmt.Sprintf("pod %s (and the other pods of %s %s/%s)", p.Key(), strings.ToLower(p.Workload.Kind), p.Namespace, p.Workload.Name)
+			if seen[p.Namespace+"/"+p.Workload.Kind+"/"+p.Workload.Name] {
+				continue
+			}
+			seen[p.Namespace+"/"+p.Workload.Kind+"/"+p.Workload.Name] = true
+		}
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%s uses hostNetwork: NetworkPolicy usually does not apply to it, verdicts involving it are hypothetical", what))
 	}
 }
 
@@ -273,6 +290,7 @@ func (s *Snapshot) index() {
 		s.ensureNamespace(ns)
 		slices.SortFunc(svcs, func(a, b *Service) int { return cmp.Compare(a.Name, b.Name) })
 	}
+	s.warnHostNetwork()
 	sortClusterPolicies(s.cluster)
 	s.ties = s.hasTies()
 	slices.SortFunc(s.nodes, func(a, b *ClusterNode) int { return cmp.Compare(a.Name, b.Name) })

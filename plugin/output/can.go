@@ -23,7 +23,11 @@ func Can(w io.Writer, format string, ans *query.Answer) error {
 	if len(ans.Ambiguities) > 0 {
 		verdict = p.red("AMBIGUOUS")
 	}
-	fmt.Fprintf(&b, "%s  %s -> %s  %s\n", p.bold(verdict), endpointName(ans.Source), endpointName(ans.Destination), askedPorts(ans))
+	fmt.Fprintf(&b, "%s  %s -> %s  %s", p.bold(verdict), endpointName(ans.Source), endpointName(ans.Destination), askedPorts(ans))
+	for _, a := range ans.Assumes {
+		fmt.Fprintf(&b, "  (%s)", a)
+	}
+	b.WriteString("\n")
 	for _, a := range ans.Ambiguities {
 		fmt.Fprintf(&b, "  ambiguous: %s\n", a)
 	}
