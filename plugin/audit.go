@@ -91,6 +91,7 @@ func (o *AuditOptions) Run() error {
 	if err := l.manyFlows(); err != nil {
 		return err
 	}
+	l.warnAll(o.ErrOut)
 	var namespaces []string
 	if !o.AllNamespaces {
 		if l.snap.Namespace(l.namespace) == nil {

@@ -79,6 +79,7 @@ func (o *DiffOptions) Run() error {
 	if err := l.manyFlows(); err != nil {
 		return err
 	}
+	l.warnAll(o.ErrOut)
 	res := query.Diff(l.base, l.snap)
 	for _, w := range res.Warnings {
 		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)

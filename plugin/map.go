@@ -117,6 +117,7 @@ func (o *MapOptions) Run() error {
 	if err := l.manyFlows(); err != nil {
 		return err
 	}
+	l.warnAll(o.ErrOut)
 	opts := query.GraphOptions{}
 	if !o.AllNamespaces {
 		opts.Namespace = l.namespace
