@@ -440,20 +440,8 @@ func typed(raw []byte, gvk schema.GroupVersionKind, defaultNS string) (obj runti
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(strict) > 0 && gvk.Group == "policy.networking.k8s.io" {
-		// The API asks implementations to fail closed on fields a newer
-		// CRD adds, not to reject them: the engine does, per rule.
-		msgs := make([]string, len(strict))
-		for i, e := range strict {
-			msgs[i] = e.Error()
-		}
-		warnings = append(warnings, fmt.Sprintf("%s: %s; rules holding them fail closed", strings.Join(msgs, ", "), "fields this tool does not know (a newer CRD?)"))
-	} else if len(strict) > 0 {
-		msgs := make([]string, len(strict))
-		for i, e := range strict {
-			msgs[i] = e.Error()
-		}
-		return nil, nil, fmt.Errorf("strict decoding error: %s", strings.Join(msgs, ", "))
+	if warnings, err = strictErrors(obj, gvk, strict); err != nil {
+		return nil, nil, err
 	}
 	m := obj.(metav1.Object)
 	if m.GetName() == "" {

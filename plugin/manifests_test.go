@@ -1,0 +1,119 @@
+package plugin
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// clientAndDB is dev/client and prod/db (port 5432), the two ends of the
+// reproducers below; their namespaces carry team labels.
+const clientAndDB = `apiVersion: v1
+kind: Namespace
+metadata: {name: dev, labels: {team: b}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: prod, labels: {team: a}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: dev, labels: {app: client}}
+spec: {containers: [{name: c, image: c}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: prod, labels: {app: db}}
+spec: {containers: [{name: db, image: db, ports: [{containerPort: 5432}]}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: prod}
+spec: {podSelector: {matchLabels: {app: db}}, ingress: [{from: [{podSelector: {}}]}]}
+`
+
+// acceptFrom is an Admin-tier ClusterNetworkPolicy accepting traffic to
+// prod/db on 5432 from the peer %s: what it accepts is decided there, over
+// prod's NetworkPolicy, which lets in prod's pods only.
+const acceptFrom = `apiVersion: policy.networking.k8s.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: team-a-reads-db}
+spec:
+  tier: Admin
+  priority: 10
+  subject: {pods: {namespaceSelector: {matchLabels: {team: a}}, podSelector: {matchLabels: {app: db}}}}
+  ingress:
+  - action: Accept
+    from: [%s]
+    protocols: [{tcp: {destinationPort: {number: 5432}}}]
+`
+
+// writeManifests writes files (name -> content) into a new directory.
+func writeManifests(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestManifestErrorsOfCan runs "can dev/client prod/db:5432" on manifests
+// the loader must refuse (exit 2, the file and object named) or read.
+func TestManifestErrorsOfCan(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		files    map[string]string
+		wantCode int
+		want     []string // in stderr
+	}{
+		{
+			name:     "the peer selector as written lets dev in, through the Admin tier",
+			files:    map[string]string{"app.yaml": clientAndDB, "cnp.yaml": strings.Replace(acceptFrom, "%s", "{namespaces: {matchLabels: {team: b}}}", 1)},
+			wantCode: 0,
+		},
+		{
+			name:     "a misspelt matchLabels in an Accept peer is an error, not every namespace",
+			files:    map[string]string{"app.yaml": clientAndDB, "cnp.yaml": strings.Replace(acceptFrom, "%s", "{namespaces: {matchLabel: {team: a}}}", 1)},
+			wantCode: 2,
+			want:     []string{"cnp.yaml: clusternetworkpolicy team-a-reads-db: spec.ingress[0].from[0].namespaces: unknown field \"matchLabel\" in a label selector"},
+		},
+		{
+			name:     "sameLabels (removed in v0.1.2) is an error, not every namespace",
+			files:    map[string]string{"app.yaml": clientAndDB, "cnp.yaml": strings.Replace(acceptFrom, "%s", "{namespaces: {sameLabels: [team]}}", 1)},
+			wantCode: 2,
+			want:     []string{"cnp.yaml: clusternetworkpolicy team-a-reads-db: spec.ingress[0].from[0].namespaces: unknown field \"sameLabels\""},
+		},
+		{
+			name:     "a peer with a newer field beside namespaces is an error",
+			files:    map[string]string{"app.yaml": clientAndDB, "cnp.yaml": strings.Replace(acceptFrom, "%s", "{namespaces: {}, serviceAccounts: {name: reader}}", 1)},
+			wantCode: 2,
+			want:     []string{`spec.ingress[0].from[0]: has a field this tool does not know ("serviceAccounts") beside namespaces`},
+		},
+		{
+			name:     "a peer of a newer field only fails closed: the Accept matches nothing",
+			files:    map[string]string{"app.yaml": clientAndDB, "cnp.yaml": strings.Replace(acceptFrom, "%s", "{serviceAccounts: {name: reader}}", 1)},
+			wantCode: 1,
+			want:     []string{`Warning: `, `spec.ingress[0].from[0]: unknown field "serviceAccounts"`},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeManifests(t, tc.files)
+			r := run(t, "", "can", "-f", dir, "-q", "dev/client", "prod/db:5432")
+			if r.code != tc.wantCode {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tc.wantCode, r.stdout, r.stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr does not hold %q:\n%s", w, r.stderr)
+				}
+			}
+			if tc.wantCode == 2 && strings.Count(r.stderr, "\n") != 1 {
+				t.Errorf("want a one-line error, got:\n%s", r.stderr)
+			}
+		})
+	}
+}
