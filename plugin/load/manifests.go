@@ -52,26 +52,6 @@ type Source struct {
 	Namespace string
 }
 
-// kinds are the kinds the engine reads, by group and kind; any version the
-// client-go scheme knows is accepted.
-var kinds = map[schema.GroupKind]bool{
-	{Kind: "Namespace"}:                                                     true,
-	{Kind: "Pod"}:                                                           true,
-	{Kind: "Service"}:                                                       true,
-	{Kind: "ReplicationController"}:                                         true,
-	{Group: "apps", Kind: "Deployment"}:                                     true,
-	{Group: "apps", Kind: "StatefulSet"}:                                    true,
-	{Group: "apps", Kind: "DaemonSet"}:                                      true,
-	{Group: "apps", Kind: "ReplicaSet"}:                                     true,
-	{Group: "batch", Kind: "Job"}:                                           true,
-	{Group: "batch", Kind: "CronJob"}:                                       true,
-	{Group: "networking.k8s.io", Kind: "NetworkPolicy"}:                     true,
-	{Kind: "Node"}:                                                          true,
-	{Group: "policy.networking.k8s.io", Kind: "ClusterNetworkPolicy"}:       true,
-	{Group: "policy.networking.k8s.io", Kind: "AdminNetworkPolicy"}:         true,
-	{Group: "policy.networking.k8s.io", Kind: "BaselineAdminNetworkPolicy"}: true,
-}
-
 // Scheme is client-go's scheme plus the policy.networking.k8s.io kinds:
 // ClusterNetworkPolicy v1beta1 and v1alpha2, and the v1alpha1
 // AdminNetworkPolicy and BaselineAdminNetworkPolicy.
@@ -330,12 +310,11 @@ func (res *fileResult) decodeDoc(raw []byte, defaultNS string) error {
 		}
 		return nil
 	}
-	gv, err := schema.ParseGroupVersion(tm.APIVersion)
+	gvk, read, err := kindOf(tm.APIVersion, tm.Kind)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	gvk := gv.WithKind(tm.Kind)
-	if !kinds[gvk.GroupKind()] {
+	if !read {
 		res.warnings = append(res.warnings, fmt.Sprintf("skipping %s: kubectl netpol does not read kind %s", what, gvk.GroupKind()))
 		return nil
 	}
