@@ -117,3 +117,46 @@ func TestManifestErrorsOfCan(t *testing.T) {
 		})
 	}
 }
+
+// TestManifestInputErrors pins how the command reports input it cannot
+// read: exit 2 and one line naming the file and the object.
+func TestManifestInputErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		args  func(dir string) []string
+		stdin string
+		want  []string
+	}{
+		{
+			name:  "a batch/v1beta1 CronJob is an error naming file and object that says batch/v1",
+			files: map[string]string{"app.yaml": clientAndDB, "cron.yaml": "apiVersion: batch/v1beta1\nkind: CronJob\nmetadata: {name: backup, namespace: prod}\nspec: {schedule: '@daily', jobTemplate: {spec: {template: {spec: {containers: [{name: b, image: b}]}}}}}\n"},
+			want:  []string{"cron.yaml: cronjob prod/backup: batch/v1beta1 CronJob is no longer served (since Kubernetes 1.25): use apiVersion batch/v1"},
+		},
+		{
+			name:  "an apps/v1beta2 Deployment is an error naming file and object that says apps/v1",
+			files: map[string]string{"app.yaml": clientAndDB, "deploy.yaml": "apiVersion: apps/v1beta2\nkind: Deployment\nmetadata: {name: web, namespace: prod}\nspec: {selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: {containers: [{name: w, image: w}]}}}\n"},
+			want:  []string{"deploy.yaml: deployment prod/web: apps/v1beta2 Deployment is no longer served (since Kubernetes 1.16): use apiVersion apps/v1"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeManifests(t, tc.files)
+			args := []string{"-f", dir}
+			if tc.args != nil {
+				args = tc.args(dir)
+			}
+			r := run(t, tc.stdin, append([]string{"can", "-q"}, append(args, "dev/client", "prod/db:5432")...)...)
+			if r.code != 2 {
+				t.Fatalf("exit %d, want 2\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr does not hold %q:\n%s", w, r.stderr)
+				}
+			}
+			if strings.Count(r.stderr, "\n") != 1 {
+				t.Errorf("want a one-line error, got:\n%s", r.stderr)
+			}
+		})
+	}
+}

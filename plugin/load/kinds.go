@@ -32,6 +32,17 @@ var served = map[string][]string{
 // the release that stopped serving it.
 var removed = map[schema.GroupVersionKind]string{
 	{Group: "extensions", Version: "v1beta1", Kind: "NetworkPolicy"}: "1.16",
+	{Group: "extensions", Version: "v1beta1", Kind: "Deployment"}:    "1.16",
+	{Group: "extensions", Version: "v1beta1", Kind: "DaemonSet"}:     "1.16",
+	{Group: "extensions", Version: "v1beta1", Kind: "ReplicaSet"}:    "1.16",
+	{Group: "apps", Version: "v1beta1", Kind: "Deployment"}:          "1.16",
+	{Group: "apps", Version: "v1beta1", Kind: "StatefulSet"}:         "1.16",
+	{Group: "apps", Version: "v1beta2", Kind: "Deployment"}:          "1.16",
+	{Group: "apps", Version: "v1beta2", Kind: "StatefulSet"}:         "1.16",
+	{Group: "apps", Version: "v1beta2", Kind: "DaemonSet"}:           "1.16",
+	{Group: "apps", Version: "v1beta2", Kind: "ReplicaSet"}:          "1.16",
+	{Group: "batch", Version: "v2alpha1", Kind: "CronJob"}:           "1.21",
+	{Group: "batch", Version: "v1beta1", Kind: "CronJob"}:            "1.25",
 }
 
 // kindOf decides what is done with a document of the given apiVersion and
@@ -91,3 +102,4 @@ func nearKind(kind string) string {
 	}
 	return ""
 }
+

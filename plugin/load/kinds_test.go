@@ -76,3 +76,27 @@ func TestPolicyKindsAreNeverSkipped(t *testing.T) {
 		},
 	})
 }
+
+func TestRemovedWorkloadVersions(t *testing.T) {
+	var cases []loadCase
+	for _, tc := range []struct{ apiVersion, kind, use, since string }{
+		{"apps/v1beta1", "Deployment", "apps/v1", "1.16"},
+		{"apps/v1beta1", "StatefulSet", "apps/v1", "1.16"},
+		{"apps/v1beta2", "Deployment", "apps/v1", "1.16"},
+		{"apps/v1beta2", "DaemonSet", "apps/v1", "1.16"},
+		{"apps/v1beta2", "ReplicaSet", "apps/v1", "1.16"},
+		{"apps/v1beta2", "StatefulSet", "apps/v1", "1.16"},
+		{"extensions/v1beta1", "Deployment", "apps/v1", "1.16"},
+		{"extensions/v1beta1", "DaemonSet", "apps/v1", "1.16"},
+		{"extensions/v1beta1", "ReplicaSet", "apps/v1", "1.16"},
+		{"batch/v1beta1", "CronJob", "batch/v1", "1.25"},
+		{"batch/v2alpha1", "CronJob", "batch/v1", "1.21"},
+	} {
+		cases = append(cases, loadCase{
+			name:     tc.apiVersion + " " + tc.kind + " is an error naming the file, the object and " + tc.use,
+			manifest: "apiVersion: " + tc.apiVersion + "\nkind: " + tc.kind + "\nmetadata: {name: w, namespace: prod}\nspec: {}\n",
+			wantErr:  []string{"STDIN: ", " prod/w: " + tc.apiVersion + " " + tc.kind + " is no longer served (since Kubernetes " + tc.since + "): use apiVersion " + tc.use},
+		})
+	}
+	runLoadCases(t, cases)
+}
