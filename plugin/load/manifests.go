@@ -274,10 +274,22 @@ func (res *fileResult) add(name string, raw []byte, defaultNS string) bool {
 	return true
 }
 
+// decodeDoc decodes one document: an object, or a list of them.
 func (res *fileResult) decodeDoc(raw []byte, defaultNS string) error {
+	return res.decodeItem(raw, defaultNS, nil)
+}
+
+// decodeItem decodes an object or list. An object of a typed list (list
+// not nil) that names neither its apiVersion nor its kind, as the API
+// server writes them, is of the list's apiVersion and item kind, as
+// kubectl reads it.
+func (res *fileResult) decodeItem(raw []byte, defaultNS string, list *typeMeta) error {
 	var tm typeMeta
 	if err := json.Unmarshal(raw, &tm); err != nil {
 		return fmt.Errorf("not a Kubernetes object: %w", err)
+	}
+	if list != nil && tm.APIVersion == "" && tm.Kind == "" {
+		tm.APIVersion, tm.Kind = list.APIVersion, strings.TrimSuffix(list.Kind, "List")
 	}
 	what := describe(tm.Kind, tm.Metadata.Namespace, tm.Metadata.Name)
 	if tm.Kind == "" || tm.APIVersion == "" {
@@ -285,6 +297,10 @@ func (res *fileResult) decodeDoc(raw []byte, defaultNS string) error {
 	}
 	if strings.HasSuffix(tm.Kind, "List") && tm.Items != nil {
 		// A cluster dump is one big List: decode its items on every core.
+		var list *typeMeta
+		if tm.Kind != "List" {
+			list = &tm
+		}
 		items := make([]fileResult, len(tm.Items))
 		errs := make([]error, len(tm.Items))
 		var wg sync.WaitGroup
@@ -295,7 +311,7 @@ func (res *fileResult) decodeDoc(raw []byte, defaultNS string) error {
 			go func() {
 				defer wg.Done()
 				for i := lo; i < hi; i++ {
-					errs[i] = items[i].decodeDoc(tm.Items[i], defaultNS)
+					errs[i] = items[i].decodeItem(tm.Items[i], defaultNS, list)
 				}
 			}()
 		}
@@ -322,6 +338,7 @@ func (res *fileResult) decodeDoc(raw []byte, defaultNS string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
+	obj.GetObjectKind().SetGroupVersionKind(gvk)
 	for _, w := range warnings {
 		res.warnings = append(res.warnings, what+": "+w)
 	}

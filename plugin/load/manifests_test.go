@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
@@ -70,6 +72,81 @@ func runLoadCases(t *testing.T, cases []loadCase) {
 				if !strings.Contains(warnings, w) {
 					t.Errorf("warnings %q do not hold %q", warnings, w)
 				}
+			}
+		})
+	}
+}
+
+// ids names the objects read as "Kind namespace/name".
+func ids(objs []runtime.Object) []string {
+	var out []string
+	for _, o := range objs {
+		m := o.(metav1.Object)
+		out = append(out, o.GetObjectKind().GroupVersionKind().Kind+" "+m.GetNamespace()+"/"+m.GetName())
+	}
+	return out
+}
+
+func TestTypedListItemsTakeTheListsKind(t *testing.T) {
+	for _, tc := range []struct {
+		name, manifest string
+		want           []string
+		wantErr        string
+	}{
+		{
+			name:     "the items of a PodList without apiVersion and kind are Pods",
+			manifest: `{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[{"metadata":{"name":"a","namespace":"default"}},{"metadata":{"name":"b","namespace":"prod"}}]}`,
+			want:     []string{"Pod default/a", "Pod prod/b"},
+		},
+		{
+			name:     "the items of a YAML NetworkPolicyList are NetworkPolicies",
+			manifest: "kind: NetworkPolicyList\napiVersion: networking.k8s.io/v1\nitems:\n- metadata: {name: deny, namespace: prod}\n  spec: {podSelector: {}}\n",
+			want:     []string{"NetworkPolicy prod/deny"},
+		},
+		{
+			name:     "the items of a ClusterNetworkPolicyList are ClusterNetworkPolicies",
+			manifest: `{"kind":"ClusterNetworkPolicyList","apiVersion":"policy.networking.k8s.io/v1beta1","items":[{"metadata":{"name":"c"},"spec":{"tier":"Admin","priority":1,"subject":{"namespaces":{}},"ingress":[{"action":"Deny","from":[{"namespaces":{}}]}]}}]}`,
+			want:     []string{"ClusterNetworkPolicy /c"},
+		},
+		{
+			name:     "a typed list in a List gives its kind to its items",
+			manifest: `{"kind":"List","apiVersion":"v1","items":[{"kind":"PodList","apiVersion":"v1","items":[{"metadata":{"name":"a","namespace":"default"}}]}]}`,
+			want:     []string{"Pod default/a"},
+		},
+		{
+			name:     "an item naming its kind keeps it",
+			manifest: `{"kind":"PodList","apiVersion":"v1","items":[{"kind":"Service","apiVersion":"v1","metadata":{"name":"s","namespace":"default"}}]}`,
+			want:     []string{"Service default/s"},
+		},
+		{
+			name:     "the items of a List must name their kind",
+			manifest: `{"kind":"List","apiVersion":"v1","items":[{"metadata":{"name":"a","namespace":"default"}}]}`,
+			wantErr:  "STDIN: object default/a: apiVersion and kind are required",
+		},
+		{
+			name:     "an item naming only its kind is an error, as in kubectl",
+			manifest: `{"kind":"PodList","apiVersion":"v1","items":[{"kind":"Pod","metadata":{"name":"a","namespace":"default"}}]}`,
+			wantErr:  "pod default/a: apiVersion and kind are required",
+		},
+		{
+			name:     "the items of a DeploymentList of a removed version are errors",
+			manifest: `{"kind":"DeploymentList","apiVersion":"apps/v1beta1","items":[{"metadata":{"name":"d","namespace":"default"}}]}`,
+			wantErr:  "deployment default/d: apps/v1beta1 Deployment is no longer served",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			objs, _, err := readString(t, tc.manifest)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one holding %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, ids(objs)); diff != "" {
+				t.Errorf("objects read (-want +got):\n%s", diff)
 			}
 		})
 	}
