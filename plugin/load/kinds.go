@@ -102,4 +102,3 @@ func nearKind(kind string) string {
 	}
 	return ""
 }
-
