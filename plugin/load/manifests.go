@@ -117,12 +117,16 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 	wg.Wait()
 	seen := map[string]string{}
 	var out []runtime.Object
+	var emptyStatus []string
 	for i, r := range results {
 		if r.err != nil {
 			return nil, r.err
 		}
 		for _, w := range r.warnings {
 			fmt.Fprintf(warn, "Warning: %s: %s\n", inputs[i].name, w)
+		}
+		for _, what := range r.emptyStatus {
+			emptyStatus = append(emptyStatus, inputs[i].name+": "+what)
 		}
 		for j, obj := range r.objects {
 			id := r.ids[j]
@@ -133,6 +137,13 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 			out = append(out, obj)
 		}
 	}
+	if len(emptyStatus) > 0 {
+		more := ""
+		if n := len(emptyStatus) - 1; n > 0 {
+			more = fmt.Sprintf(" and %d more", n)
+		}
+		fmt.Fprintf(warn, "Warning: %s%s: ignoring the empty status (NetworkPolicy has none since Kubernetes 1.28; kubectl 1.24 to 1.27 exported an empty one)\n", emptyStatus[0], more)
+	}
 	return out, nil
 }
 
@@ -141,7 +152,9 @@ type fileResult struct {
 	objects  []runtime.Object
 	ids      []string
 	warnings []string
-	err      error
+	// emptyStatus are the NetworkPolicies whose empty status was ignored.
+	emptyStatus []string
+	err         error
 }
 
 // typeMeta is the part of a document that says what it is.
@@ -323,6 +336,7 @@ func (res *fileResult) decodeItem(raw []byte, defaultNS string, list *typeMeta) 
 			res.objects = append(res.objects, items[i].objects...)
 			res.ids = append(res.ids, items[i].ids...)
 			res.warnings = append(res.warnings, items[i].warnings...)
+			res.emptyStatus = append(res.emptyStatus, items[i].emptyStatus...)
 		}
 		return nil
 	}
@@ -334,9 +348,12 @@ func (res *fileResult) decodeItem(raw []byte, defaultNS string, list *typeMeta) 
 		res.warnings = append(res.warnings, fmt.Sprintf("skipping %s: kubectl netpol does not read kind %s", what, gvk.GroupKind()))
 		return nil
 	}
-	obj, warnings, err := typed(raw, gvk, defaultNS)
+	obj, warnings, emptyStatus, err := typed(raw, gvk, defaultNS)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
+	}
+	if emptyStatus {
+		res.emptyStatus = append(res.emptyStatus, what)
 	}
 	obj.GetObjectKind().SetGroupVersionKind(gvk)
 	for _, w := range warnings {
@@ -427,21 +444,22 @@ func startsWithSequence(b []byte) bool {
 // typed decodes one object into its typed form, strictly (unknown and
 // duplicate fields are errors, as kubectl's default validation makes
 // them), applies the namespace default and validates NetworkPolicies.
-func typed(raw []byte, gvk schema.GroupVersionKind, defaultNS string) (obj runtime.Object, warnings []string, err error) {
+// emptyStatus tells that the empty status of a NetworkPolicy was ignored.
+func typed(raw []byte, gvk schema.GroupVersionKind, defaultNS string) (obj runtime.Object, warnings []string, emptyStatus bool, err error) {
 	obj, err = Scheme.New(gvk)
 	if err != nil {
-		return nil, nil, fmt.Errorf("unsupported apiVersion %q for kind %s", gvk.GroupVersion(), gvk.Kind)
+		return nil, nil, false, fmt.Errorf("unsupported apiVersion %q for kind %s", gvk.GroupVersion(), gvk.Kind)
 	}
 	strict, err := kjson.UnmarshalStrict(raw, obj)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
-	if warnings, err = strictErrors(obj, gvk, strict); err != nil {
-		return nil, nil, err
+	if warnings, emptyStatus, err = strictErrors(obj, gvk, raw, strict); err != nil {
+		return nil, nil, false, err
 	}
 	m := obj.(metav1.Object)
 	if m.GetName() == "" {
-		return nil, nil, fmt.Errorf("metadata.name: required")
+		return nil, nil, false, fmt.Errorf("metadata.name: required")
 	}
 	switch o := obj.(type) {
 	case *corev1.Namespace:
@@ -449,19 +467,19 @@ func typed(raw []byte, gvk schema.GroupVersionKind, defaultNS string) (obj runti
 	case *networkingv1.NetworkPolicy:
 		setNamespace(o, defaultNS)
 		if _, err := query.CompilePolicy(o); err != nil {
-			return nil, nil, err
+			return nil, nil, false, err
 		}
 	case *corev1.Node:
 		o.Namespace = ""
 	case *npav1beta1.ClusterNetworkPolicy, *npav1alpha2.ClusterNetworkPolicy, *npav1alpha1.AdminNetworkPolicy, *npav1alpha1.BaselineAdminNetworkPolicy:
 		m.SetNamespace("")
 		if _, err := query.CompileClusterPolicy(obj); err != nil {
-			return nil, nil, err
+			return nil, nil, false, err
 		}
 	default:
 		setNamespace(m, defaultNS)
 	}
-	return obj, warnings, nil
+	return obj, warnings, emptyStatus, nil
 }
 
 func setNamespace(o interface {

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -207,24 +208,68 @@ func setFields(v reflect.Value) []string {
 	return out
 }
 
-// strictErrors turns strict decoding errors into an error, as kubectl's
-// default validation does, except for the fields of cluster policies that
-// newerFields lets through with a warning.
-func strictErrors(obj runtime.Object, gvk schema.GroupVersionKind, strict []error) (warnings []string, err error) {
+// strictErrors turns the strict decoding errors of the object decoded from
+// raw into an error, as kubectl's default validation does, except for the
+// fields of cluster policies that newerFields lets through with a warning
+// and the empty status of a NetworkPolicy (emptyStatus), which kubectl 1.24
+// to 1.27 exported: NetworkPolicy had a status then, with conditions only,
+// which is gone since Kubernetes 1.28.
+func strictErrors(obj runtime.Object, gvk schema.GroupVersionKind, raw []byte, strict []error) (warnings []string, emptyStatus bool, err error) {
 	var msgs, unknown []string
 	for _, e := range strict {
 		var fe kjson.FieldError
-		if gvk.Group == policyGroup && errors.As(e, &fe) && strings.HasPrefix(e.Error(), "unknown field ") {
+		unknownField := errors.As(e, &fe) && strings.HasPrefix(e.Error(), "unknown field ")
+		switch {
+		case unknownField && gvk.Group == policyGroup:
 			unknown = append(unknown, fe.FieldPath())
-			continue
+		case unknownField && fe.FieldPath() == "status" && gvk.GroupKind() == networkPolicyKind:
+			if emptyStatus = isEmptyStatus(raw); !emptyStatus {
+				msgs = append(msgs, e.Error()+" (NetworkPolicy has no status since Kubernetes 1.28; only an empty one is ignored)")
+			}
+		default:
+			msgs = append(msgs, e.Error())
 		}
-		msgs = append(msgs, e.Error())
 	}
 	if len(msgs) > 0 {
-		return nil, fmt.Errorf("strict decoding error: %s", strings.Join(msgs, ", "))
+		return nil, false, fmt.Errorf("strict decoding error: %s", strings.Join(msgs, ", "))
 	}
 	if len(unknown) > 0 {
-		return newerFields(obj, unknown)
+		warnings, err = newerFields(obj, unknown)
 	}
-	return nil, nil
+	return warnings, emptyStatus, err
+}
+
+var networkPolicyKind = schema.GroupKind{Group: "networking.k8s.io", Kind: "NetworkPolicy"}
+
+// isEmptyStatus reports whether the object raw has a status that holds
+// nothing: null, or a mapping of only nulls and empty mappings, lists and
+// strings.
+func isEmptyStatus(raw []byte) bool {
+	var o struct {
+		Status any `json:"status"`
+	}
+	if err := json.Unmarshal(raw, &o); err != nil {
+		return false
+	}
+	var empty func(v any) bool
+	empty = func(v any) bool {
+		switch v := v.(type) {
+		case nil:
+			return true
+		case string:
+			return v == ""
+		case []any:
+			return len(v) == 0
+		case map[string]any:
+			for _, e := range v {
+				if !empty(e) {
+					return false
+				}
+			}
+			return true
+		}
+		return false
+	}
+	m, ok := o.Status.(map[string]any)
+	return o.Status == nil || ok && empty(m)
 }
