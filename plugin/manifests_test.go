@@ -138,6 +138,11 @@ func TestManifestInputErrors(t *testing.T) {
 			files: map[string]string{"app.yaml": clientAndDB, "deploy.yaml": "apiVersion: apps/v1beta2\nkind: Deployment\nmetadata: {name: web, namespace: prod}\nspec: {selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: {containers: [{name: w, image: w}]}}}\n"},
 			want:  []string{"deploy.yaml: deployment prod/web: apps/v1beta2 Deployment is no longer served (since Kubernetes 1.16): use apiVersion apps/v1"},
 		},
+		{
+			name:  "a key given twice in YAML is an error naming the file and the line",
+			files: map[string]string{"app.yaml": clientAndDB, "allow.yaml": "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: allow, namespace: prod}\nspec:\n  podSelector: {}\n  ingress:\n  - {}\n  podSelector: {matchLabels: {app: none}}\n"},
+			want:  []string{`allow.yaml: line 8: duplicate key "podSelector"`},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := writeManifests(t, tc.files)

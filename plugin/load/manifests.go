@@ -14,6 +14,7 @@
 package load
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -181,31 +182,30 @@ func decodeFile(name string, data []byte, defaultNS string) fileResult {
 		// stream decoder. Anything else, errors included, takes the
 		// stream decoder, which reports them as it always has.
 		var res fileResult
-		var syntax *json.SyntaxError
 		if err := res.decodeDoc(data, defaultNS); err == nil {
 			return res
-		} else if !errors.As(err, &syntax) {
+		} else if !isSyntaxError(err) {
 			res.err = fmt.Errorf("%s: %w", name, err)
 			return res
 		}
 		return decodeStream(name, data, defaultNS)
 	}
-	docs, ok := splitYAML(data)
+	docs, lines, ok := splitYAML(data)
 	if !ok {
 		return decodeStream(name, data, defaultNS)
 	}
 	var res fileResult
-	for _, doc := range docs {
+	for i, doc := range docs {
 		raw, ok := yamlToJSON(doc)
 		if !ok {
 			// The document is what apimachinery's YAML reader would make of
-			// it, so its own decoder gives today's value or error.
+			// it, so sigs.k8s.io/yaml gives today's value or error.
 			if doc[len(doc)-1] != '\n' {
 				doc = append(doc[:len(doc):len(doc)], '\n')
 			}
-			var r json.RawMessage
-			if err := utilyaml.NewYAMLToJSONDecoder(bytes.NewReader(doc)).Decode(&r); err != nil {
-				res.err = fmt.Errorf("error parsing %s: %w", name, err)
+			r, err := yamlDocToJSON(name, doc, lines[i])
+			if err != nil {
+				res.err = err
 				return res
 			}
 			raw = r
@@ -217,47 +217,83 @@ func decodeFile(name string, data []byte, defaultNS string) fileResult {
 	return res
 }
 
+// isSyntaxError reports whether err is, or wraps, a JSON syntax error of
+// encoding/json or sigs.k8s.io/json.
+func isSyntaxError(err error) bool {
+	for ; err != nil; err = errors.Unwrap(err) {
+		if ok, _ := kjson.SyntaxErrorOffset(err); ok {
+			return true
+		}
+	}
+	return false
+}
+
 // jsonSniffLen is how far NewYAMLOrJSONDecoder is asked to look for the
 // "{" that makes a stream JSON.
 const jsonSniffLen = 4096
 
 // splitYAML splits a YAML stream into documents as apimachinery's
 // YAMLReader does: at lines that start with "---", which themselves belong
-// to no document; documents of nothing are dropped. It refuses (ok=false)
-// streams with carriage returns, which that reader drops from line ends,
-// and separator lines followed by anything but a comment, which it
-// reports as errors: decodeStream reads those.
-func splitYAML(data []byte) (docs [][]byte, ok bool) {
+// to no document; documents of nothing are dropped. lines are the lines
+// of data the documents start at. It refuses (ok=false) streams with
+// carriage returns, which that reader drops from line ends, and separator
+// lines followed by anything but a comment, which it reports as errors:
+// decodeStream reads those.
+func splitYAML(data []byte) (docs [][]byte, lines []int, ok bool) {
 	if bytes.IndexByte(data, '\r') >= 0 {
-		return nil, false
+		return nil, nil, false
 	}
-	start := 0
-	for pos := 0; pos < len(data); {
+	start, startLine := 0, 1
+	for pos, line := 0, 1; pos < len(data); line++ {
 		end := len(data)
 		if i := bytes.IndexByte(data[pos:], '\n'); i >= 0 {
 			end = pos + i
 		}
 		next := min(end+1, len(data))
-		if line := data[pos:end]; bytes.HasPrefix(line, []byte("---")) {
-			if rest := bytes.TrimSpace(line[3:]); len(rest) > 0 && rest[0] != '#' {
-				return nil, false
+		if text := data[pos:end]; bytes.HasPrefix(text, []byte("---")) {
+			if rest := bytes.TrimSpace(text[3:]); len(rest) > 0 && rest[0] != '#' {
+				return nil, nil, false
 			}
 			if pos > start {
-				docs = append(docs, data[start:pos])
+				docs, lines = append(docs, data[start:pos]), append(lines, startLine)
 			}
-			start = next
+			start, startLine = next, line+1
 		}
 		pos = next
 	}
 	if start < len(data) {
-		docs = append(docs, data[start:])
+		docs, lines = append(docs, data[start:]), append(lines, startLine)
 	}
-	return docs, true
+	return docs, lines, true
 }
 
-// decodeStream decodes a file with apimachinery's YAMLOrJSONDecoder.
+// decodeStream decodes a file with apimachinery's YAMLOrJSONDecoder, or
+// for YAML, its YAMLReader and sigs.k8s.io/yaml (which that decoder uses)
+// converting strictly.
 func decodeStream(name string, data []byte, defaultNS string) fileResult {
 	var res fileResult
+	if !utilyaml.IsJSONBuffer(data[:min(len(data), jsonSniffLen)]) {
+		r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+		lines := newLineCounter(data)
+		for {
+			doc, err := r.Read()
+			if err == io.EOF {
+				return res
+			}
+			if err != nil {
+				res.err = fmt.Errorf("error parsing %s: %w", name, err)
+				return res
+			}
+			raw, err := yamlDocToJSON(name, doc, lines.next(doc))
+			if err != nil {
+				res.err = err
+				return res
+			}
+			if !res.add(name, raw, defaultNS) {
+				return res
+			}
+		}
+	}
 	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), jsonSniffLen)
 	for doc := 1; ; doc++ {
 		var raw json.RawMessage
@@ -298,8 +334,19 @@ func (res *fileResult) decodeDoc(raw []byte, defaultNS string) error {
 // kubectl reads it.
 func (res *fileResult) decodeItem(raw []byte, defaultNS string, list *typeMeta) error {
 	var tm typeMeta
-	if err := json.Unmarshal(raw, &tm); err != nil {
+	// Strict for duplicates: the fields of a List, whose items typed()
+	// does not see, and kind, apiVersion and names, whose last value
+	// would otherwise name the object.
+	strict, err := kjson.UnmarshalStrict(raw, &tm, kjson.DisallowDuplicateFields)
+	if err != nil {
 		return fmt.Errorf("not a Kubernetes object: %w", err)
+	}
+	if len(strict) > 0 {
+		msgs := make([]string, len(strict))
+		for i, e := range strict {
+			msgs[i] = e.Error()
+		}
+		return fmt.Errorf("%s: strict decoding error: %s", describe(tm.Kind, tm.Metadata.Namespace, tm.Metadata.Name), strings.Join(msgs, ", "))
 	}
 	if list != nil && tm.APIVersion == "" && tm.Kind == "" {
 		tm.APIVersion, tm.Kind = list.APIVersion, strings.TrimSuffix(list.Kind, "List")
