@@ -20,9 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	goruntime "runtime"
 	"strings"
 	"sync"
@@ -38,7 +36,6 @@ import (
 	npav1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
 	npav1alpha2 "sigs.k8s.io/network-policy-api/apis/v1alpha2"
 	npav1beta1 "sigs.k8s.io/network-policy-api/apis/v1beta1"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-netpol/kubectl-netpol/query"
 )
@@ -87,9 +84,12 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 			inputs = append(inputs, input{"STDIN", b})
 			continue
 		}
-		expanded, err := expandDir(f, src.Recursive)
+		expanded, skipped, err := expandDir(f, src.Recursive)
 		if err != nil {
 			return nil, err
+		}
+		for _, w := range skipped {
+			fmt.Fprintf(warn, "Warning: %s\n", w)
 		}
 		for _, name := range expanded {
 			inputs = append(inputs, input{name: name})
@@ -410,82 +410,6 @@ func (res *fileResult) decodeItem(raw []byte, defaultNS string, list *typeMeta) 
 	res.objects = append(res.objects, obj)
 	res.ids = append(res.ids, describe(tm.Kind, m.GetNamespace(), m.GetName()))
 	return nil
-}
-
-// expandDir lists the manifests of a directory (.yaml, .yml, .json; into
-// subdirectories with recursive), as kubectl does, leaving out expectation
-// files of "kubectl netpol test" that live beside the manifests they test.
-// A file is returned as it is.
-func expandDir(path string, recursive bool) ([]string, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("the path %q does not exist", path)
-	}
-	if !info.IsDir() {
-		return []string{path}, nil
-	}
-	var out []string
-	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if p != path && !recursive {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		switch strings.ToLower(filepath.Ext(p)) {
-		case ".yaml", ".yml", ".json":
-		default:
-			return nil
-		}
-		if isExpectations(p) {
-			return nil
-		}
-		out = append(out, p)
-		return nil
-	})
-	return out, err
-}
-
-// isExpectations reports whether a file is a list of "kubectl netpol test"
-// expectations rather than Kubernetes objects. Only files whose first
-// content is a YAML sequence item are parsed; manifests are mappings.
-func isExpectations(path string) bool {
-	b, err := os.ReadFile(path)
-	if err != nil || !startsWithSequence(b) {
-		return false
-	}
-	var items []map[string]any
-	if err := yaml.Unmarshal(b, &items); err != nil || len(items) == 0 {
-		return false
-	}
-	for _, it := range items {
-		if _, ok := it["expect"]; !ok {
-			return false
-		}
-	}
-	return true
-}
-
-// startsWithSequence is true when the first line that is neither blank nor
-// a comment starts a YAML sequence ("- ").
-func startsWithSequence(b []byte) bool {
-	for len(b) > 0 {
-		line := b
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			b = nil
-		}
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 || line[0] == '#' || string(line) == "---" {
-			continue
-		}
-		return line[0] == '-' && (len(line) == 1 || line[1] == ' ')
-	}
-	return false
 }
 
 // typed decodes one object into its typed form, strictly (unknown and
