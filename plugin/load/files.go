@@ -112,4 +112,3 @@ func startsWithSequence(b []byte) bool {
 	}
 	return false
 }
-

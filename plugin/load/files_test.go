@@ -36,4 +36,3 @@ func readPaths(t *testing.T, recursive bool, paths ...string) (ids []string, war
 	}
 	return nil, "", nil
 }
-
