@@ -143,6 +143,22 @@ func TestManifestInputErrors(t *testing.T) {
 			files: map[string]string{"app.yaml": clientAndDB, "allow.yaml": "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: allow, namespace: prod}\nspec:\n  podSelector: {}\n  ingress:\n  - {}\n  podSelector: {matchLabels: {app: none}}\n"},
 			want:  []string{`allow.yaml: line 8: duplicate key "podSelector"`},
 		},
+		{
+			name:  "an empty directory is an error and not a cluster without the namespace",
+			files: map[string]string{"app.yaml": clientAndDB},
+			args: func(dir string) []string {
+				if err := os.Mkdir(filepath.Join(dir, "policies"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				return []string{"-f", filepath.Join(dir, "app.yaml"), "-f", filepath.Join(dir, "policies") + "/"}
+			},
+			want: []string{`policies/": the directory holds no .yaml, .yml or .json files`},
+		},
+		{
+			name:  "a document that is a string says what is expected",
+			files: map[string]string{"app.yaml": clientAndDB, "notes.yaml": "remember to add the policy\n"},
+			want:  []string{"notes.yaml: not a Kubernetes object: expected a mapping, not a string"},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := writeManifests(t, tc.files)
@@ -163,5 +179,18 @@ func TestManifestInputErrors(t *testing.T) {
 				t.Errorf("want a one-line error, got:\n%s", r.stderr)
 			}
 		})
+	}
+}
+
+// TestAFileNamedTwiceIsReadOnce gives the same file twice, and a
+// directory with a file in it: no object is "also defined" in itself.
+func TestAFileNamedTwiceIsReadOnce(t *testing.T) {
+	dir := writeManifests(t, map[string]string{"app.yaml": clientAndDB})
+	app := filepath.Join(dir, "app.yaml")
+	for _, args := range [][]string{{"-f", app, "-f", app}, {"-f", dir, "-f", app}} {
+		r := run(t, "", append([]string{"can", "-q"}, append(args, "dev/client", "prod/db:5432")...)...)
+		if r.code != 1 {
+			t.Errorf("%q: exit %d, want 1 (denied)\n%s", args, r.code, r.stderr)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package load
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,6 +11,78 @@ import (
 
 	"sigs.k8s.io/yaml"
 )
+
+// input is a file to read, or standard input, read already.
+type input struct {
+	name string
+	data []byte
+}
+
+// expand lists the files of the source's paths, each file once however
+// many paths name it (-f a.yaml -f a.yaml, -f dir -f dir/a.yaml), and
+// which of them each path names (perPath, by index in src.Filenames).
+// Warnings about files skipped go to warn.
+func expand(src Source, warn io.Writer) (inputs []input, perPath [][]int, err error) {
+	byPath := map[string]int{}
+	perPath = make([][]int, len(src.Filenames))
+	for p, f := range src.Filenames {
+		if f == "-" {
+			if i, ok := byPath[f]; ok {
+				perPath[p] = append(perPath[p], i)
+				continue
+			}
+			if src.Stdin == nil {
+				return nil, nil, fmt.Errorf("-f -: no standard input")
+			}
+			b, err := io.ReadAll(src.Stdin)
+			if err != nil {
+				return nil, nil, fmt.Errorf("read standard input: %w", err)
+			}
+			byPath[f] = len(inputs)
+			perPath[p] = append(perPath[p], len(inputs))
+			inputs = append(inputs, input{"STDIN", b})
+			continue
+		}
+		files, skipped, err := expandDir(f, src.Recursive)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, w := range skipped {
+			fmt.Fprintf(warn, "Warning: %s\n", w)
+		}
+		for _, name := range files {
+			key := name
+			if abs, err := filepath.Abs(name); err == nil {
+				key = abs
+			}
+			i, ok := byPath[key]
+			if !ok {
+				i = len(inputs)
+				byPath[key] = i
+				inputs = append(inputs, input{name: name})
+			}
+			perPath[p] = append(perPath[p], i)
+		}
+	}
+	return inputs, perPath, nil
+}
+
+// noObjects is the error for a path nothing was read from: a mistake
+// (an empty file, the wrong directory) that would otherwise give answers
+// about a cluster without the objects meant, as kubectl's "no objects
+// passed to apply" tells. noFiles is true for a directory without
+// manifests (looked for in subdirectories too when recursive).
+func noObjects(path string, noFiles, recursive bool) error {
+	switch {
+	case path == "-":
+		return fmt.Errorf("no objects read from standard input")
+	case noFiles && recursive:
+		return fmt.Errorf("no objects read from %q: the directory and its subdirectories hold no .yaml, .yml or .json files", path)
+	case noFiles:
+		return fmt.Errorf("no objects read from %q: the directory holds no .yaml, .yml or .json files (-R reads its subdirectories)", path)
+	}
+	return fmt.Errorf("no objects read from %q", path)
+}
 
 // expandDir lists the manifests of a directory (.yaml, .yml, .json; into
 // subdirectories with recursive), as kubectl does, leaving out expectation

@@ -67,33 +67,9 @@ var Scheme = func() *runtime.Scheme {
 // with a warning on warn; malformed objects are errors naming the file and
 // the object. Files are decoded in parallel; the result keeps their order.
 func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
-	type input struct {
-		name string
-		data []byte
-	}
-	var inputs []input
-	for _, f := range src.Filenames {
-		if f == "-" {
-			if src.Stdin == nil {
-				return nil, fmt.Errorf("-f -: no standard input")
-			}
-			b, err := io.ReadAll(src.Stdin)
-			if err != nil {
-				return nil, fmt.Errorf("read standard input: %w", err)
-			}
-			inputs = append(inputs, input{"STDIN", b})
-			continue
-		}
-		expanded, skipped, err := expandDir(f, src.Recursive)
-		if err != nil {
-			return nil, err
-		}
-		for _, w := range skipped {
-			fmt.Fprintf(warn, "Warning: %s\n", w)
-		}
-		for _, name := range expanded {
-			inputs = append(inputs, input{name: name})
-		}
+	inputs, perPath, err := expand(src, warn)
+	if err != nil {
+		return nil, err
 	}
 	results := make([]fileResult, len(inputs))
 	var wg sync.WaitGroup
@@ -138,6 +114,15 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 			out = append(out, obj)
 		}
 	}
+	for p, path := range src.Filenames {
+		n := 0
+		for _, i := range perPath[p] {
+			n += len(results[i].objects) + results[i].skipped
+		}
+		if n == 0 {
+			return nil, noObjects(path, len(perPath[p]) == 0, src.Recursive)
+		}
+	}
 	if len(emptyStatus) > 0 {
 		more := ""
 		if n := len(emptyStatus) - 1; n > 0 {
@@ -155,7 +140,9 @@ type fileResult struct {
 	warnings []string
 	// emptyStatus are the NetworkPolicies whose empty status was ignored.
 	emptyStatus []string
-	err         error
+	// skipped counts the objects of kinds not read.
+	skipped int
+	err     error
 }
 
 // typeMeta is the part of a document that says what it is.
@@ -338,8 +325,10 @@ func (res *fileResult) decodeItem(raw []byte, defaultNS string, list *typeMeta) 
 	// does not see, and kind, apiVersion and names, whose last value
 	// would otherwise name the object.
 	strict, err := kjson.UnmarshalStrict(raw, &tm, kjson.DisallowDuplicateFields)
-	if err != nil {
-		return fmt.Errorf("not a Kubernetes object: %w", err)
+	if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) && te.Field != "" {
+		return readableJSONError(err)
+	} else if err != nil {
+		return fmt.Errorf("not a Kubernetes object: %w", readableJSONError(err))
 	}
 	if len(strict) > 0 {
 		msgs := make([]string, len(strict))
@@ -384,6 +373,7 @@ func (res *fileResult) decodeItem(raw []byte, defaultNS string, list *typeMeta) 
 			res.ids = append(res.ids, items[i].ids...)
 			res.warnings = append(res.warnings, items[i].warnings...)
 			res.emptyStatus = append(res.emptyStatus, items[i].emptyStatus...)
+			res.skipped += items[i].skipped
 		}
 		return nil
 	}
@@ -393,6 +383,7 @@ func (res *fileResult) decodeItem(raw []byte, defaultNS string, list *typeMeta) 
 	}
 	if !read {
 		res.warnings = append(res.warnings, fmt.Sprintf("skipping %s: kubectl netpol does not read kind %s", what, gvk.GroupKind()))
+		res.skipped++
 		return nil
 	}
 	obj, warnings, emptyStatus, err := typed(raw, gvk, defaultNS)
@@ -423,7 +414,7 @@ func typed(raw []byte, gvk schema.GroupVersionKind, defaultNS string) (obj runti
 	}
 	strict, err := kjson.UnmarshalStrict(raw, obj)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, nil, false, readableJSONError(err)
 	}
 	if warnings, emptyStatus, err = strictErrors(obj, gvk, raw, strict); err != nil {
 		return nil, nil, false, err

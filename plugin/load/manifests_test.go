@@ -151,3 +151,35 @@ func TestTypedListItemsTakeTheListsKind(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodingErrorsNameFieldsNotGoTypes(t *testing.T) {
+	const np = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x, namespace: prod}\n"
+	for _, tc := range []struct{ name, manifest, want string }{
+		{"a document that is a string", "just a string\n", "STDIN: not a Kubernetes object: expected a mapping, not a string"},
+		{"a document that is a list", "- a\n- b\n", "STDIN: not a Kubernetes object: expected a mapping, not a list"},
+		{"a JSON document that is a number", "42", "STDIN: not a Kubernetes object: expected a mapping, not a number"},
+		{"a kind that is a list", "apiVersion: v1\nkind: [Pod]\n", "STDIN: kind: expected a string, not a list"},
+		{"a name YAML reads as a boolean", "apiVersion: v1\nkind: Pod\nmetadata: {name: n}\n", "STDIN: metadata.name: expected a string, not a boolean (YAML reads y, n, yes, no, on, off, true and false unquoted as booleans: quote the value)"},
+		{"items that are a mapping", "apiVersion: v1\nkind: PodList\nitems: {a: b}\n", "STDIN: items: expected a list, not a mapping"},
+		{"a selector that is a string", np + "spec: {podSelector: all}\n", "STDIN: networkpolicy prod/x: spec.podSelector: expected a mapping, not a string"},
+		{"rules that are a mapping", np + "spec: {podSelector: {}, ingress: {from: []}}\n", "STDIN: networkpolicy prod/x: spec.ingress: expected a list, not a mapping"},
+		{"a label that is a number", np + "spec: {podSelector: {matchLabels: {tier: 1}}}\n", "STDIN: networkpolicy prod/x: spec.podSelector.matchLabels: expected a string, not a number"},
+		// sigs.k8s.io/json names fields without list indexes and map keys.
+		{"a protocol that is a boolean", np + "spec: {podSelector: {}, ingress: [{ports: [{protocol: on}]}]}\n", "STDIN: networkpolicy prod/x: spec.ingress.ports.protocol: expected a string, not a boolean"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := readString(t, tc.manifest)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.HasPrefix(err.Error(), tc.want) {
+				t.Errorf("error\n  %s\nwant it to start with\n  %s", err, tc.want)
+			}
+			for _, goName := range []string{"Go ", "typeMeta", "v1.", "load."} {
+				if strings.Contains(err.Error(), goName) {
+					t.Errorf("error %q names Go types (%q)", err, goName)
+				}
+			}
+		})
+	}
+}
