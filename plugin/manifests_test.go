@@ -194,3 +194,40 @@ func TestAFileNamedTwiceIsReadOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyPathsAreErrors pins that an empty -f or --with (an unset
+// variable) is an error, not a switch to the live cluster or no change.
+func TestEmptyPathsAreErrors(t *testing.T) {
+	dir := writeManifests(t, map[string]string{"app.yaml": clientAndDB})
+	app := filepath.Join(dir, "app.yaml")
+	for _, args := range [][]string{
+		{"-f", ""},
+		{"-f", app, "-f", ""},
+		{"-f", app + ","},
+		{"--filename=", "-f", app},
+		{"-f", app, "--with", ""},
+		{"-f", app, "--with", ","},
+	} {
+		r := run(t, "", append([]string{"can", "-q"}, append(args, "dev/client", "prod/db:5432")...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, `an empty path: give a file, a directory or "-" (is a variable unset?)`) {
+			t.Errorf("%q: exit %d, stderr:\n%s\nwant exit 2 and an empty path error", args, r.code, r.stderr)
+		}
+		if strings.Contains(r.stderr, "kubeconfig") || strings.Contains(r.stderr, "cluster") {
+			t.Errorf("%q: stderr speaks of the cluster:\n%s", args, r.stderr)
+		}
+	}
+}
+
+// TestALinkToADirectoryIsFollowed pins that -f LINK (no trailing slash)
+// reads the directory it links to.
+func TestALinkToADirectoryIsFollowed(t *testing.T) {
+	dir := writeManifests(t, map[string]string{"app.yaml": clientAndDB})
+	link := filepath.Join(t.TempDir(), "manifests")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Skipf("no symbolic links: %v", err)
+	}
+	r := run(t, "", "can", "-q", "-f", link, "dev/client", "prod/db:5432")
+	if r.code != 1 {
+		t.Errorf("exit %d, want 1 (denied)\n%s", r.code, r.stderr)
+	}
+}

@@ -2,11 +2,13 @@ package load
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -26,6 +28,9 @@ func expand(src Source, warn io.Writer) (inputs []input, perPath [][]int, err er
 	byPath := map[string]int{}
 	perPath = make([][]int, len(src.Filenames))
 	for p, f := range src.Filenames {
+		if f == "" {
+			return nil, nil, fmt.Errorf(`an empty path: give a file, a directory or "-" (is a variable unset?)`)
+		}
 		if f == "-" {
 			if i, ok := byPath[f]; ok {
 				perPath[p] = append(perPath[p], i)
@@ -50,16 +55,12 @@ func expand(src Source, warn io.Writer) (inputs []input, perPath [][]int, err er
 		for _, w := range skipped {
 			fmt.Fprintf(warn, "Warning: %s\n", w)
 		}
-		for _, name := range files {
-			key := name
-			if abs, err := filepath.Abs(name); err == nil {
-				key = abs
-			}
-			i, ok := byPath[key]
+		for _, file := range files {
+			i, ok := byPath[file.key]
 			if !ok {
 				i = len(inputs)
-				byPath[key] = i
-				inputs = append(inputs, input{name: name})
+				byPath[file.key] = i
+				inputs = append(inputs, input{name: file.name})
 			}
 			perPath[p] = append(perPath[p], i)
 		}
@@ -84,52 +85,113 @@ func noObjects(path string, noFiles, recursive bool) error {
 	return fmt.Errorf("no objects read from %q", path)
 }
 
-// expandDir lists the manifests of a directory (.yaml, .yml, .json; into
-// subdirectories with recursive), as kubectl does, leaving out expectation
-// files of "kubectl netpol test" that live beside the manifests they test.
-// A file is returned as it is. Named pipes, devices and sockets in a
-// directory are skipped with a warning (skipped): reading one could wait
-// forever, or never end.
-func expandDir(path string, recursive bool) (files, skipped []string, err error) {
+// expandDir lists the manifests of a path: a file as it is, or the files
+// of a directory (.yaml, .yml, .json; into subdirectories with recursive),
+// as kubectl does, leaving out expectation files of "kubectl netpol test"
+// that live beside the manifests they test. Symbolic links are followed: a
+// path that is a link to a directory is that directory, and links in one
+// are what they link to (a link to a directory it is in is skipped with a
+// warning). Named pipes, devices and sockets in a directory are skipped
+// with a warning (skipped): reading one could wait forever, or never end.
+// Each file comes with a key that is the same for every path to it.
+func expandDir(path string, recursive bool) (files []found, skipped []string, err error) {
 	info, err := os.Stat(path)
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, fmt.Errorf("the path %q does not exist", path)
 	}
-	if !info.IsDir() {
-		return []string{path}, nil, nil
+	if err != nil {
+		return nil, nil, err
 	}
-	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if p != path && !recursive {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		switch strings.ToLower(filepath.Ext(p)) {
-		case ".yaml", ".yml", ".json":
-		default:
-			return nil
-		}
-		mode := d.Type()
+	if !info.IsDir() {
+		return []found{{path, realPath(path)}}, nil, nil
+	}
+	w := walker{recursive: recursive}
+	if err := w.dir(path, realPath(path), []fs.FileInfo{info}); err != nil {
+		return nil, nil, err
+	}
+	return w.files, w.skipped, nil
+}
+
+// found is a file to read, and the key that is the same for every path to
+// it: its absolute path, links resolved.
+type found struct{ name, key string }
+
+// realPath is the absolute path of a file, links resolved; as much of it
+// as can be when that fails.
+func realPath(path string) string {
+	if r, err := filepath.EvalSymlinks(path); err == nil {
+		path = r
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
+}
+
+// walker lists the manifests of a directory tree in lexical order, as
+// filepath.WalkDir does, but following symbolic links.
+type walker struct {
+	recursive bool
+	files     []found
+	skipped   []string
+}
+
+// dir lists the directory path, whose real path is real, below the
+// directories ancestors (itself last).
+func (w *walker) dir(path, real string, ancestors []fs.FileInfo) error {
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		p := filepath.Join(path, e.Name())
+		key := filepath.Join(real, e.Name())
+		mode := e.Type()
+		var info fs.FileInfo
 		if mode&fs.ModeSymlink != 0 {
-			if fi, err := os.Stat(p); err == nil {
-				mode = fi.Mode().Type()
+			if info, err = os.Stat(p); err != nil {
+				if isManifestName(p) {
+					return fmt.Errorf("read %s: %w", p, err)
+				}
+				continue
 			}
+			mode, key = info.Mode().Type(), realPath(p)
 		}
-		if !mode.IsRegular() && mode&fs.ModeSymlink == 0 {
-			skipped = append(skipped, fmt.Sprintf("skipping %s: %s, not a regular file", p, fileType(mode)))
-			return nil
+		switch {
+		case mode.IsDir():
+			if !w.recursive {
+				continue
+			}
+			if info == nil {
+				if info, err = os.Stat(p); err != nil {
+					return err
+				}
+			}
+			if slices.ContainsFunc(ancestors, func(a fs.FileInfo) bool { return os.SameFile(a, info) }) {
+				w.skipped = append(w.skipped, fmt.Sprintf("skipping %s: a link to a directory it is in", p))
+				continue
+			}
+			if err := w.dir(p, key, append(ancestors[:len(ancestors):len(ancestors)], info)); err != nil {
+				return err
+			}
+		case !isManifestName(p):
+		case !mode.IsRegular():
+			w.skipped = append(w.skipped, fmt.Sprintf("skipping %s: %s, not a regular file", p, fileType(mode)))
+		case !isExpectations(p):
+			w.files = append(w.files, found{p, key})
 		}
-		if isExpectations(p) {
-			return nil
-		}
-		files = append(files, p)
-		return nil
-	})
-	return files, skipped, err
+	}
+	return nil
+}
+
+// isManifestName reports whether a file in a directory is read, by its
+// extension: .yaml, .yml or .json, as kubectl reads.
+func isManifestName(path string) bool {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
 }
 
 // fileType names a file mode's type.
