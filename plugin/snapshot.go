@@ -37,7 +37,7 @@ func (f *snapshotFlags) addFlags(fs *pflag.FlagSet) {
 }
 
 // pathsVarP defines a flag of paths, repeatable and comma-separated as a
-// StringSlice, that refuses an empty path: StringSlice drops "-f ”", and
+// StringSlice, that refuses an empty path: StringSlice drops an empty value, and
 // "-f $UNSET" (an unset variable in CI) would silently read the live
 // cluster instead of the manifests, or --with $UNSET change nothing.
 func pathsVarP(fs *pflag.FlagSet, p *[]string, name, shorthand, usage string) {
