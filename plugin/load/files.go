@@ -14,13 +14,16 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// input is a file to read, or standard input, read already.
+// input is a file to read, or standard input, read already. inDir is
+// true when every path that names it is a directory it is in.
 type input struct {
-	name string
-	data []byte
+	name  string
+	data  []byte
+	inDir bool
 }
 
-// expand lists the files of the source's paths, each file once however
+// expand lists the files of the source's paths (and reads standard
+// input), each file once however
 // many paths name it (-f a.yaml -f a.yaml, -f dir -f dir/a.yaml), and
 // which of them each path names (perPath, by index in src.Filenames).
 // Warnings about files skipped go to warn.
@@ -39,13 +42,13 @@ func expand(src Source, warn io.Writer) (inputs []input, perPath [][]int, err er
 			if src.Stdin == nil {
 				return nil, nil, fmt.Errorf("-f -: no standard input")
 			}
-			b, err := io.ReadAll(src.Stdin)
+			b, err := readInput("standard input", src.Stdin, 0)
 			if err != nil {
-				return nil, nil, fmt.Errorf("read standard input: %w", err)
+				return nil, nil, err
 			}
 			byPath[f] = len(inputs)
 			perPath[p] = append(perPath[p], len(inputs))
-			inputs = append(inputs, input{"STDIN", b})
+			inputs = append(inputs, input{name: "STDIN", data: b})
 			continue
 		}
 		files, skipped, err := expandDir(f, src.Recursive)
@@ -60,8 +63,9 @@ func expand(src Source, warn io.Writer) (inputs []input, perPath [][]int, err er
 			if !ok {
 				i = len(inputs)
 				byPath[file.key] = i
-				inputs = append(inputs, input{name: file.name})
+				inputs = append(inputs, input{name: file.name, inDir: true})
 			}
+			inputs[i].inDir = inputs[i].inDir && file.inDir
 			perPath[p] = append(perPath[p], i)
 		}
 	}
@@ -103,7 +107,7 @@ func expandDir(path string, recursive bool) (files []found, skipped []string, er
 		return nil, nil, err
 	}
 	if !info.IsDir() {
-		return []found{{path, realPath(path)}}, nil, nil
+		return []found{{path, realPath(path), false}}, nil, nil
 	}
 	w := walker{recursive: recursive}
 	if err := w.dir(path, realPath(path), []fs.FileInfo{info}); err != nil {
@@ -113,8 +117,12 @@ func expandDir(path string, recursive bool) (files []found, skipped []string, er
 }
 
 // found is a file to read, and the key that is the same for every path to
-// it: its absolute path, links resolved.
-type found struct{ name, key string }
+// it: its absolute path, links resolved. inDir is true for a file found in
+// a directory, which is left out when it holds expectations.
+type found struct {
+	name, key string
+	inDir     bool
+}
 
 // realPath is the absolute path of a file, links resolved; as much of it
 // as can be when that fails.
@@ -177,8 +185,8 @@ func (w *walker) dir(path, real string, ancestors []fs.FileInfo) error {
 		case !isManifestName(p):
 		case !mode.IsRegular():
 			w.skipped = append(w.skipped, fmt.Sprintf("skipping %s: %s, not a regular file", p, fileType(mode)))
-		case !isExpectations(p):
-			w.files = append(w.files, found{p, key})
+		default:
+			w.files = append(w.files, found{p, key, true})
 		}
 	}
 	return nil
@@ -209,12 +217,12 @@ func fileType(mode fs.FileMode) string {
 	return "a special file"
 }
 
-// isExpectations reports whether a file is a list of "kubectl netpol test"
-// expectations rather than Kubernetes objects. Only files whose first
-// content is a YAML sequence item are parsed; manifests are mappings.
-func isExpectations(path string) bool {
-	b, err := os.ReadFile(path)
-	if err != nil || !startsWithSequence(b) {
+// isExpectations reports whether the content of a file is a list of
+// "kubectl netpol test" expectations rather than Kubernetes objects. Only
+// files whose first content is a YAML sequence item are parsed; manifests
+// are mappings.
+func isExpectations(b []byte) bool {
+	if !startsWithSequence(b) {
 		return false
 	}
 	var items []map[string]any

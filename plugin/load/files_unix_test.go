@@ -3,6 +3,7 @@
 package load
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,5 +100,33 @@ func TestSymbolicLinksAreFollowed(t *testing.T) {
 				t.Errorf("warnings %q lack %q", got, tc.wantWarn)
 			}
 		})
+	}
+}
+
+func TestDevicesAndPipesGivenDirectlyAreRead(t *testing.T) {
+	lowerInputLimit(t, 1<<20)
+	_, _, err := readPaths(t, false, "/dev/zero")
+	if diff := cmp.Diff("/dev/zero is larger than 1 MiB, the most kubectl netpol reads from one file or standard input", fmt.Sprint(err)); diff != "" {
+		t.Errorf("error (-want +got):\n%s", diff)
+	}
+
+	pipe := filepath.Join(t.TempDir(), "pipe")
+	if err := syscall.Mkfifo(pipe, 0o644); err != nil {
+		t.Skipf("cannot make a named pipe: %v", err)
+	}
+	go func() {
+		f, err := os.OpenFile(pipe, os.O_WRONLY, 0)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		_, _ = f.WriteString(namespaceA)
+	}()
+	ids, _, err := readPaths(t, false, pipe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"namespace a"}, ids); diff != "" {
+		t.Errorf("objects read from a named pipe (-want +got):\n%s", diff)
 	}
 }

@@ -20,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	goruntime "runtime"
 	"strings"
 	"sync"
@@ -81,12 +80,15 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 			defer func() { <-sem; wg.Done() }()
 			data := inputs[i].data
 			if data == nil {
-				b, err := os.ReadFile(inputs[i].name)
+				b, err := readFile(inputs[i].name)
 				if err != nil {
-					results[i].err = fmt.Errorf("read %s: %w", inputs[i].name, err)
+					results[i].err = err
 					return
 				}
 				data = b
+			}
+			if inputs[i].inDir && isExpectations(data) {
+				return
 			}
 			results[i] = decodeFile(inputs[i].name, data, src.Namespace)
 		}()
@@ -172,7 +174,7 @@ func decodeFile(name string, data []byte, defaultNS string) fileResult {
 		if err := res.decodeDoc(data, defaultNS); err == nil {
 			return res
 		} else if !isSyntaxError(err) {
-			res.err = fmt.Errorf("%s: %w", name, err)
+			res.err = documentError(name, 1, err)
 			return res
 		}
 		return decodeStream(name, data, defaultNS)
@@ -197,7 +199,7 @@ func decodeFile(name string, data []byte, defaultNS string) fileResult {
 			}
 			raw = r
 		}
-		if !res.add(name, raw, defaultNS) {
+		if !res.add(name, i+1, raw, defaultNS) {
 			return res
 		}
 	}
@@ -262,7 +264,7 @@ func decodeStream(name string, data []byte, defaultNS string) fileResult {
 	if !utilyaml.IsJSONBuffer(data[:min(len(data), jsonSniffLen)]) {
 		r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
 		lines := newLineCounter(data)
-		for {
+		for n := 1; ; n++ {
 			doc, err := r.Read()
 			if err == io.EOF {
 				return res
@@ -276,7 +278,7 @@ func decodeStream(name string, data []byte, defaultNS string) fileResult {
 				res.err = err
 				return res
 			}
-			if !res.add(name, raw, defaultNS) {
+			if !res.add(name, n, raw, defaultNS) {
 				return res
 			}
 		}
@@ -291,20 +293,20 @@ func decodeStream(name string, data []byte, defaultNS string) fileResult {
 			res.err = fmt.Errorf("error parsing %s: %w", name, err)
 			return res
 		}
-		if !res.add(name, raw, defaultNS) {
+		if !res.add(name, doc, raw, defaultNS) {
 			return res
 		}
 	}
 }
 
-// add decodes one document of the file name, unless it is empty, and
-// reports whether it went well.
-func (res *fileResult) add(name string, raw []byte, defaultNS string) bool {
+// add decodes document doc (from 1) of the file name, unless it is
+// empty, and reports whether it went well.
+func (res *fileResult) add(name string, doc int, raw []byte, defaultNS string) bool {
 	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
 		return true
 	}
 	if err := res.decodeDoc(raw, defaultNS); err != nil {
-		res.err = fmt.Errorf("%s: %w", name, err)
+		res.err = documentError(name, doc, err)
 		return false
 	}
 	return true
@@ -366,6 +368,9 @@ func (res *fileResult) decodeItem(raw []byte, defaultNS string, list *typeMeta) 
 		}
 		wg.Wait()
 		for i := range items {
+			if big := (*objectTooLarge)(nil); errors.As(errs[i], &big) && big.item == 0 {
+				big.item = i + 1
+			}
 			if errs[i] != nil {
 				return errs[i]
 			}
@@ -376,6 +381,9 @@ func (res *fileResult) decodeItem(raw []byte, defaultNS string, list *typeMeta) 
 			res.skipped += items[i].skipped
 		}
 		return nil
+	}
+	if len(raw) > MaxObjectBytes {
+		return &objectTooLarge{}
 	}
 	gvk, read, err := kindOf(tm.APIVersion, tm.Kind)
 	if err != nil {
