@@ -23,10 +23,9 @@ type input struct {
 }
 
 // expand lists the files of the source's paths (and reads standard
-// input), each file once however
-// many paths name it (-f a.yaml -f a.yaml, -f dir -f dir/a.yaml), and
-// which of them each path names (perPath, by index in src.Filenames).
-// Warnings about files skipped go to warn.
+// input), each file once however many paths name it (-f a.yaml -f a.yaml,
+// -f dir -f dir/a.yaml), and which of them each path names (perPath, by
+// index in src.Filenames). Warnings about files skipped go to warn.
 func expand(src Source, warn io.Writer) (inputs []input, perPath [][]int, err error) {
 	byPath := map[string]int{}
 	perPath = make([][]int, len(src.Filenames))
@@ -91,8 +90,7 @@ func noObjects(path string, noFiles, recursive bool) error {
 
 // expandDir lists the manifests of a path: a file as it is, or the files
 // of a directory (.yaml, .yml, .json; into subdirectories with recursive),
-// as kubectl does, leaving out expectation files of "kubectl netpol test"
-// that live beside the manifests they test. Symbolic links are followed: a
+// as kubectl does. Symbolic links are followed: a
 // path that is a link to a directory is that directory, and links in one
 // are what they link to (a link to a directory it is in is skipped with a
 // warning). Named pipes, devices and sockets in a directory are skipped
@@ -118,7 +116,8 @@ func expandDir(path string, recursive bool) (files []found, skipped []string, er
 
 // found is a file to read, and the key that is the same for every path to
 // it: its absolute path, links resolved. inDir is true for a file found in
-// a directory, which is left out when it holds expectations.
+// a directory, which is left out when it holds "kubectl netpol test"
+// expectations (they live beside the manifests they test).
 type found struct {
 	name, key string
 	inDir     bool

@@ -62,9 +62,10 @@ var Scheme = func() *runtime.Scheme {
 	return s
 }()
 
-// Manifests reads every object of the source. Unknown kinds are skipped
-// with a warning on warn; malformed objects are errors naming the file and
-// the object. Files are decoded in parallel; the result keeps their order.
+// Manifests reads every object of the source. Kinds the engine does not
+// read are skipped with a warning on warn; malformed objects are errors
+// naming the file and the object, and so is a path nothing is read from.
+// Files are decoded in parallel; the result keeps their order.
 func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 	inputs, perPath, err := expand(src, warn)
 	if err != nil {
