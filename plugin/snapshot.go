@@ -26,14 +26,48 @@ type snapshotFlags struct {
 }
 
 func (f *snapshotFlags) addFlags(fs *pflag.FlagSet) {
-	fs.StringSliceVarP(&f.filenames, "filename", "f", nil, "Read manifests from these files or directories instead of a cluster ('-' for stdin)")
+	pathsVarP(fs, &f.filenames, "filename", "f", "Read manifests from these files or directories instead of a cluster ('-' for stdin)")
 	fs.BoolVarP(&f.recursive, "recursive", "R", false, "Process the directories given with -f recursively")
 	fs.BoolVar(&f.ipBlockPodIPs, "ipblock-pod-ips", true, "Let ipBlock peers match pod IPs (as kube-network-policies and Calico do); false for CNIs that apply ipBlock only to cluster-external addresses")
 	f.chunkSize = load.DefaultChunkSize
 	fs.Var(&f.chunkSize, "chunk-size", "Return large lists from the cluster in chunks of this size; 0 reads each list in one request")
-	fs.StringSliceVar(&f.with, "with", nil, "Answer as if these manifests (files, directories or '-') were applied: objects replace those of the same kind, namespace and name")
+	pathsVarP(fs, &f.with, "with", "", "Answer as if these manifests (files, directories or '-') were applied: objects replace those of the same kind, namespace and name")
 	fs.BoolVar(&f.noCNICheck, "no-cni-check", false, "Do not look at kube-system for a network plugin that enforces NetworkPolicy")
 	fs.StringSliceVar(&f.without, "without", nil, "Answer as if these objects were deleted: KIND/NAMESPACE/NAME, e.g. networkpolicy/prod/db (namespace/NAME for namespaces)")
+}
+
+// pathsVarP defines a flag of paths, repeatable and comma-separated as a
+// StringSlice, that refuses an empty path: StringSlice drops an empty value, and
+// "-f $UNSET" (an unset variable in CI) would silently read the live
+// cluster instead of the manifests, or --with $UNSET change nothing.
+func pathsVarP(fs *pflag.FlagSet, p *[]string, name, shorthand, usage string) {
+	fs.StringSliceVarP(p, name, shorthand, nil, usage)
+	f := fs.Lookup(name)
+	f.Value = nonEmptyPaths{f.Value.(sliceValue)}
+}
+
+// sliceValue is pflag's StringSlice value.
+type sliceValue interface {
+	pflag.Value
+	pflag.SliceValue
+}
+
+// nonEmptyPaths is a StringSlice value that refuses empty paths.
+type nonEmptyPaths struct{ sliceValue }
+
+// Set adds the comma-separated paths of one flag, refusing empty ones.
+func (v nonEmptyPaths) Set(s string) error {
+	err := fmt.Errorf(`an empty path: give a file, a directory or "-" (is a variable unset?)`)
+	if s == "" {
+		return err
+	}
+	if e := v.sliceValue.Set(s); e != nil {
+		return e
+	}
+	if slices.Contains(v.GetSlice(), "") {
+		return err // "a,,b" or "a,"
+	}
+	return nil
 }
 
 // loaded is cluster state ready to be asked, with the namespace unqualified

@@ -172,7 +172,7 @@ func manifestDocuments(t testing.TB) (testdata, generated [][]byte) {
 
 // documents splits a stream as decodeFile does, or returns it whole.
 func documents(b []byte) [][]byte {
-	if docs, ok := splitYAML(b); ok {
+	if docs, _, ok := splitYAML(b); ok {
 		return docs
 	}
 	return [][]byte{b}
@@ -243,6 +243,8 @@ func FuzzDecodeFile(f *testing.F) {
 	f.Add([]byte("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\n--- # c\napiVersion: v1\nkind: Pod\nmetadata: {name: b}"))
 	f.Add([]byte("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n--- x\n"))
 	f.Add([]byte("{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"a\"}}\n"))
+	f.Add([]byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  annotations:\n    n: |\n      x\n  name: b\n"))
+	f.Add([]byte("apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nmetadata:\n  name: b\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got := decodeFile("f.yaml", data, "default")
 		want := decodeStream("f.yaml", data, "default")

@@ -14,14 +14,12 @@
 package load
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	goruntime "runtime"
 	"strings"
 	"sync"
@@ -37,7 +35,6 @@ import (
 	npav1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
 	npav1alpha2 "sigs.k8s.io/network-policy-api/apis/v1alpha2"
 	npav1beta1 "sigs.k8s.io/network-policy-api/apis/v1beta1"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-netpol/kubectl-netpol/query"
 )
@@ -50,26 +47,6 @@ type Source struct {
 	Stdin     io.Reader
 	// Namespace is given to namespaced objects that name none.
 	Namespace string
-}
-
-// kinds are the kinds the engine reads, by group and kind; any version the
-// client-go scheme knows is accepted.
-var kinds = map[schema.GroupKind]bool{
-	{Kind: "Namespace"}:                                                     true,
-	{Kind: "Pod"}:                                                           true,
-	{Kind: "Service"}:                                                       true,
-	{Kind: "ReplicationController"}:                                         true,
-	{Group: "apps", Kind: "Deployment"}:                                     true,
-	{Group: "apps", Kind: "StatefulSet"}:                                    true,
-	{Group: "apps", Kind: "DaemonSet"}:                                      true,
-	{Group: "apps", Kind: "ReplicaSet"}:                                     true,
-	{Group: "batch", Kind: "Job"}:                                           true,
-	{Group: "batch", Kind: "CronJob"}:                                       true,
-	{Group: "networking.k8s.io", Kind: "NetworkPolicy"}:                     true,
-	{Kind: "Node"}:                                                          true,
-	{Group: "policy.networking.k8s.io", Kind: "ClusterNetworkPolicy"}:       true,
-	{Group: "policy.networking.k8s.io", Kind: "AdminNetworkPolicy"}:         true,
-	{Group: "policy.networking.k8s.io", Kind: "BaselineAdminNetworkPolicy"}: true,
 }
 
 // Scheme is client-go's scheme plus the policy.networking.k8s.io kinds:
@@ -85,34 +62,14 @@ var Scheme = func() *runtime.Scheme {
 	return s
 }()
 
-// Manifests reads every object of the source. Unknown kinds are skipped
-// with a warning on warn; malformed objects are errors naming the file and
-// the object. Files are decoded in parallel; the result keeps their order.
+// Manifests reads every object of the source. Kinds the engine does not
+// read are skipped with a warning on warn; malformed objects are errors
+// naming the file and the object, and so is a path nothing is read from.
+// Files are decoded in parallel; the result keeps their order.
 func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
-	type input struct {
-		name string
-		data []byte
-	}
-	var inputs []input
-	for _, f := range src.Filenames {
-		if f == "-" {
-			if src.Stdin == nil {
-				return nil, fmt.Errorf("-f -: no standard input")
-			}
-			b, err := io.ReadAll(src.Stdin)
-			if err != nil {
-				return nil, fmt.Errorf("read standard input: %w", err)
-			}
-			inputs = append(inputs, input{"STDIN", b})
-			continue
-		}
-		expanded, err := expandDir(f, src.Recursive)
-		if err != nil {
-			return nil, err
-		}
-		for _, name := range expanded {
-			inputs = append(inputs, input{name: name})
-		}
+	inputs, perPath, err := expand(src, warn)
+	if err != nil {
+		return nil, err
 	}
 	results := make([]fileResult, len(inputs))
 	var wg sync.WaitGroup
@@ -124,12 +81,15 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 			defer func() { <-sem; wg.Done() }()
 			data := inputs[i].data
 			if data == nil {
-				b, err := os.ReadFile(inputs[i].name)
+				b, err := readFile(inputs[i].name)
 				if err != nil {
-					results[i].err = fmt.Errorf("read %s: %w", inputs[i].name, err)
+					results[i].err = err
 					return
 				}
 				data = b
+			}
+			if inputs[i].inDir && isExpectations(data) {
+				return
 			}
 			results[i] = decodeFile(inputs[i].name, data, src.Namespace)
 		}()
@@ -137,12 +97,16 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 	wg.Wait()
 	seen := map[string]string{}
 	var out []runtime.Object
+	var emptyStatus []string
 	for i, r := range results {
 		if r.err != nil {
 			return nil, r.err
 		}
 		for _, w := range r.warnings {
 			fmt.Fprintf(warn, "Warning: %s: %s\n", inputs[i].name, w)
+		}
+		for _, what := range r.emptyStatus {
+			emptyStatus = append(emptyStatus, inputs[i].name+": "+what)
 		}
 		for j, obj := range r.objects {
 			id := r.ids[j]
@@ -153,6 +117,22 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 			out = append(out, obj)
 		}
 	}
+	for p, path := range src.Filenames {
+		n := 0
+		for _, i := range perPath[p] {
+			n += len(results[i].objects) + results[i].skipped
+		}
+		if n == 0 {
+			return nil, noObjects(path, len(perPath[p]) == 0, src.Recursive)
+		}
+	}
+	if len(emptyStatus) > 0 {
+		more := ""
+		if n := len(emptyStatus) - 1; n > 0 {
+			more = fmt.Sprintf(" and %d more", n)
+		}
+		fmt.Fprintf(warn, "Warning: %s%s: ignoring the empty status (NetworkPolicy has none since Kubernetes 1.28; kubectl 1.24 to 1.27 exported an empty one)\n", emptyStatus[0], more)
+	}
 	return out, nil
 }
 
@@ -161,7 +141,11 @@ type fileResult struct {
 	objects  []runtime.Object
 	ids      []string
 	warnings []string
-	err      error
+	// emptyStatus are the NetworkPolicies whose empty status was ignored.
+	emptyStatus []string
+	// skipped counts the objects of kinds not read.
+	skipped int
+	err     error
 }
 
 // typeMeta is the part of a document that says what it is.
@@ -188,40 +172,50 @@ func decodeFile(name string, data []byte, defaultNS string) fileResult {
 		// stream decoder. Anything else, errors included, takes the
 		// stream decoder, which reports them as it always has.
 		var res fileResult
-		var syntax *json.SyntaxError
 		if err := res.decodeDoc(data, defaultNS); err == nil {
 			return res
-		} else if !errors.As(err, &syntax) {
-			res.err = fmt.Errorf("%s: %w", name, err)
+		} else if !isSyntaxError(err) {
+			res.err = documentError(name, 1, err)
 			return res
 		}
 		return decodeStream(name, data, defaultNS)
 	}
-	docs, ok := splitYAML(data)
+	docs, lines, ok := splitYAML(data)
 	if !ok {
 		return decodeStream(name, data, defaultNS)
 	}
 	var res fileResult
-	for _, doc := range docs {
+	for i, doc := range docs {
 		raw, ok := yamlToJSON(doc)
 		if !ok {
 			// The document is what apimachinery's YAML reader would make of
-			// it, so its own decoder gives today's value or error.
+			// it, so sigs.k8s.io/yaml gives today's value or error.
 			if doc[len(doc)-1] != '\n' {
 				doc = append(doc[:len(doc):len(doc)], '\n')
 			}
-			var r json.RawMessage
-			if err := utilyaml.NewYAMLToJSONDecoder(bytes.NewReader(doc)).Decode(&r); err != nil {
-				res.err = fmt.Errorf("error parsing %s: %w", name, err)
+			r, err := yamlDocToJSON(name, doc, lines[i])
+			if err != nil {
+				res.err = err
 				return res
 			}
 			raw = r
 		}
-		if !res.add(name, raw, defaultNS) {
+		if !res.add(name, i+1, raw, defaultNS) {
 			return res
 		}
 	}
 	return res
+}
+
+// isSyntaxError reports whether err is, or wraps, a JSON syntax error of
+// encoding/json or sigs.k8s.io/json.
+func isSyntaxError(err error) bool {
+	for ; err != nil; err = errors.Unwrap(err) {
+		if ok, _ := kjson.SyntaxErrorOffset(err); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // jsonSniffLen is how far NewYAMLOrJSONDecoder is asked to look for the
@@ -230,41 +224,66 @@ const jsonSniffLen = 4096
 
 // splitYAML splits a YAML stream into documents as apimachinery's
 // YAMLReader does: at lines that start with "---", which themselves belong
-// to no document; documents of nothing are dropped. It refuses (ok=false)
-// streams with carriage returns, which that reader drops from line ends,
-// and separator lines followed by anything but a comment, which it
-// reports as errors: decodeStream reads those.
-func splitYAML(data []byte) (docs [][]byte, ok bool) {
+// to no document; documents of nothing are dropped. lines are the lines
+// of data the documents start at. It refuses (ok=false) streams with
+// carriage returns, which that reader drops from line ends, and separator
+// lines followed by anything but a comment, which it reports as errors:
+// decodeStream reads those.
+func splitYAML(data []byte) (docs [][]byte, lines []int, ok bool) {
 	if bytes.IndexByte(data, '\r') >= 0 {
-		return nil, false
+		return nil, nil, false
 	}
-	start := 0
-	for pos := 0; pos < len(data); {
+	start, startLine := 0, 1
+	for pos, line := 0, 1; pos < len(data); line++ {
 		end := len(data)
 		if i := bytes.IndexByte(data[pos:], '\n'); i >= 0 {
 			end = pos + i
 		}
 		next := min(end+1, len(data))
-		if line := data[pos:end]; bytes.HasPrefix(line, []byte("---")) {
-			if rest := bytes.TrimSpace(line[3:]); len(rest) > 0 && rest[0] != '#' {
-				return nil, false
+		if text := data[pos:end]; bytes.HasPrefix(text, []byte("---")) {
+			if rest := bytes.TrimSpace(text[3:]); len(rest) > 0 && rest[0] != '#' {
+				return nil, nil, false
 			}
 			if pos > start {
-				docs = append(docs, data[start:pos])
+				docs, lines = append(docs, data[start:pos]), append(lines, startLine)
 			}
-			start = next
+			start, startLine = next, line+1
 		}
 		pos = next
 	}
 	if start < len(data) {
-		docs = append(docs, data[start:])
+		docs, lines = append(docs, data[start:]), append(lines, startLine)
 	}
-	return docs, true
+	return docs, lines, true
 }
 
-// decodeStream decodes a file with apimachinery's YAMLOrJSONDecoder.
+// decodeStream decodes a file with apimachinery's YAMLOrJSONDecoder, or
+// for YAML, its YAMLReader and sigs.k8s.io/yaml (which that decoder uses)
+// converting strictly.
 func decodeStream(name string, data []byte, defaultNS string) fileResult {
 	var res fileResult
+	if !utilyaml.IsJSONBuffer(data[:min(len(data), jsonSniffLen)]) {
+		r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+		lines := newLineCounter(data)
+		for n := 1; ; n++ {
+			doc, err := r.Read()
+			if err == io.EOF {
+				return res
+			}
+			if err != nil {
+				res.err = fmt.Errorf("error parsing %s: %w", name, err)
+				return res
+			}
+			raw, err := yamlDocToJSON(name, doc, lines.next(doc))
+			if err != nil {
+				res.err = err
+				return res
+			}
+			if !res.add(name, n, raw, defaultNS) {
+				return res
+			}
+		}
+	}
 	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), jsonSniffLen)
 	for doc := 1; ; doc++ {
 		var raw json.RawMessage
@@ -275,29 +294,54 @@ func decodeStream(name string, data []byte, defaultNS string) fileResult {
 			res.err = fmt.Errorf("error parsing %s: %w", name, err)
 			return res
 		}
-		if !res.add(name, raw, defaultNS) {
+		if !res.add(name, doc, raw, defaultNS) {
 			return res
 		}
 	}
 }
 
-// add decodes one document of the file name, unless it is empty, and
-// reports whether it went well.
-func (res *fileResult) add(name string, raw []byte, defaultNS string) bool {
+// add decodes document doc (from 1) of the file name, unless it is
+// empty, and reports whether it went well.
+func (res *fileResult) add(name string, doc int, raw []byte, defaultNS string) bool {
 	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
 		return true
 	}
 	if err := res.decodeDoc(raw, defaultNS); err != nil {
-		res.err = fmt.Errorf("%s: %w", name, err)
+		res.err = documentError(name, doc, err)
 		return false
 	}
 	return true
 }
 
+// decodeDoc decodes one document: an object, or a list of them.
 func (res *fileResult) decodeDoc(raw []byte, defaultNS string) error {
+	return res.decodeItem(raw, defaultNS, nil)
+}
+
+// decodeItem decodes an object or list. An object of a typed list (list
+// not nil) that names neither its apiVersion nor its kind, as the API
+// server writes them, is of the list's apiVersion and item kind, as
+// kubectl reads it.
+func (res *fileResult) decodeItem(raw []byte, defaultNS string, list *typeMeta) error {
 	var tm typeMeta
-	if err := json.Unmarshal(raw, &tm); err != nil {
-		return fmt.Errorf("not a Kubernetes object: %w", err)
+	// Strict for duplicates: the fields of a List, whose items typed()
+	// does not see, and kind, apiVersion and names, whose last value
+	// would otherwise name the object.
+	strict, err := kjson.UnmarshalStrict(raw, &tm, kjson.DisallowDuplicateFields)
+	if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) && te.Field != "" {
+		return readableJSONError(err)
+	} else if err != nil {
+		return fmt.Errorf("not a Kubernetes object: %w", readableJSONError(err))
+	}
+	if len(strict) > 0 {
+		msgs := make([]string, len(strict))
+		for i, e := range strict {
+			msgs[i] = e.Error()
+		}
+		return fmt.Errorf("%s: strict decoding error: %s", describe(tm.Kind, tm.Metadata.Namespace, tm.Metadata.Name), strings.Join(msgs, ", "))
+	}
+	if list != nil && tm.APIVersion == "" && tm.Kind == "" {
+		tm.APIVersion, tm.Kind = list.APIVersion, strings.TrimSuffix(list.Kind, "List")
 	}
 	what := describe(tm.Kind, tm.Metadata.Namespace, tm.Metadata.Name)
 	if tm.Kind == "" || tm.APIVersion == "" {
@@ -305,6 +349,10 @@ func (res *fileResult) decodeDoc(raw []byte, defaultNS string) error {
 	}
 	if strings.HasSuffix(tm.Kind, "List") && tm.Items != nil {
 		// A cluster dump is one big List: decode its items on every core.
+		var list *typeMeta
+		if tm.Kind != "List" {
+			list = &tm
+		}
 		items := make([]fileResult, len(tm.Items))
 		errs := make([]error, len(tm.Items))
 		var wg sync.WaitGroup
@@ -315,34 +363,46 @@ func (res *fileResult) decodeDoc(raw []byte, defaultNS string) error {
 			go func() {
 				defer wg.Done()
 				for i := lo; i < hi; i++ {
-					errs[i] = items[i].decodeDoc(tm.Items[i], defaultNS)
+					errs[i] = items[i].decodeItem(tm.Items[i], defaultNS, list)
 				}
 			}()
 		}
 		wg.Wait()
 		for i := range items {
+			if big := (*objectTooLarge)(nil); errors.As(errs[i], &big) && big.item == 0 {
+				big.item = i + 1
+			}
 			if errs[i] != nil {
 				return errs[i]
 			}
 			res.objects = append(res.objects, items[i].objects...)
 			res.ids = append(res.ids, items[i].ids...)
 			res.warnings = append(res.warnings, items[i].warnings...)
+			res.emptyStatus = append(res.emptyStatus, items[i].emptyStatus...)
+			res.skipped += items[i].skipped
 		}
 		return nil
 	}
-	gv, err := schema.ParseGroupVersion(tm.APIVersion)
+	if len(raw) > MaxObjectBytes {
+		return &objectTooLarge{}
+	}
+	gvk, read, err := kindOf(tm.APIVersion, tm.Kind)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	gvk := gv.WithKind(tm.Kind)
-	if !kinds[gvk.GroupKind()] {
+	if !read {
 		res.warnings = append(res.warnings, fmt.Sprintf("skipping %s: kubectl netpol does not read kind %s", what, gvk.GroupKind()))
+		res.skipped++
 		return nil
 	}
-	obj, warnings, err := typed(raw, gvk, defaultNS)
+	obj, warnings, emptyStatus, err := typed(raw, gvk, defaultNS)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
+	if emptyStatus {
+		res.emptyStatus = append(res.emptyStatus, what)
+	}
+	obj.GetObjectKind().SetGroupVersionKind(gvk)
 	for _, w := range warnings {
 		res.warnings = append(res.warnings, what+": "+w)
 	}
@@ -352,112 +412,25 @@ func (res *fileResult) decodeDoc(raw []byte, defaultNS string) error {
 	return nil
 }
 
-// expandDir lists the manifests of a directory (.yaml, .yml, .json; into
-// subdirectories with recursive), as kubectl does, leaving out expectation
-// files of "kubectl netpol test" that live beside the manifests they test.
-// A file is returned as it is.
-func expandDir(path string, recursive bool) ([]string, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("the path %q does not exist", path)
-	}
-	if !info.IsDir() {
-		return []string{path}, nil
-	}
-	var out []string
-	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if p != path && !recursive {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		switch strings.ToLower(filepath.Ext(p)) {
-		case ".yaml", ".yml", ".json":
-		default:
-			return nil
-		}
-		if isExpectations(p) {
-			return nil
-		}
-		out = append(out, p)
-		return nil
-	})
-	return out, err
-}
-
-// isExpectations reports whether a file is a list of "kubectl netpol test"
-// expectations rather than Kubernetes objects. Only files whose first
-// content is a YAML sequence item are parsed; manifests are mappings.
-func isExpectations(path string) bool {
-	b, err := os.ReadFile(path)
-	if err != nil || !startsWithSequence(b) {
-		return false
-	}
-	var items []map[string]any
-	if err := yaml.Unmarshal(b, &items); err != nil || len(items) == 0 {
-		return false
-	}
-	for _, it := range items {
-		if _, ok := it["expect"]; !ok {
-			return false
-		}
-	}
-	return true
-}
-
-// startsWithSequence is true when the first line that is neither blank nor
-// a comment starts a YAML sequence ("- ").
-func startsWithSequence(b []byte) bool {
-	for len(b) > 0 {
-		line := b
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			b = nil
-		}
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 || line[0] == '#' || string(line) == "---" {
-			continue
-		}
-		return line[0] == '-' && (len(line) == 1 || line[1] == ' ')
-	}
-	return false
-}
-
 // typed decodes one object into its typed form, strictly (unknown and
 // duplicate fields are errors, as kubectl's default validation makes
 // them), applies the namespace default and validates NetworkPolicies.
-func typed(raw []byte, gvk schema.GroupVersionKind, defaultNS string) (obj runtime.Object, warnings []string, err error) {
+// emptyStatus tells that the empty status of a NetworkPolicy was ignored.
+func typed(raw []byte, gvk schema.GroupVersionKind, defaultNS string) (obj runtime.Object, warnings []string, emptyStatus bool, err error) {
 	obj, err = Scheme.New(gvk)
 	if err != nil {
-		return nil, nil, fmt.Errorf("unsupported apiVersion %q for kind %s", gvk.GroupVersion(), gvk.Kind)
+		return nil, nil, false, fmt.Errorf("unsupported apiVersion %q for kind %s", gvk.GroupVersion(), gvk.Kind)
 	}
 	strict, err := kjson.UnmarshalStrict(raw, obj)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, readableJSONError(err)
 	}
-	if len(strict) > 0 && gvk.Group == "policy.networking.k8s.io" {
-		// The API asks implementations to fail closed on fields a newer
-		// CRD adds, not to reject them: the engine does, per rule.
-		msgs := make([]string, len(strict))
-		for i, e := range strict {
-			msgs[i] = e.Error()
-		}
-		warnings = append(warnings, fmt.Sprintf("%s: %s; rules holding them fail closed", strings.Join(msgs, ", "), "fields this tool does not know (a newer CRD?)"))
-	} else if len(strict) > 0 {
-		msgs := make([]string, len(strict))
-		for i, e := range strict {
-			msgs[i] = e.Error()
-		}
-		return nil, nil, fmt.Errorf("strict decoding error: %s", strings.Join(msgs, ", "))
+	if warnings, emptyStatus, err = strictErrors(obj, gvk, raw, strict); err != nil {
+		return nil, nil, false, err
 	}
 	m := obj.(metav1.Object)
 	if m.GetName() == "" {
-		return nil, nil, fmt.Errorf("metadata.name: required")
+		return nil, nil, false, fmt.Errorf("metadata.name: required")
 	}
 	switch o := obj.(type) {
 	case *corev1.Namespace:
@@ -465,23 +438,23 @@ func typed(raw []byte, gvk schema.GroupVersionKind, defaultNS string) (obj runti
 	case *networkingv1.NetworkPolicy:
 		setNamespace(o, defaultNS)
 		if _, err := query.CompilePolicy(o); err != nil {
-			return nil, nil, err
+			return nil, nil, false, err
 		}
 	case *corev1.Node:
 		o.Namespace = ""
 	case *npav1beta1.ClusterNetworkPolicy, *npav1alpha2.ClusterNetworkPolicy, *npav1alpha1.AdminNetworkPolicy, *npav1alpha1.BaselineAdminNetworkPolicy:
 		m.SetNamespace("")
 		if _, err := query.CompileClusterPolicy(obj); err != nil {
-			return nil, nil, err
+			return nil, nil, false, err
 		}
 	default:
 		setNamespace(m, defaultNS)
 	}
 	more, err := validate(obj)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
-	return obj, append(warnings, more...), nil
+	return obj, append(warnings, more...), emptyStatus, nil
 }
 
 func setNamespace(o interface {
