@@ -2,12 +2,15 @@ package load
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
@@ -158,12 +161,64 @@ func rawList(ctx context.Context, rc rest.Interface, resource, version string) f
 		}
 		body, _ := res.Raw()
 		list := newPolicyList(resource, version)
-		// Not strict: a server may carry fields newer than these types.
-		if err := kjson.UnmarshalCaseSensitivePreserveInts(body, list); err != nil {
+		// Strict, to find fields newer than these types: the same rules
+		// as for manifests decide which fail closed and which are errors.
+		strict, err := kjson.UnmarshalStrict(body, list, kjson.DisallowUnknownFields)
+		if err != nil {
 			return nil, fmt.Errorf("decode %s.%s/%s: %w", resource, policyGroup, version, err)
+		}
+		if err := checkNewerFields(list, strict); err != nil {
+			return nil, fmt.Errorf("%s.%s/%s: %w", resource, policyGroup, version, err)
 		}
 		return list, nil
 	}
+}
+
+// checkNewerFields applies newerFields to each item of a decoded list, from
+// the strict decoding errors of the list (paths items[N].spec...): an
+// unknown field a rule cannot fail closed on is an error naming the
+// object, as it is in manifests.
+func checkNewerFields(list runtime.Object, strict []error) error {
+	if len(strict) == 0 {
+		return nil
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return err
+	}
+	byItem := map[int][]string{}
+	for _, e := range strict {
+		var fe kjson.FieldError
+		if !errors.As(e, &fe) {
+			return e
+		}
+		idx, rest, ok := cutItem(fe.FieldPath())
+		if !ok || idx >= len(items) {
+			return e
+		}
+		byItem[idx] = append(byItem[idx], rest)
+	}
+	for i, paths := range byItem {
+		if _, err := newerFields(items[i], paths); err != nil {
+			m, _ := meta.Accessor(items[i])
+			return fmt.Errorf("%s: %w", m.GetName(), err)
+		}
+	}
+	return nil
+}
+
+// cutItem splits "items[3].spec.x" into 3 and "spec.x".
+func cutItem(path string) (int, string, bool) {
+	rest, ok := strings.CutPrefix(path, "items[")
+	if !ok {
+		return 0, "", false
+	}
+	num, rest, ok := strings.Cut(rest, "].")
+	if !ok {
+		return 0, "", false
+	}
+	i, err := strconv.Atoi(num)
+	return i, rest, err == nil
 }
 
 // readClusterPoliciesAndNodes reads the cluster policies and, when one of

@@ -85,6 +85,28 @@ func TestReadClusterPolicies(t *testing.T) {
 			requests: 4,
 		},
 		{
+			name: "an unknown field in a served policy's label selector is an error naming the object, as in manifests",
+			serve: map[string]string{
+				"/apis": apis("v1beta1"), g + "/v1beta1": resources("v1beta1", "clusternetworkpolicies"),
+				g + "/v1beta1/clusternetworkpolicies": list(`{"apiVersion":"policy.networking.k8s.io/v1beta1","kind":"ClusterNetworkPolicy","metadata":{"name":"typo"},
+					"spec":{"tier":"Admin","priority":1,"subject":{"namespaces":{}},
+					"ingress":[{"action":"Accept","from":[{"namespaces":{"matchLabel":{"team":"a"}}}]}]}}`),
+			},
+			errSubstr: []string{"typo: spec.ingress[0].from[0].namespaces: unknown field \"matchLabel\" in a label selector"},
+			requests:  3,
+		},
+		{
+			name: "an unknown field alone in a served policy's peer fails that rule closed",
+			serve: map[string]string{
+				"/apis": apis("v1beta1"), g + "/v1beta1": resources("v1beta1", "clusternetworkpolicies"),
+				g + "/v1beta1/clusternetworkpolicies": list(`{"apiVersion":"policy.networking.k8s.io/v1beta1","kind":"ClusterNetworkPolicy","metadata":{"name":"newer"},
+					"spec":{"tier":"Admin","priority":1,"subject":{"namespaces":{}},
+					"ingress":[{"action":"Accept","from":[{"serviceAccounts":{"name":"x"}}]}]}}`),
+			},
+			want:     []string{"*v1beta1.ClusterNetworkPolicy newer"},
+			requests: 3,
+		},
+		{
 			name: "v1alpha2 only, ANP, nodes",
 			serve: map[string]string{
 				"/apis": apis("v1alpha2", "v1alpha1"), g + "/v1alpha2": resources("v1alpha2", "clusternetworkpolicies"),
