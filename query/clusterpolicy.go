@@ -103,6 +103,9 @@ type ClusterRule struct {
 	// denyAll is set when the rule fails closed as a "Deny all" rule: it
 	// matches every peer on every port.
 	denyAll bool
+	// ports is Ports compiled once: what they match whatever the
+	// destination, and the named entries.
+	ports rulePorts
 }
 
 // ClusterPeerKind is which field of a peer is set.
@@ -182,11 +185,32 @@ func (r *ClusterRule) portsFor(dst *Pod) PortSet {
 	if r.Ports == nil || r.denyAll {
 		return AllPorts()
 	}
-	var s PortSet
-	for i := range r.Ports {
-		s = s.Union(r.Ports[i].portsFor(dst))
+	return r.ports.towards(dst)
+}
+
+// compileClusterPorts sorts and merges the numbered entries of a protocols
+// (ports) list once.
+func compileClusterPorts(ports []ClusterPort) rulePorts {
+	var rp rulePorts
+	var rs [3][]PortRange
+	for i := range ports {
+		p := &ports[i]
+		pi := protoIndex(p.Protocol)
+		switch {
+		case p.Named != "":
+			if rp.named == nil {
+				rp.named = map[namedPort]bool{}
+			}
+			rp.named[namedPort{p.Protocol, p.Named}] = true
+		case pi < 0:
+		case p.From == 0:
+			rs[pi] = append(rs[pi], PortRange{minPort, maxPort})
+		case p.From <= p.To:
+			rs[pi] = append(rs[pi], PortRange{p.From, p.To})
+		}
 	}
-	return s
+	rp.fixed = portSetOf(rs)
+	return rp
 }
 
 // Describe renders the rule in plain words, e.g. "Deny from namespaces
@@ -565,6 +589,7 @@ func (c *ClusterPolicy) compileRule(path, peerField string, rf ruleFields) (Clus
 		}
 		r.Ports = append(r.Ports, cp)
 	}
+	r.ports = compileClusterPorts(r.Ports)
 	return r, nil
 }
 

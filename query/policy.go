@@ -75,6 +75,42 @@ type Rule struct {
 	Peers []Peer
 	// Ports is nil when ports is missing or empty: every port matches.
 	Ports []Port
+
+	// ports is what Ports open whatever the destination, built once by
+	// compileRule: a rule may hold tens of thousands of entries.
+	ports rulePorts
+}
+
+// rulePorts is a ports list compiled: the numbered entries and whole
+// protocols as one set, and the named entries by protocol and name, looked
+// up in the destination's few declared ports.
+type rulePorts struct {
+	fixed PortSet
+	named map[namedPort]bool
+}
+
+// namedPort is a named port entry: a name and its protocol ("" for the
+// cluster policy entries that match the container port's own protocol).
+type namedPort struct {
+	proto corev1.Protocol
+	name  string
+}
+
+// towards is the set the compiled list opens towards dst (nil outside the
+// cluster, where named ports never match).
+func (rp *rulePorts) towards(dst *Pod) PortSet {
+	if len(rp.named) == 0 || dst == nil {
+		return rp.fixed
+	}
+	var rs [3][]PortRange
+	for _, cp := range dst.Ports {
+		if rp.named[namedPort{cp.Protocol, cp.Name}] || rp.named[namedPort{"", cp.Name}] {
+			if i := protoIndex(cp.Protocol); i >= 0 {
+				rs[i] = append(rs[i], PortRange{cp.Port, cp.Port})
+			}
+		}
+	}
+	return rp.fixed.Union(portSetOf(rs))
 }
 
 // PeerKind says which shape of NetworkPolicyPeer the user wrote.
@@ -181,7 +217,36 @@ func compileRule(path, peerField string, peers []networkingv1.NetworkPolicyPeer,
 		}
 		rule.Ports = append(rule.Ports, port)
 	}
+	rule.ports = compilePorts(rule.Ports)
 	return rule, nil
+}
+
+// compilePorts sorts and merges the numbered entries of a ports list once.
+func compilePorts(ports []Port) rulePorts {
+	var rp rulePorts
+	var rs [3][]PortRange
+	for i := range ports {
+		p := &ports[i]
+		pi := protoIndex(p.Protocol)
+		switch {
+		case pi < 0:
+		case p.Port == nil:
+			rs[pi] = append(rs[pi], PortRange{minPort, maxPort})
+		case p.Port.Type == intstr.String:
+			if rp.named == nil {
+				rp.named = map[namedPort]bool{}
+			}
+			rp.named[namedPort{p.Protocol, p.Port.StrVal}] = true
+		case p.EndPort != nil:
+			if p.Port.IntVal <= *p.EndPort {
+				rs[pi] = append(rs[pi], PortRange{p.Port.IntVal, *p.EndPort})
+			}
+		default:
+			rs[pi] = append(rs[pi], PortRange{p.Port.IntVal, p.Port.IntVal})
+		}
+	}
+	rp.fixed = portSetOf(rs)
+	return rp
 }
 
 func compilePeer(path string, in *networkingv1.NetworkPolicyPeer) (Peer, error) {
@@ -290,11 +355,7 @@ func (r *Rule) portsFor(dst *Pod) PortSet {
 	if len(r.Ports) == 0 {
 		return AllPorts()
 	}
-	var s PortSet
-	for i := range r.Ports {
-		s = s.Union(r.Ports[i].portsFor(dst))
-	}
-	return s
+	return r.ports.towards(dst)
 }
 
 func (p *Port) portsFor(dst *Pod) PortSet {
