@@ -106,6 +106,51 @@ type ClusterRule struct {
 	// ports is Ports compiled once: what they match whatever the
 	// destination, and the named entries.
 	ports rulePorts
+	// networks finds the first networks peer that holds an address; nil
+	// when the rule has none.
+	networks *addrIndex
+}
+
+// networksIndex indexes the networks peers of a rule by address, numbered
+// by their place in peers.
+func networksIndex(peers []ClusterPeer) *addrIndex {
+	var entries []addrEntry
+	for i := range peers {
+		for _, n := range peers[i].Networks {
+			entries = append(entries, addrEntry{prefix: n, set: i})
+		}
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	return newAddrIndex(len(peers), entries)
+}
+
+// firstPeer is the index of the first peer of r that matches the other
+// end of the flow, or -1: clusterPeerMatch over the peers in order, with
+// the networks peers answered by the rule's index for an address (a
+// range needs the walk: Deny rules match ranges that overlap).
+func (r *ClusterRule) firstPeer(s *Snapshot, end flowEnd) int {
+	limit := len(r.Peers)
+	indexed := !end.cidr.IsValid()
+	if indexed {
+		if b := r.networks.first(end.addr); b >= 0 {
+			limit = b
+		}
+	}
+	for i := range limit {
+		pe := &r.Peers[i]
+		if indexed && pe.Kind == ClusterPeerNetworks {
+			continue
+		}
+		if s.clusterPeerMatch(pe, r.Action, end) {
+			return i
+		}
+	}
+	if limit < len(r.Peers) {
+		return limit
+	}
+	return -1
 }
 
 // ClusterPeerKind is which field of a peer is set.
@@ -546,6 +591,7 @@ func (c *ClusterPolicy) compileRule(path, peerField string, rf ruleFields) (Clus
 		}
 		r.Peers = append(r.Peers, pe)
 	}
+	r.networks = networksIndex(r.Peers)
 	if rf.allPorts {
 		return r, nil
 	}

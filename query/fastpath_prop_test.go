@@ -3,6 +3,11 @@ package query
 import (
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/google/go-cmp/cmp"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -189,6 +194,192 @@ func TestCompiledRulePortsAgreeWithEntries(t *testing.T) {
 			}
 			if got := cr.portsFor(d); !got.Equal(want) {
 				t.Fatalf("case %d: cluster rule %v towards %v = %s, want %s", i, cr.Ports, d != nil, got, want)
+			}
+		}
+	}
+}
+
+// refAddressRegions is addressRegions as first written, one prefix against
+// every other: the reference for the tree walk. It cuts the address space by the given prefixes: one region
+// per prefix (minus the more specific prefixes inside it) that has any
+// address left, plus what no prefix covers, per IP family.
+func refAddressRegions(prefixes []netip.Prefix) []region {
+	slices.SortFunc(prefixes, func(a, b netip.Prefix) int {
+		if c := a.Addr().Compare(b.Addr()); c != 0 {
+			return c
+		}
+		return a.Bits() - b.Bits()
+	})
+	prefixes = slices.Compact(prefixes)
+	var out []region
+	for _, p := range prefixes {
+		var inner []netip.Prefix
+		for _, q := range prefixes {
+			if q != p && q.Bits() > p.Bits() && p.Contains(q.Addr()) {
+				inner = append(inner, q)
+			}
+		}
+		if rep, ok := refFirstOutside(p, inner); ok {
+			out = append(out, region{name: refRegionName(p, inner), rep: rep})
+		}
+	}
+	if len(prefixes) == 0 {
+		return append(out, region{name: "any address", rep: netip.MustParseAddr("203.0.113.1")})
+	}
+	for _, fam := range []struct {
+		all  netip.Prefix
+		name string
+		rep  netip.Addr
+	}{
+		{netip.MustParsePrefix("0.0.0.0/0"), "IPv4", netip.MustParseAddr("203.0.113.1")},
+		{netip.MustParsePrefix("::/0"), "IPv6", netip.MustParseAddr("2001:db8::1")},
+	} {
+		var inner []netip.Prefix
+		for _, q := range prefixes {
+			if q.Addr().Is4() == fam.all.Addr().Is4() {
+				inner = append(inner, q)
+			}
+		}
+		if len(inner) == 0 {
+			out = append(out, region{name: "any " + fam.name + " address", rep: fam.rep})
+			continue
+		}
+		if slices.Contains(inner, fam.all) {
+			continue // the prefix itself is a region already
+		}
+		if rep, ok := refFirstOutside(fam.all, inner); ok {
+			out = append(out, region{name: "any other " + fam.name + " address", rep: rep})
+		}
+	}
+	return out
+}
+
+// regionName renders "10.0.0.0/8" or "10.0.0.0/8 except 10.1.0.0/16".
+func refRegionName(p netip.Prefix, inner []netip.Prefix) string {
+	var top []string
+	for _, q := range inner {
+		covered := false
+		for _, r := range inner {
+			if r != q && r.Bits() < q.Bits() && r.Contains(q.Addr()) {
+				covered = true
+			}
+		}
+		if !covered {
+			top = append(top, q.String())
+		}
+	}
+	if len(top) == 0 {
+		return p.String()
+	}
+	return p.String() + " except " + strings.Join(top, ",")
+}
+
+// firstOutside finds an address of p outside every prefix of holes (sorted
+// by address), walking past each hole in turn.
+func refFirstOutside(p netip.Prefix, holes []netip.Prefix) (netip.Addr, bool) {
+	a := p.Addr()
+	for {
+		moved := false
+		for _, h := range holes {
+			if h.Contains(a) {
+				next, ok := lastAddr(h)
+				if !ok {
+					return netip.Addr{}, false
+				}
+				a = next.Next()
+				if !a.IsValid() || !p.Contains(a) {
+					return netip.Addr{}, false
+				}
+				moved = true
+			}
+		}
+		if !moved {
+			return a, true
+		}
+	}
+}
+
+// randomPrefixes are prefixes that nest and touch: a few /8../32 under
+// 10/8 and 192.168/16, some IPv6, sometimes the whole family.
+func randomPrefixes(r *rand.Rand) []netip.Prefix {
+	var out []netip.Prefix
+	for range r.IntN(10) {
+		switch r.IntN(8) {
+		case 0:
+			out = append(out, netip.MustParsePrefix(fmt.Sprintf("fd00::%x/%d", r.IntN(4), 120+r.IntN(9))).Masked())
+		case 1:
+			out = append(out, netip.MustParsePrefix([]string{"0.0.0.0/0", "10.0.0.0/8", "192.168.0.0/16", "::/0"}[r.IntN(4)]))
+		default:
+			a := netip.AddrFrom4([4]byte{10, 0, byte(r.IntN(2)), byte(r.IntN(8) * 16)})
+			if r.IntN(3) == 0 {
+				a = netip.AddrFrom4([4]byte{255, 255, 255, byte(240 + r.IntN(16))})
+			}
+			out = append(out, netip.PrefixFrom(a, 24+r.IntN(9)).Masked())
+		}
+	}
+	return out
+}
+
+func TestAddressRegionsAgreeWithPairwise(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for i := range 3000 {
+		ps := randomPrefixes(r)
+		in := fmt.Sprint(ps)
+		want := refAddressRegions(slices.Clone(ps))
+		got := addressRegions(ps)
+		if diff := cmp.Diff(want, got, cmp.AllowUnexported(region{}), cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+			t.Fatalf("case %d: regions of %s (-pairwise +tree):\n%s", i, in, diff)
+		}
+	}
+}
+
+// randomIPBlocks are ipBlock peers with excepts, among selector peers.
+func randomIPBlocks(r *rand.Rand) []Peer {
+	var out []Peer
+	for j := range r.IntN(9) {
+		pe := Peer{Path: fmt.Sprintf("from[%d]", j), Kind: PeerIPBlock}
+		ps := randomPrefixes(r)
+		if len(ps) == 0 || r.IntN(6) == 0 {
+			pe.Kind = PeerPods
+			out = append(out, pe)
+			continue
+		}
+		pe.CIDR = ps[0]
+		for _, q := range ps[1:] {
+			if strictlyInside(q, pe.CIDR) {
+				pe.Except = append(pe.Except, q)
+			}
+		}
+		out = append(out, pe)
+	}
+	return out
+}
+
+func TestIPBlockIndexAgreesWithPeerWalk(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	s := &Snapshot{opts: DefaultOptions()}
+	for i := range 3000 {
+		peers := randomIPBlocks(r)
+		x := ipBlockIndex(peers)
+		for range 40 {
+			var a netip.Addr
+			switch r.IntN(4) {
+			case 0:
+				a = netip.MustParseAddr(fmt.Sprintf("fd00::%x", r.IntN(1100)))
+			case 1:
+				a = netip.AddrFrom4([4]byte{255, 255, 255, byte(r.IntN(256))})
+			default:
+				a = netip.AddrFrom4([4]byte{10, 0, byte(r.IntN(2)), byte(r.IntN(256))})
+			}
+			want := -1
+			for j := range peers {
+				if peers[j].Kind == PeerIPBlock && s.ipBlockMatch(&peers[j], flowEnd{addr: a}) == missNone {
+					want = j
+					break
+				}
+			}
+			if got := x.first(a); got != want {
+				t.Fatalf("case %d: first peer holding %s among %v = %d, want %d", i, a, peers, got, want)
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -79,6 +80,33 @@ type Rule struct {
 	// ports is what Ports open whatever the destination, built once by
 	// compileRule: a rule may hold tens of thousands of entries.
 	ports rulePorts
+	// blocks finds the first ipBlock peer that holds an address; nil when
+	// the rule has none.
+	blocks *addrIndex
+	// desc is the rule in words, rendered on first use: traces of many
+	// pairs repeat it.
+	desc *lazyText
+}
+
+// lazyText is a text rendered once, on first use, safely from several
+// goroutines.
+type lazyText struct {
+	once sync.Once
+	text string
+}
+
+func (l *lazyText) get(render func() string) string {
+	l.once.Do(func() { l.text = render() })
+	return l.text
+}
+
+// describe is describeRule for the rule in its policy's namespace ns and
+// direction d, rendered once.
+func (r *Rule) describe(d Direction, ns string) string {
+	if r.desc == nil {
+		return describeRule(d, ns, r)
+	}
+	return r.desc.get(func() string { return describeRule(d, ns, r) })
 }
 
 // rulePorts is a ports list compiled: the numbered entries and whole
@@ -218,7 +246,29 @@ func compileRule(path, peerField string, peers []networkingv1.NetworkPolicyPeer,
 		rule.Ports = append(rule.Ports, port)
 	}
 	rule.ports = compilePorts(rule.Ports)
+	rule.blocks = ipBlockIndex(rule.Peers)
+	rule.desc = &lazyText{}
 	return rule, nil
+}
+
+// ipBlockIndex indexes the ipBlock peers of a rule by address, each as
+// its CIDR minus its excepts, numbered by their place in peers.
+func ipBlockIndex(peers []Peer) *addrIndex {
+	var entries []addrEntry
+	for i := range peers {
+		pe := &peers[i]
+		if pe.Kind != PeerIPBlock {
+			continue
+		}
+		entries = append(entries, addrEntry{prefix: pe.CIDR, set: i})
+		for _, ex := range pe.Except {
+			entries = append(entries, addrEntry{prefix: ex, set: i, except: true})
+		}
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	return newAddrIndex(len(peers), entries)
 }
 
 // compilePorts sorts and merges the numbered entries of a ports list once.
@@ -377,6 +427,31 @@ func (p *Port) portsFor(dst *Pod) PortSet {
 		return PortRangeSet(p.Protocol, p.Port.IntVal, *p.EndPort)
 	default:
 		return SinglePort(p.Protocol, p.Port.IntVal)
+	}
+}
+
+// holds tells whether the entry opens proto/port towards dst, as
+// portsFor(dst).Contains would, without building the set.
+func (p *Port) holds(dst *Pod, proto corev1.Protocol, port int32) bool {
+	switch {
+	case p.Protocol != proto:
+		return false
+	case p.Port == nil:
+		return port >= minPort && port <= maxPort
+	case p.Port.Type == intstr.String:
+		if dst == nil {
+			return false
+		}
+		for _, cp := range dst.Ports {
+			if cp.Name == p.Port.StrVal && cp.Protocol == p.Protocol && cp.Port == port {
+				return true
+			}
+		}
+		return false
+	case p.EndPort != nil:
+		return port >= p.Port.IntVal && port <= *p.EndPort
+	default:
+		return port == p.Port.IntVal
 	}
 }
 
