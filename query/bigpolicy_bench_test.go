@@ -385,7 +385,7 @@ func (s *Snapshot) fresh() *Snapshot {
 	return &c
 }
 
-var bigOut = flag.String("bigpolicy.out", "", "write the manifests of the huge-policy benchmarks, at 30,000 entries, into DIR/KIND/")
+var bigOut = flag.String("bigpolicy.out", "", "write the manifests of the huge-policy benchmarks, at 30,000 entries, into DIR/KIND/, and the changed huge policy into DIR/KIND-next/")
 
 // TestBigPolicyManifests pins that the generated huge policies are ones
 // the API server accepts and the engine compiles, at a small size; with
@@ -402,6 +402,11 @@ func TestBigPolicyManifests(t *testing.T) {
 		}
 		if *bigOut != "" {
 			if err := gen.WriteManifests(filepath.Join(*bigOut, kind), bigObjects(kind, 30000, 0)); err != nil {
+				t.Fatal(err)
+			}
+			// The policy as diff --with would change it.
+			next := bigObjects(kind, 30000, 1)
+			if err := gen.WriteManifests(filepath.Join(*bigOut, kind+"-next"), next[len(next)-1:]); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -325,17 +325,29 @@ func strictlyInside(q, p netip.Prefix) bool {
 	return q.Bits() > p.Bits() && p.Contains(q.Addr())
 }
 
+// regionNameExcepts is how many of the prefixes cut out of a region its
+// name lists; the rest it counts. A region is named by its prefix, which
+// no other region has, so the name stays unique, and stays short enough to
+// be a column of a table when a policy lists thousands of blocks.
+const regionNameExcepts = 10
+
 // regionName renders "10.0.0.0/8" or "10.0.0.0/8 except 10.1.0.0/16":
-// the prefix and its children, the top-level prefixes inside it.
+// the prefix and its children, the top-level prefixes inside it ("... and
+// 990 more" past the first regionNameExcepts).
 func regionName(p netip.Prefix, children []netip.Prefix) string {
 	if len(children) == 0 {
 		return p.String()
 	}
-	top := make([]string, len(children))
-	for i, q := range children {
+	n := min(len(children), regionNameExcepts)
+	top := make([]string, n)
+	for i, q := range children[:n] {
 		top[i] = q.String()
 	}
-	return p.String() + " except " + strings.Join(top, ",")
+	more := ""
+	if len(children) > n {
+		more = fmt.Sprintf(" and %d more", len(children)-n)
+	}
+	return p.String() + " except " + strings.Join(top, ",") + more
 }
 
 // firstOutside finds the first address of p outside every prefix of
