@@ -53,7 +53,10 @@ func openMark(n query.Node) string {
 
 // graphText is an aligned adjacency table, then the workloads no policy
 // isolates.
-func graphText(w io.Writer, g *query.Graph) error {
+func graphText(out io.Writer, g *query.Graph) error {
+	// tabwriter writes each cell and its padding apart: buffer them, or a
+	// map of many edges costs a system call per cell.
+	w := bufio.NewWriterSize(out, 1<<16)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FROM\tTO\tPORTS")
 	for _, e := range g.Edges {
@@ -75,7 +78,7 @@ func graphText(w io.Writer, g *query.Graph) error {
 	if len(open) > 0 {
 		fmt.Fprintf(w, "\nNot isolated by any policy:\n%s\n", strings.Join(open, "\n"))
 	}
-	return nil
+	return w.Flush()
 }
 
 func graphCSV(w io.Writer, g *query.Graph) error {
