@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 )
@@ -380,6 +381,44 @@ func TestIPBlockIndexAgreesWithPeerWalk(t *testing.T) {
 			}
 			if got := x.first(a); got != want {
 				t.Fatalf("case %d: first peer holding %s among %v = %d, want %d", i, a, peers, got, want)
+			}
+		}
+	}
+}
+
+// randomSelector is a small selector over few keys and values, some of
+// them invalid, so that selectors repeat and near-collide.
+func randomSelector(r *rand.Rand) *metav1.LabelSelector {
+	words := []string{"a", "b", "1", "1:a", "a|", "2#", "", "b:1"}
+	ls := &metav1.LabelSelector{}
+	for range r.IntN(3) {
+		if ls.MatchLabels == nil {
+			ls.MatchLabels = map[string]string{}
+		}
+		ls.MatchLabels[words[r.IntN(len(words))]] = words[r.IntN(len(words))]
+	}
+	ops := []metav1.LabelSelectorOperator{metav1.LabelSelectorOpIn, metav1.LabelSelectorOpNotIn, metav1.LabelSelectorOpExists, metav1.LabelSelectorOpDoesNotExist}
+	for range r.IntN(3) {
+		e := metav1.LabelSelectorRequirement{Key: words[r.IntN(len(words))], Operator: ops[r.IntN(len(ops))]}
+		for range r.IntN(3) {
+			e.Values = append(e.Values, words[r.IntN(len(words))])
+		}
+		ls.MatchExpressions = append(ls.MatchExpressions, e)
+	}
+	return ls
+}
+
+func TestSelectorCacheAgreesWithCompiling(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for i := range 300 {
+		sels := selectorCache{}
+		for j := range 30 {
+			ls := randomSelector(r)
+			wantSel, wantText, wantErr := compileSelector("p", ls)
+			gotSel, gotText, gotErr := sels.compile("p", ls)
+			// Which invalid label an error names follows map order.
+			if (gotErr == nil) != (wantErr == nil) || gotText != wantText || (wantErr == nil && gotSel.String() != wantSel.String()) {
+				t.Fatalf("case %d.%d: %+v compiles to (%q, %v) from the cache, want (%q, %v)", i, j, ls, gotText, gotErr, wantText, wantErr)
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -231,8 +232,15 @@ func CompilePolicy(np *networkingv1.NetworkPolicy) (*Policy, error) {
 
 func compileRule(path, peerField string, peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) (Rule, error) {
 	rule := Rule{Path: path}
+	if len(peers) > 0 {
+		rule.Peers = make([]Peer, 0, len(peers))
+	}
+	if len(ports) > 0 {
+		rule.Ports = make([]Port, 0, len(ports))
+	}
+	sels := selectorCache{}
 	for i := range peers {
-		peer, err := compilePeer(fmt.Sprintf("%s.%s[%d]", path, peerField, i), &peers[i])
+		peer, err := compilePeer(fmt.Sprintf("%s.%s[%d]", path, peerField, i), &peers[i], sels)
 		if err != nil {
 			return Rule{}, err
 		}
@@ -299,7 +307,7 @@ func compilePorts(ports []Port) rulePorts {
 	return rp
 }
 
-func compilePeer(path string, in *networkingv1.NetworkPolicyPeer) (Peer, error) {
+func compilePeer(path string, in *networkingv1.NetworkPolicyPeer, sels selectorCache) (Peer, error) {
 	p := Peer{Path: path}
 	switch {
 	case in.IPBlock != nil && (in.PodSelector != nil || in.NamespaceSelector != nil):
@@ -334,12 +342,12 @@ func compilePeer(path string, in *networkingv1.NetworkPolicyPeer) (Peer, error) 
 	}
 	var err error
 	if in.PodSelector != nil {
-		if p.podSel, p.PodSelector, err = compileSelector(path+".podSelector", in.PodSelector); err != nil {
+		if p.podSel, p.PodSelector, err = sels.compile(path+".podSelector", in.PodSelector); err != nil {
 			return Peer{}, err
 		}
 	}
 	if in.NamespaceSelector != nil {
-		if p.nsSel, p.NamespaceSelector, err = compileSelector(path+".namespaceSelector", in.NamespaceSelector); err != nil {
+		if p.nsSel, p.NamespaceSelector, err = sels.compile(path+".namespaceSelector", in.NamespaceSelector); err != nil {
 			return Peer{}, err
 		}
 	}
@@ -386,6 +394,63 @@ func compileSelector(path string, ls *metav1.LabelSelector) (labels.Selector, st
 		return nil, "", fmt.Errorf("%s: %w", path, err)
 	}
 	return sel, sel.String(), nil
+}
+
+// selectorCache compiles each distinct selector of a rule once: rules with
+// thousands of peers often repeat one (the same namespaceSelector with
+// different podSelectors), and converting a selector validates every key
+// and value. Compiled selectors are immutable, so peers share them.
+type selectorCache map[string]compiledSelector
+
+type compiledSelector struct {
+	sel  labels.Selector
+	text string
+}
+
+// compile is compileSelector, once per distinct selector.
+func (c selectorCache) compile(path string, ls *metav1.LabelSelector) (labels.Selector, string, error) {
+	k := selectorKey(ls)
+	if cs, ok := c[k]; ok {
+		return cs.sel, cs.text, nil
+	}
+	sel, text, err := compileSelector(path, ls)
+	if err != nil {
+		return nil, "", err
+	}
+	c[k] = compiledSelector{sel, text}
+	return sel, text, nil
+}
+
+// selectorKey is a selector as written, in one string: labels sorted, then
+// the expressions in order, each string length-prefixed so that no two
+// selectors share a key (an invalid one must not pass as a valid one).
+func selectorKey(ls *metav1.LabelSelector) string {
+	var b strings.Builder
+	str := func(s string) {
+		b.WriteString(strconv.Itoa(len(s)))
+		b.WriteByte(':')
+		b.WriteString(s)
+	}
+	keys := make([]string, 0, len(ls.MatchLabels))
+	for k := range ls.MatchLabels {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		str(k)
+		str(ls.MatchLabels[k])
+	}
+	for _, e := range ls.MatchExpressions {
+		b.WriteByte('|')
+		str(e.Key)
+		str(string(e.Operator))
+		b.WriteString(strconv.Itoa(len(e.Values)))
+		b.WriteByte('#')
+		for _, v := range e.Values {
+			str(v)
+		}
+	}
+	return b.String()
 }
 
 // parseCIDR accepts what the API server accepts for ipBlock CIDRs, IPv4 and
