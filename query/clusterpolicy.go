@@ -189,26 +189,6 @@ type ClusterPort struct {
 	Named    string
 }
 
-func (p *ClusterPort) portsFor(dst *Pod) PortSet {
-	switch {
-	case p.Named != "":
-		var s PortSet
-		if dst == nil {
-			return s
-		}
-		for _, cp := range dst.Ports {
-			if cp.Name == p.Named && (p.Protocol == "" || cp.Protocol == p.Protocol) {
-				s = s.Union(SinglePort(cp.Protocol, cp.Port))
-			}
-		}
-		return s
-	case p.From == 0:
-		return ProtocolPorts(p.Protocol)
-	default:
-		return PortRangeSet(p.Protocol, p.From, p.To)
-	}
-}
-
 func (p *ClusterPort) String() string {
 	switch {
 	case p.Named != "" && p.Protocol == "":
