@@ -32,7 +32,10 @@ func (s *Snapshot) Classes() []*Class {
 				for i := range rules {
 					for j := range rules[i].Peers {
 						pe := &rules[i].Peers[j]
-						if k := fmt.Sprint(pe.CIDR, pe.Except); pe.Kind == PeerIPBlock && !seen[k] {
+						if pe.Kind != PeerIPBlock {
+							continue
+						}
+						if k := blockKey(pe); !seen[k] {
 							seen[k] = true
 							blocks = append(blocks, pe)
 						}
@@ -70,6 +73,17 @@ func (s *Snapshot) Classes() []*Class {
 		s.classOf[p] = c
 	}
 	return s.classes
+}
+
+// blockKey names an ipBlock by its CIDR and excepts.
+func blockKey(pe *Peer) string {
+	var b strings.Builder
+	b.WriteString(pe.CIDR.String())
+	for _, ex := range pe.Except {
+		b.WriteByte(' ')
+		b.WriteString(ex.String())
+	}
+	return b.String()
 }
 
 // classKey is what decides how policies treat a pod.

@@ -103,6 +103,54 @@ type ClusterRule struct {
 	// denyAll is set when the rule fails closed as a "Deny all" rule: it
 	// matches every peer on every port.
 	denyAll bool
+	// ports is Ports compiled once: what they match whatever the
+	// destination, and the named entries.
+	ports rulePorts
+	// networks finds the first networks peer that holds an address; nil
+	// when the rule has none.
+	networks *addrIndex
+}
+
+// networksIndex indexes the networks peers of a rule by address, numbered
+// by their place in peers.
+func networksIndex(peers []ClusterPeer) *addrIndex {
+	var entries []addrEntry
+	for i := range peers {
+		for _, n := range peers[i].Networks {
+			entries = append(entries, addrEntry{prefix: n, set: i})
+		}
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	return newAddrIndex(len(peers), entries)
+}
+
+// firstPeer is the index of the first peer of r that matches the other
+// end of the flow, or -1: clusterPeerMatch over the peers in order, with
+// the networks peers answered by the rule's index for an address (a
+// range needs the walk: Deny rules match ranges that overlap).
+func (r *ClusterRule) firstPeer(s *Snapshot, end flowEnd) int {
+	limit := len(r.Peers)
+	indexed := !end.cidr.IsValid()
+	if indexed {
+		if b := r.networks.first(end.addr); b >= 0 {
+			limit = b
+		}
+	}
+	for i := range limit {
+		pe := &r.Peers[i]
+		if indexed && pe.Kind == ClusterPeerNetworks {
+			continue
+		}
+		if s.clusterPeerMatch(pe, r.Action, end) {
+			return i
+		}
+	}
+	if limit < len(r.Peers) {
+		return limit
+	}
+	return -1
 }
 
 // ClusterPeerKind is which field of a peer is set.
@@ -141,26 +189,6 @@ type ClusterPort struct {
 	Named    string
 }
 
-func (p *ClusterPort) portsFor(dst *Pod) PortSet {
-	switch {
-	case p.Named != "":
-		var s PortSet
-		if dst == nil {
-			return s
-		}
-		for _, cp := range dst.Ports {
-			if cp.Name == p.Named && (p.Protocol == "" || cp.Protocol == p.Protocol) {
-				s = s.Union(SinglePort(cp.Protocol, cp.Port))
-			}
-		}
-		return s
-	case p.From == 0:
-		return ProtocolPorts(p.Protocol)
-	default:
-		return PortRangeSet(p.Protocol, p.From, p.To)
-	}
-}
-
 func (p *ClusterPort) String() string {
 	switch {
 	case p.Named != "" && p.Protocol == "":
@@ -182,11 +210,32 @@ func (r *ClusterRule) portsFor(dst *Pod) PortSet {
 	if r.Ports == nil || r.denyAll {
 		return AllPorts()
 	}
-	var s PortSet
-	for i := range r.Ports {
-		s = s.Union(r.Ports[i].portsFor(dst))
+	return r.ports.towards(dst)
+}
+
+// compileClusterPorts sorts and merges the numbered entries of a protocols
+// (ports) list once.
+func compileClusterPorts(ports []ClusterPort) rulePorts {
+	var rp rulePorts
+	var rs [3][]PortRange
+	for i := range ports {
+		p := &ports[i]
+		pi := protoIndex(p.Protocol)
+		switch {
+		case p.Named != "":
+			if rp.named == nil {
+				rp.named = map[namedPort]bool{}
+			}
+			rp.named[namedPort{p.Protocol, p.Named}] = true
+		case pi < 0:
+		case p.From == 0:
+			rs[pi] = append(rs[pi], PortRange{minPort, maxPort})
+		case p.From <= p.To:
+			rs[pi] = append(rs[pi], PortRange{p.From, p.To})
+		}
 	}
-	return s
+	rp.fixed = portSetOf(rs)
+	return rp
 }
 
 // Describe renders the rule in plain words, e.g. "Deny from namespaces
@@ -541,6 +590,7 @@ func (c *ClusterPolicy) compileRule(path, peerField string, rf ruleFields) (Clus
 		}
 		r.Peers = append(r.Peers, pe)
 	}
+	r.networks = networksIndex(r.Peers)
 	if rf.allPorts {
 		return r, nil
 	}
@@ -584,6 +634,7 @@ func (c *ClusterPolicy) compileRule(path, peerField string, rf ruleFields) (Clus
 		}
 		r.Ports = append(r.Ports, cp)
 	}
+	r.ports = compileClusterPorts(r.Ports)
 	return r, nil
 }
 

@@ -214,7 +214,7 @@ func (s *Snapshot) why(src, dst *diffPeer, ports PortSet) []string {
 		return []string{dst.name + " no longer exists"}
 	}
 	proto, port := firstPort(ports)
-	ask := portAsk{single: true, proto: proto, port: port, scope: SinglePort(proto, port)}
+	ask := portAsk{single: true, proto: proto, port: port, scope: SinglePort(proto, port), brief: true}
 	if se.pod != nil && se.pod == de.pod && len(dst.nextPods) > 1 {
 		de = podEnd(dst.nextPods[1])
 	}

@@ -125,9 +125,9 @@ func (s *Snapshot) evalNetworkPolicies(d Direction, subject *Pod, peer flowEnd, 
 		t.Policies = append(t.Policies, PolicyRef{Name: p.Key(), PolicyTypes: p.Types, TypesDefaulted: p.TypesDefaulted})
 		for i := range p.Rules(d) {
 			r := &p.Rules(d)[i]
-			rt := s.evalRule(d, p, r, peer, dst)
+			rt := s.evalRule(d, p, r, peer, dst, ask.brief)
 			if ask.single {
-				rt.askPort(r, dst, ask.proto, ask.port)
+				rt.askPort(r, dst, ask.proto, ask.port, ask.brief)
 			}
 			if rt.PeerMatched {
 				allowed = allowed.Union(rt.Ports)
@@ -171,26 +171,57 @@ func policyTypeOf(d Direction) networkingv1.PolicyType {
 }
 
 // evalRule judges one rule: does some peer match the other end, and which
-// ports does it open towards the destination.
-func (s *Snapshot) evalRule(d Direction, p *Policy, r *Rule, peer flowEnd, dst *Pod) RuleTrace {
-	rt := RuleTrace{Policy: p.Key(), Rule: r.Path, Description: describeRule(d, p.Namespace, r)}
+// ports does it open towards the destination. brief leaves out the misses,
+// which only a printed trace shows and which cost a string per entry.
+func (s *Snapshot) evalRule(d Direction, p *Policy, r *Rule, peer flowEnd, dst *Pod, brief bool) RuleTrace {
+	rt := RuleTrace{Policy: p.Key(), Rule: r.Path, Description: r.describe(d, p.Namespace)}
 	if len(r.Peers) == 0 {
 		rt.PeerMatched = true
-	}
-	for i := range r.Peers {
-		m := s.peerMatch(p.Namespace, &r.Peers[i], peer)
-		if m == missNone {
-			rt.PeerMatched, rt.MatchedPeer, rt.PeerMisses = true, r.Peers[i].Path, nil
-			break
+	} else if i := r.firstPeer(s, p.Namespace, peer); i >= 0 {
+		rt.PeerMatched, rt.MatchedPeer = true, r.Peers[i].Path
+	} else if !brief {
+		for i := range r.Peers {
+			m := s.peerMatch(p.Namespace, &r.Peers[i], peer)
+			rt.PeerMisses = append(rt.PeerMisses, Miss{Path: r.Peers[i].Path, Reason: s.missReason(m, p.Namespace, &r.Peers[i], peer)})
 		}
-		rt.PeerMisses = append(rt.PeerMisses, Miss{Path: r.Peers[i].Path, Reason: s.missReason(m, p.Namespace, &r.Peers[i], peer)})
 	}
 	rt.Ports = r.portsFor(dst)
 	rt.Allows = rt.PeerMatched && !rt.Ports.IsEmpty()
-	if !rt.Allows && rt.PeerMatched {
+	if !rt.Allows && rt.PeerMatched && !brief {
 		rt.PortMisses = portMisses(r, dst, nil)
 	}
 	return rt
+}
+
+// firstPeer is the index of the first peer of r that matches the other
+// end of the flow, or -1. It is peerMatch over the peers in order, with
+// the ipBlock peers answered by the rule's index: an address outside the
+// cluster needs no walk at all, a pod only one over the selector peers
+// before the first ipBlock that holds its IP.
+func (r *Rule) firstPeer(s *Snapshot, ns string, end flowEnd) int {
+	if end.pod == nil && !end.cidr.IsValid() {
+		return r.blocks.first(end.addr)
+	}
+	limit := len(r.Peers)
+	ipBlocks := end.pod == nil || s.opts.IPBlockMatchesPods
+	if end.pod != nil && ipBlocks {
+		if b := r.blocks.first(end.addr); b >= 0 {
+			limit = b
+		}
+	}
+	for i := range limit {
+		pe := &r.Peers[i]
+		if pe.Kind == PeerIPBlock && end.pod != nil {
+			continue // the index answered
+		}
+		if s.peerMatch(ns, pe, end) == missNone {
+			return i
+		}
+	}
+	if limit < len(r.Peers) {
+		return limit
+	}
+	return -1
 }
 
 // MatchPath renders what matched as field paths: the peer ("any peer" when
@@ -209,16 +240,18 @@ func (rt *RuleTrace) MatchPath() string {
 
 // askPort narrows a rule trace to one asked port: which entry holds it, or
 // why none does.
-func (rt *RuleTrace) askPort(r *Rule, dst *Pod, proto corev1.Protocol, port int32) {
+func (rt *RuleTrace) askPort(r *Rule, dst *Pod, proto corev1.Protocol, port int32, brief bool) {
 	rt.MatchedPort, rt.PortMisses = "", nil
 	inRule := rt.Ports.Contains(proto, port)
 	rt.Allows = rt.PeerMatched && inRule
 	if !inRule {
-		rt.PortMisses = portMisses(r, dst, &askedPort{proto, port})
+		if !brief {
+			rt.PortMisses = portMisses(r, dst, &askedPort{proto, port})
+		}
 		return
 	}
 	for i := range r.Ports {
-		if r.Ports[i].portsFor(dst).Contains(proto, port) {
+		if r.Ports[i].holds(dst, proto, port) {
 			rt.MatchedPort = r.Ports[i].Path
 			return
 		}
@@ -427,15 +460,7 @@ func (s *Snapshot) networkPolicyPorts(d Direction, subject *Pod, peer flowEnd, d
 }
 
 func (r *Rule) matchesPeer(s *Snapshot, ns string, peer flowEnd) bool {
-	if len(r.Peers) == 0 {
-		return true
-	}
-	for i := range r.Peers {
-		if s.peerMatch(ns, &r.Peers[i], peer) == missNone {
-			return true
-		}
-	}
-	return false
+	return len(r.Peers) == 0 || r.firstPeer(s, ns, peer) >= 0
 }
 
 // describeRule renders a rule in plain words, e.g.

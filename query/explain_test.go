@@ -2,6 +2,7 @@ package query
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -15,11 +16,20 @@ func TestAddressRegions(t *testing.T) {
 		}
 		return out
 	}
+	// 10.0.0.0/24 with twelve hosts cut out.
+	hosts, hostNames := pfx("10.0.0.0/24"), []string{}
+	for i := 1; i <= 12; i++ {
+		h := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}), 32)
+		hosts = append(hosts, h)
+		hostNames = append(hostNames, h.String())
+	}
 	tests := []struct {
 		name     string
 		prefixes []netip.Prefix
 		want     []string
 	}{
+		{"a name lists the first ten prefixes cut out and counts the rest", hosts, append(append([]string{
+			"10.0.0.0/24 except " + strings.Join(hostNames[:10], ",") + " and 2 more"}, hostNames...), "any other IPv4 address", "any IPv6 address")},
 		{"no ipBlock: one region", nil, []string{"any address"}},
 		{"one host", pfx("192.168.5.10/32"), []string{"192.168.5.10/32", "any other IPv4 address", "any IPv6 address"}},
 		{"cidr with except", pfx("10.0.0.0/8", "10.1.0.0/16"), []string{"10.0.0.0/8 except 10.1.0.0/16", "10.1.0.0/16", "any other IPv4 address", "any IPv6 address"}},

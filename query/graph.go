@@ -77,10 +77,9 @@ func (b bitset) or(o bitset) {
 type graphRule struct {
 	portsFor func(dst *Pod) PortSet
 	peers    bitset // classes some peer matches
-	// For addresses outside the cluster: a NetworkPolicy rule's ipBlock
-	// peers (anyPeer: it has none and matches everything), or the cluster
-	// rule itself.
-	blocks  []*Peer
+	// For addresses outside the cluster: the NetworkPolicy rule (anyPeer:
+	// it has no peers and matches everything), or the cluster rule.
+	rule    *Rule
 	anyPeer bool
 	cluster *ClusterRule
 	action  Action
@@ -116,15 +115,7 @@ func (g *graphRule) matchesOutside(s *Snapshot, addr flowEnd) bool {
 	if g.cluster != nil {
 		return s.rulePeersMatch(g.cluster, addr)
 	}
-	if g.anyPeer {
-		return true
-	}
-	for _, pe := range g.blocks {
-		if s.ipBlockMatch(pe, addr) == missNone {
-			return true
-		}
-	}
-	return false
+	return g.anyPeer || g.rule.matchesPeer(s, "", addr)
 }
 
 // parallelFor runs f(0..n-1) on every core.
@@ -284,7 +275,7 @@ func (e *graphEngine) compileClusterRule(r *ClusterRule) *graphRule {
 }
 
 func (e *graphEngine) compileRule(p *Policy, r *Rule) *graphRule {
-	gr := &graphRule{portsFor: r.portsFor, peers: newBitset(len(e.classes)), named: map[int]PortSet{}}
+	gr := &graphRule{portsFor: r.portsFor, rule: r, peers: newBitset(len(e.classes)), named: map[int]PortSet{}}
 	if len(r.Peers) == 0 {
 		gr.anyPeer = true
 		for i := range e.classes {
@@ -292,11 +283,7 @@ func (e *graphEngine) compileRule(p *Policy, r *Rule) *graphRule {
 		}
 	}
 	for i := range r.Peers {
-		pe := &r.Peers[i]
-		if pe.Kind == PeerIPBlock {
-			gr.blocks = append(gr.blocks, pe)
-		}
-		gr.peers.or(e.peerClasses(p.Namespace, pe))
+		gr.peers.or(e.peerClasses(p.Namespace, &r.Peers[i]))
 	}
 	named := false
 	for _, pt := range r.Ports {

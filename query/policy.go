@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -76,6 +78,69 @@ type Rule struct {
 	Peers []Peer
 	// Ports is nil when ports is missing or empty: every port matches.
 	Ports []Port
+
+	// ports is what Ports open whatever the destination, built once by
+	// compileRule: a rule may hold tens of thousands of entries.
+	ports rulePorts
+	// blocks finds the first ipBlock peer that holds an address; nil when
+	// the rule has none.
+	blocks *addrIndex
+	// desc is the rule in words, rendered on first use: traces of many
+	// pairs repeat it.
+	desc *lazyText
+}
+
+// lazyText is a text rendered once, on first use, safely from several
+// goroutines.
+type lazyText struct {
+	once sync.Once
+	text string
+}
+
+func (l *lazyText) get(render func() string) string {
+	l.once.Do(func() { l.text = render() })
+	return l.text
+}
+
+// describe is describeRule for the rule in its policy's namespace ns and
+// direction d, rendered once.
+func (r *Rule) describe(d Direction, ns string) string {
+	if r.desc == nil {
+		return describeRule(d, ns, r)
+	}
+	return r.desc.get(func() string { return describeRule(d, ns, r) })
+}
+
+// rulePorts is a ports list compiled: the numbered entries and whole
+// protocols as one set, and the named entries by protocol and name, looked
+// up in the destination's few declared ports.
+type rulePorts struct {
+	fixed PortSet
+	named map[namedPort]bool
+}
+
+// namedPort is a named port entry: a name and its protocol ("" for the
+// cluster policy entries that match the container port's own protocol).
+type namedPort struct {
+	proto corev1.Protocol
+	name  string
+}
+
+// towards is the set the compiled list opens towards dst (nil outside the
+// cluster, where named ports never match).
+func (rp *rulePorts) towards(dst *Pod) PortSet {
+	if len(rp.named) == 0 || dst == nil {
+		return rp.fixed
+	}
+	var rs [3][]PortRange
+	for _, cp := range dst.Ports {
+		if rp.named[namedPort{cp.Protocol, cp.Name}] || rp.named[namedPort{"", cp.Name}] {
+			if i := protoIndex(cp.Protocol); i >= 0 {
+				rs[i] = append(rs[i], PortRange{cp.Port, cp.Port})
+			}
+		}
+	}
+	return rp.fixed.Union(portSetOf(rs))
 }
 
 // PeerKind says which shape of NetworkPolicyPeer the user wrote.
@@ -168,8 +233,15 @@ func CompilePolicy(np *networkingv1.NetworkPolicy) (*Policy, error) {
 
 func compileRule(path, peerField string, peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) (Rule, error) {
 	rule := Rule{Path: path}
+	if len(peers) > 0 {
+		rule.Peers = make([]Peer, 0, len(peers))
+	}
+	if len(ports) > 0 {
+		rule.Ports = make([]Port, 0, len(ports))
+	}
+	sels := selectorCache{}
 	for i := range peers {
-		peer, err := compilePeer(fmt.Sprintf("%s.%s[%d]", path, peerField, i), &peers[i])
+		peer, err := compilePeer(fmt.Sprintf("%s.%s[%d]", path, peerField, i), &peers[i], sels)
 		if err != nil {
 			return Rule{}, err
 		}
@@ -182,10 +254,61 @@ func compileRule(path, peerField string, peers []networkingv1.NetworkPolicyPeer,
 		}
 		rule.Ports = append(rule.Ports, port)
 	}
+	rule.ports = compilePorts(rule.Ports)
+	rule.blocks = ipBlockIndex(rule.Peers)
+	rule.desc = &lazyText{}
 	return rule, nil
 }
 
-func compilePeer(path string, in *networkingv1.NetworkPolicyPeer) (Peer, error) {
+// ipBlockIndex indexes the ipBlock peers of a rule by address, each as
+// its CIDR minus its excepts, numbered by their place in peers.
+func ipBlockIndex(peers []Peer) *addrIndex {
+	var entries []addrEntry
+	for i := range peers {
+		pe := &peers[i]
+		if pe.Kind != PeerIPBlock {
+			continue
+		}
+		entries = append(entries, addrEntry{prefix: pe.CIDR, set: i})
+		for _, ex := range pe.Except {
+			entries = append(entries, addrEntry{prefix: ex, set: i, except: true})
+		}
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	return newAddrIndex(len(peers), entries)
+}
+
+// compilePorts sorts and merges the numbered entries of a ports list once.
+func compilePorts(ports []Port) rulePorts {
+	var rp rulePorts
+	var rs [3][]PortRange
+	for i := range ports {
+		p := &ports[i]
+		pi := protoIndex(p.Protocol)
+		switch {
+		case pi < 0:
+		case p.Port == nil:
+			rs[pi] = append(rs[pi], PortRange{minPort, maxPort})
+		case p.Port.Type == intstr.String:
+			if rp.named == nil {
+				rp.named = map[namedPort]bool{}
+			}
+			rp.named[namedPort{p.Protocol, p.Port.StrVal}] = true
+		case p.EndPort != nil:
+			if p.Port.IntVal <= *p.EndPort {
+				rs[pi] = append(rs[pi], PortRange{p.Port.IntVal, *p.EndPort})
+			}
+		default:
+			rs[pi] = append(rs[pi], PortRange{p.Port.IntVal, p.Port.IntVal})
+		}
+	}
+	rp.fixed = portSetOf(rs)
+	return rp
+}
+
+func compilePeer(path string, in *networkingv1.NetworkPolicyPeer, sels selectorCache) (Peer, error) {
 	p := Peer{Path: path}
 	switch {
 	case in.IPBlock != nil && (in.PodSelector != nil || in.NamespaceSelector != nil):
@@ -220,12 +343,12 @@ func compilePeer(path string, in *networkingv1.NetworkPolicyPeer) (Peer, error) 
 	}
 	var err error
 	if in.PodSelector != nil {
-		if p.podSel, p.PodSelector, err = compileSelector(path+".podSelector", in.PodSelector); err != nil {
+		if p.podSel, p.PodSelector, err = sels.compile(path+".podSelector", in.PodSelector); err != nil {
 			return Peer{}, err
 		}
 	}
 	if in.NamespaceSelector != nil {
-		if p.nsSel, p.NamespaceSelector, err = compileSelector(path+".namespaceSelector", in.NamespaceSelector); err != nil {
+		if p.nsSel, p.NamespaceSelector, err = sels.compile(path+".namespaceSelector", in.NamespaceSelector); err != nil {
 			return Peer{}, err
 		}
 	}
@@ -274,6 +397,63 @@ func compileSelector(path string, ls *metav1.LabelSelector) (labels.Selector, st
 	return sel, sel.String(), nil
 }
 
+// selectorCache compiles each distinct selector of a rule once: rules with
+// thousands of peers often repeat one (the same namespaceSelector with
+// different podSelectors), and converting a selector validates every key
+// and value. Compiled selectors are immutable, so peers share them.
+type selectorCache map[string]compiledSelector
+
+type compiledSelector struct {
+	sel  labels.Selector
+	text string
+}
+
+// compile is compileSelector, once per distinct selector.
+func (c selectorCache) compile(path string, ls *metav1.LabelSelector) (labels.Selector, string, error) {
+	k := selectorKey(ls)
+	if cs, ok := c[k]; ok {
+		return cs.sel, cs.text, nil
+	}
+	sel, text, err := compileSelector(path, ls)
+	if err != nil {
+		return nil, "", err
+	}
+	c[k] = compiledSelector{sel, text}
+	return sel, text, nil
+}
+
+// selectorKey is a selector as written, in one string: labels sorted, then
+// the expressions in order, each string length-prefixed so that no two
+// selectors share a key (an invalid one must not pass as a valid one).
+func selectorKey(ls *metav1.LabelSelector) string {
+	var b strings.Builder
+	str := func(s string) {
+		b.WriteString(strconv.Itoa(len(s)))
+		b.WriteByte(':')
+		b.WriteString(s)
+	}
+	keys := make([]string, 0, len(ls.MatchLabels))
+	for k := range ls.MatchLabels {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		str(k)
+		str(ls.MatchLabels[k])
+	}
+	for _, e := range ls.MatchExpressions {
+		b.WriteByte('|')
+		str(e.Key)
+		str(string(e.Operator))
+		b.WriteString(strconv.Itoa(len(e.Values)))
+		b.WriteByte('#')
+		for _, v := range e.Values {
+			str(v)
+		}
+	}
+	return b.String()
+}
+
 // parseCIDR accepts what kube-apiserver 1.37 accepts in the cidr and
 // except of a new ipBlock: IsValidCIDRForLegacyField with strict
 // validation (the StrictIPCIDRValidation gate, on by default since 1.36).
@@ -306,11 +486,7 @@ func (r *Rule) portsFor(dst *Pod) PortSet {
 	if len(r.Ports) == 0 {
 		return AllPorts()
 	}
-	var s PortSet
-	for i := range r.Ports {
-		s = s.Union(r.Ports[i].portsFor(dst))
-	}
-	return s
+	return r.ports.towards(dst)
 }
 
 func (p *Port) portsFor(dst *Pod) PortSet {
@@ -332,6 +508,31 @@ func (p *Port) portsFor(dst *Pod) PortSet {
 		return PortRangeSet(p.Protocol, p.Port.IntVal, *p.EndPort)
 	default:
 		return SinglePort(p.Protocol, p.Port.IntVal)
+	}
+}
+
+// holds tells whether the entry opens proto/port towards dst, as
+// portsFor(dst).Contains would, without building the set.
+func (p *Port) holds(dst *Pod, proto corev1.Protocol, port int32) bool {
+	switch {
+	case p.Protocol != proto:
+		return false
+	case p.Port == nil:
+		return port >= minPort && port <= maxPort
+	case p.Port.Type == intstr.String:
+		if dst == nil {
+			return false
+		}
+		for _, cp := range dst.Ports {
+			if cp.Name == p.Port.StrVal && cp.Protocol == p.Protocol && cp.Port == port {
+				return true
+			}
+		}
+		return false
+	case p.EndPort != nil:
+		return port >= p.Port.IntVal && port <= *p.EndPort
+	default:
+		return port == p.Port.IntVal
 	}
 }
 

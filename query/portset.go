@@ -1,6 +1,7 @@
 package query
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -96,12 +97,10 @@ func (s PortSet) IsAll() bool {
 
 // Contains reports whether port/proto is in the set.
 func (s PortSet) Contains(proto corev1.Protocol, port int32) bool {
-	for _, r := range s.Ranges(proto) {
-		if port >= r.From && port <= r.To {
-			return true
-		}
-	}
-	return false
+	rs := s.Ranges(proto)
+	// The first range that ends at or after port is the only candidate.
+	i, _ := slices.BinarySearchFunc(rs, port, func(r PortRange, p int32) int { return cmp.Compare(r.To, p) })
+	return i < len(rs) && rs[i].From <= port
 }
 
 // Equal reports whether two sets hold the same ports.
@@ -114,7 +113,7 @@ func (s PortSet) Equal(o PortSet) bool {
 	return true
 }
 
-// Union is every port in s or o.
+// Union is every port in s or o, merged in one pass over both.
 func (s PortSet) Union(o PortSet) PortSet {
 	var out PortSet
 	for i := range s.ranges {
@@ -126,10 +125,31 @@ func (s PortSet) Union(o PortSet) PortSet {
 		case isFull(s.ranges[i]) || slices.Equal(s.ranges[i], o.ranges[i]):
 			out.ranges[i] = s.ranges[i]
 		default:
-			out.ranges[i] = normalize(append(slices.Clone(s.ranges[i]), o.ranges[i]...))
+			out.ranges[i] = mergeRanges(s.ranges[i], o.ranges[i])
 		}
 	}
 	return out
+}
+
+// mergeRanges is the union of two normalized interval lists, normalized:
+// the next interval is always the one that starts first, so one pass
+// suffices.
+func mergeRanges(a, b []PortRange) []PortRange {
+	out := make([]PortRange, 0, len(a)+len(b))
+	for i, j := 0, 0; i < len(a) || j < len(b); {
+		var r PortRange
+		if j == len(b) || (i < len(a) && a[i].From <= b[j].From) {
+			r, i = a[i], i+1
+		} else {
+			r, j = b[j], j+1
+		}
+		if n := len(out); n > 0 && r.From <= out[n-1].To+1 {
+			out[n-1].To = max(out[n-1].To, r.To)
+			continue
+		}
+		out = append(out, r)
+	}
+	return slices.Clip(out)
 }
 
 // isFull tells whether the ranges of one protocol hold every port.
@@ -165,27 +185,32 @@ func (s PortSet) Intersect(o PortSet) PortSet {
 	return out
 }
 
-// Subtract is every port in s that is not in o.
+// Subtract is every port in s that is not in o, in one pass over both:
+// holes that end before the current range are never looked at again.
 func (s PortSet) Subtract(o PortSet) PortSet {
 	var out PortSet
 	for p := range s.ranges {
 		var res []PortRange
 		holes := o.ranges[p]
+		h := 0
 		for _, r := range s.ranges[p] {
 			cur := r
+			for h < len(holes) && holes[h].To < cur.From {
+				h++
+			}
 			keep := true
-			for _, h := range holes {
-				if h.To < cur.From || h.From > cur.To {
-					continue
+			// Holes starting inside cur cut it; the last one may reach
+			// into the next range, so it is not passed.
+			for k := h; k < len(holes) && holes[k].From <= cur.To; k++ {
+				if holes[k].From > cur.From {
+					res = append(res, PortRange{From: cur.From, To: holes[k].From - 1})
 				}
-				if h.From > cur.From {
-					res = append(res, PortRange{From: cur.From, To: h.From - 1})
-				}
-				if h.To >= cur.To {
+				if holes[k].To >= cur.To {
 					keep = false
 					break
 				}
-				cur.From = h.To + 1
+				cur.From = holes[k].To + 1
+				h = k + 1
 			}
 			if keep {
 				res = append(res, cur)
@@ -198,13 +223,25 @@ func (s PortSet) Subtract(o PortSet) PortSet {
 	return out
 }
 
-// normalize sorts intervals and merges overlapping or adjacent ones.
+// portSetOf builds a set from unsorted, possibly overlapping intervals per
+// protocol (indexed like Protocols) with one sort and merge each, instead
+// of one union per interval. It takes ownership of the slices.
+func portSetOf(rs [3][]PortRange) PortSet {
+	var s PortSet
+	for i := range rs {
+		s.ranges[i] = slices.Clip(normalize(rs[i]))
+	}
+	return s
+}
+
+// normalize sorts intervals and merges overlapping or adjacent ones, in
+// place.
 func normalize(rs []PortRange) []PortRange {
 	if len(rs) == 0 {
 		return nil
 	}
-	slices.SortFunc(rs, func(a, b PortRange) int { return int(a.From) - int(b.From) })
-	out := []PortRange{rs[0]}
+	slices.SortFunc(rs, func(a, b PortRange) int { return cmp.Compare(a.From, b.From) })
+	out := rs[:1]
 	for _, r := range rs[1:] {
 		last := &out[len(out)-1]
 		if r.From <= last.To+1 {
@@ -276,11 +313,18 @@ func (s *PortSet) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &in); err != nil {
 		return err
 	}
-	*s = PortSet{}
+	var rs [3][]PortRange
 	for _, e := range in {
+		i := protoIndex(e.Protocol)
+		if i < 0 {
+			continue
+		}
 		for _, r := range e.Ranges {
-			*s = s.Union(PortRangeSet(e.Protocol, r.From, r.To))
+			if r.From <= r.To {
+				rs[i] = append(rs[i], r)
+			}
 		}
 	}
+	*s = portSetOf(rs)
 	return nil
 }

@@ -283,6 +283,8 @@ type portAsk struct {
 	scope  PortSet
 	// via explains a translation: a named port or a service port.
 	via string
+	// brief leaves the misses out of rule traces (diff's reasons).
+	brief bool
 }
 
 // askFor resolves the destination's port for one destination end.

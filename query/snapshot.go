@@ -127,7 +127,7 @@ type Snapshot struct {
 	classOf map[*Pod]*Class
 	bare    map[*Class]int
 	// dns is the snapshot DNS checks judge against (standardDNS).
-	dns dnsProbe
+	dns *dnsProbe
 	// ties is set when two cluster policies share a tier and priority, so
 	// that some verdicts may be ambiguous.
 	ties bool
@@ -149,6 +149,7 @@ func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {
 		podsByNS:   map[string][]*Pod{},
 		podsByIP:   map[netip.Addr][]*Pod{},
 		terminated: map[string]corev1.PodPhase{},
+		dns:        &dnsProbe{},
 		services:   map[string][]*Service{},
 		policies:   map[string][]*Policy{},
 		workloads:  map[string][]WorkloadRef{},

@@ -153,12 +153,7 @@ func (s *Snapshot) rulePeersMatch(r *ClusterRule, peer flowEnd) bool {
 	if r.denyAll {
 		return true
 	}
-	for i := range r.Peers {
-		if s.clusterPeerMatch(&r.Peers[i], r.Action, peer) {
-			return true
-		}
-	}
-	return false
+	return r.firstPeer(s, peer) >= 0
 }
 
 // clusterPeerMatch tells whether a cluster policy peer matches the other
