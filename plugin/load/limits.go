@@ -31,13 +31,39 @@ func readInput(name string, r io.Reader, sizeHint int64) ([]byte, error) {
 		return nil, inputTooLarge(name)
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, max(sizeHint, 0)+bytes.MinRead))
-	if _, err := buf.ReadFrom(io.LimitReader(r, maxInputBytes+1)); err != nil {
+	if _, err := buf.ReadFrom(&textReader{r: io.LimitReader(r, maxInputBytes+1)}); err != nil {
+		var nul errNUL
+		if errors.As(err, &nul) {
+			return nil, fmt.Errorf("%s is not a manifest: it holds a NUL byte (at byte %d), which YAML and JSON text never do", name, int64(nul))
+		}
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	if int64(buf.Len()) > maxInputBytes {
 		return nil, inputTooLarge(name)
 	}
 	return buf.Bytes(), nil
+}
+
+// textReader stops at the first NUL byte: YAML and JSON are text without
+// one, so a binary file or a device like /dev/zero is refused at once
+// rather than read up to the limit.
+type textReader struct {
+	r   io.Reader
+	off int64
+}
+
+// errNUL is the offset of a NUL byte.
+type errNUL int64
+
+func (e errNUL) Error() string { return fmt.Sprintf("NUL byte at %d", int64(e)) }
+
+func (t *textReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if i := bytes.IndexByte(p[:n], 0); i >= 0 {
+		return i, errNUL(t.off + int64(i))
+	}
+	t.off += int64(n)
+	return n, err
 }
 
 // readFile reads a file (or named pipe, or device) up to maxInputBytes.
