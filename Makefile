@@ -22,7 +22,7 @@ differential:
 	cd test/differential && $(GO) test ./... -count=1
 
 # End-to-end tests against a real kube-apiserver and etcd on 127.0.0.1,
-# built from the Go module proxy by .ci/k8s-bins.sh (about 20-25 minutes
+# built from the Go module proxy by .ci/k8s-bins.sh (about 15-25 minutes
 # cold on 2 cores, then cached).
 e2e:
 	bins=$$(bash .ci/k8s-bins.sh) && \

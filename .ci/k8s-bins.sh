@@ -9,8 +9,8 @@
 # where <key> is the first 16 hex digits of a sha256 over the wrapper
 # module's files (go.mod, go.sum, *.go), this script, and the Go
 # version/GOOS/GOARCH. If all three binaries are already there, nothing
-# is built. A cold build takes about 20-25 minutes on 2 cores; a cached
-# run takes seconds.
+# is built. A cold build takes ~15-25 min on 2 cores; a cached run takes
+# seconds.
 #
 # Progress goes to stderr. stdout gets only:
 #   bash .ci/k8s-bins.sh          the directory (one line)
