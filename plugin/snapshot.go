@@ -44,6 +44,7 @@ func pathsVarP(fs *pflag.FlagSet, p *[]string, name, shorthand, usage string) {
 	fs.StringSliceVarP(p, name, shorthand, nil, usage)
 	f := fs.Lookup(name)
 	f.Value = nonEmptyPaths{f.Value.(sliceValue)}
+	f.DefValue = "" // no "(default [])" in help: pflag knows only its own types
 }
 
 // sliceValue is pflag's StringSlice value.
