@@ -33,39 +33,64 @@ func (s *Snapshot) flowAmbiguity(src, dst flowEnd) PortSet {
 }
 
 // unitAmbiguity is the ports some pod pair of srcs -> dsts is ambiguous
-// on; pods of one class behave alike, so one pair per class pair is
-// asked.
+// on. Pods of one class behave alike, so one pair of distinct pods per
+// class pair is asked: the cost follows classes, not pods squared.
 func (s *Snapshot) unitAmbiguity(srcs, dsts []*Pod) PortSet {
 	if !s.ties {
 		return PortSet{}
 	}
 	s.Classes()
 	var out PortSet
-	seen := map[[2]*Class]bool{}
-	for _, src := range srcs {
-		for _, dst := range dsts {
-			if src == dst {
-				continue
+	a, b := s.twoPerClass(srcs), s.twoPerClass(dsts)
+	for _, as := range a {
+		for _, bs := range b {
+			if src, dst, ok := distinctPair(as, bs); ok {
+				out = out.Union(s.flowAmbiguity(podEnd(src), podEnd(dst)))
 			}
-			k := [2]*Class{s.classOf[src], s.classOf[dst]}
-			if seen[k] {
-				continue
-			}
-			seen[k] = true
-			out = out.Union(s.flowAmbiguity(podEnd(src), podEnd(dst)))
 		}
 	}
 	return out
 }
 
+// twoPerClass keeps up to two pods of each class of pods, in order.
+func (s *Snapshot) twoPerClass(pods []*Pod) [][]*Pod {
+	idx := map[*Class]int{}
+	var out [][]*Pod
+	for _, p := range pods {
+		i, ok := idx[s.classOf[p]]
+		if !ok {
+			idx[s.classOf[p]] = len(out)
+			out = append(out, []*Pod{p})
+		} else if len(out[i]) < 2 {
+			out[i] = append(out[i], p)
+		}
+	}
+	return out
+}
+
+// distinctPair picks a source and a destination that are not one pod.
+func distinctPair(srcs, dsts []*Pod) (*Pod, *Pod, bool) {
+	for _, a := range srcs {
+		for _, b := range dsts {
+			if a != b {
+				return a, b, true
+			}
+		}
+	}
+	return nil, nil, false
+}
+
 // regionAmbiguity is the ports some pod of pods is ambiguous on towards
-// (egress) or from (ingress) an address outside the cluster.
+// (egress) or from (ingress) an address outside the cluster, one pod per
+// class.
 func (s *Snapshot) regionAmbiguity(addr flowEnd, pods []*Pod, d Direction) PortSet {
 	if !s.ties {
 		return PortSet{}
 	}
+	s.Classes()
 	var out PortSet
-	for _, p := range pods {
+	for _, same := range s.twoPerClass(pods) {
+		p := same[0]
 		if d == Ingress {
 			out = out.Union(s.flowAmbiguity(addr, podEnd(p)))
 		} else {
