@@ -145,14 +145,22 @@ func (o *MapOptions) Run() error {
 	return output.Graph(o.Out, o.Output, g)
 }
 
-// onPort narrows the ports of every edge, each of which includes
-// proto/port, to that port: the map answers which flows may use it, and
-// an edge open on all ports would otherwise read as if the filter had not
-// applied. On that one port every pod pair agrees, so no edge is partial.
+// onPort narrows the ports of every edge WithPort kept to that port: the
+// map answers which flows may use it, and an edge open on all ports would
+// otherwise read as if the filter had not applied. On that one port every
+// pod pair agrees, so no edge is partial. An edge kept because the port is
+// ambiguous there keeps the ports it has on it: none, if name order denies
+// it.
 func onPort(g *query.Graph, proto corev1.Protocol, port int32) *query.Graph {
 	asked := query.SinglePort(proto, port)
 	for i := range g.Edges {
-		g.Edges[i].Ports, g.Edges[i].Partial = &asked, false
+		e := &g.Edges[i]
+		narrowed := e.Ports.Intersect(asked)
+		e.Ports, e.Partial = &narrowed, false
+		if e.Ambiguous != nil {
+			amb := e.Ambiguous.Intersect(asked)
+			e.Ambiguous = &amb
+		}
 	}
 	return g
 }

@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubectl-netpol/kubectl-netpol/query"
 )
 
 func TestMapThreeTier(t *testing.T) {
@@ -222,5 +225,27 @@ func TestMapPortFlagErrors(t *testing.T) {
 				t.Errorf("exit %d, want 2; stderr (-want +got):\n%s", r.code, diff)
 			}
 		})
+	}
+}
+
+// TestMapPortKeepsAmbiguousEdgesAsDenied pins that --port does not turn an
+// edge kept only because the port is ambiguous there into an allowed one:
+// its ports on the asked port stay what name order gives, none here.
+func TestMapPortKeepsAmbiguousEdgesAsDenied(t *testing.T) {
+	none, db := query.PortSet{}, query.SinglePort(corev1.ProtocolTCP, 3306)
+	all := query.AllPorts()
+	g := &query.Graph{Edges: []query.Edge{
+		{From: "a", To: "db", Ports: &none, Ambiguous: &db},
+		{From: "b", To: "db", Ports: &all},
+	}}
+	got := onPort(g.WithPort(corev1.ProtocolTCP, 3306), corev1.ProtocolTCP, 3306)
+	if len(got.Edges) != 2 {
+		t.Fatalf("edges %+v, want both kept", got.Edges)
+	}
+	if !got.Edges[0].Ports.IsEmpty() || !got.Edges[0].Ambiguous.Equal(db) {
+		t.Errorf("ambiguous edge: ports %s, ambiguous %s; want no ports and TCP 3306 ambiguous", got.Edges[0].Ports, got.Edges[0].Ambiguous)
+	}
+	if !got.Edges[1].Ports.Equal(db) {
+		t.Errorf("open edge: ports %s, want TCP 3306", got.Edges[1].Ports)
 	}
 }
