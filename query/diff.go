@@ -128,9 +128,7 @@ func Diff(base, next *Snapshot) *DiffResult {
 			n++
 		}
 	}
-	if n > 0 {
-		res.Warnings = append(res.Warnings, ambiguityWarning(n, "change"))
-	}
+	res.Warnings = append(res.Warnings, ambiguityWarnings(n, "change")...)
 	return res
 }
 

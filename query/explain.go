@@ -120,10 +120,7 @@ func (ex *Explanation) ambiguityWarnings() []string {
 			}
 		}
 	}
-	if n == 0 {
-		return nil
-	}
-	return []string{ambiguityWarning(n, "peer")}
+	return ambiguityWarnings(n, "peer")
 }
 
 // ExplainNamespace explains every workload of a namespace.

@@ -488,6 +488,16 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 			last = len(sets) - 1
 			return int32(last)
 		}
+		// ambiguous interns the ports ai -> bi is ambiguous on, -1 for none.
+		ambiguous := func(bi int) int32 {
+			if !s.ties {
+				return -1
+			}
+			if a := s.unitAmbiguity(units[ai].Pods, units[bi].Pods); !a.IsEmpty() {
+				return intern(a)
+			}
+			return -1
+		}
 		for bi := range units {
 			if !inScope[ai] && !inScope[bi] {
 				continue
@@ -500,12 +510,7 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 					continue // the one pod to itself
 				}
 				all = e.classPorts(ca, cb)
-				amb := int32(-1)
-				if s.ties {
-					if a := s.unitAmbiguity(units[ai].Pods, units[bi].Pods); !a.IsEmpty() {
-						amb = intern(a)
-					}
-				}
+				amb := ambiguous(bi)
 				if all.IsEmpty() && amb < 0 {
 					continue
 				}
@@ -522,12 +527,7 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 				}
 				all, some = agg.all, agg.some
 			}
-			amb := int32(-1)
-			if s.ties {
-				if a := s.unitAmbiguity(units[ai].Pods, units[bi].Pods); !a.IsEmpty() {
-					amb = intern(a)
-				}
-			}
+			amb := ambiguous(bi)
 			if some.IsEmpty() && amb < 0 {
 				continue
 			}
@@ -619,9 +619,7 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 		g.Nodes = append(g.Nodes, n)
 	}
 	g.Nodes = append(g.Nodes, regionNodes...)
-	if n := countAmbiguous(g.Edges); n > 0 {
-		g.Warnings = append(g.Warnings, ambiguityWarning(n, "edge"))
-	}
+	g.Warnings = ambiguityWarnings(countAmbiguous(g.Edges), "edge")
 	return g
 }
 
@@ -654,8 +652,6 @@ func (g *Graph) WithPort(proto corev1.Protocol, port int32) *Graph {
 			out.Nodes = append(out.Nodes, n)
 		}
 	}
-	if n := countAmbiguous(out.Edges); n > 0 {
-		out.Warnings = []string{ambiguityWarning(n, "edge")}
-	}
+	out.Warnings = ambiguityWarnings(countAmbiguous(out.Edges), "edge")
 	return out
 }
