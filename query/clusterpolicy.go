@@ -216,26 +216,19 @@ func (r *ClusterRule) portsFor(dst *Pod) PortSet {
 // compileClusterPorts sorts and merges the numbered entries of a protocols
 // (ports) list once.
 func compileClusterPorts(ports []ClusterPort) rulePorts {
-	var rp rulePorts
-	var rs [3][]PortRange
+	var b portsBuilder
 	for i := range ports {
 		p := &ports[i]
-		pi := protoIndex(p.Protocol)
 		switch {
 		case p.Named != "":
-			if rp.named == nil {
-				rp.named = map[namedPort]bool{}
-			}
-			rp.named[namedPort{p.Protocol, p.Named}] = true
-		case pi < 0:
+			b.addNamed(p.Protocol, p.Named)
 		case p.From == 0:
-			rs[pi] = append(rs[pi], PortRange{minPort, maxPort})
-		case p.From <= p.To:
-			rs[pi] = append(rs[pi], PortRange{p.From, p.To})
+			b.add(p.Protocol, minPort, maxPort)
+		default:
+			b.add(p.Protocol, p.From, p.To)
 		}
 	}
-	rp.fixed = portSetOf(rs)
-	return rp
+	return b.build()
 }
 
 // Describe renders the rule in plain words, e.g. "Deny from namespaces

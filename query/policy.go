@@ -282,30 +282,50 @@ func ipBlockIndex(peers []Peer) *addrIndex {
 
 // compilePorts sorts and merges the numbered entries of a ports list once.
 func compilePorts(ports []Port) rulePorts {
-	var rp rulePorts
-	var rs [3][]PortRange
+	var b portsBuilder
 	for i := range ports {
 		p := &ports[i]
-		pi := protoIndex(p.Protocol)
 		switch {
-		case pi < 0:
+		case protoIndex(p.Protocol) < 0:
+			// a protocol no pod port has: matches nothing
 		case p.Port == nil:
-			rs[pi] = append(rs[pi], PortRange{minPort, maxPort})
+			b.add(p.Protocol, minPort, maxPort)
 		case p.Port.Type == intstr.String:
-			if rp.named == nil {
-				rp.named = map[namedPort]bool{}
-			}
-			rp.named[namedPort{p.Protocol, p.Port.StrVal}] = true
+			b.addNamed(p.Protocol, p.Port.StrVal)
 		case p.EndPort != nil:
-			if p.Port.IntVal <= *p.EndPort {
-				rs[pi] = append(rs[pi], PortRange{p.Port.IntVal, *p.EndPort})
-			}
+			b.add(p.Protocol, p.Port.IntVal, *p.EndPort)
 		default:
-			rs[pi] = append(rs[pi], PortRange{p.Port.IntVal, p.Port.IntVal})
+			b.add(p.Protocol, p.Port.IntVal, p.Port.IntVal)
 		}
 	}
-	rp.fixed = portSetOf(rs)
-	return rp
+	return b.build()
+}
+
+// portsBuilder collects the entries of a ports list of any policy kind
+// into rulePorts: ranges per protocol, merged once in build, and names.
+type portsBuilder struct {
+	rs    [3][]PortRange
+	named map[namedPort]bool
+}
+
+// add adds from-to of proto; an unknown protocol or an empty range adds
+// nothing.
+func (b *portsBuilder) add(proto corev1.Protocol, from, to int32) {
+	if i := protoIndex(proto); i >= 0 && from <= to {
+		b.rs[i] = append(b.rs[i], PortRange{from, to})
+	}
+}
+
+// addNamed adds a named port of proto ("" for any protocol).
+func (b *portsBuilder) addNamed(proto corev1.Protocol, name string) {
+	if b.named == nil {
+		b.named = map[namedPort]bool{}
+	}
+	b.named[namedPort{proto, name}] = true
+}
+
+func (b *portsBuilder) build() rulePorts {
+	return rulePorts{fixed: portSetOf(b.rs), named: b.named}
 }
 
 func compilePeer(path string, in *networkingv1.NetworkPolicyPeer, sels selectorCache) (Peer, error) {
