@@ -39,6 +39,15 @@ const tcp5432 = "[{tcp: {destinationPort: {number: 5432}}}]"
 func TestUnknownFieldsOfClusterPolicies(t *testing.T) {
 	runLoadCases(t, []loadCase{
 		{
+			name: "a newer CRD's status field changes no verdict and is read past",
+			manifest: `apiVersion: policy.networking.k8s.io/v1beta1
+kind: ClusterNetworkPolicy
+metadata: {name: s}
+spec: {tier: Admin, priority: 1, subject: {namespaces: {}}, ingress: [{action: Deny, from: [{namespaces: {}}]}]}
+status: {conditions: [], observedTiers: 2}
+`,
+		},
+		{
 			name:     "a misspelt field of a namespaces selector is an error, not every namespace",
 			manifest: fmt.Sprintf(cnpTmpl, "v1beta1", "[{namespaces: {matchLabel: {team: a}}}]", tcp5432),
 			wantErr:  []string{"clusternetworkpolicy db", `spec.ingress[0].from[0].namespaces: unknown field "matchLabel" in a label selector (it has only matchLabels, matchExpressions)`},
