@@ -134,7 +134,9 @@ func (s *Snapshot) ExplainNamespace(ns string) (*Explanation, error) {
 		ex.Workloads = append(ex.Workloads, s.explainUnit(u, units))
 	}
 	for _, w := range s.Warnings {
-		if strings.Contains(w, "pod "+ns+"/") {
+		// As for "can": warnings about no pod in particular (owner
+		// cycles, cluster policies failing closed) concern every answer.
+		if !strings.HasPrefix(w, "pod ") || strings.Contains(w, "pod "+ns+"/") {
 			ex.Warnings = append(ex.Warnings, w)
 		}
 	}

@@ -159,3 +159,16 @@ func TestUnitsOfMirrorPods(t *testing.T) {
 		t.Errorf("units (-want +got):\n%s", diff)
 	}
 }
+
+// TestExplainNamespaceWarnsOfCycles pins that explaining a namespace
+// carries the warnings about no pod in particular, as "can" does.
+func TestExplainNamespaceWarnsOfCycles(t *testing.T) {
+	s := testSnapshot(t, DefaultOptions(), testNamespace("x", ""), replicaSet("x/loop", "ReplicaSet/loop"), ownedPod("x/loop-1", "app=loop", "10.0.0.9", "ReplicaSet", "loop"))
+	ex, err := s.ExplainNamespace("x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(ex.Warnings, "\n"), "owner references form a cycle") {
+		t.Errorf("warnings %q do not name the cycle", ex.Warnings)
+	}
+}
