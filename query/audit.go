@@ -80,7 +80,7 @@ func (s *Snapshot) AuditNamespaces(namespaces []string) *Audit {
 		}
 	}
 	a := &Audit{SchemaVersion: SchemaVersion, Namespaces: namespaces, Findings: []Finding{}}
-	g := newGraphEngine(s)
+	g := newClassEngine(s)
 	for _, ns := range namespaces {
 		a.Findings = append(a.Findings, s.auditNamespace(ns, g)...)
 	}
@@ -91,7 +91,7 @@ func (s *Snapshot) AuditNamespaces(namespaces []string) *Audit {
 	return a
 }
 
-func (s *Snapshot) auditNamespace(ns string, g *graphEngine) []Finding {
+func (s *Snapshot) auditNamespace(ns string, g *classEngine) []Finding {
 	var out []Finding
 	sev := func(normal Severity) Severity {
 		if isSystemNamespace(ns) {
@@ -157,7 +157,7 @@ func dbPort(u *Unit) (int32, string) {
 	return 0, ""
 }
 
-func (s *Snapshot) auditUnit(u *Unit, g *graphEngine, sev func(Severity) Severity) []Finding {
+func (s *Snapshot) auditUnit(u *Unit, g *classEngine, sev func(Severity) Severity) []Finding {
 	var out []Finding
 	port, db := dbPort(u)
 	stateful := u.Kind == "StatefulSet" || port != 0
@@ -181,15 +181,12 @@ func (s *Snapshot) auditUnit(u *Unit, g *graphEngine, sev func(Severity) Severit
 		out = append(out, f)
 	} else if stateful {
 		// A database reachable from every pod or every namespace.
-		for _, p := range s.policies[u.Namespace] {
-			if !p.HasType(Ingress) || !p.Selects(rep) {
-				continue
-			}
+		for p := range s.judging(stageNetworkPolicy, Ingress, rep) {
 			for _, r := range p.Ingress {
 				if port != 0 && !r.portsFor(rep).Contains(corev1.ProtocolTCP, port) {
 					continue
 				}
-				if len(r.Peers) == 0 {
+				if r.anyPeer {
 					out = append(out, Finding{Severity: sev(High), Check: "database-open-to-all", Object: "networkpolicy " + p.Key(), Field: r.Path,
 						Why: fmt.Sprintf("this rule lets every pod of every namespace, and any address, reach %s", what),
 						Fix: "list the clients in from: (a podSelector for the API pods, with a namespaceSelector for their namespace)"})
@@ -235,7 +232,7 @@ func (s *Snapshot) auditPolicy(p *Policy) []Finding {
 	obj := "networkpolicy " + p.Key()
 	var selected []*Pod
 	for _, pod := range s.podsByNS[p.Namespace] {
-		if p.Selects(pod) {
+		if p.Selects(s, pod) {
 			selected = append(selected, pod)
 		}
 	}
@@ -263,7 +260,7 @@ func (s *Snapshot) auditPolicy(p *Policy) []Finding {
 						Fix: "list the external CIDRs the workload needs, or add except: for the ranges it must not reach"})
 				}
 			}
-			if d == Egress && len(r.Peers) == 0 && len(selected) > 0 {
+			if d == Egress && r.anyPeer && len(selected) > 0 {
 				out = append(out, Finding{Severity: Medium, Check: "unrestricted-egress", Object: obj, Field: r.Path,
 					Why: "an egress rule without to: allows the selected pods to reach every address and every pod",
 					Fix: "add to: with the destinations the workload needs"})
@@ -290,7 +287,7 @@ func (s *Snapshot) auditCrossEnv(p *Policy, d Direction, pe *Peer) (Finding, boo
 			continue
 		}
 		for _, pod := range s.podsByNS[ns.Name] {
-			if pe.podSel.Matches(pod.Labels) {
+			if s.matchPeer(pe, ActionAccept, podEnd(pod)) == missNone {
 				others = append(others, ns.Name)
 				break
 			}
@@ -312,7 +309,7 @@ func (s *Snapshot) auditNamedPorts(p *Policy, d Direction, r *Rule, selected []*
 	if d == Egress {
 		targets = nil
 		for _, pod := range s.pods {
-			if r.matchesPeer(s, p.Namespace, podEnd(pod)) {
+			if s.matchesPeer(r, podEnd(pod)) {
 				targets = append(targets, pod)
 			}
 		}
@@ -322,7 +319,7 @@ func (s *Snapshot) auditNamedPorts(p *Policy, d Direction, r *Rule, selected []*
 	}
 	for i := range r.Ports {
 		pt := &r.Ports[i]
-		if pt.Port == nil || pt.Port.StrVal == "" {
+		if pt.Named == "" {
 			continue
 		}
 		found := false
@@ -338,7 +335,7 @@ func (s *Snapshot) auditNamedPorts(p *Policy, d Direction, r *Rule, selected []*
 				whose = "destination pods"
 			}
 			out = append(out, Finding{Severity: Medium, Check: "unknown-named-port", Object: "networkpolicy " + p.Key(), Field: pt.Path,
-				Why: fmt.Sprintf("no %s declare a %s container port named %q, so this port entry matches nothing", whose, pt.Protocol, pt.Port.StrVal),
+				Why: fmt.Sprintf("no %s declare a %s container port named %q, so this port entry matches nothing", whose, pt.Protocol, pt.Named),
 				Fix: "use the container port's name (containers[].ports[].name) with its protocol, or the port number"})
 		}
 	}
@@ -417,7 +414,7 @@ func (s *Snapshot) auditClusterPolicies(namespaces []string) []Finding {
 	for _, ns := range namespaces {
 		audited[ns] = true
 	}
-	selected := map[*ClusterPolicy][]*Pod{}
+	selected := map[*Policy][]*Pod{}
 	var out []Finding
 	for _, c := range s.cluster {
 		inScope := false
@@ -444,14 +441,14 @@ func (s *Snapshot) auditClusterPolicies(namespaces []string) []Finding {
 		for _, d := range []Direction{Ingress, Egress} {
 			for _, r := range c.Rules(d) {
 				for _, pe := range r.Peers {
-					if pe.Kind == ClusterPeerDomainNames {
+					if pe.Kind == PeerDomainNames {
 						out = append(out, Finding{Severity: Low, Check: "domain-names-unevaluable", Object: obj, Field: pe.Path,
 							Why: fmt.Sprintf("domain names (%s) are resolved by the dataplane at run time: offline answers take them as matching no address", strings.Join(pe.Domains, ", "))})
 					}
 				}
 				if c.Tier == TierAdmin && r.Action == ActionAccept && !r.denyAll {
 					for _, p := range selected[c] {
-						if slices.ContainsFunc(s.policies[p.Namespace], func(np *Policy) bool { return np.HasType(d) && np.Selects(p) }) {
+						if _, isolated := s.stageRules(stageNetworkPolicy, d, p); isolated {
 							out = append(out, Finding{Severity: Low, Check: "admin-accept-overrides-networkpolicy", Object: obj, Field: r.Path,
 								Why: fmt.Sprintf("this Admin-tier Accept rule lets traffic past the NetworkPolicies that isolate %s for %s (and pods like it): namespace owners cannot narrow it", p.Key(), d),
 								Fix: "use Pass to leave the decision to the namespace's NetworkPolicies, or narrow the rule's peers and protocols"})

@@ -166,7 +166,7 @@ func (s *Snapshot) NodesUnknown() error {
 	}
 	for _, c := range s.cluster {
 		for _, r := range c.Egress {
-			if slices.ContainsFunc(r.Peers, func(pe ClusterPeer) bool { return pe.Kind == ClusterPeerNodes }) {
+			if slices.ContainsFunc(r.Peers, func(pe Peer) bool { return pe.Kind == PeerNodes }) {
 				return fmt.Errorf("cluster policy %s selects nodes in its egress rules, but %w", c.Key(), err)
 			}
 		}

@@ -2,16 +2,15 @@ package query
 
 import (
 	"fmt"
-	"net/netip"
 	"slices"
 	"strings"
 )
 
 // Class is a set of pods that every policy treats alike: same namespace,
-// labels and declared ports, the same answer from every ipBlock peer of
-// every policy and from every network cluster policies name, and (for
-// host-network pods) the same node. Reachability over many pods is computed per class pair and
-// never per pod pair.
+// labels and declared ports, whether they use the node's network, and the
+// same answer from every peer that matches by address or node (ipBlock,
+// networks, nodes). Reachability over many pods is computed per class
+// pair and never per pod pair.
 type Class struct {
 	// Rep is the pod evaluated for the whole class.
 	Rep  *Pod
@@ -24,36 +23,18 @@ func (s *Snapshot) Classes() []*Class {
 	if s.classes != nil {
 		return s.classes
 	}
-	var blocks []*Peer
+	// The peers whose answer depends on a pod's address or node, each
+	// once: ipBlocks, networks, nodes.
+	var byAddr []*Peer
 	seen := map[string]bool{}
-	for _, ns := range s.Namespaces() {
-		for _, p := range s.policies[ns.Name] {
-			for _, rules := range [][]Rule{p.Ingress, p.Egress} {
-				for i := range rules {
-					for j := range rules[i].Peers {
-						pe := &rules[i].Peers[j]
-						if pe.Kind != PeerIPBlock {
-							continue
-						}
-						if k := blockKey(pe); !seen[k] {
-							seen[k] = true
-							blocks = append(blocks, pe)
-						}
-					}
-				}
-			}
-		}
-	}
-	var nets []netip.Prefix
-	// Cluster policy networks match pod IPs, and nodes peers a
-	// host-network pod's node address.
-	for _, c := range s.cluster {
-		for _, r := range c.Egress {
-			for j := range r.Peers {
-				for _, n := range r.Peers[j].Networks {
-					if k := "net " + n.String(); !seen[k] {
+	for p := range s.allPolicies() {
+		for _, rules := range [][]Rule{p.Ingress, p.Egress} {
+			for i := range rules {
+				for j := range rules[i].Peers {
+					pe := &rules[i].Peers[j]
+					if k := string(pe.Kind) + " " + pe.Text; pe.byAddress() && !seen[k] {
 						seen[k] = true
-						nets = append(nets, n)
+						byAddr = append(byAddr, pe)
 					}
 				}
 			}
@@ -62,7 +43,7 @@ func (s *Snapshot) Classes() []*Class {
 	byKey := map[string]*Class{}
 	s.classOf = map[*Pod]*Class{}
 	for _, p := range s.pods {
-		k := s.classKey(p, blocks, nets)
+		k := s.classKey(p, byAddr)
 		c, ok := byKey[k]
 		if !ok {
 			c = &Class{Rep: p}
@@ -75,19 +56,8 @@ func (s *Snapshot) Classes() []*Class {
 	return s.classes
 }
 
-// blockKey names an ipBlock by its CIDR and excepts.
-func blockKey(pe *Peer) string {
-	var b strings.Builder
-	b.WriteString(pe.CIDR.String())
-	for _, ex := range pe.Except {
-		b.WriteByte(' ')
-		b.WriteString(ex.String())
-	}
-	return b.String()
-}
-
 // classKey is what decides how policies treat a pod.
-func (s *Snapshot) classKey(p *Pod, blocks []*Peer, nets []netip.Prefix) string {
+func (s *Snapshot) classKey(p *Pod, byAddr []*Peer) string {
 	var b strings.Builder
 	b.WriteString(p.Namespace)
 	b.WriteByte('|')
@@ -101,16 +71,8 @@ func (s *Snapshot) classKey(p *Pod, blocks []*Peer, nets []netip.Prefix) string 
 	b.WriteString(strings.Join(ports, ","))
 	b.WriteByte('|')
 	end := podEnd(p)
-	for _, pe := range blocks {
-		if s.ipBlockMatch(pe, end) == missNone {
-			b.WriteByte('1')
-		} else {
-			b.WriteByte('0')
-		}
-	}
-	b.WriteByte('|')
-	for _, n := range nets {
-		if end.addr.IsValid() && n.Contains(end.addr) {
+	for _, pe := range byAddr {
+		if s.matchPeer(pe, ActionAccept, end) == missNone {
 			b.WriteByte('1')
 		} else {
 			b.WriteByte('0')
@@ -118,11 +80,6 @@ func (s *Snapshot) classKey(p *Pod, blocks []*Peer, nets []netip.Prefix) string 
 	}
 	if p.HostNetwork {
 		b.WriteString("|host")
-		for _, n := range s.nodes {
-			if end.addr.IsValid() && slices.Contains(n.Addrs, end.addr) {
-				b.WriteString("|node " + n.Name)
-			}
-		}
 	}
 	return b.String()
 }

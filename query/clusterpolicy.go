@@ -9,231 +9,20 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	npav1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
 	npav1alpha2 "sigs.k8s.io/network-policy-api/apis/v1alpha2"
 	npav1beta1 "sigs.k8s.io/network-policy-api/apis/v1beta1"
 )
 
-// Tier is where a cluster-scoped policy sits in the evaluation order:
-// Admin tier, then NetworkPolicy, then Baseline tier, then allow.
-type Tier string
+// The compiler of the cluster-scoped policies of policy.networking.k8s.io:
+// ClusterNetworkPolicy (v1beta1 and v1alpha2), AdminNetworkPolicy and
+// BaselineAdminNetworkPolicy (v1alpha1), into the compiled form of
+// model.go, in the Admin or Baseline stage.
 
-// The two tiers cluster-scoped policies use.
-const (
-	TierAdmin    Tier = "Admin"
-	TierBaseline Tier = "Baseline"
-)
-
-// Action is what a cluster policy rule does with the traffic it matches.
-// The v1alpha1 kinds' "Allow" is compiled to Accept.
-type Action string
-
-// The actions of ClusterNetworkPolicy rules.
-const (
-	ActionAccept Action = "Accept"
-	ActionDeny   Action = "Deny"
-	ActionPass   Action = "Pass"
-)
-
-// ClusterPolicy is a ClusterNetworkPolicy (v1beta1 or v1alpha2), an
-// AdminNetworkPolicy or a BaselineAdminNetworkPolicy (v1alpha1), compiled
-// once into one shape.
-type ClusterPolicy struct {
-	// Kind is the object's kind, e.g. ClusterNetworkPolicy.
-	Kind     string
-	Name     string
-	Tier     Tier
-	Priority int32
-	// HasPriority is false for BaselineAdminNetworkPolicy, which has none.
-	HasPriority bool
-	// Subject is spec.subject in words.
-	Subject string
-	Ingress []ClusterRule
-	Egress  []ClusterRule
-	// FailClosed lists what the policy holds that this tool does not know
-	// (a newer CRD's field) and how it was treated, as the API requires.
-	FailClosed []string
-
-	subject clusterSelector
-}
-
-// Key is "Kind/name", e.g. ClusterNetworkPolicy/deny-dev.
-func (c *ClusterPolicy) Key() string { return c.Kind + "/" + c.Name }
-
-// Rules returns the rules of one direction, in precedence order.
-func (c *ClusterPolicy) Rules(d Direction) []ClusterRule {
-	if d == Egress {
-		return c.Egress
-	}
-	return c.Ingress
-}
-
-// Selects tells whether the policy applies to the pod. Host-network pods
-// are never subjects.
-func (c *ClusterPolicy) Selects(s *Snapshot, p *Pod) bool {
-	return !p.HostNetwork && c.subject.matches(s, p)
-}
-
-// clusterSelector is spec.subject or a namespaces/pods peer: namespaces by
-// label, and pods by label within them when podSel is set.
-type clusterSelector struct {
-	nsSel  labels.Selector
-	podSel labels.Selector // nil: every pod of the namespaces
-}
-
-func (cs clusterSelector) matches(s *Snapshot, p *Pod) bool {
-	if !cs.nsSel.Matches(s.namespaces[p.Namespace].Labels) {
-		return false
-	}
-	return cs.podSel == nil || cs.podSel.Matches(p.Labels)
-}
-
-// ClusterRule is one ingress or egress rule of a cluster policy.
-type ClusterRule struct {
-	// Path is the rule's field path, e.g. spec.ingress[0].
-	Path   string
-	Name   string
-	Action Action
-	Peers  []ClusterPeer
-	// Ports are the rule's protocols (v1alpha1: ports); nil matches every
-	// port of every protocol.
-	Ports []ClusterPort
-	// denyAll is set when the rule fails closed as a "Deny all" rule: it
-	// matches every peer on every port.
-	denyAll bool
-	// ports is Ports compiled once: what they match whatever the
-	// destination, and the named entries.
-	ports rulePorts
-	// networks finds the first networks peer that holds an address; nil
-	// when the rule has none.
-	networks *addrIndex
-}
-
-// networksIndex indexes the networks peers of a rule by address, numbered
-// by their place in peers.
-func networksIndex(peers []ClusterPeer) *addrIndex {
-	var entries []addrEntry
-	for i := range peers {
-		for _, n := range peers[i].Networks {
-			entries = append(entries, addrEntry{prefix: n, set: i})
-		}
-	}
-	if len(entries) == 0 {
-		return nil
-	}
-	return newAddrIndex(len(peers), entries)
-}
-
-// firstPeer is the index of the first peer of r that matches the other
-// end of the flow, or -1: clusterPeerMatch over the peers in order, with
-// the networks peers answered by the rule's index for an address (a
-// range needs the walk: Deny rules match ranges that overlap).
-func (r *ClusterRule) firstPeer(s *Snapshot, end flowEnd) int {
-	limit := len(r.Peers)
-	indexed := !end.cidr.IsValid()
-	if indexed {
-		if b := r.networks.first(end.addr); b >= 0 {
-			limit = b
-		}
-	}
-	for i := range limit {
-		pe := &r.Peers[i]
-		if indexed && pe.Kind == ClusterPeerNetworks {
-			continue
-		}
-		if s.clusterPeerMatch(pe, r.Action, end) {
-			return i
-		}
-	}
-	if limit < len(r.Peers) {
-		return limit
-	}
-	return -1
-}
-
-// ClusterPeerKind is which field of a peer is set.
-type ClusterPeerKind string
-
-// The peer kinds of cluster policies.
-const (
-	ClusterPeerNamespaces  ClusterPeerKind = "namespaces"
-	ClusterPeerPods        ClusterPeerKind = "pods"
-	ClusterPeerNodes       ClusterPeerKind = "nodes"
-	ClusterPeerNetworks    ClusterPeerKind = "networks"
-	ClusterPeerDomainNames ClusterPeerKind = "domainNames"
-)
-
-// ClusterPeer is one from/to entry of a cluster policy rule.
-type ClusterPeer struct {
-	Path     string
-	Kind     ClusterPeerKind
-	Networks []netip.Prefix
-	Domains  []string
-	// Text is the peer in words.
-	Text string
-
-	sel     clusterSelector
-	nodeSel labels.Selector
-}
-
-// ClusterPort is one protocols (or v1alpha1 ports) entry.
-type ClusterPort struct {
-	Path string
-	// Protocol is empty for a v1alpha1 named port, which matches the
-	// container port's own protocol.
-	Protocol corev1.Protocol
-	// From and To bound the port range; 0 and 0 mean every port.
-	From, To int32
-	Named    string
-}
-
-func (p *ClusterPort) String() string {
-	switch {
-	case p.Named != "" && p.Protocol == "":
-		return "named port " + p.Named
-	case p.Named != "":
-		return fmt.Sprintf("%s named port %s", p.Protocol, p.Named)
-	case p.From == 0:
-		return string(p.Protocol) + " all ports"
-	case p.From == p.To:
-		return fmt.Sprintf("%s %d", p.Protocol, p.From)
-	default:
-		return fmt.Sprintf("%s %d-%d", p.Protocol, p.From, p.To)
-	}
-}
-
-// portsFor is the set of destination ports the rule matches towards dst
-// (nil for an address outside the cluster, where named ports never match).
-func (r *ClusterRule) portsFor(dst *Pod) PortSet {
-	if r.Ports == nil || r.denyAll {
-		return AllPorts()
-	}
-	return r.ports.towards(dst)
-}
-
-// compileClusterPorts sorts and merges the numbered entries of a protocols
-// (ports) list once.
-func compileClusterPorts(ports []ClusterPort) rulePorts {
-	var b portsBuilder
-	for i := range ports {
-		p := &ports[i]
-		switch {
-		case p.Named != "":
-			b.addNamed(p.Protocol, p.Named)
-		case p.From == 0:
-			b.add(p.Protocol, minPort, maxPort)
-		default:
-			b.add(p.Protocol, p.From, p.To)
-		}
-	}
-	return b.build()
-}
-
-// Describe renders the rule in plain words, e.g. "Deny from namespaces
-// {team=dev} on TCP 3306".
-func (r *ClusterRule) Describe(d Direction) string {
+// describeClusterRule renders a cluster policy rule in plain words, e.g.
+// "Deny from namespaces {team=dev} on TCP 3306".
+func describeClusterRule(r *Rule, d Direction) string {
 	if r.denyAll {
 		return "Deny everything (fails closed: holds a field this tool does not know)"
 	}
@@ -245,15 +34,7 @@ func (r *ClusterRule) Describe(d Direction) string {
 	for i := range r.Peers {
 		peers[i] = r.Peers[i].Text
 	}
-	ports := "all ports"
-	if r.Ports != nil {
-		parts := make([]string, len(r.Ports))
-		for i := range r.Ports {
-			parts[i] = r.Ports[i].String()
-		}
-		ports = strings.Join(parts, ", ")
-	}
-	return fmt.Sprintf("%s %s %s on %s", r.Action, word, strings.Join(peers, " or "), ports)
+	return fmt.Sprintf("%s %s %s on %s", r.Action, word, strings.Join(peers, " or "), portsText(r.Ports))
 }
 
 // isClusterPolicy tells whether CompileClusterPolicy reads the object.
@@ -279,7 +60,7 @@ func clusterKind(obj runtime.Object) string {
 // naming the field; a peer or protocol entry with no field this tool knows
 // fails closed as the API requires: an Accept rule ignores it, a Deny or
 // Pass rule becomes "Deny all".
-func CompileClusterPolicy(obj runtime.Object) (*ClusterPolicy, error) {
+func CompileClusterPolicy(obj runtime.Object) (*Policy, error) {
 	switch o := obj.(type) {
 	case *npav1alpha2.ClusterNetworkPolicy:
 		// v1alpha2 and v1beta1 differ only in their package.
@@ -302,8 +83,8 @@ func CompileClusterPolicy(obj runtime.Object) (*ClusterPolicy, error) {
 	return nil, fmt.Errorf("unsupported object %T", obj)
 }
 
-func compileCNP(o *npav1beta1.ClusterNetworkPolicy) (*ClusterPolicy, error) {
-	c := &ClusterPolicy{Kind: "ClusterNetworkPolicy", Name: o.Name, Priority: o.Spec.Priority, HasPriority: true}
+func compileCNP(o *npav1beta1.ClusterNetworkPolicy) (*Policy, error) {
+	c := &Policy{Kind: "ClusterNetworkPolicy", Name: o.Name, Priority: o.Spec.Priority, HasPriority: true}
 	switch o.Spec.Tier {
 	case npav1beta1.AdminTier:
 		c.Tier = TierAdmin
@@ -334,7 +115,7 @@ func compileCNP(o *npav1beta1.ClusterNetworkPolicy) (*ClusterPolicy, error) {
 		}
 		egress = append(egress, rf)
 	}
-	if err := c.compile(o.Spec.Subject.Namespaces, (*npav1alpha1.NamespacedPod)(o.Spec.Subject.Pods), ingress, egress); err != nil {
+	if err := compileCluster(c, o.Spec.Subject.Namespaces, (*npav1alpha1.NamespacedPod)(o.Spec.Subject.Pods), ingress, egress); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -350,23 +131,27 @@ type ruleFields struct {
 }
 
 // compile checks the priority and compiles the subject and the rules.
-func (c *ClusterPolicy) compile(ns *metav1.LabelSelector, pods *npav1alpha1.NamespacedPod, ingress, egress []ruleFields) error {
+func compileCluster(c *Policy, ns *metav1.LabelSelector, pods *npav1alpha1.NamespacedPod, ingress, egress []ruleFields) error {
 	if c.Priority < 0 || c.Priority > 1000 {
 		return fmt.Errorf("spec.priority: %d is not within 0..1000", c.Priority)
+	}
+	c.stage = stageAdmin
+	if c.Tier == TierBaseline {
+		c.stage = stageBaseline
 	}
 	var err error
 	if c.subject, c.Subject, err = compileSubject(ns, pods); err != nil {
 		return err
 	}
 	for i, rf := range ingress {
-		rule, err := c.compileRule(fmt.Sprintf("spec.ingress[%d]", i), "from", rf)
+		rule, err := compileClusterRule(c, fmt.Sprintf("spec.ingress[%d]", i), "from", rf)
 		if err != nil {
 			return err
 		}
 		c.Ingress = append(c.Ingress, rule)
 	}
 	for i, rf := range egress {
-		rule, err := c.compileRule(fmt.Sprintf("spec.egress[%d]", i), "to", rf)
+		rule, err := compileClusterRule(c, fmt.Sprintf("spec.egress[%d]", i), "to", rf)
 		if err != nil {
 			return err
 		}
@@ -486,9 +271,9 @@ type peerFields struct {
 	domains    []string
 }
 
-func (c *ClusterPolicy) compileRule(path, peerField string, rf ruleFields) (ClusterRule, error) {
+func compileClusterRule(c *Policy, path, peerField string, rf ruleFields) (Rule, error) {
 	action, peers, ports := rf.action, rf.peers, rf.ports
-	r := ClusterRule{Path: path, Name: rf.name, Action: action}
+	r := Rule{Path: path, Name: rf.name, Action: action, describe: describeClusterRule}
 	// v1alpha1 spells Accept "Allow", and its Baseline kind has no Pass.
 	valid := []Action{ActionAccept, ActionDeny, ActionPass}
 	switch c.Kind {
@@ -520,26 +305,26 @@ func (c *ClusterPolicy) compileRule(path, peerField string, rf ruleFields) (Clus
 	}
 	for i, pf := range peers {
 		pp := fmt.Sprintf("%s.%s[%d]", path, peerField, i)
-		pe := ClusterPeer{Path: pp}
+		pe := Peer{Path: pp}
 		n := 0
 		var err error
 		if pf.namespaces != nil {
 			n++
-			pe.Kind = ClusterPeerNamespaces
+			pe.Kind = PeerNamespaces
 			if pe.sel, pe.Text, err = compileSubject(pf.namespaces, nil); err != nil {
 				return r, fmt.Errorf("%s.namespaces: %w", pp, err)
 			}
 		}
 		if pf.pods != nil {
 			n++
-			pe.Kind = ClusterPeerPods
+			pe.Kind = PeerPodAndNamespace
 			if pe.sel, pe.Text, err = compileSubject(nil, pf.pods); err != nil {
 				return r, fmt.Errorf("%s.pods: %w", pp, err)
 			}
 		}
 		if pf.nodes != nil {
 			n++
-			pe.Kind = ClusterPeerNodes
+			pe.Kind = PeerNodes
 			sel, text, err := compileSelector(pp+".nodes", pf.nodes)
 			if err != nil {
 				return r, err
@@ -551,7 +336,7 @@ func (c *ClusterPolicy) compileRule(path, peerField string, rf ruleFields) (Clus
 		}
 		if len(pf.networks) > 0 {
 			n++
-			pe.Kind = ClusterPeerNetworks
+			pe.Kind = PeerNetworks
 			for j, s := range pf.networks {
 				pfx, err := parseNetwork(fmt.Sprintf("%s.networks[%d]", pp, j), s)
 				if err != nil {
@@ -567,7 +352,7 @@ func (c *ClusterPolicy) compileRule(path, peerField string, rf ruleFields) (Clus
 		}
 		if len(pf.domains) > 0 {
 			n++
-			pe.Kind = ClusterPeerDomainNames
+			pe.Kind = PeerDomainNames
 			if r.Action != ActionAccept {
 				return r, fmt.Errorf("%s.domainNames: only Accept rules may name domains", pp)
 			}
@@ -583,8 +368,8 @@ func (c *ClusterPolicy) compileRule(path, peerField string, rf ruleFields) (Clus
 		}
 		r.Peers = append(r.Peers, pe)
 	}
-	r.networks = networksIndex(r.Peers)
 	if rf.allPorts {
+		r.index()
 		return r, nil
 	}
 	if len(ports) == 0 {
@@ -594,13 +379,13 @@ func (c *ClusterPolicy) compileRule(path, peerField string, rf ruleFields) (Clus
 		}
 		return r, fmt.Errorf("%s.%s: must hold at least one entry when set (leave it out to match every port)", path, field)
 	}
-	r.Ports = []ClusterPort{}
+	r.Ports = []Port{}
 	for i, pf := range ports {
 		pp := fmt.Sprintf("%s.protocols[%d]", path, i)
 		if c.Kind != "ClusterNetworkPolicy" {
 			pp = fmt.Sprintf("%s.ports[%d]", path, i)
 		}
-		cp := ClusterPort{Path: pp, Protocol: pf.protocol, Named: pf.named}
+		cp := Port{Path: pp, Protocol: pf.protocol, Named: pf.named}
 		switch pf.protocol {
 		case "", corev1.ProtocolTCP, corev1.ProtocolUDP, corev1.ProtocolSCTP:
 		case "many":
@@ -627,32 +412,32 @@ func (c *ClusterPolicy) compileRule(path, peerField string, rf ruleFields) (Clus
 		}
 		r.Ports = append(r.Ports, cp)
 	}
-	r.ports = compileClusterPorts(r.Ports)
+	r.index()
 	return r, nil
 }
 
 // compileSubject compiles a namespaces selector, or a pods selector pair.
-func compileSubject(ns *metav1.LabelSelector, pods *npav1alpha1.NamespacedPod) (clusterSelector, string, error) {
+func compileSubject(ns *metav1.LabelSelector, pods *npav1alpha1.NamespacedPod) (selector, string, error) {
 	switch {
 	case ns != nil && pods != nil:
-		return clusterSelector{}, "", fmt.Errorf("spec.subject: exactly one of namespaces and pods may be set")
+		return selector{}, "", fmt.Errorf("spec.subject: exactly one of namespaces and pods may be set")
 	case ns != nil:
 		sel, text, err := compileSelector("namespaces", ns)
 		if err != nil {
-			return clusterSelector{}, "", err
+			return selector{}, "", err
 		}
 		if text == "" {
-			return clusterSelector{nsSel: sel}, "all pods in all namespaces", nil
+			return selector{nsSel: sel}, "all pods in all namespaces", nil
 		}
-		return clusterSelector{nsSel: sel}, "all pods in namespaces {" + text + "}", nil
+		return selector{nsSel: sel}, "all pods in namespaces {" + text + "}", nil
 	case pods != nil:
 		nsSel, nsText, err := compileSelector("pods.namespaceSelector", &pods.NamespaceSelector)
 		if err != nil {
-			return clusterSelector{}, "", err
+			return selector{}, "", err
 		}
 		podSel, podText, err := compileSelector("pods.podSelector", &pods.PodSelector)
 		if err != nil {
-			return clusterSelector{}, "", err
+			return selector{}, "", err
 		}
 		text := "all pods"
 		if podText != "" {
@@ -663,13 +448,13 @@ func compileSubject(ns *metav1.LabelSelector, pods *npav1alpha1.NamespacedPod) (
 		} else {
 			text += " in namespaces {" + nsText + "}"
 		}
-		return clusterSelector{nsSel: nsSel, podSel: podSel}, text, nil
+		return selector{nsSel: nsSel, podSel: podSel}, text, nil
 	}
-	return clusterSelector{}, "", fmt.Errorf("spec.subject: one of namespaces and pods must be set")
+	return selector{}, "", fmt.Errorf("spec.subject: one of namespaces and pods must be set")
 }
 
-func compileANP(o *npav1alpha1.AdminNetworkPolicy) (*ClusterPolicy, error) {
-	c := &ClusterPolicy{Kind: "AdminNetworkPolicy", Name: o.Name, Tier: TierAdmin, Priority: o.Spec.Priority, HasPriority: true}
+func compileANP(o *npav1alpha1.AdminNetworkPolicy) (*Policy, error) {
+	c := &Policy{Kind: "AdminNetworkPolicy", Name: o.Name, Tier: TierAdmin, Priority: o.Spec.Priority, HasPriority: true}
 	var ingress, egress []ruleFields
 	for _, r := range o.Spec.Ingress {
 		ingress = append(ingress, ruleFields{name: r.Name, action: Action(r.Action), peers: ingressPeers(r.From), ports: anpPorts(r.Ports), allPorts: r.Ports == nil})
@@ -681,14 +466,14 @@ func compileANP(o *npav1alpha1.AdminNetworkPolicy) (*ClusterPolicy, error) {
 		}
 		egress = append(egress, rf)
 	}
-	if err := c.compile(o.Spec.Subject.Namespaces, o.Spec.Subject.Pods, ingress, egress); err != nil {
+	if err := compileCluster(c, o.Spec.Subject.Namespaces, o.Spec.Subject.Pods, ingress, egress); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-func compileBANP(o *npav1alpha1.BaselineAdminNetworkPolicy) (*ClusterPolicy, error) {
-	c := &ClusterPolicy{Kind: "BaselineAdminNetworkPolicy", Name: o.Name, Tier: TierBaseline}
+func compileBANP(o *npav1alpha1.BaselineAdminNetworkPolicy) (*Policy, error) {
+	c := &Policy{Kind: "BaselineAdminNetworkPolicy", Name: o.Name, Tier: TierBaseline}
 	if o.Name != "default" {
 		return nil, fmt.Errorf("metadata.name: a BaselineAdminNetworkPolicy must be named \"default\", not %q", o.Name)
 	}
@@ -703,7 +488,7 @@ func compileBANP(o *npav1alpha1.BaselineAdminNetworkPolicy) (*ClusterPolicy, err
 		}
 		egress = append(egress, rf)
 	}
-	if err := c.compile(o.Spec.Subject.Namespaces, o.Spec.Subject.Pods, ingress, egress); err != nil {
+	if err := compileCluster(c, o.Spec.Subject.Namespaces, o.Spec.Subject.Pods, ingress, egress); err != nil {
 		return nil, err
 	}
 	return c, nil

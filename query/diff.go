@@ -268,35 +268,20 @@ func firstPort(s PortSet) (proto corev1.Protocol, port int32) {
 	return "", 0
 }
 
-// ipBlockPrefixes lists every CIDR and except of every ipBlock peer, the
-// networks of cluster policies, and node addresses when a cluster policy
-// names nodes: what cuts the world outside the cluster into regions.
+// ipBlockPrefixes lists the address ranges every peer of every policy
+// names (peerPrefixes): what cuts the world outside the cluster into
+// regions.
 func (s *Snapshot) ipBlockPrefixes() []netip.Prefix {
 	var out []netip.Prefix
-	nodes := false
-	for _, c := range s.cluster {
-		for _, r := range c.Egress {
-			for _, pe := range r.Peers {
-				out = append(out, pe.Networks...)
-				nodes = nodes || pe.Kind == ClusterPeerNodes
-			}
-		}
-	}
-	if nodes {
-		for _, n := range s.nodes {
-			for _, a := range n.Addrs {
-				out = append(out, netip.PrefixFrom(a, a.BitLen()))
-			}
-		}
-	}
-	for _, ps := range s.policies {
-		for _, p := range ps {
-			for _, rules := range [][]Rule{p.Ingress, p.Egress} {
-				for _, r := range rules {
-					for _, pe := range r.Peers {
-						if pe.Kind == PeerIPBlock {
-							out = append(out, pe.CIDR)
-							out = append(out, pe.Except...)
+	seen := map[netip.Prefix]bool{}
+	for p := range s.allPolicies() {
+		for _, rules := range [][]Rule{p.Ingress, p.Egress} {
+			for i := range rules {
+				for j := range rules[i].Peers {
+					for _, pfx := range s.peerPrefixes(&rules[i].Peers[j]) {
+						if !seen[pfx] {
+							seen[pfx] = true
+							out = append(out, pfx)
 						}
 					}
 				}
@@ -317,39 +302,16 @@ func affectedUnits(base, next *Snapshot) map[string]bool {
 	}
 	for _, ref := range changedRefs(base, next) {
 		for _, s := range []*Snapshot{base, next} {
-			switch ref.Kind {
-			case "NetworkPolicy":
+			if p := s.policyOf(ref); p != nil {
 				// The policy's version in each snapshot, against that
-				// snapshot's pods: pods that changed are marked by their
-				// own references.
-				for _, p := range s.policies[ref.Namespace] {
-					if p.Name != ref.Name {
-						continue
-					}
-					var sel []*Pod
-					for _, pod := range s.podsByNS[ref.Namespace] {
-						if p.Selects(pod) {
-							sel = append(sel, pod)
-						}
-					}
-					mark(s, sel)
-				}
+				// snapshot's pods (pods that changed are marked by their
+				// own references): its rules judge only the pods it selects.
+				mark(s, s.selectedPods(p))
+				continue
+			}
+			switch ref.Kind {
 			case "Namespace":
 				mark(s, s.podsByNS[ref.Name])
-			case "ClusterNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy":
-				// Its rules judge only the pods its subject selects.
-				for _, c := range s.cluster {
-					if c.Kind != ref.Kind || c.Name != ref.Name {
-						continue
-					}
-					var sel []*Pod
-					for _, pod := range s.pods {
-						if c.Selects(s, pod) {
-							sel = append(sel, pod)
-						}
-					}
-					mark(s, sel)
-				}
 			case "Node":
 				// Nodes peers can name it from any pod's egress.
 				mark(s, s.pods)

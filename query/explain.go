@@ -160,35 +160,30 @@ func (s *Snapshot) summarize(d Direction, u *Unit, units []*Unit) DirectionSumma
 	rep := u.Pods[0]
 	ds := DirectionSummary{Direction: d, Policies: []PolicyRef{}, Rules: []RuleSummary{}, Peers: []Reach{}}
 	var prefixes []netip.Prefix
-	for _, p := range s.policies[rep.Namespace] {
-		if !p.HasType(d) || !p.Selects(rep) {
-			continue
-		}
-		ds.Isolated = true
+	rules, isolated := s.stageRules(stageNetworkPolicy, d, rep)
+	ds.Isolated = isolated
+	for p := range s.judging(stageNetworkPolicy, d, rep) {
 		ds.Policies = append(ds.Policies, PolicyRef{Name: p.Key(), PolicyTypes: p.Types, TypesDefaulted: p.TypesDefaulted})
-		for i := range p.Rules(d) {
-			r := &p.Rules(d)[i]
-			ds.Rules = append(ds.Rules, s.summarizeRule(d, p, r))
-			for _, pe := range r.Peers {
-				if pe.Kind == PeerIPBlock {
-					prefixes = append(prefixes, pe.CIDR)
-					prefixes = append(prefixes, pe.Except...)
-				}
-			}
-		}
+	}
+	for _, ar := range rules {
+		ds.Rules = append(ds.Rules, s.summarizeRule(d, ar.policy, ar.rule))
 	}
 	restricted := ds.Isolated
-	for _, t := range []Tier{TierAdmin, TierBaseline} {
-		if t == TierBaseline && ds.Isolated {
+	for _, st := range []stage{stageAdmin, stageBaseline} {
+		if st == stageBaseline && ds.Isolated {
 			break // NetworkPolicy decides what the Admin tier leaves
 		}
-		for _, tr := range s.clusterRules(t, d, rep) {
+		tiered, _ := s.stageRules(st, d, rep)
+		for _, tr := range tiered {
 			cs := tr.ref(d)
 			restricted = restricted || cs.Action == ActionDeny
 			ds.ClusterRules = append(ds.ClusterRules, cs)
-			for _, pe := range tr.rule.Peers {
-				prefixes = append(prefixes, pe.Networks...)
-			}
+		}
+		rules = append(rules, tiered...)
+	}
+	for _, ar := range rules {
+		for i := range ar.rule.Peers {
+			prefixes = append(prefixes, s.peerPrefixes(&ar.rule.Peers[i])...)
 		}
 	}
 	// Workloads on the other end: both halves of each flow count.
@@ -227,33 +222,20 @@ func (s *Snapshot) summarize(d Direction, u *Unit, units []*Unit) DirectionSumma
 }
 
 func (s *Snapshot) summarizeRule(d Direction, p *Policy, r *Rule) RuleSummary {
-	rs := RuleSummary{Policy: p.Key(), Rule: r.Path, Description: r.describe(d, p.Namespace)}
-	if len(r.Peers) == 0 {
+	rs := RuleSummary{Policy: p.Key(), Rule: r.Path, Description: r.text(d)}
+	if r.anyPeer {
 		return rs
 	}
 	rs.MatchesNothing = true
 	for i := range r.Peers {
 		pe := &r.Peers[i]
-		ps := PeerSummary{Path: pe.Path, Description: describePeer(p.Namespace, pe)}
-		if pe.Kind == PeerIPBlock {
+		ps := PeerSummary{Path: pe.Path, Description: pe.Text}
+		if pe.byAddress() {
 			rs.MatchesNothing = false
 			rs.Peers = append(rs.Peers, ps)
 			continue
 		}
-		var nsMatched []string
-		for _, ns := range s.Namespaces() {
-			if (pe.Kind == PeerPods && ns.Name == p.Namespace) || (pe.Kind != PeerPods && pe.nsSel.Matches(ns.Labels)) {
-				nsMatched = append(nsMatched, ns.Name)
-			}
-		}
-		var matched []*Pod
-		for _, ns := range nsMatched {
-			for _, pod := range s.podsByNS[ns] {
-				if pe.Kind == PeerNamespaces || pe.podSel.Matches(pod.Labels) {
-					matched = append(matched, pod)
-				}
-			}
-		}
+		matched, nsMatched := s.podsMatched(pe, r.Action)
 		for _, u := range s.unitsOf(matched) {
 			ps.Workloads = append(ps.Workloads, u.String())
 		}

@@ -12,8 +12,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/utils/ptr"
 )
 
 // The engine's set operations and compiled rules are built for rules with
@@ -140,20 +138,20 @@ func randomPorts(r *rand.Rand) []Port {
 		switch r.IntN(4) {
 		case 0:
 		case 1:
-			p.Port = ptr.To(intstr.FromString(names[r.IntN(len(names))]))
+			p.Named = names[r.IntN(len(names))]
 		case 2:
-			p.Port, p.EndPort = ptr.To(intstr.FromInt32(n)), ptr.To(n+int32(r.IntN(10)))
+			p.From, p.To = n, n+int32(r.IntN(10))
 		default:
-			p.Port = ptr.To(intstr.FromInt32(n))
+			p.From, p.To = n, n
 		}
 		out = append(out, p)
 	}
 	return out
 }
 
-// clusterPortRef is what one cluster policy ports entry matches towards
-// dst, entry by entry.
-func clusterPortRef(p *ClusterPort, dst *Pod) PortSet {
+// clusterPortRef is what one ports entry matches towards dst, written
+// out as a reference for the compiled form.
+func clusterPortRef(p *Port, dst *Pod) PortSet {
 	switch {
 	case p.Named != "":
 		var s PortSet
@@ -178,25 +176,18 @@ func TestCompiledRulePortsAgreeWithEntries(t *testing.T) {
 	dst := &Pod{Ports: []ContainerPort{{"http", 80, corev1.ProtocolTCP}, {"dns", 53, corev1.ProtocolUDP}, {"dns", 53, corev1.ProtocolTCP}, {"metrics", 9090, corev1.ProtocolSCTP}}}
 	for i := range 2000 {
 		rule := Rule{Ports: randomPorts(r)}
-		rule.ports = compilePorts(rule.Ports)
-		var cr ClusterRule
-		for _, p := range rule.Ports {
-			cp := ClusterPort{Protocol: p.Protocol}
-			switch {
-			case p.Port == nil:
-			case p.Port.Type == intstr.String:
-				cp.Named = p.Port.StrVal
-				if r.IntN(2) == 0 {
-					cp.Protocol = "" // v1alpha1: the container port's protocol
-				}
-			case p.EndPort != nil:
-				cp.From, cp.To = p.Port.IntVal, *p.EndPort
-			default:
-				cp.From, cp.To = p.Port.IntVal, p.Port.IntVal
-			}
-			cr.Ports = append(cr.Ports, cp)
+		if len(rule.Ports) == 0 {
+			rule.Ports = nil
 		}
-		cr.ports = compileClusterPorts(cr.Ports)
+		rule.ports = compilePorts(rule.Ports)
+		var cr Rule
+		for _, p := range rule.Ports {
+			if p.Named != "" && r.IntN(2) == 0 {
+				p.Protocol = "" // v1alpha1: the container port's protocol
+			}
+			cr.Ports = append(cr.Ports, p)
+		}
+		cr.ports = compilePorts(cr.Ports)
 		for _, d := range []*Pod{dst, nil} {
 			want := AllPorts()
 			if len(rule.Ports) > 0 {
@@ -367,7 +358,7 @@ func randomIPBlocks(r *rand.Rand) []Peer {
 			out = append(out, pe)
 			continue
 		}
-		pe.CIDR = ps[0]
+		pe.CIDR, pe.Networks = ps[0], ps[:1]
 		for _, q := range ps[1:] {
 			if strictlyInside(q, pe.CIDR) {
 				pe.Except = append(pe.Except, q)
@@ -383,7 +374,9 @@ func TestIPBlockIndexAgreesWithPeerWalk(t *testing.T) {
 	s := &Snapshot{opts: DefaultOptions()}
 	for i := range 3000 {
 		peers := randomIPBlocks(r)
-		x := ipBlockIndex(peers)
+		rule := Rule{Peers: peers}
+		rule.index()
+		x := rule.addrs
 		for range 40 {
 			var a netip.Addr
 			switch r.IntN(4) {
@@ -396,7 +389,7 @@ func TestIPBlockIndexAgreesWithPeerWalk(t *testing.T) {
 			}
 			want := -1
 			for j := range peers {
-				if peers[j].Kind == PeerIPBlock && s.ipBlockMatch(&peers[j], flowEnd{addr: a}) == missNone {
+				if peers[j].Kind == PeerIPBlock && s.matchPeer(&peers[j], ActionAccept, flowEnd{addr: a}) == missNone {
 					want = j
 					break
 				}

@@ -116,7 +116,7 @@ type Snapshot struct {
 	services   map[string][]*Service
 	policies   map[string][]*Policy
 	// cluster are the cluster-scoped policies in evaluation order.
-	cluster   []*ClusterPolicy
+	cluster   []*Policy
 	nodes     []*ClusterNode
 	workloads map[string][]WorkloadRef // namespace -> workloads
 	// unreadable records reads that failed, by "kind namespace", so that
@@ -301,8 +301,8 @@ func (s *Snapshot) index() {
 	slices.Sort(s.Warnings)
 }
 
-func hasKind(ps []*ClusterPolicy, kind string) bool {
-	return slices.ContainsFunc(ps, func(c *ClusterPolicy) bool { return c.Kind == kind })
+func hasKind(ps []*Policy, kind string) bool {
+	return slices.ContainsFunc(ps, func(c *Policy) bool { return c.Kind == kind })
 }
 
 func (s *Snapshot) ensureNamespace(name string) {

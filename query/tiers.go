@@ -12,7 +12,8 @@ import (
 )
 
 // Cluster-scoped policies judge each half of a flow in tiers, as the
-// policy.networking.k8s.io API defines:
+// policy.networking.k8s.io API defines (decide in evaluate.go applies the
+// order; this file traces it):
 //
 //  1. Admin tier: the rules of the policies that select the pod, by
 //     priority (lower first), then by name (the API leaves equal
@@ -35,80 +36,8 @@ type ClusterNode struct {
 	Addrs  []netip.Addr
 }
 
-// tierResult is how the tiers split the ports of one half of a flow.
-type tierResult struct {
-	// toNP is what the Admin tier left to NetworkPolicy: passed or
-	// matched by no rule; the rest it accepted or denied.
-	toNP PortSet
-	// toBaseline is what reached the Baseline tier.
-	toBaseline PortSet
-	// defaulted is what no tier decided: allowed.
-	defaulted PortSet
-	allowed   PortSet
-}
-
-// tierWalk splits undecided ports among one tier's rules that apply to
-// the pod, in precedence order: rule i takes the ports it matches that
-// are still undecided.
-type tierWalk func(undecided PortSet) (accept, pass, rest PortSet)
-
-// decideTiers applies the tier order to one half of a flow. np returns
-// NetworkPolicy's allowed ports and whether it isolates the pod; it is only
-// called when the Admin tier leaves ports undecided.
-func decideTiers(admin tierWalk, np func() (PortSet, bool), baseline tierWalk) tierResult {
-	var r tierResult
-	accept, pass, rest := admin(AllPorts())
-	r.toNP = pass.Union(rest)
-	r.allowed = accept
-	if r.toNP.IsEmpty() {
-		return r
-	}
-	if npAllowed, isolated := np(); isolated {
-		r.allowed = r.allowed.Union(npAllowed.Intersect(r.toNP))
-		return r
-	}
-	r.toBaseline = r.toNP
-	accept, pass, rest = baseline(r.toBaseline)
-	r.defaulted = pass.Union(rest)
-	r.allowed = r.allowed.Union(accept).Union(r.defaulted)
-	return r
-}
-
-// walkRules is the one tier walk: n rules in precedence order, each with
-// its action and the ports it matches for this flow (ok false when its
-// peers do not match). visit, when set, sees every rule that took ports.
-func walkRules(n int, rule func(i int) (Action, PortSet, bool), undecided PortSet, visit func(i int, action Action, took PortSet)) (accept, pass, rest PortSet) {
-	for i := 0; i < n && !undecided.IsEmpty(); i++ {
-		action, ports, ok := rule(i)
-		if !ok {
-			continue
-		}
-		took := ports.Intersect(undecided)
-		if took.IsEmpty() {
-			continue
-		}
-		undecided = undecided.Subtract(took)
-		switch action {
-		case ActionAccept:
-			accept = accept.Union(took)
-		case ActionPass:
-			pass = pass.Union(took)
-		}
-		if visit != nil {
-			visit(i, action, took)
-		}
-	}
-	return accept, pass, undecided
-}
-
-// tierRule is one rule of a cluster policy.
-type tierRule struct {
-	policy *ClusterPolicy
-	rule   *ClusterRule
-}
-
-func sortClusterPolicies(ps []*ClusterPolicy) {
-	slices.SortStableFunc(ps, func(a, b *ClusterPolicy) int {
+func sortClusterPolicies(ps []*Policy) {
+	slices.SortStableFunc(ps, func(a, b *Policy) int {
 		return cmp.Or(cmp.Compare(tierRank(a.Tier), tierRank(b.Tier)), cmp.Compare(a.Priority, b.Priority), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Kind, b.Kind))
 	})
 }
@@ -118,98 +47,6 @@ func tierRank(t Tier) int {
 		return 0
 	}
 	return 1
-}
-
-// clusterRules lists the rules of one tier that apply to the pod in one
-// direction, in precedence order.
-func (s *Snapshot) clusterRules(t Tier, d Direction, subject *Pod) []tierRule {
-	var out []tierRule
-	for _, c := range s.cluster {
-		if c.Tier != t || len(c.Rules(d)) == 0 || !c.Selects(s, subject) {
-			continue
-		}
-		for i := range c.Rules(d) {
-			out = append(out, tierRule{c, &c.Rules(d)[i]})
-		}
-	}
-	return out
-}
-
-// ruleMatch is what one cluster rule does to this flow: its action, the
-// ports it matches, and whether its peers match the other end.
-func (s *Snapshot) ruleMatch(r *ClusterRule, peer flowEnd, dst *Pod) (Action, PortSet, bool) {
-	if r.denyAll {
-		return ActionDeny, AllPorts(), true
-	}
-	if !s.rulePeersMatch(r, peer) {
-		return r.Action, PortSet{}, false
-	}
-	return r.Action, r.portsFor(dst), true
-}
-
-// rulePeersMatch tells whether some peer of a cluster rule matches the
-// other end of the flow (every end, for a rule that fails closed).
-func (s *Snapshot) rulePeersMatch(r *ClusterRule, peer flowEnd) bool {
-	if r.denyAll {
-		return true
-	}
-	return r.firstPeer(s, peer) >= 0
-}
-
-// clusterPeerMatch tells whether a cluster policy peer matches the other
-// end of the flow. An address range matches a Deny rule when it overlaps
-// the network, and other rules only when it lies inside, so that a range
-// is never answered allowed for addresses a rule denies.
-func (s *Snapshot) clusterPeerMatch(pe *ClusterPeer, action Action, end flowEnd) bool {
-	switch pe.Kind {
-	case ClusterPeerNamespaces, ClusterPeerPods:
-		return end.pod != nil && !end.pod.HostNetwork && pe.sel.matches(s, end.pod)
-	case ClusterPeerNetworks:
-		for _, n := range pe.Networks {
-			switch {
-			case end.cidr.IsValid() && action == ActionDeny:
-				if n.Overlaps(end.cidr) {
-					return true
-				}
-			case end.cidr.IsValid():
-				if n.Bits() <= end.cidr.Bits() && n.Contains(end.cidr.Addr()) {
-					return true
-				}
-			case end.addr.IsValid() && n.Contains(end.addr):
-				return true
-			}
-		}
-	case ClusterPeerNodes:
-		if !end.addr.IsValid() {
-			return false
-		}
-		for _, n := range s.nodes {
-			if slices.Contains(n.Addrs, end.addr) && pe.nodeSel.Matches(n.Labels) {
-				return true
-			}
-		}
-	}
-	// Domain names are resolved by the dataplane at run time; offline
-	// they match nothing (the trace notes it).
-	return false
-}
-
-// snapshotWalk is the tier walk over the snapshot's own rules.
-func (s *Snapshot) snapshotWalk(rules []tierRule, peer flowEnd, dst *Pod, visit func(i int, action Action, took PortSet)) tierWalk {
-	return func(undecided PortSet) (PortSet, PortSet, PortSet) {
-		return walkRules(len(rules), func(i int) (Action, PortSet, bool) {
-			return s.ruleMatch(rules[i].rule, peer, dst)
-		}, undecided, visit)
-	}
-}
-
-// tieredPorts is the untraced tier evaluation of one half of a flow.
-func (s *Snapshot) tieredPorts(d Direction, subject *Pod, peer flowEnd, dst *Pod) PortSet {
-	admin := s.clusterRules(TierAdmin, d, subject)
-	baseline := s.clusterRules(TierBaseline, d, subject)
-	return decideTiers(s.snapshotWalk(admin, peer, dst, nil), func() (PortSet, bool) {
-		return s.networkPolicyPorts(d, subject, peer, dst)
-	}, s.snapshotWalk(baseline, peer, dst, nil)).allowed
 }
 
 // ClusterRuleRef names one rule of a cluster policy and says it in words.
@@ -229,9 +66,9 @@ type ClusterRuleRef struct {
 	Description string `json:"description"`
 }
 
-func (tr tierRule) ref(d Direction) ClusterRuleRef {
+func (tr appliedRule) ref(d Direction) ClusterRuleRef {
 	r := ClusterRuleRef{Tier: tr.policy.Tier, Kind: tr.policy.Kind, Policy: tr.policy.Name, Rule: tr.rule.Path,
-		RuleName: tr.rule.Name, Action: tr.rule.Action, Description: tr.rule.Describe(d)}
+		RuleName: tr.rule.Name, Action: tr.rule.Action, Description: tr.rule.text(d)}
 	if tr.policy.HasPriority {
 		p := tr.policy.Priority
 		r.Priority = &p
@@ -272,13 +109,13 @@ type TierRuleTrace struct {
 // Label renders the rule and the peer that matched.
 func (tr *TierRuleTrace) Label() string { return tr.ClusterRuleRef.Label(tr.MatchedPeer) }
 
-func traceOf(tr tierRule, d Direction, peer flowEnd, s *Snapshot, took PortSet) TierRuleTrace {
+func traceOf(tr appliedRule, d Direction, peer flowEnd, s *Snapshot, took PortSet) TierRuleTrace {
 	t := TierRuleTrace{ClusterRuleRef: tr.ref(d), Ports: took}
-	for i := range tr.rule.Peers {
-		if s.clusterPeerMatch(&tr.rule.Peers[i], tr.rule.Action, peer) {
-			t.MatchedPeer = tr.rule.Peers[i].Path
-			break
-		}
+	if tr.rule.denyAll {
+		return t
+	}
+	if i := s.firstPeer(tr.rule, peer); i >= 0 {
+		t.MatchedPeer = tr.rule.Peers[i].Path
 	}
 	return t
 }
@@ -286,17 +123,22 @@ func traceOf(tr tierRule, d Direction, peer flowEnd, s *Snapshot, took PortSet) 
 // applyTiers turns NetworkPolicy's trace of one half into the whole
 // answer when cluster policies exist.
 func (s *Snapshot) applyTiers(t DirectionTrace, d Direction, subject *Pod, peer flowEnd, dst *Pod, ask portAsk) DirectionTrace {
-	admin := s.clusterRules(TierAdmin, d, subject)
-	baseline := s.clusterRules(TierBaseline, d, subject)
+	admin, _ := s.stageRules(stageAdmin, d, subject)
+	baseline, _ := s.stageRules(stageBaseline, d, subject)
 	var adminTr, baseTr []TierRuleTrace
-	res := decideTiers(
-		s.snapshotWalk(admin, peer, dst, func(i int, _ Action, took PortSet) {
-			adminTr = append(adminTr, traceOf(admin[i], d, peer, s, took))
-		}),
-		func() (PortSet, bool) { return t.AllowedPorts, t.Isolated },
-		s.snapshotWalk(baseline, peer, dst, func(i int, _ Action, took PortSet) {
-			baseTr = append(baseTr, traceOf(baseline[i], d, peer, s, took))
-		}))
+	res := decide(func(st stage, undecided PortSet) (PortSet, PortSet) {
+		switch st {
+		case stageAdmin:
+			return s.orderedJudgement(admin, peer, dst, undecided, func(i int, _ Action, took PortSet) {
+				adminTr = append(adminTr, traceOf(admin[i], d, peer, s, took))
+			})
+		case stageBaseline:
+			return s.orderedJudgement(baseline, peer, dst, undecided, func(i int, _ Action, took PortSet) {
+				baseTr = append(baseTr, traceOf(baseline[i], d, peer, s, took))
+			})
+		}
+		return allowListJudgement(t.AllowedPorts, t.Isolated, undecided)
+	})
 	scope := ask.scope
 	if ask.single {
 		scope = SinglePort(ask.proto, ask.port)
@@ -312,7 +154,8 @@ func (s *Snapshot) applyTiers(t DirectionTrace, d Direction, subject *Pod, peer 
 	}
 	t.Tiers = append(relevant(adminTr), relevant(baseTr)...)
 	t.Notes = append(t.Notes, s.tierNotes(admin, baseline, d, peer)...)
-	npConsulted := !res.toNP.Intersect(scope).IsEmpty()
+	toNP, toBaseline := res.reached[stageNetworkPolicy], res.reached[stageBaseline]
+	npConsulted := !toNP.Intersect(scope).IsEmpty()
 	if !npConsulted {
 		t.Rules = nil
 	}
@@ -327,9 +170,9 @@ func (s *Snapshot) applyTiers(t DirectionTrace, d Direction, subject *Pod, peer 
 	}
 	switch {
 	case !ask.single:
-	case !res.toNP.Contains(ask.proto, ask.port):
+	case !toNP.Contains(ask.proto, ask.port):
 		t.DecidedBy = string(TierAdmin)
-	case res.toBaseline.IsEmpty() || !res.toBaseline.Contains(ask.proto, ask.port):
+	case toBaseline.IsEmpty() || !toBaseline.Contains(ask.proto, ask.port):
 		t.DecidedBy = "NetworkPolicy"
 	case res.defaulted.Contains(ask.proto, ask.port):
 		t.DecidedBy = "Default"
@@ -341,7 +184,7 @@ func (s *Snapshot) applyTiers(t DirectionTrace, d Direction, subject *Pod, peer 
 
 // tierSummary says in one line which tiers decided the half: "passed to
 // NetworkPolicy by the Admin tier; then isolated for ingress by prod/db".
-func tierSummary(t DirectionTrace, d Direction, res tierResult, scope PortSet, single, npConsulted, applies bool) string {
+func tierSummary(t DirectionTrace, d Direction, res verdict, scope PortSet, single, npConsulted, applies bool) string {
 	var parts []string
 	byTier := func(tier Tier) {
 		for _, a := range []Action{ActionDeny, ActionAccept, ActionPass} {
@@ -391,7 +234,7 @@ func tierSummary(t DirectionTrace, d Direction, res tierResult, scope PortSet, s
 
 // tierNotes says what the tiers could not judge offline: domain names,
 // and nodes peers without Node objects.
-func (s *Snapshot) tierNotes(admin, baseline []tierRule, d Direction, peer flowEnd) []string {
+func (s *Snapshot) tierNotes(admin, baseline []appliedRule, d Direction, peer flowEnd) []string {
 	if d != Egress {
 		return nil // ingress peers select pods only
 	}
@@ -401,12 +244,12 @@ func (s *Snapshot) tierNotes(admin, baseline []tierRule, d Direction, peer flowE
 			switch {
 			case peer.pod != nil:
 				// Networks match pod IPs too, which manifests often lack.
-				if pe.Kind == ClusterPeerNetworks && !peer.addr.IsValid() {
+				if pe.Kind == PeerNetworks && !peer.addr.IsValid() {
 					out = append(out, fmt.Sprintf("%s has no known IP (no status.podIPs), so %s/%s %s (%s %s) cannot match it; if its address is in those networks, that rule applies", peer, tr.policy.Kind, tr.policy.Name, pe.Path, tr.rule.Action, pe.Text))
 				}
-			case pe.Kind == ClusterPeerDomainNames:
+			case pe.Kind == PeerDomainNames:
 				out = append(out, fmt.Sprintf("%s/%s %s accepts %s: domain names are resolved at run time and cannot be judged offline; this answer takes them as not matching %s", tr.policy.Kind, tr.policy.Name, pe.Path, strings.Join(pe.Domains, ", "), peer))
-			case pe.Kind == ClusterPeerNodes && len(s.nodes) == 0:
+			case pe.Kind == PeerNodes && len(s.nodes) == 0:
 				out = append(out, fmt.Sprintf("%s/%s %s selects nodes, but no Node objects were given; this answer takes %s as no node's address", tr.policy.Kind, tr.policy.Name, pe.Path, peer))
 			}
 		}
@@ -434,7 +277,11 @@ func (a Ambiguity) String() string {
 func (s *Snapshot) ambiguities(d Direction, subject *Pod, peer flowEnd, dst *Pod, scope PortSet) []Ambiguity {
 	var out []Ambiguity
 	for _, t := range []Tier{TierAdmin, TierBaseline} {
-		rules := s.clusterRules(t, d, subject)
+		st := stageAdmin
+		if t == TierBaseline {
+			st = stageBaseline
+		}
+		rules, _ := s.stageRules(st, d, subject)
 		undecided := scope
 		for start := 0; start < len(rules); {
 			end := start

@@ -258,7 +258,7 @@ func TestMix(t *testing.T) {
 			}
 			selects := false
 			for _, pod := range snap.PodsIn(o.Namespace) {
-				selects = selects || p.Selects(pod)
+				selects = selects || p.Selects(snap, pod)
 			}
 			if !selects {
 				seen["selects nothing"]++

@@ -1,0 +1,298 @@
+package query
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// The class path of the evaluation (see evaluate.go): halves judged per
+// equivalence class of pods with the rules compiled to bitsets over the
+// classes, never pod pair by pod pair. The map, audit and the property
+// tests use it; it must answer as allowedPorts does for every pod pair.
+
+// bitset is a set of class indexes.
+type bitset []uint64
+
+func newBitset(n int) bitset    { return make(bitset, (n+63)/64) }
+func (b bitset) set(i int)      { b[i/64] |= 1 << (i % 64) }
+func (b bitset) has(i int) bool { return b[i/64]&(1<<(i%64)) != 0 }
+func (b bitset) or(o bitset) {
+	for i := range b {
+		b[i] |= o[i]
+	}
+}
+
+// classRule is a rule of any policy compiled against the classes: which
+// classes its peers match, and its ports (per destination class when it
+// names ports).
+type classRule struct {
+	rule   *Rule
+	action Action
+	peers  bitset // classes the rule's peers match
+	static *PortSet
+	// named memoises the ports per destination class of a rule that names
+	// ports; map rows are computed concurrently.
+	mu    sync.Mutex
+	named map[int]PortSet
+}
+
+// portsTo is what the rule matches towards class dst, or towards an
+// address outside the cluster when dst < 0.
+func (g *classRule) portsTo(classes []*Class, dst int) PortSet {
+	if g.static != nil {
+		return *g.static
+	}
+	if dst < 0 {
+		return g.rule.portsFor(nil) // named ports never match outside
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if p, ok := g.named[dst]; ok {
+		return p
+	}
+	p := g.rule.portsFor(classes[dst].Rep)
+	g.named[dst] = p
+	return p
+}
+
+// parallelFor runs f(0..n-1) on every core.
+func parallelFor(n int, f func(int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// classEngine evaluates reachability between equivalence classes.
+type classEngine struct {
+	s       *Snapshot
+	classes []*Class
+	index   map[*Class]int
+	byNS    map[string][]int
+	// rules[d][st][c] are the rules of stage st that judge class c in
+	// direction d, in precedence order. Tables per direction are indexed
+	// by dix.
+	rules [2][numStages][][]*classRule
+	// isolated[d][c] is set when the allow-list stage isolates class c.
+	isolated [2][]bool
+	// ordered[d][c] is set when some ordered stage has rules for class c.
+	ordered [2][]bool
+	peers   map[*Peer]bitset
+	// free[d][c] is set when nothing judges class c in direction d.
+	free [2][]bool
+}
+
+func newClassEngine(s *Snapshot) *classEngine {
+	e := &classEngine{
+		s:       s,
+		classes: s.Classes(),
+		index:   map[*Class]int{},
+		byNS:    map[string][]int{},
+		peers:   map[*Peer]bitset{},
+	}
+	for i, c := range e.classes {
+		e.index[c] = i
+		e.byNS[c.Rep.Namespace] = append(e.byNS[c.Rep.Namespace], i)
+	}
+	compiled := map[*Rule]*classRule{}
+	for _, d := range []Direction{Ingress, Egress} {
+		x := dix(d)
+		e.isolated[x] = make([]bool, len(e.classes))
+		e.ordered[x] = make([]bool, len(e.classes))
+		e.free[x] = make([]bool, len(e.classes))
+		for st := range numStages {
+			e.rules[x][st] = make([][]*classRule, len(e.classes))
+		}
+		for c, class := range e.classes {
+			for st := range numStages {
+				rules, judged := s.stageRules(st, d, class.Rep)
+				for _, ar := range rules {
+					cr, ok := compiled[ar.rule]
+					if !ok {
+						cr = e.compile(ar.rule)
+						compiled[ar.rule] = cr
+					}
+					e.rules[x][st][c] = append(e.rules[x][st][c], cr)
+				}
+				if st.kind() == allowList {
+					e.isolated[x][c] = e.isolated[x][c] || judged
+				} else {
+					e.ordered[x][c] = e.ordered[x][c] || len(rules) > 0
+				}
+			}
+			e.free[x][c] = !e.isolated[x][c] && !e.ordered[x][c]
+		}
+	}
+	return e
+}
+
+// dix indexes the per-direction tables: ingress 0, egress 1.
+func dix(d Direction) int {
+	if d == Egress {
+		return 1
+	}
+	return 0
+}
+
+// compile compiles a rule against the classes.
+func (e *classEngine) compile(r *Rule) *classRule {
+	cr := &classRule{rule: r, action: r.Action, peers: newBitset(len(e.classes)), named: map[int]PortSet{}}
+	if r.denyAll {
+		cr.action = ActionDeny
+	}
+	if r.anyPeer || r.denyAll {
+		for i := range e.classes {
+			cr.peers.set(i)
+		}
+	}
+	for i := range r.Peers {
+		cr.peers.or(e.peerClasses(&r.Peers[i], r.Action))
+	}
+	if !r.namedPorts() {
+		ports := r.portsFor(nil)
+		cr.static = &ports
+	}
+	return cr
+}
+
+// peerClasses is the set of classes one peer matches, computed once per
+// peer by the one matcher on each class's representative; only classes of
+// the namespaces the peer may match are tried.
+func (e *classEngine) peerClasses(pe *Peer, action Action) bitset {
+	if b, ok := e.peers[pe]; ok {
+		return b
+	}
+	b := newBitset(len(e.classes))
+	try := func(i int) {
+		if e.s.matchPeer(pe, action, podEnd(e.classes[i].Rep)) == missNone {
+			b.set(i)
+		}
+	}
+	if names, all := e.s.peerNamespaces(pe); all {
+		for i := range e.classes {
+			try(i)
+		}
+	} else {
+		for _, ns := range names {
+			for _, i := range e.byNS[ns] {
+				try(i)
+			}
+		}
+	}
+	e.peers[pe] = b
+	return b
+}
+
+// restricted tells whether some policy may deny traffic of class c in
+// direction d: the allow-list stage isolates it, or an ordered stage has a
+// Deny rule that applies to it.
+func (e *classEngine) restricted(d Direction, c int) bool {
+	x := dix(d)
+	if e.isolated[x][c] {
+		return true
+	}
+	for st := range numStages {
+		for _, r := range e.rules[x][st][c] {
+			if st.kind() == ordered && r.action == ActionDeny {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// classPorts is the ports class a may use to reach class b (distinct pods).
+func (e *classEngine) classPorts(a, b int) PortSet {
+	if e.free[dix(Egress)][a] && e.free[dix(Ingress)][b] {
+		return allPorts // the common case of open namespaces
+	}
+	egress := e.sidePorts(Egress, a, peerOf{class: b}, b)
+	if egress.IsEmpty() {
+		return egress
+	}
+	ingress := e.sidePorts(Ingress, b, peerOf{class: a}, b)
+	if ingress.IsAll() {
+		return egress
+	}
+	return egress.Intersect(ingress)
+}
+
+// externalPorts is the ports between class c and an address outside the
+// cluster: egress from c when toOutside, else ingress into c.
+func (e *classEngine) externalPorts(c int, addr flowEnd, toOutside bool) PortSet {
+	if toOutside {
+		return e.sidePorts(Egress, c, peerOf{class: -1, addr: &addr}, -1)
+	}
+	return e.sidePorts(Ingress, c, peerOf{class: -1, addr: &addr}, c)
+}
+
+// peerOf is the other end of a half: a class, or (class -1) an address
+// outside the cluster.
+type peerOf struct {
+	class int
+	addr  *flowEnd
+}
+
+func (e *classEngine) matches(r *classRule, peer peerOf) bool {
+	if peer.class >= 0 {
+		return r.peers.has(peer.class)
+	}
+	return e.s.matchesPeer(r.rule, *peer.addr)
+}
+
+// allowListPorts is the allow-list stage for class c: the ports its rules
+// allow towards dst.
+func (e *classEngine) allowListPorts(d Direction, c int, peer peerOf, dst int) PortSet {
+	var out PortSet
+	for _, r := range e.rules[dix(d)][stageNetworkPolicy][c] {
+		if e.matches(r, peer) {
+			out = out.Union(r.portsTo(e.classes, dst))
+		}
+	}
+	return out
+}
+
+// sidePorts is the ports one half of a flow lets through for class c:
+// peer is the other end, dst the destination class (-1 outside the
+// cluster). It is the hot path of the map: without ordered stages, no
+// closures.
+func (e *classEngine) sidePorts(d Direction, c int, peer peerOf, dst int) PortSet {
+	x := dix(d)
+	if !e.ordered[x][c] {
+		// Only the allow-list stage: decide's answer without the walk.
+		if !e.isolated[x][c] {
+			return AllPorts()
+		}
+		return e.allowListPorts(d, c, peer, dst)
+	}
+	return decide(func(st stage, undecided PortSet) (PortSet, PortSet) {
+		if st.kind() == allowList {
+			if !e.isolated[x][c] {
+				return PortSet{}, undecided
+			}
+			return allowListJudgement(e.allowListPorts(d, c, peer, dst), true, undecided)
+		}
+		rules := e.rules[x][st][c]
+		accept, pass, rest := walkRules(len(rules), func(i int) (Action, PortSet, bool) {
+			if !e.matches(rules[i], peer) {
+				return rules[i].action, PortSet{}, false
+			}
+			return rules[i].action, rules[i].portsTo(e.classes, dst), true
+		}, undecided, nil)
+		return accept, pass.Union(rest)
+	}).allowed
+}

@@ -1,0 +1,265 @@
+package query
+
+import (
+	"slices"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// The compiled form every policy model compiles into (see doc.go): a
+// Policy selects subject pods and holds rules per direction; a Rule has
+// an action, peers and ports; its Policy's stage says where in the order
+// of evaluation it judges.
+
+// Direction is the side of a flow a policy rule judges.
+type Direction string
+
+// The two directions of a flow's halves.
+const (
+	Ingress Direction = "ingress"
+	Egress  Direction = "egress"
+)
+
+// Tier is where a cluster-scoped policy sits in the evaluation order:
+// Admin tier, then NetworkPolicy, then Baseline tier, then allow.
+type Tier string
+
+// The two tiers cluster-scoped policies use.
+const (
+	TierAdmin    Tier = "Admin"
+	TierBaseline Tier = "Baseline"
+)
+
+// Action is what a rule does with the traffic it matches. The rules of
+// allow-list stages (NetworkPolicy) are Accept; the v1alpha1 kinds'
+// "Allow" is compiled to Accept.
+type Action string
+
+// The actions of rules.
+const (
+	ActionAccept Action = "Accept"
+	ActionDeny   Action = "Deny"
+	ActionPass   Action = "Pass"
+)
+
+// stage is a step of the evaluation order of one half of a flow. Each
+// stage judges what the stages before it left undecided.
+type stage int
+
+// The stages, in evaluation order.
+const (
+	stageAdmin         stage = iota // cluster policies, Admin tier
+	stageNetworkPolicy              // NetworkPolicy
+	stageBaseline                   // cluster policies, Baseline tier
+	numStages
+)
+
+// stageKind is how a stage decides.
+type stageKind int
+
+const (
+	// ordered: rules in precedence order, the first that matches a port
+	// decides it (Accept and Deny are final, Pass hands it to the next
+	// stage); what no rule matches goes on to the next stage.
+	ordered stageKind = iota
+	// allowList: a pod some policy of the stage selects is isolated: the
+	// stage decides every port, allowing what some matching rule allows
+	// and denying the rest. A pod no policy selects goes on.
+	allowList
+)
+
+// kind is how the stage decides.
+func (st stage) kind() stageKind {
+	if st == stageNetworkPolicy {
+		return allowList
+	}
+	return ordered
+}
+
+// tier is the tier of an ordered stage.
+func (st stage) tier() Tier {
+	if st == stageBaseline {
+		return TierBaseline
+	}
+	return TierAdmin
+}
+
+// Policy is one policy object of any model, compiled once: selectors and
+// CIDRs parsed, defaults applied, and the field path of every rule, peer
+// and port kept so that traces point at what the user wrote.
+type Policy struct {
+	// Kind is the object's kind, e.g. NetworkPolicy or ClusterNetworkPolicy.
+	Kind string
+	// Namespace is empty for cluster-scoped policies.
+	Namespace string
+	Name      string
+	// Tier, Priority and HasPriority place a cluster-scoped policy in the
+	// evaluation order (HasPriority is false for BaselineAdminNetworkPolicy,
+	// which has none).
+	Tier        Tier
+	Priority    int32
+	HasPriority bool
+	// Types are the directions a NetworkPolicy isolates, after the API
+	// server's defaulting; TypesDefaulted is true when spec.policyTypes
+	// was not written.
+	Types          []networkingv1.PolicyType
+	TypesDefaulted bool
+	// PodSelector is a NetworkPolicy's spec.podSelector in selector syntax;
+	// Subject a cluster policy's spec.subject in words.
+	PodSelector string
+	Subject     string
+	Ingress     []Rule
+	Egress      []Rule
+	// FailClosed lists what the policy holds that this tool does not know
+	// (a newer CRD's field) and how it was treated, as the API requires.
+	FailClosed []string
+
+	stage   stage
+	subject selector
+}
+
+// Key names the policy: "namespace/name" for a namespaced policy,
+// "Kind/name" for a cluster-scoped one.
+func (p *Policy) Key() string {
+	if p.Namespace != "" {
+		return p.Namespace + "/" + p.Name
+	}
+	return p.Kind + "/" + p.Name
+}
+
+// HasType reports whether a NetworkPolicy isolates the given direction.
+func (p *Policy) HasType(d Direction) bool {
+	return slices.Contains(p.Types, policyTypeOf(d))
+}
+
+// Rules returns the rules of one direction, in written order.
+func (p *Policy) Rules(d Direction) []Rule {
+	if d == Egress {
+		return p.Egress
+	}
+	return p.Ingress
+}
+
+// Selects reports whether the policy's subject holds the pod.
+func (p *Policy) Selects(s *Snapshot, pod *Pod) bool {
+	return p.subject.match(s, pod) == missNone
+}
+
+// judges reports whether the policy takes part in judging direction d of
+// the pods it selects: an allow-list policy when it isolates d (even with
+// no rules: then it denies everything), an ordered one when it has rules
+// for d.
+func (p *Policy) judges(d Direction) bool {
+	if p.stage.kind() == allowList {
+		return p.HasType(d)
+	}
+	return len(p.Rules(d)) > 0
+}
+
+func policyTypeOf(d Direction) networkingv1.PolicyType {
+	if d == Egress {
+		return networkingv1.PolicyTypeEgress
+	}
+	return networkingv1.PolicyTypeIngress
+}
+
+// Rule is one ingress or egress rule of a policy.
+type Rule struct {
+	// Path is the rule's field path, e.g. spec.ingress[0]; Name its name
+	// field, when the model has one.
+	Path   string
+	Name   string
+	Action Action
+	// Peers are the rule's peers; anyPeer is set when it matches every
+	// peer (a NetworkPolicy rule without from/to). A rule with neither
+	// matches nothing (a cluster rule whose peers all failed closed).
+	Peers   []Peer
+	anyPeer bool
+	// Ports is nil when the rule matches every port.
+	Ports []Port
+	// denyAll is set when the rule fails closed as a "Deny all" rule: it
+	// matches every peer on every port.
+	denyAll bool
+
+	// ports is Ports compiled once: what they match whatever the
+	// destination, and the named entries. A rule may hold tens of
+	// thousands of entries.
+	ports rulePorts
+	// addrs finds the first address peer (ipBlock, networks) that holds an
+	// address; nil when the rule has none.
+	addrs *addrIndex
+	// walkAddrs is set when a peer other than an address peer may match an
+	// address outside the cluster (nodes), so the index alone cannot answer.
+	walkAddrs bool
+	// ipBlocks is set when some peer is an ipBlock, which may not match
+	// pod addresses (Options.IPBlockMatchesPods).
+	ipBlocks bool
+	// describe renders the rule in words; desc keeps it once rendered:
+	// traces of many pairs repeat it.
+	describe func(r *Rule, d Direction) string
+	desc     *lazyText
+}
+
+// text is the rule in words, rendered once.
+func (r *Rule) text(d Direction) string {
+	if r.desc == nil {
+		return r.describe(r, d)
+	}
+	return r.desc.get(func() string { return r.describe(r, d) })
+}
+
+// portsFor is the set of destination ports the rule matches towards dst
+// (nil for an address outside the cluster, where named ports never match).
+func (r *Rule) portsFor(dst *Pod) PortSet {
+	if r.Ports == nil || r.denyAll {
+		return AllPorts()
+	}
+	return r.ports.towards(dst)
+}
+
+// namedPorts tells whether some port entry of the rule is a named port,
+// whose ports depend on the destination pod.
+func (r *Rule) namedPorts() bool {
+	return !r.denyAll && len(r.ports.named) > 0
+}
+
+// selector picks pods: by namespace (a fixed one, or by namespace labels)
+// and by pod labels. It is a policy's subject and the pod-selecting peers.
+type selector struct {
+	// namespace, when set, is the only namespace whose pods match.
+	namespace string
+	// nsSel selects namespaces by label; nil matches every namespace.
+	nsSel labels.Selector
+	// podSel selects pods by label; nil matches every pod.
+	podSel labels.Selector
+	// hostNetwork is set when host-network pods match as well: NetworkPolicy
+	// selectors take them like other pods (an assumption the answers
+	// state), cluster policies never select them.
+	hostNetwork bool
+}
+
+// matchNamespace tells whether pods of namespace ns may match.
+func (sel *selector) matchNamespace(s *Snapshot, ns string) miss {
+	switch {
+	case sel.namespace != "" && ns != sel.namespace:
+		return missOtherNamespace
+	case sel.nsSel != nil && !sel.nsSel.Matches(s.namespaces[ns].Labels):
+		return missNamespaceLabels
+	}
+	return missNone
+}
+
+// match tells whether the pod matches, missNone when it does.
+func (sel *selector) match(s *Snapshot, pod *Pod) miss {
+	if pod.HostNetwork && !sel.hostNetwork {
+		return missHostNetwork
+	}
+	if m := sel.matchNamespace(s, pod.Namespace); m != missNone {
+		return m
+	}
+	if sel.podSel != nil && !sel.podSel.Matches(pod.Labels) {
+		return missPodLabels
+	}
+	return missNone
+}

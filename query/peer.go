@@ -1,0 +1,355 @@
+package query
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// The one peer matcher. Every analysis asks matchPeer (or firstPeer, its
+// indexed form over a rule's peers) whether a peer entry matches the other
+// end of a flow: the traced answer of "can", the class bitsets of the map,
+// explain's lists of matched workloads and audit's checks. A new peer kind
+// is a new PeerKind with its cases here; peerKinds lists them all, and
+// TestEveryPeerKindIsMatched fails for one this file does not handle.
+
+// PeerKind says which shape of peer the user wrote.
+type PeerKind string
+
+// The peer kinds. PeerPodAndNamespace is a NetworkPolicy entry with both
+// selectors (AND), which differs from two entries (OR) by one "-"; a
+// cluster policy's pods peer is the same shape, its namespaces peer is
+// PeerNamespaces.
+const (
+	PeerPods            PeerKind = "podSelector"
+	PeerNamespaces      PeerKind = "namespaceSelector"
+	PeerPodAndNamespace PeerKind = "namespaceSelector+podSelector"
+	PeerIPBlock         PeerKind = "ipBlock"
+	PeerNetworks        PeerKind = "networks"
+	PeerNodes           PeerKind = "nodes"
+	PeerDomainNames     PeerKind = "domainNames"
+)
+
+// peerKinds are every peer kind, for the tests that check each is handled.
+var peerKinds = []PeerKind{PeerPods, PeerNamespaces, PeerPodAndNamespace, PeerIPBlock, PeerNetworks, PeerNodes, PeerDomainNames}
+
+// Peer is one entry of a rule's from/to list.
+type Peer struct {
+	Path string
+	Kind PeerKind
+	// PodSelector and NamespaceSelector are the selectors in selector
+	// syntax ("" is the empty selector, which matches everything).
+	PodSelector       string
+	NamespaceSelector string
+	// CIDR and Except are an ipBlock's; Networks the ranges an address
+	// peer matches (an ipBlock's CIDR, or a networks peer's list).
+	CIDR     netip.Prefix
+	Except   []netip.Prefix
+	Networks []netip.Prefix
+	Domains  []string
+	// Text is the peer in words.
+	Text string
+
+	// sel picks the pods of a selector peer; nodeSel the nodes of a nodes
+	// peer.
+	sel     selector
+	nodeSel labels.Selector
+}
+
+// isAddress tells whether the peer matches by address alone, so that a
+// rule's address index answers for it.
+func (pe *Peer) isAddress() bool {
+	return pe.Kind == PeerIPBlock || pe.Kind == PeerNetworks
+}
+
+// miss says why a peer did not match; missNone means it matched.
+type miss int
+
+const (
+	missNone miss = iota
+	missOutside
+	missOtherNamespace
+	missNamespaceLabels
+	missPodLabels
+	missHostNetwork
+	missPodIPsOff
+	missRangeOutside
+	missRangeExcept
+	missNoIP
+	missNotInCIDR
+	missExcept
+	missNoNode
+	missDomain
+)
+
+// matchPeer tells whether one peer entry of a rule with the given action
+// matches the other end of the flow. It is the hot path: no strings are
+// built.
+func (s *Snapshot) matchPeer(pe *Peer, action Action, end flowEnd) miss {
+	switch pe.Kind {
+	case PeerPods, PeerNamespaces, PeerPodAndNamespace:
+		if end.pod == nil {
+			return missOutside
+		}
+		return pe.sel.match(s, end.pod)
+	case PeerIPBlock:
+		if end.pod != nil && !s.opts.IPBlockMatchesPods {
+			return missPodIPsOff
+		}
+		return matchAddress(pe.Networks, pe.Except, action, end)
+	case PeerNetworks:
+		return matchAddress(pe.Networks, nil, action, end)
+	case PeerNodes:
+		if !end.addr.IsValid() {
+			return missNoNode
+		}
+		for _, n := range s.nodes {
+			if slices.Contains(n.Addrs, end.addr) && pe.nodeSel.Matches(n.Labels) {
+				return missNone
+			}
+		}
+		return missNoNode
+	case PeerDomainNames:
+		// Domain names are resolved by the dataplane at run time; offline
+		// they match nothing (the trace notes it).
+		return missDomain
+	}
+	panic(fmt.Sprintf("query: peer kind %q has no matcher", pe.Kind))
+}
+
+// matchAddress matches an address, or a range, against networks minus
+// excepts. A range matches a Deny rule when it overlaps what the peer
+// holds, and other rules only when it lies wholly inside, so that a range
+// is never answered allowed for addresses a rule denies.
+func matchAddress(networks, except []netip.Prefix, action Action, end flowEnd) miss {
+	if r := end.cidr; r.IsValid() {
+		for _, n := range networks {
+			switch {
+			case action == ActionDeny && n.Overlaps(r) && !slices.ContainsFunc(except, func(ex netip.Prefix) bool { return ex.Bits() <= r.Bits() && ex.Contains(r.Addr()) }):
+				return missNone
+			case action != ActionDeny && n.Bits() <= r.Bits() && n.Contains(r.Addr()):
+				if slices.ContainsFunc(except, r.Overlaps) {
+					return missRangeExcept
+				}
+				return missNone
+			}
+		}
+		return missRangeOutside
+	}
+	if !end.addr.IsValid() {
+		return missNoIP
+	}
+	for _, n := range networks {
+		if n.Contains(end.addr) {
+			if slices.ContainsFunc(except, func(ex netip.Prefix) bool { return ex.Contains(end.addr) }) {
+				return missExcept
+			}
+			return missNone
+		}
+	}
+	return missNotInCIDR
+}
+
+// firstPeer is the index of the first peer of r that matches the other end
+// of the flow, or -1. It is matchPeer over the peers in order, with the
+// address peers answered by the rule's index: an address outside the
+// cluster needs no walk at all (unless a nodes peer may hold it), a pod
+// only one over the selector peers before the first address peer that
+// holds its IP. Ranges need the walk: Deny rules match ranges that overlap.
+func (s *Snapshot) firstPeer(r *Rule, end flowEnd) int {
+	indexed := !end.cidr.IsValid() && (end.pod == nil || s.opts.IPBlockMatchesPods || !r.ipBlocks)
+	limit := len(r.Peers)
+	if indexed {
+		b := r.addrs.first(end.addr)
+		if end.pod == nil && !r.walkAddrs {
+			return b
+		}
+		if b >= 0 {
+			limit = b
+		}
+	}
+	for i := range limit {
+		pe := &r.Peers[i]
+		if indexed && pe.isAddress() {
+			continue // the index answered
+		}
+		if s.matchPeer(pe, r.Action, end) == missNone {
+			return i
+		}
+	}
+	if limit < len(r.Peers) {
+		return limit
+	}
+	return -1
+}
+
+// matchesPeer tells whether the rule matches the other end of the flow:
+// it matches any peer, fails closed as Deny all, or some peer matches.
+func (s *Snapshot) matchesPeer(r *Rule, end flowEnd) bool {
+	return r.anyPeer || r.denyAll || s.firstPeer(r, end) >= 0
+}
+
+// peerNamespaces are the namespaces whose pods a peer may match, in no
+// particular order, for the paths that enumerate pods; all is set for
+// peers that match pods of any namespace by address.
+func (s *Snapshot) peerNamespaces(pe *Peer) (names []string, all bool) {
+	switch pe.Kind {
+	case PeerPods, PeerNamespaces, PeerPodAndNamespace:
+		if ns := pe.sel.namespace; ns != "" {
+			if _, ok := s.namespaces[ns]; ok {
+				return []string{ns}, false
+			}
+			return nil, false
+		}
+		for name := range s.namespaces {
+			if pe.sel.matchNamespace(s, name) == missNone {
+				names = append(names, name)
+			}
+		}
+		return names, false
+	case PeerIPBlock, PeerNetworks, PeerNodes:
+		return nil, true
+	case PeerDomainNames:
+		return nil, false
+	}
+	panic(fmt.Sprintf("query: peer kind %q has no namespaces", pe.Kind))
+}
+
+// peerPrefixes are the address ranges a peer names outside the cluster:
+// what cuts the world into regions that every peer treats alike.
+func (s *Snapshot) peerPrefixes(pe *Peer) []netip.Prefix {
+	switch pe.Kind {
+	case PeerIPBlock:
+		return append([]netip.Prefix{pe.CIDR}, pe.Except...)
+	case PeerNetworks:
+		return pe.Networks
+	case PeerNodes:
+		var out []netip.Prefix
+		for _, n := range s.nodes {
+			for _, a := range n.Addrs {
+				out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			}
+		}
+		return out
+	case PeerPods, PeerNamespaces, PeerPodAndNamespace, PeerDomainNames:
+		return nil
+	}
+	panic(fmt.Sprintf("query: peer kind %q has no prefixes", pe.Kind))
+}
+
+// byAddress tells whether the peer's answer for a pod depends on the pod's
+// address (or node), not only its namespace and labels: such peers split
+// pods into classes.
+func (pe *Peer) byAddress() bool {
+	switch pe.Kind {
+	case PeerIPBlock, PeerNetworks, PeerNodes:
+		return true
+	case PeerPods, PeerNamespaces, PeerPodAndNamespace, PeerDomainNames:
+		return false
+	}
+	panic(fmt.Sprintf("query: peer kind %q is not classified", pe.Kind))
+}
+
+// missReason renders why a peer did not match, for traces.
+func (s *Snapshot) missReason(m miss, pe *Peer, end flowEnd) string {
+	switch m {
+	case missOutside:
+		return fmt.Sprintf("%s is outside the cluster; only ipBlock peers match it", end)
+	case missOtherNamespace:
+		return fmt.Sprintf("podSelector alone selects pods in the policy's namespace %s only; the pod is in %s", pe.sel.namespace, end.pod.Namespace)
+	case missNamespaceLabels:
+		return fmt.Sprintf("namespace %s labels {%s} do not match namespaceSelector {%s}", end.pod.Namespace, s.namespaces[end.pod.Namespace].Labels, pe.NamespaceSelector)
+	case missPodLabels:
+		return fmt.Sprintf("pod labels {%s} do not match podSelector {%s}", end.pod.Labels, pe.PodSelector)
+	case missHostNetwork:
+		return "the pod uses the node's network, which cluster policy peers never select"
+	case missPodIPsOff:
+		return "ipBlock is set to match only addresses outside the cluster, and this end is a pod"
+	case missRangeOutside:
+		return fmt.Sprintf("%s is not entirely inside %s", end.cidr, networksText(pe))
+	case missRangeExcept:
+		for _, ex := range pe.Except {
+			if ex.Overlaps(end.cidr) {
+				return fmt.Sprintf("%s overlaps except %s", end.cidr, ex)
+			}
+		}
+	case missNoIP:
+		return "the pod's IP is not known (no status.podIP), so no ipBlock can match it"
+	case missNotInCIDR:
+		return fmt.Sprintf("%s is not in %s", end.addr, networksText(pe))
+	case missExcept:
+		for _, ex := range pe.Except {
+			if ex.Contains(end.addr) {
+				return fmt.Sprintf("%s is in %s but excluded by except %s", end.addr, pe.CIDR, ex)
+			}
+		}
+	case missNoNode:
+		return fmt.Sprintf("%s is not the address of a node the selector matches", end)
+	case missDomain:
+		return "domain names are resolved at run time and cannot be judged offline"
+	}
+	return ""
+}
+
+func networksText(pe *Peer) string {
+	if pe.Kind == PeerIPBlock {
+		return pe.CIDR.String()
+	}
+	parts := make([]string, len(pe.Networks))
+	for i, n := range pe.Networks {
+		parts[i] = n.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+// podsMatched lists the pods a peer matches, in namespace order, and the
+// namespaces whose pods it may match (by selector).
+func (s *Snapshot) podsMatched(pe *Peer, action Action) (pods []*Pod, namespaces []string) {
+	names, all := s.peerNamespaces(pe)
+	if all {
+		for _, p := range s.pods {
+			if s.matchPeer(pe, action, podEnd(p)) == missNone {
+				pods = append(pods, p)
+			}
+		}
+		return pods, nil
+	}
+	slices.Sort(names)
+	for _, ns := range names {
+		for _, p := range s.podsByNS[ns] {
+			if s.matchPeer(pe, action, podEnd(p)) == missNone {
+				pods = append(pods, p)
+			}
+		}
+	}
+	return pods, names
+}
+
+// index builds what the rule needs to be matched fast, once its peers and
+// ports are compiled: the compiled ports, the address index and the flags
+// firstPeer reads.
+func (r *Rule) index() {
+	r.ports = compilePorts(r.Ports)
+	var entries []addrEntry
+	for i := range r.Peers {
+		pe := &r.Peers[i]
+		switch {
+		case pe.isAddress():
+			for _, n := range pe.Networks {
+				entries = append(entries, addrEntry{prefix: n, set: i})
+			}
+			for _, ex := range pe.Except {
+				entries = append(entries, addrEntry{prefix: ex, set: i, except: true})
+			}
+		case pe.Kind == PeerNodes:
+			r.walkAddrs = true
+		}
+		r.ipBlocks = r.ipBlocks || pe.Kind == PeerIPBlock
+	}
+	if len(entries) > 0 {
+		r.addrs = newAddrIndex(len(r.Peers), entries)
+	}
+}

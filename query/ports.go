@@ -1,0 +1,178 @@
+package query
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Port entries of rules, and the one named-port resolver.
+
+// Port is one entry of a rule's ports (or protocols) list, defaulted.
+type Port struct {
+	Path string
+	// Protocol is empty for a named port that matches the container
+	// port's own protocol (AdminNetworkPolicy v1alpha1).
+	Protocol corev1.Protocol
+	// From and To bound the port range; 0 and 0 mean every port of
+	// Protocol. Both are 0 for a named port.
+	From, To int32
+	// Named is the container port name of a named port entry.
+	Named string
+}
+
+// String renders the entry as written: "TCP 3306", "TCP 8000-8080", "UDP
+// all ports", "TCP named port mysql", "named port mysql".
+func (p *Port) String() string {
+	switch {
+	case p.Named != "" && p.Protocol == "":
+		return "named port " + p.Named
+	case p.Named != "":
+		return fmt.Sprintf("%s named port %s", p.Protocol, p.Named)
+	case p.From == 0:
+		return string(p.Protocol) + " all ports"
+	case p.From == p.To:
+		return fmt.Sprintf("%s %d", p.Protocol, p.From)
+	default:
+		return fmt.Sprintf("%s %d-%d", p.Protocol, p.From, p.To)
+	}
+}
+
+// namedPortMatches is the rule by which a named port entry of protocol
+// proto resolves against a container port: the names are equal, and so
+// are the protocols unless the entry has none (then the container port's
+// own protocol counts). Every path resolves named ports by it: a rule's
+// ports (rulePorts.towards is its indexed form), one entry's, a Service's
+// targetPort, the traces and audit.
+func namedPortMatches(proto corev1.Protocol, name string, cp ContainerPort) bool {
+	return cp.Name == name && (proto == "" || proto == cp.Protocol)
+}
+
+// namedPortsOf is the set of dst's container ports that a named entry
+// resolves to; empty outside the cluster (dst nil).
+func namedPortsOf(dst *Pod, proto corev1.Protocol, name string) PortSet {
+	var s PortSet
+	if dst == nil {
+		return s
+	}
+	for _, cp := range dst.Ports {
+		if namedPortMatches(proto, name, cp) {
+			s = s.Union(SinglePort(cp.Protocol, cp.Port))
+		}
+	}
+	return s
+}
+
+// portsFor is the set of destination ports the entry opens towards dst
+// (nil for an address outside the cluster, where named ports match
+// nothing).
+func (p *Port) portsFor(dst *Pod) PortSet {
+	switch {
+	case p.Named != "":
+		return namedPortsOf(dst, p.Protocol, p.Named)
+	case p.From == 0:
+		return ProtocolPorts(p.Protocol)
+	default:
+		return PortRangeSet(p.Protocol, p.From, p.To)
+	}
+}
+
+// holds tells whether the entry opens proto/port towards dst, as
+// portsFor(dst).Contains would, without building the set.
+func (p *Port) holds(dst *Pod, proto corev1.Protocol, port int32) bool {
+	switch {
+	case p.Named != "":
+		if dst == nil {
+			return false
+		}
+		for _, cp := range dst.Ports {
+			if namedPortMatches(p.Protocol, p.Named, cp) && cp.Protocol == proto && cp.Port == port {
+				return true
+			}
+		}
+		return false
+	case p.Protocol != proto:
+		return false
+	case p.From == 0:
+		return port >= minPort && port <= maxPort
+	default:
+		return port >= p.From && port <= p.To
+	}
+}
+
+// rulePorts is a ports list compiled: the numbered entries and whole
+// protocols as one set, and the named entries by protocol and name, looked
+// up in the destination's few declared ports.
+type rulePorts struct {
+	fixed PortSet
+	named map[namedPort]bool
+}
+
+// namedPort is a named port entry: a name and its protocol ("" for the
+// entries that match the container port's own protocol).
+type namedPort struct {
+	proto corev1.Protocol
+	name  string
+}
+
+// compilePorts sorts and merges the numbered entries of a ports list once.
+func compilePorts(ports []Port) rulePorts {
+	var b portsBuilder
+	for i := range ports {
+		p := &ports[i]
+		switch {
+		case p.Named != "":
+			b.addNamed(p.Protocol, p.Named)
+		case p.From == 0:
+			b.add(p.Protocol, minPort, maxPort)
+		default:
+			b.add(p.Protocol, p.From, p.To)
+		}
+	}
+	return b.build()
+}
+
+// towards is the set the compiled list opens towards dst (nil outside the
+// cluster, where named ports never match): namedPortMatches over every
+// named entry, by lookup of each declared port's two possible keys.
+func (rp *rulePorts) towards(dst *Pod) PortSet {
+	if len(rp.named) == 0 || dst == nil {
+		return rp.fixed
+	}
+	var rs [3][]PortRange
+	for _, cp := range dst.Ports {
+		if rp.named[namedPort{cp.Protocol, cp.Name}] || rp.named[namedPort{"", cp.Name}] {
+			if i := protoIndex(cp.Protocol); i >= 0 {
+				rs[i] = append(rs[i], PortRange{cp.Port, cp.Port})
+			}
+		}
+	}
+	return rp.fixed.Union(portSetOf(rs))
+}
+
+// portsBuilder collects the entries of a ports list into rulePorts: ranges
+// per protocol, merged once in build, and names.
+type portsBuilder struct {
+	rs    [3][]PortRange
+	named map[namedPort]bool
+}
+
+// add adds from-to of proto; an unknown protocol or an empty range adds
+// nothing.
+func (b *portsBuilder) add(proto corev1.Protocol, from, to int32) {
+	if i := protoIndex(proto); i >= 0 && from <= to {
+		b.rs[i] = append(b.rs[i], PortRange{from, to})
+	}
+}
+
+// addNamed adds a named port of proto ("" for any protocol).
+func (b *portsBuilder) addNamed(proto corev1.Protocol, name string) {
+	if b.named == nil {
+		b.named = map[namedPort]bool{}
+	}
+	b.named[namedPort{proto, name}] = true
+}
+
+func (b *portsBuilder) build() rulePorts {
+	return rulePorts{fixed: portSetOf(b.rs), named: b.named}
+}

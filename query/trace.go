@@ -1,0 +1,231 @@
+package query
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+)
+
+// PolicyRef names a policy that selects a pod, with its effective types.
+type PolicyRef struct {
+	Name        string                    `json:"name"`
+	PolicyTypes []networkingv1.PolicyType `json:"policyTypes"`
+	// TypesDefaulted is true when policyTypes was not written and the API
+	// server's defaulting decided them.
+	TypesDefaulted bool `json:"typesDefaulted,omitempty"`
+}
+
+// Miss says why one peer or port entry of a rule did not match.
+type Miss struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
+// RuleTrace is how one rule of a selecting policy judged the flow.
+type RuleTrace struct {
+	Policy string `json:"policy"`
+	// Rule is the rule's field path, e.g. spec.ingress[0].
+	Rule        string `json:"rule"`
+	Description string `json:"description"`
+	// PeerMatched is true when some peer matched (or the rule has none).
+	PeerMatched bool `json:"peerMatched"`
+	// MatchedPeer is the path of the first matching peer; empty when the
+	// rule has no peers and so matches every peer.
+	MatchedPeer string `json:"matchedPeer,omitempty"`
+	PeerMisses  []Miss `json:"peerMisses,omitempty"`
+	// Ports is what the rule's ports open towards the destination.
+	Ports PortSet `json:"ports"`
+	// MatchedPort is the path of the first port entry holding the asked
+	// port; empty when no port was asked or the rule has no ports.
+	MatchedPort string `json:"matchedPort,omitempty"`
+	PortMisses  []Miss `json:"portMisses,omitempty"`
+	// Allows is true when this rule allows the flow (the asked port, or at
+	// least one port when none was asked).
+	Allows bool `json:"allows"`
+}
+
+// DirectionTrace is one half of a flow: the source's egress or the
+// destination's ingress.
+type DirectionTrace struct {
+	Direction Direction `json:"direction"`
+	// Pod whose policies judge this half; empty when that end is outside
+	// the cluster, where no NetworkPolicy applies.
+	Pod      string      `json:"pod,omitempty"`
+	Isolated bool        `json:"isolated"`
+	Policies []PolicyRef `json:"policies"`
+	// AllowedPorts is every port this half lets through.
+	AllowedPorts PortSet     `json:"allowedPorts"`
+	Allowed      bool        `json:"allowed"`
+	Summary      string      `json:"summary"`
+	Rules        []RuleTrace `json:"rules,omitempty"`
+	// Tiers are the cluster policy rules (Admin tier, then Baseline tier)
+	// that decided some of the asked ports, in precedence order. Rules are
+	// then NetworkPolicy's, for the ports the Admin tier left to it.
+	Tiers []TierRuleTrace `json:"tiers,omitempty"`
+	// DecidedBy is the tier that decided the asked port when cluster
+	// policies exist: Admin, NetworkPolicy, Baseline or Default.
+	DecidedBy string   `json:"decidedBy,omitempty"`
+	Notes     []string `json:"notes,omitempty"`
+}
+
+// evalDirection judges one half of a flow. subject is the pod whose policies
+// apply (the source for egress, the destination for ingress), peer the other
+// end, and dst the flow's destination pod (nil outside the cluster), against
+// which named ports resolve.
+func (s *Snapshot) evalDirection(d Direction, subject *Pod, peer flowEnd, dst *Pod, ask portAsk) DirectionTrace {
+	t := s.evalNetworkPolicies(d, subject, peer, dst, ask)
+	if len(s.cluster) == 0 {
+		return t
+	}
+	return s.applyTiers(t, d, subject, peer, dst, ask)
+}
+
+// evalNetworkPolicies is the allow-list stage's judgement of one half,
+// traced: every rule of the policies that isolate the subject, with what
+// matched or why not.
+func (s *Snapshot) evalNetworkPolicies(d Direction, subject *Pod, peer flowEnd, dst *Pod, ask portAsk) DirectionTrace {
+	t := DirectionTrace{Direction: d, Pod: subject.Key(), Policies: []PolicyRef{}}
+	var allowed PortSet
+	for p := range s.judging(stageNetworkPolicy, d, subject) {
+		t.Isolated = true
+		t.Policies = append(t.Policies, PolicyRef{Name: p.Key(), PolicyTypes: p.Types, TypesDefaulted: p.TypesDefaulted})
+		for i := range p.Rules(d) {
+			r := &p.Rules(d)[i]
+			rt := s.evalRule(d, p, r, peer, dst, ask.brief)
+			if ask.single {
+				rt.askPort(r, dst, ask.proto, ask.port, ask.brief)
+			}
+			if rt.PeerMatched {
+				allowed = allowed.Union(rt.Ports)
+			}
+			t.Rules = append(t.Rules, rt)
+		}
+	}
+	if !t.Isolated {
+		t.AllowedPorts, t.Allowed = AllPorts(), true
+		t.Summary = fmt.Sprintf("not isolated for %s: no policy of type %s selects the pod", d, policyTypeOf(d))
+		return t
+	}
+	t.AllowedPorts = allowed
+	t.Allowed = !allowed.Intersect(ask.scope).IsEmpty()
+	if t.Allowed {
+		// The rules that allow it are the answer; the misses of the others
+		// would only differ from pod to pod (labels, IPs).
+		t.Rules = slices.DeleteFunc(t.Rules, func(r RuleTrace) bool { return !r.Allows })
+	}
+	names := make([]string, len(t.Policies))
+	for i, p := range t.Policies {
+		names[i] = p.Name
+	}
+	if len(t.Rules) == 0 {
+		verb := "allows"
+		if len(names) > 1 {
+			verb = "allow"
+		}
+		t.Summary = fmt.Sprintf("isolated for %s by %s, which %s no %s (default deny)", d, strings.Join(names, ", "), verb, d)
+	} else {
+		t.Summary = fmt.Sprintf("isolated for %s by %s", d, strings.Join(names, ", "))
+	}
+	return t
+}
+
+// evalRule judges one rule: does some peer match the other end, and which
+// ports does it open towards the destination. brief leaves out the misses,
+// which only a printed trace shows and which cost a string per entry.
+func (s *Snapshot) evalRule(d Direction, p *Policy, r *Rule, peer flowEnd, dst *Pod, brief bool) RuleTrace {
+	rt := RuleTrace{Policy: p.Key(), Rule: r.Path, Description: r.text(d)}
+	if r.anyPeer {
+		rt.PeerMatched = true
+	} else if i := s.firstPeer(r, peer); i >= 0 {
+		rt.PeerMatched, rt.MatchedPeer = true, r.Peers[i].Path
+	} else if !brief {
+		for i := range r.Peers {
+			m := s.matchPeer(&r.Peers[i], r.Action, peer)
+			rt.PeerMisses = append(rt.PeerMisses, Miss{Path: r.Peers[i].Path, Reason: s.missReason(m, &r.Peers[i], peer)})
+		}
+	}
+	rt.Ports = r.portsFor(dst)
+	rt.Allows = rt.PeerMatched && !rt.Ports.IsEmpty()
+	if !rt.Allows && rt.PeerMatched && !brief {
+		rt.PortMisses = portMisses(r, dst, nil)
+	}
+	return rt
+}
+
+// MatchPath renders what matched as field paths: the peer ("any peer" when
+// the rule has none) and, when a port was asked, the port entry, e.g.
+// "spec.ingress[0].from[0] + ports[0]".
+func (rt *RuleTrace) MatchPath() string {
+	path := rt.Rule + " (any peer)"
+	if rt.MatchedPeer != "" {
+		path = rt.MatchedPeer
+	}
+	if rt.MatchedPort != "" {
+		path += " + " + strings.TrimPrefix(rt.MatchedPort, rt.Rule+".")
+	}
+	return path
+}
+
+// askPort narrows a rule trace to one asked port: which entry holds it, or
+// why none does.
+func (rt *RuleTrace) askPort(r *Rule, dst *Pod, proto corev1.Protocol, port int32, brief bool) {
+	rt.MatchedPort, rt.PortMisses = "", nil
+	inRule := rt.Ports.Contains(proto, port)
+	rt.Allows = rt.PeerMatched && inRule
+	if !inRule {
+		if !brief {
+			rt.PortMisses = portMisses(r, dst, &askedPort{proto, port})
+		}
+		return
+	}
+	for i := range r.Ports {
+		if r.Ports[i].holds(dst, proto, port) {
+			rt.MatchedPort = r.Ports[i].Path
+			return
+		}
+	}
+}
+
+type askedPort struct {
+	proto corev1.Protocol
+	port  int32
+}
+
+// portMisses explains why each port entry does not hold the asked port (or,
+// with no asked port, why it opens nothing).
+func portMisses(r *Rule, dst *Pod, ask *askedPort) []Miss {
+	var out []Miss
+	for i := range r.Ports {
+		pe := &r.Ports[i]
+		var why string
+		switch {
+		case pe.Named != "" && dst == nil:
+			why = fmt.Sprintf("named port %q never matches an address outside the cluster", pe.Named)
+		case pe.Named != "" && pe.portsFor(dst).IsEmpty():
+			why = fmt.Sprintf("the destination pod declares no %s container port named %q%s", pe.Protocol, pe.Named, otherProtocols(dst, pe))
+		case ask == nil:
+			continue
+		case ask.proto != pe.Protocol:
+			why = fmt.Sprintf("protocol %s, not %s", pe.Protocol, ask.proto)
+		default:
+			why = fmt.Sprintf("%s does not include %s %d", pe.portsFor(dst), ask.proto, ask.port)
+		}
+		out = append(out, Miss{Path: pe.Path, Reason: why})
+	}
+	return out
+}
+
+// otherProtocols notes when the named port exists with another protocol, the
+// most common mistake with named ports.
+func otherProtocols(dst *Pod, pe *Port) string {
+	for _, cp := range dst.Ports {
+		if cp.Name == pe.Named {
+			return fmt.Sprintf(" (it declares %s/%s %d)", cp.Name, cp.Protocol, cp.Port)
+		}
+	}
+	return ""
+}
+
