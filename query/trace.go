@@ -228,4 +228,3 @@ func otherProtocols(dst *Pod, pe *Port) string {
 	}
 	return ""
 }
-
