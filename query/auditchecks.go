@@ -48,7 +48,7 @@ var auditChecks = []AuditCheck{
 	{checkNoDefaultDenyEgress, Low, "a namespace where no policy denies all egress by default"},
 	{checkUnprotectedWorkload, Medium, "a workload no policy isolates for ingress (high for StatefulSets and database ports)"},
 	{checkDatabaseOpenToAll, High, "a rule or peer that lets every pod of every namespace, or any address, reach a StatefulSet or database port"},
-	{checkPeerWithoutNamespace, Medium, "a podSelector peer without namespaceSelector that also matches pods of other environments"},
+	{checkPeerWithoutNamespace, Medium, "a peer with namespaceSelector {} whose podSelector also matches pods of other environments"},
 	{checkUnrestrictedEgress, Medium, "an egress rule without to:, or an ipBlock 0.0.0.0/0 or ::/0 without except"},
 	{checkEgressBlocksDNS, High, "egress isolation that leaves no way to cluster DNS on UDP 53"},
 	{checkPolicySelectsNothing, Low, "a NetworkPolicy or cluster policy that selects no pod"},
