@@ -99,22 +99,7 @@ func (o *AuditOptions) Run() error {
 		}
 		namespaces = []string{l.namespace}
 	}
-	a := l.snap.AuditNamespaces(namespaces)
-	if l.cni != nil && !l.cni.Enforces {
-		f := query.Finding{Severity: query.High, Check: "cni-does-not-enforce", Object: "cluster", Why: l.cni.Note,
-			Fix: "install a network plugin that enforces NetworkPolicy (Calico, Cilium, Antrea, ...) or enable its policy engine"}
-		if l.cni.Name == "" {
-			f.Check, f.Fix = "cni-unknown", "check that the cluster's network plugin enforces NetworkPolicy (or pass --no-cni-check)"
-		}
-		a.Findings = append([]query.Finding{f}, a.Findings...)
-	}
-	var kept []query.Finding
-	for _, f := range a.Findings {
-		if f.Severity.Rank() >= o.threshold.Rank() {
-			kept = append(kept, f)
-		}
-	}
-	a.Findings = append([]query.Finding{}, kept...)
+	a := l.snap.Audit(query.AuditOptions{Namespaces: namespaces, MinSeverity: o.threshold, CNI: l.cni})
 	if !o.Quiet {
 		if err := output.Audit(o.Out, o.Output, a); err != nil {
 			return err

@@ -1,7 +1,6 @@
 package query
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -71,26 +70,6 @@ func isSystemNamespace(ns string) bool {
 	return ns == "kube-system" || ns == "kube-public" || ns == "kube-node-lease"
 }
 
-// AuditNamespaces checks the given namespaces (every namespace when nil)
-// against the practices production clusters follow.
-func (s *Snapshot) AuditNamespaces(namespaces []string) *Audit {
-	if namespaces == nil {
-		for _, ns := range s.Namespaces() {
-			namespaces = append(namespaces, ns.Name)
-		}
-	}
-	a := &Audit{SchemaVersion: SchemaVersion, Namespaces: namespaces, Findings: []Finding{}}
-	g := newClassEngine(s)
-	for _, ns := range namespaces {
-		a.Findings = append(a.Findings, s.auditNamespace(ns, g)...)
-	}
-	a.Findings = append(a.Findings, s.auditClusterPolicies(namespaces)...)
-	slices.SortStableFunc(a.Findings, func(x, y Finding) int {
-		return cmp.Or(y.Severity.Rank()-x.Severity.Rank(), cmp.Compare(x.Object, y.Object), cmp.Compare(x.Field, y.Field), cmp.Compare(x.Check, y.Check))
-	})
-	return a
-}
-
 func (s *Snapshot) auditNamespace(ns string, g *classEngine) []Finding {
 	var out []Finding
 	sev := func(normal Severity) Severity {
@@ -112,7 +91,7 @@ func (s *Snapshot) auditNamespace(ns string, g *classEngine) []Finding {
 		}
 		out = append(out, Finding{
 			Severity: sev(map[Direction]Severity{Ingress: Medium, Egress: Low}[d]),
-			Check:    "no-default-deny-" + string(d),
+			Check:    noDefaultDeny[d],
 			Object:   "namespace " + ns,
 			Why:      fmt.Sprintf("no policy denies all %s by default, so every new workload starts open for %s", d, d),
 			Fix:      defaultDenyYAML(ns, d),
@@ -172,7 +151,7 @@ func (s *Snapshot) auditUnit(u *Unit, g *classEngine, sev func(Severity) Severit
 		if len(s.cluster) > 0 {
 			nothing = "no NetworkPolicy selects, and no cluster policy Deny rule applies to,"
 		}
-		f := Finding{Severity: sev(Medium), Check: "unprotected-workload", Object: u.String(),
+		f := Finding{Severity: sev(Medium), Check: checkUnprotectedWorkload, Object: u.String(),
 			Why: fmt.Sprintf("%s %s: every pod in the cluster may connect to it on any port", nothing, what),
 			Fix: allowListYAML(u, rep, port)}
 		if stateful {
@@ -187,18 +166,18 @@ func (s *Snapshot) auditUnit(u *Unit, g *classEngine, sev func(Severity) Severit
 					continue
 				}
 				if r.anyPeer {
-					out = append(out, Finding{Severity: sev(High), Check: "database-open-to-all", Object: "networkpolicy " + p.Key(), Field: r.Path,
+					out = append(out, Finding{Severity: sev(High), Check: checkDatabaseOpenToAll, Object: "networkpolicy " + p.Key(), Field: r.Path,
 						Why: fmt.Sprintf("this rule lets every pod of every namespace, and any address, reach %s", what),
 						Fix: "list the clients in from: (a podSelector for the API pods, with a namespaceSelector for their namespace)"})
 				}
 				for _, pe := range r.Peers {
 					if (pe.Kind == PeerNamespaces && pe.NamespaceSelector == "") || (pe.Kind == PeerPodAndNamespace && pe.NamespaceSelector == "" && pe.PodSelector == "") {
-						out = append(out, Finding{Severity: sev(High), Check: "database-open-to-all", Object: "networkpolicy " + p.Key(), Field: pe.Path,
+						out = append(out, Finding{Severity: sev(High), Check: checkDatabaseOpenToAll, Object: "networkpolicy " + p.Key(), Field: pe.Path,
 							Why: fmt.Sprintf("this peer matches every pod in every namespace, so all of them may reach %s", what),
 							Fix: "select the client pods, and restrict namespaceSelector to their namespace (kubernetes.io/metadata.name: NAME)"})
 					}
 					if pe.Kind == PeerIPBlock && pe.CIDR.Bits() == 0 && len(pe.Except) == 0 {
-						out = append(out, Finding{Severity: sev(High), Check: "database-open-to-all", Object: "networkpolicy " + p.Key(), Field: pe.Path,
+						out = append(out, Finding{Severity: sev(High), Check: checkDatabaseOpenToAll, Object: "networkpolicy " + p.Key(), Field: pe.Path,
 							Why: fmt.Sprintf("ipBlock %s matches every address (and, with most CNIs, every pod), so all may reach %s", pe.CIDR, what),
 							Fix: "name the client pods with selectors, or narrow the CIDR to the clients' addresses"})
 					}
@@ -224,7 +203,7 @@ func (s *Snapshot) auditDNS(u *Unit, sev func(Severity) Severity) (Finding, bool
 	if assumed {
 		why += "; " + standardDNS
 	}
-	return Finding{Severity: sev(High), Check: "egress-blocks-dns", Object: u.String(), Why: why, Fix: allowDNSYAML(u.Namespace)}, true
+	return Finding{Severity: sev(High), Check: checkEgressBlocksDNS, Object: u.String(), Why: why, Fix: allowDNSYAML(u.Namespace)}, true
 }
 
 func (s *Snapshot) auditPolicy(p *Policy) []Finding {
@@ -237,7 +216,7 @@ func (s *Snapshot) auditPolicy(p *Policy) []Finding {
 		}
 	}
 	if len(selected) == 0 {
-		out = append(out, Finding{Severity: Low, Check: "policy-selects-nothing", Object: obj, Field: "spec.podSelector",
+		out = append(out, Finding{Severity: Low, Check: checkPolicySelectsNothing, Object: obj, Field: "spec.podSelector",
 			Why: fmt.Sprintf("podSelector {%s} matches no pod in namespace %s: the policy has no effect (a typo in a label?)", p.PodSelector, p.Namespace)})
 	}
 	for _, d := range []Direction{Ingress, Egress} {
@@ -246,7 +225,7 @@ func (s *Snapshot) auditPolicy(p *Policy) []Finding {
 			rs := s.summarizeRule(d, p, r)
 			for _, ps := range rs.Peers {
 				if ps.MatchesNothing {
-					out = append(out, Finding{Severity: Low, Check: "peer-matches-nothing", Object: obj, Field: ps.Path,
+					out = append(out, Finding{Severity: Low, Check: checkPeerMatchesNothing, Object: obj, Field: ps.Path,
 						Why: fmt.Sprintf("%s: %s, so this peer allows nothing (a typo in a label?)", ps.Description, ps.Note)})
 				}
 			}
@@ -255,13 +234,13 @@ func (s *Snapshot) auditPolicy(p *Policy) []Finding {
 					out = append(out, f)
 				}
 				if d == Egress && pe.Kind == PeerIPBlock && pe.CIDR.Bits() == 0 && len(pe.Except) == 0 {
-					out = append(out, Finding{Severity: Medium, Check: "unrestricted-egress", Object: obj, Field: pe.Path,
+					out = append(out, Finding{Severity: Medium, Check: checkUnrestrictedEgress, Object: obj, Field: pe.Path,
 						Why: fmt.Sprintf("ipBlock %s allows egress to every address on the internet", pe.CIDR),
 						Fix: "list the external CIDRs the workload needs, or add except: for the ranges it must not reach"})
 				}
 			}
 			if d == Egress && r.anyPeer && len(selected) > 0 {
-				out = append(out, Finding{Severity: Medium, Check: "unrestricted-egress", Object: obj, Field: r.Path,
+				out = append(out, Finding{Severity: Medium, Check: checkUnrestrictedEgress, Object: obj, Field: r.Path,
 					Why: "an egress rule without to: allows the selected pods to reach every address and every pod",
 					Fix: "add to: with the destinations the workload needs"})
 			}
@@ -296,7 +275,7 @@ func (s *Snapshot) auditCrossEnv(p *Policy, d Direction, pe *Peer) (Finding, boo
 	if len(others) == 0 {
 		return Finding{}, false
 	}
-	return Finding{Severity: Medium, Check: "peer-without-namespace-restriction", Object: "networkpolicy " + p.Key(), Field: pe.Path + ".namespaceSelector",
+	return Finding{Severity: Medium, Check: checkPeerWithoutNamespace, Object: "networkpolicy " + p.Key(), Field: pe.Path + ".namespaceSelector",
 		Why: fmt.Sprintf("namespaceSelector {} with podSelector {%s} also matches pods in %s, not only in %s", pe.PodSelector, strings.Join(others, ", "), p.Namespace),
 		Fix: fmt.Sprintf("namespaceSelector:\n  matchLabels:\n    kubernetes.io/metadata.name: %s", p.Namespace)}, true
 }
@@ -334,7 +313,7 @@ func (s *Snapshot) auditNamedPorts(p *Policy, d Direction, r *Rule, selected []*
 			if d == Egress {
 				whose = "destination pods"
 			}
-			out = append(out, Finding{Severity: Medium, Check: "unknown-named-port", Object: "networkpolicy " + p.Key(), Field: pt.Path,
+			out = append(out, Finding{Severity: Medium, Check: checkUnknownNamedPort, Object: "networkpolicy " + p.Key(), Field: pt.Path,
 				Why: fmt.Sprintf("no %s declare a %s container port named %q, so this port entry matches nothing", whose, pt.Protocol, pt.Named),
 				Fix: "use the container port's name (containers[].ports[].name) with its protocol, or the port number"})
 		}
@@ -426,7 +405,7 @@ func (s *Snapshot) auditClusterPolicies(namespaces []string) []Finding {
 		}
 		obj := strings.ToLower(c.Kind) + " " + c.Name
 		if len(selected[c]) == 0 {
-			out = append(out, Finding{Severity: Low, Check: "policy-selects-nothing", Object: obj, Field: "spec.subject",
+			out = append(out, Finding{Severity: Low, Check: checkPolicySelectsNothing, Object: obj, Field: "spec.subject",
 				Why: fmt.Sprintf("the subject (%s) matches no pod: the policy has no effect (a typo in a label?)", c.Subject)})
 			continue
 		}
@@ -434,7 +413,7 @@ func (s *Snapshot) auditClusterPolicies(namespaces []string) []Finding {
 			continue
 		}
 		for _, fc := range c.FailClosed {
-			out = append(out, Finding{Severity: High, Check: "cluster-policy-fails-closed", Object: obj,
+			out = append(out, Finding{Severity: High, Check: checkClusterPolicyFailsClosed, Object: obj,
 				Why: fc + "; the verdicts of this tool follow the API's fail-closed rule, but the policy does not say what its author meant",
 				Fix: "upgrade kubectl netpol, or remove the field the installed CRD does not know"})
 		}
@@ -442,14 +421,14 @@ func (s *Snapshot) auditClusterPolicies(namespaces []string) []Finding {
 			for _, r := range c.Rules(d) {
 				for _, pe := range r.Peers {
 					if pe.Kind == PeerDomainNames {
-						out = append(out, Finding{Severity: Low, Check: "domain-names-unevaluable", Object: obj, Field: pe.Path,
+						out = append(out, Finding{Severity: Low, Check: checkDomainNamesUnevaluable, Object: obj, Field: pe.Path,
 							Why: fmt.Sprintf("domain names (%s) are resolved by the dataplane at run time: offline answers take them as matching no address", strings.Join(pe.Domains, ", "))})
 					}
 				}
 				if c.Tier == TierAdmin && r.Action == ActionAccept && !r.denyAll {
 					for _, p := range selected[c] {
 						if _, isolated := s.stageRules(stageNetworkPolicy, d, p); isolated {
-							out = append(out, Finding{Severity: Low, Check: "admin-accept-overrides-networkpolicy", Object: obj, Field: r.Path,
+							out = append(out, Finding{Severity: Low, Check: checkAdminAcceptOverridesNetpol, Object: obj, Field: r.Path,
 								Why: fmt.Sprintf("this Admin-tier Accept rule lets traffic past the NetworkPolicies that isolate %s for %s (and pods like it): namespace owners cannot narrow it", p.Key(), d),
 								Fix: "use Pass to leave the decision to the namespace's NetworkPolicies, or narrow the rule's peers and protocols"})
 							break
@@ -470,7 +449,7 @@ func (s *Snapshot) auditClusterPolicies(namespaces []string) []Finding {
 				if len(a.Rules(d)) == 0 || len(b.Rules(d)) == 0 || !slices.ContainsFunc(selected[a], func(p *Pod) bool { return audited[p.Namespace] && b.Selects(s, p) }) {
 					continue
 				}
-				out = append(out, Finding{Severity: Medium, Check: "cluster-policy-same-priority", Object: strings.ToLower(a.Kind) + " " + a.Name, Field: "spec.priority",
+				out = append(out, Finding{Severity: Medium, Check: checkClusterPolicySamePriority, Object: strings.ToLower(a.Kind) + " " + a.Name, Field: "spec.priority",
 					Why: fmt.Sprintf("%s and %s are both %s tier, priority %d, select the same pods and have %s rules: where their rules disagree, implementations may apply either", a.Key(), b.Key(), a.Tier, a.Priority, d),
 					Fix: "give each policy of a tier its own priority"})
 				break

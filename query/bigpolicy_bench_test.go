@@ -362,7 +362,7 @@ func BenchmarkBigRule(b *testing.B) {
 				b.Run("audit", func(b *testing.B) {
 					s := bigSnapshots(b, kind, n).base
 					for b.Loop() {
-						s.fresh().AuditNamespaces(nil)
+						s.fresh().Audit(AuditOptions{})
 					}
 				})
 				b.Run("diff", func(b *testing.B) {

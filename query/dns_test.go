@@ -30,7 +30,7 @@ func TestDNSWithoutDNSPods(t *testing.T) {
 
 	t.Run("audit reports egress that blocks DNS, saying what it judged against", func(t *testing.T) {
 		var found *query.Finding
-		for _, f := range next.AuditNamespaces([]string{"prod"}).Findings {
+		for _, f := range next.Audit(query.AuditOptions{Namespaces: []string{"prod"}}).Findings {
 			if f.Check == "egress-blocks-dns" && f.Object == "deployment prod/web" {
 				found = &f
 			}

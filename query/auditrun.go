@@ -1,0 +1,60 @@
+package query
+
+import (
+	"cmp"
+	"slices"
+)
+
+// AuditOptions say what "audit" checks and reports.
+type AuditOptions struct {
+	// Namespaces are the namespaces to audit; every namespace when nil.
+	Namespaces []string
+	// MinSeverity drops the findings below it; "" keeps every finding.
+	MinSeverity Severity
+	// CNI is the cluster's network plugin, checked for enforcing
+	// NetworkPolicy; nil when there is none to check (manifests, or the
+	// check turned off).
+	CNI *CNI
+}
+
+// Audit checks the namespaces of o against the practices production
+// clusters follow, and returns the findings at o.MinSeverity and above,
+// most severe first.
+func (s *Snapshot) Audit(o AuditOptions) *Audit {
+	namespaces := o.Namespaces
+	if namespaces == nil {
+		for _, ns := range s.Namespaces() {
+			namespaces = append(namespaces, ns.Name)
+		}
+	}
+	a := &Audit{SchemaVersion: SchemaVersion, Namespaces: namespaces, Findings: []Finding{}}
+	g := newClassEngine(s)
+	for _, ns := range namespaces {
+		a.Findings = append(a.Findings, s.auditNamespace(ns, g)...)
+	}
+	a.Findings = append(a.Findings, s.auditClusterPolicies(namespaces)...)
+	slices.SortStableFunc(a.Findings, func(x, y Finding) int {
+		return cmp.Or(y.Severity.Rank()-x.Severity.Rank(), cmp.Compare(x.Object, y.Object), cmp.Compare(x.Field, y.Field), cmp.Compare(x.Check, y.Check))
+	})
+	// The network plugin comes first: without enforcement no other
+	// finding matters.
+	if f, ok := auditCNI(o.CNI); ok {
+		a.Findings = append([]Finding{f}, a.Findings...)
+	}
+	a.Findings = slices.DeleteFunc(a.Findings, func(f Finding) bool { return f.Severity.Rank() < o.MinSeverity.Rank() })
+	return a
+}
+
+// auditCNI finds a network plugin that does not enforce NetworkPolicy, or
+// none known: then no policy may be enforced at all.
+func auditCNI(c *CNI) (Finding, bool) {
+	if c == nil || c.Enforces {
+		return Finding{}, false
+	}
+	f := Finding{Severity: High, Check: checkCNIDoesNotEnforce, Object: "cluster", Why: c.Note,
+		Fix: "install a network plugin that enforces NetworkPolicy (Calico, Cilium, Antrea, ...) or enable its policy engine"}
+	if c.Name == "" {
+		f.Check, f.Fix = checkCNIUnknown, "check that the cluster's network plugin enforces NetworkPolicy (or pass --no-cni-check)"
+	}
+	return f, true
+}
