@@ -104,7 +104,7 @@ func (s *Snapshot) Can(f Flow, defaultNS string) (*Answer, error) {
 	ans.Pairs = groupPairs(pairs)
 	ans.Assumes = assumptions(src, dst)
 	ans.Warnings = append(s.warningsFor(src, dst), append(src.Notes, dst.Notes...)...)
-	if n := dualStackNote(src, dst); n != "" && len(s.ipBlockPrefixes()) > 0 {
+	if n := dualStackNote(src, dst); n != "" && len(s.regionPrefixes()) > 0 {
 		ans.Warnings = append(ans.Warnings, n)
 	}
 	return ans, nil

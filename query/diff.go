@@ -2,7 +2,6 @@ package query
 
 import (
 	"fmt"
-	"net/netip"
 	"slices"
 	"strings"
 
@@ -95,7 +94,7 @@ func Diff(base, next *Snapshot) *DiffResult {
 
 	affected := affectedUnits(base, next)
 	var regions []*diffPeer
-	for _, r := range addressRegions(append(base.ipBlockPrefixes(), next.ipBlockPrefixes()...)) {
+	for _, r := range addressRegions(append(base.regionPrefixes(), next.regionPrefixes()...)) {
 		regions = append(regions, &diffPeer{name: r.name, region: &r})
 	}
 	dnsUnit := "pod " + dnsNamespace + "/" + standardDNSName
@@ -177,20 +176,6 @@ func (s *Snapshot) peerPorts(src, dst *diffPeer, isBase bool) (ports, ambiguous 
 	return all, s.unitAmbiguity(pods(src), pods(dst))
 }
 
-// regionPorts is the ports every pod (all) and some pod (some) may use to
-// (egress) or from (ingress) an address outside the cluster.
-func (s *Snapshot) regionPorts(addr flowEnd, pods []*Pod, d Direction) (all, some PortSet) {
-	var agg portAgg
-	for _, p := range pods {
-		if d == Ingress {
-			agg.add(s.allowedPorts(addr, podEnd(p)))
-		} else {
-			agg.add(s.allowedPorts(podEnd(p), addr))
-		}
-	}
-	return agg.all, agg.some
-}
-
 // why explains, for the first port of ports, what now decides the flow
 // from the first pod of src to the first pod of dst.
 func (s *Snapshot) why(src, dst *diffPeer, ports PortSet) []string {
@@ -266,29 +251,6 @@ func firstPort(s PortSet) (proto corev1.Protocol, port int32) {
 		}
 	}
 	return "", 0
-}
-
-// ipBlockPrefixes lists the address ranges every peer of every policy
-// names (peerPrefixes): what cuts the world outside the cluster into
-// regions.
-func (s *Snapshot) ipBlockPrefixes() []netip.Prefix {
-	var out []netip.Prefix
-	seen := map[netip.Prefix]bool{}
-	for p := range s.allPolicies() {
-		for _, rules := range [][]Rule{p.Ingress, p.Egress} {
-			for i := range rules {
-				for j := range rules[i].Peers {
-					for _, pfx := range s.peerPrefixes(&rules[i].Peers[j]) {
-						if !seen[pfx] {
-							seen[pfx] = true
-							out = append(out, pfx)
-						}
-					}
-				}
-			}
-		}
-	}
-	return out
 }
 
 // affectedUnits names the units whose flows the change between base and

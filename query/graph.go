@@ -118,7 +118,7 @@ func newGraphBuilder(s *Snapshot, opts GraphOptions) *graphBuilder {
 			b.inScope[ui] = slices.ContainsFunc(u.Pods, func(p *Pod) bool { return focus[p] })
 		}
 	}
-	b.regions = addressRegions(s.ipBlockPrefixes())
+	b.regions = addressRegions(s.regionPrefixes())
 	return b
 }
 

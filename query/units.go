@@ -64,50 +64,6 @@ func (s *Snapshot) unitsOf(pods []*Pod) []*Unit {
 	return out
 }
 
-// unitPorts is the reachability from one group of pods to another, computed
-// per equivalence-class pair: the ports every pod pair may use (all) and
-// the ports some pair may use (some).
-func (s *Snapshot) unitPorts(srcs, dsts []*Pod) (all, some PortSet) {
-	s.Classes()
-	var agg portAgg
-	seen := map[[2]*Class]bool{}
-	for _, src := range srcs {
-		for _, dst := range dsts {
-			if src == dst {
-				continue // a pod to itself says nothing about policy
-			}
-			cs, cd := s.classOf[src], s.classOf[dst]
-			if seen[[2]*Class{cs, cd}] {
-				continue
-			}
-			seen[[2]*Class{cs, cd}] = true
-			a, b := cs.Rep, cd.Rep
-			if a == b {
-				b = cd.Pods[1] // two distinct pods of one class
-			}
-			agg.add(s.allowedPorts(podEnd(a), podEnd(b)))
-		}
-	}
-	return agg.all, agg.some
-}
-
-// portAgg gathers the ports of many pod pairs: those every pair may use
-// (all) and those some pair may use (some).
-type portAgg struct {
-	all, some PortSet
-	n         int
-}
-
-func (a *portAgg) add(p PortSet) {
-	a.some = a.some.Union(p)
-	if a.n == 0 {
-		a.all = p
-	} else {
-		a.all = a.all.Intersect(p)
-	}
-	a.n++
-}
-
 // bareCounts counts, per class, the pods without a workload in the whole
 // snapshot, so a pod is named the same whatever subset it is listed in.
 func (s *Snapshot) bareCounts() map[*Class]int {
