@@ -209,12 +209,7 @@ func (s *Snapshot) auditDNS(u *Unit, sev func(Severity) Severity) (Finding, bool
 func (s *Snapshot) auditPolicy(p *Policy) []Finding {
 	var out []Finding
 	obj := "networkpolicy " + p.Key()
-	var selected []*Pod
-	for _, pod := range s.podsByNS[p.Namespace] {
-		if p.Selects(s, pod) {
-			selected = append(selected, pod)
-		}
-	}
+	selected := s.selectedPods(p)
 	if len(selected) == 0 {
 		out = append(out, Finding{Severity: Low, Check: checkPolicySelectsNothing, Object: obj, Field: "spec.podSelector",
 			Why: fmt.Sprintf("podSelector {%s} matches no pod in namespace %s: the policy has no effect (a typo in a label?)", p.PodSelector, p.Namespace)})
@@ -396,13 +391,8 @@ func (s *Snapshot) auditClusterPolicies(namespaces []string) []Finding {
 	selected := map[*Policy][]*Pod{}
 	var out []Finding
 	for _, c := range s.cluster {
-		inScope := false
-		for _, p := range s.pods {
-			if c.Selects(s, p) {
-				selected[c] = append(selected[c], p)
-				inScope = inScope || audited[p.Namespace]
-			}
-		}
+		selected[c] = s.selectedPods(c)
+		inScope := slices.ContainsFunc(selected[c], func(p *Pod) bool { return audited[p.Namespace] })
 		obj := strings.ToLower(c.Kind) + " " + c.Name
 		if len(selected[c]) == 0 {
 			out = append(out, Finding{Severity: Low, Check: checkPolicySelectsNothing, Object: obj, Field: "spec.subject",

@@ -272,11 +272,52 @@ type peerFields struct {
 }
 
 func compileClusterRule(c *Policy, path, peerField string, rf ruleFields) (Rule, error) {
-	action, peers, ports := rf.action, rf.peers, rf.ports
-	r := Rule{Path: path, Name: rf.name, Action: action, describe: describeClusterRule}
-	// v1alpha1 spells Accept "Allow", and its Baseline kind has no Pass.
+	r := Rule{Path: path, Name: rf.name, Action: rf.action, describe: describeClusterRule}
+	action, err := clusterAction(c.Kind, path, rf.action)
+	if err != nil {
+		return r, err
+	}
+	r.Action = action
+	if len(rf.peers) == 0 {
+		return r, fmt.Errorf("%s.%s: must hold at least one peer", path, peerField)
+	}
+	// failClosed records an entry with no field this tool knows, treated as
+	// the API requires: an Accept rule ignores it, others deny all.
+	failClosed := func(what string) {
+		what += " sets no field this tool knows (a newer CRD?)"
+		if r.Action == ActionAccept {
+			c.FailClosed = append(c.FailClosed, what+": ignored (an Accept rule fails closed by matching nothing there)")
+			return
+		}
+		c.FailClosed = append(c.FailClosed, fmt.Sprintf("%s: the %s rule fails closed as Deny all", what, r.Action))
+		r.denyAll = true
+	}
+	for i, pf := range rf.peers {
+		pp := fmt.Sprintf("%s.%s[%d]", path, peerField, i)
+		pe, known, err := compileClusterPeer(pp, r.Action, pf)
+		if err != nil {
+			return r, err
+		}
+		if !known {
+			failClosed(pp)
+			continue
+		}
+		r.Peers = append(r.Peers, pe)
+	}
+	if !rf.allPorts {
+		if err := compileClusterPorts(c.Kind, &r, rf.ports, failClosed); err != nil {
+			return r, err
+		}
+	}
+	r.index()
+	return r, nil
+}
+
+// clusterAction checks a rule's action against what the kind allows:
+// v1alpha1 spells Accept "Allow", and its Baseline kind has no Pass.
+func clusterAction(kind, path string, action Action) (Action, error) {
 	valid := []Action{ActionAccept, ActionDeny, ActionPass}
-	switch c.Kind {
+	switch kind {
 	case "AdminNetworkPolicy":
 		valid = []Action{"Allow", ActionDeny, ActionPass}
 	case "BaselineAdminNetworkPolicy":
@@ -287,133 +328,113 @@ func compileClusterRule(c *Policy, path, peerField string, rf ruleFields) (Rule,
 		for i, a := range valid {
 			names[i] = string(a)
 		}
-		return r, fmt.Errorf("%s.action: %q is not %s", path, action, strings.Join(names, ", "))
+		return action, fmt.Errorf("%s.action: %q is not %s", path, action, strings.Join(names, ", "))
 	}
 	if action == "Allow" {
-		r.Action = ActionAccept
+		return ActionAccept, nil
 	}
-	if len(peers) == 0 {
-		return r, fmt.Errorf("%s.%s: must hold at least one peer", path, peerField)
+	return action, nil
+}
+
+// compileClusterPeer compiles one from/to entry of a rule with the given
+// action; known is false for an entry that sets no field this tool knows.
+func compileClusterPeer(pp string, action Action, pf peerFields) (pe Peer, known bool, err error) {
+	pe = Peer{Path: pp}
+	n := 0
+	if pf.namespaces != nil {
+		n++
+		pe.Kind = PeerNamespaces
+		if pe.sel, pe.Text, err = compileSubject(pf.namespaces, nil); err != nil {
+			return pe, true, fmt.Errorf("%s.namespaces: %w", pp, err)
+		}
 	}
-	failClosed := func(what string) {
-		if r.Action == ActionAccept {
-			c.FailClosed = append(c.FailClosed, what+": ignored (an Accept rule fails closed by matching nothing there)")
-			return
+	if pf.pods != nil {
+		n++
+		pe.Kind = PeerPodAndNamespace
+		if pe.sel, pe.Text, err = compileSubject(nil, pf.pods); err != nil {
+			return pe, true, fmt.Errorf("%s.pods: %w", pp, err)
 		}
-		c.FailClosed = append(c.FailClosed, fmt.Sprintf("%s: the %s rule fails closed as Deny all", what, r.Action))
-		r.denyAll = true
 	}
-	for i, pf := range peers {
-		pp := fmt.Sprintf("%s.%s[%d]", path, peerField, i)
-		pe := Peer{Path: pp}
-		n := 0
-		var err error
-		if pf.namespaces != nil {
-			n++
-			pe.Kind = PeerNamespaces
-			if pe.sel, pe.Text, err = compileSubject(pf.namespaces, nil); err != nil {
-				return r, fmt.Errorf("%s.namespaces: %w", pp, err)
-			}
+	if pf.nodes != nil {
+		n++
+		pe.Kind = PeerNodes
+		sel, text, err := compileSelector(pp+".nodes", pf.nodes)
+		if err != nil {
+			return pe, true, err
 		}
-		if pf.pods != nil {
-			n++
-			pe.Kind = PeerPodAndNamespace
-			if pe.sel, pe.Text, err = compileSubject(nil, pf.pods); err != nil {
-				return r, fmt.Errorf("%s.pods: %w", pp, err)
-			}
+		pe.nodeSel, pe.Text = sel, "nodes {"+text+"}"
+		if text == "" {
+			pe.Text = "all nodes"
 		}
-		if pf.nodes != nil {
-			n++
-			pe.Kind = PeerNodes
-			sel, text, err := compileSelector(pp+".nodes", pf.nodes)
+	}
+	if len(pf.networks) > 0 {
+		n++
+		pe.Kind = PeerNetworks
+		for j, s := range pf.networks {
+			pfx, err := parseNetwork(fmt.Sprintf("%s.networks[%d]", pp, j), s)
 			if err != nil {
-				return r, err
+				return pe, true, err
 			}
-			pe.nodeSel, pe.Text = sel, "nodes {"+text+"}"
-			if text == "" {
-				pe.Text = "all nodes"
-			}
+			pe.Networks = append(pe.Networks, pfx)
 		}
-		if len(pf.networks) > 0 {
-			n++
-			pe.Kind = PeerNetworks
-			for j, s := range pf.networks {
-				pfx, err := parseNetwork(fmt.Sprintf("%s.networks[%d]", pp, j), s)
-				if err != nil {
-					return r, err
-				}
-				pe.Networks = append(pe.Networks, pfx)
-			}
-			parts := make([]string, len(pe.Networks))
-			for j, p := range pe.Networks {
-				parts[j] = p.String()
-			}
-			pe.Text = strings.Join(parts, ",")
-		}
-		if len(pf.domains) > 0 {
-			n++
-			pe.Kind = PeerDomainNames
-			if r.Action != ActionAccept {
-				return r, fmt.Errorf("%s.domainNames: only Accept rules may name domains", pp)
-			}
-			pe.Domains = pf.domains
-			pe.Text = "domains " + strings.Join(pf.domains, ",")
-		}
-		switch {
-		case n > 1:
-			return r, fmt.Errorf("%s: exactly one of namespaces, pods, nodes, networks, domainNames may be set", pp)
-		case n == 0:
-			failClosed(pp + " sets no field this tool knows (a newer CRD?)")
-			continue
-		}
-		r.Peers = append(r.Peers, pe)
+		pe.Text = networksText(&pe)
 	}
-	if rf.allPorts {
-		r.index()
-		return r, nil
+	if len(pf.domains) > 0 {
+		n++
+		pe.Kind = PeerDomainNames
+		if action != ActionAccept {
+			return pe, true, fmt.Errorf("%s.domainNames: only Accept rules may name domains", pp)
+		}
+		pe.Domains = pf.domains
+		pe.Text = "domains " + strings.Join(pf.domains, ",")
+	}
+	if n > 1 {
+		return pe, true, fmt.Errorf("%s: exactly one of namespaces, pods, nodes, networks, domainNames may be set", pp)
+	}
+	return pe, n == 1, nil
+}
+
+// compileClusterPorts compiles a rule's protocols (v1alpha1: ports) list,
+// which is set: an entry with no field this tool knows fails closed.
+func compileClusterPorts(kind string, r *Rule, ports []portFields, failClosed func(string)) error {
+	field := "protocols"
+	if kind != "ClusterNetworkPolicy" {
+		field = "ports"
 	}
 	if len(ports) == 0 {
-		field := "protocols"
-		if c.Kind != "ClusterNetworkPolicy" {
-			field = "ports"
-		}
-		return r, fmt.Errorf("%s.%s: must hold at least one entry when set (leave it out to match every port)", path, field)
+		return fmt.Errorf("%s.%s: must hold at least one entry when set (leave it out to match every port)", r.Path, field)
 	}
 	r.Ports = []Port{}
 	for i, pf := range ports {
-		pp := fmt.Sprintf("%s.protocols[%d]", path, i)
-		if c.Kind != "ClusterNetworkPolicy" {
-			pp = fmt.Sprintf("%s.ports[%d]", path, i)
-		}
+		pp := fmt.Sprintf("%s.%s[%d]", r.Path, field, i)
 		cp := Port{Path: pp, Protocol: pf.protocol, Named: pf.named}
 		switch pf.protocol {
 		case "", corev1.ProtocolTCP, corev1.ProtocolUDP, corev1.ProtocolSCTP:
 		case "many":
-			return r, fmt.Errorf("%s: exactly one field may be set", pp)
+			return fmt.Errorf("%s: exactly one field may be set", pp)
 		default:
-			return r, fmt.Errorf("%s.protocol: %q is not TCP, UDP or SCTP", pp, pf.protocol)
+			return fmt.Errorf("%s.protocol: %q is not TCP, UDP or SCTP", pp, pf.protocol)
 		}
 		switch {
 		case pf.named != "":
 		case pf.rng != nil:
 			cp.From, cp.To = pf.rng[0], pf.rng[1]
 			if cp.From < 1 || cp.To > 65535 || cp.From >= cp.To {
-				return r, fmt.Errorf("%s: range %d-%d must have 1 <= start < end <= 65535", pp, cp.From, cp.To)
+				return fmt.Errorf("%s: range %d-%d must have 1 <= start < end <= 65535", pp, cp.From, cp.To)
 			}
 		case pf.number != 0:
 			cp.From, cp.To = pf.number, pf.number
 			if cp.From < 1 || cp.From > 65535 {
-				return r, fmt.Errorf("%s: port %d is not within 1..65535", pp, cp.From)
+				return fmt.Errorf("%s: port %d is not within 1..65535", pp, cp.From)
 			}
 		case pf.anyPort:
 		default:
-			failClosed(pp + " sets no field this tool knows (a newer CRD?)")
+			failClosed(pp)
 			continue
 		}
 		r.Ports = append(r.Ports, cp)
 	}
-	r.index()
-	return r, nil
+	return nil
 }
 
 // compileSubject compiles a namespaces selector, or a pods selector pair.

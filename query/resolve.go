@@ -383,7 +383,7 @@ func targetPort(sp corev1.ServicePort, pod *Pod) (int32, bool) {
 	switch {
 	case sp.TargetPort.Type == intstr.String && sp.TargetPort.StrVal != "":
 		for _, cp := range pod.Ports {
-			if cp.Name == sp.TargetPort.StrVal && cp.Protocol == sp.Protocol {
+			if namedPortMatches(sp.Protocol, sp.TargetPort.StrVal, cp) {
 				return cp.Port, true
 			}
 		}
