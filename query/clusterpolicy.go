@@ -64,12 +64,8 @@ func CompileClusterPolicy(obj runtime.Object) (*Policy, error) {
 	switch o := obj.(type) {
 	case *npav1alpha2.ClusterNetworkPolicy:
 		// v1alpha2 and v1beta1 differ only in their package.
-		b, err := json.Marshal(o)
-		if err != nil {
-			return nil, err
-		}
 		var v npav1beta1.ClusterNetworkPolicy
-		if err := json.Unmarshal(b, &v); err != nil {
+		if err := convert(o, &v); err != nil {
 			return nil, err
 		}
 		return compileCNP(&v)
@@ -476,43 +472,55 @@ func compileSubject(ns *metav1.LabelSelector, pods *npav1alpha1.NamespacedPod) (
 
 func compileANP(o *npav1alpha1.AdminNetworkPolicy) (*Policy, error) {
 	c := &Policy{Kind: "AdminNetworkPolicy", Name: o.Name, Tier: TierAdmin, Priority: o.Spec.Priority, HasPriority: true}
-	var ingress, egress []ruleFields
-	for _, r := range o.Spec.Ingress {
-		ingress = append(ingress, ruleFields{name: r.Name, action: Action(r.Action), peers: ingressPeers(r.From), ports: anpPorts(r.Ports), allPorts: r.Ports == nil})
-	}
-	for _, r := range o.Spec.Egress {
-		rf := ruleFields{name: r.Name, action: Action(r.Action), ports: anpPorts(r.Ports), allPorts: r.Ports == nil}
-		for _, p := range r.To {
-			rf.peers = append(rf.peers, anpEgressPeer(p.Namespaces, p.Pods, p.Nodes, p.Networks, p.DomainNames))
-		}
-		egress = append(egress, rf)
-	}
-	if err := compileCluster(c, o.Spec.Subject.Namespaces, o.Spec.Subject.Pods, ingress, egress); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return compileV1alpha1(c, &o.Spec)
 }
 
+// compileBANP compiles a BaselineAdminNetworkPolicy through the
+// AdminNetworkPolicy spec, whose fields are a superset of its own (same
+// names, same meaning), as the Baseline tier's one policy.
 func compileBANP(o *npav1alpha1.BaselineAdminNetworkPolicy) (*Policy, error) {
 	c := &Policy{Kind: "BaselineAdminNetworkPolicy", Name: o.Name, Tier: TierBaseline}
 	if o.Name != "default" {
 		return nil, fmt.Errorf("metadata.name: a BaselineAdminNetworkPolicy must be named \"default\", not %q", o.Name)
 	}
+	var spec npav1alpha1.AdminNetworkPolicySpec
+	if err := convert(&o.Spec, &spec); err != nil {
+		return nil, err
+	}
+	return compileV1alpha1(c, &spec)
+}
+
+// convert copies an API object into another type of the same fields, by
+// their JSON names.
+func convert(from, to any) error {
+	b, err := json.Marshal(from)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, to)
+}
+
+func compileV1alpha1(c *Policy, spec *npav1alpha1.AdminNetworkPolicySpec) (*Policy, error) {
 	var ingress, egress []ruleFields
-	for _, r := range o.Spec.Ingress {
-		ingress = append(ingress, ruleFields{name: r.Name, action: Action(r.Action), peers: ingressPeers(r.From), ports: anpPorts(r.Ports), allPorts: r.Ports == nil})
+	for _, r := range spec.Ingress {
+		ingress = append(ingress, v1alpha1Rule(r.Name, Action(r.Action), r.Ports, ingressPeers(r.From)))
 	}
-	for _, r := range o.Spec.Egress {
-		rf := ruleFields{name: r.Name, action: Action(r.Action), ports: anpPorts(r.Ports), allPorts: r.Ports == nil}
+	for _, r := range spec.Egress {
+		var peers []peerFields
 		for _, p := range r.To {
-			rf.peers = append(rf.peers, anpEgressPeer(p.Namespaces, p.Pods, p.Nodes, p.Networks, nil))
+			peers = append(peers, anpEgressPeer(p.Namespaces, p.Pods, p.Nodes, p.Networks, p.DomainNames))
 		}
-		egress = append(egress, rf)
+		egress = append(egress, v1alpha1Rule(r.Name, Action(r.Action), r.Ports, peers))
 	}
-	if err := compileCluster(c, o.Spec.Subject.Namespaces, o.Spec.Subject.Pods, ingress, egress); err != nil {
+	if err := compileCluster(c, spec.Subject.Namespaces, spec.Subject.Pods, ingress, egress); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// v1alpha1Rule is one rule of the v1alpha1 kinds, whatever its direction.
+func v1alpha1Rule(name string, action Action, ports *[]npav1alpha1.AdminNetworkPolicyPort, peers []peerFields) ruleFields {
+	return ruleFields{name: name, action: action, peers: peers, ports: anpPorts(ports), allPorts: ports == nil}
 }
 
 func ingressPeers(in []npav1alpha1.AdminNetworkPolicyIngressPeer) []peerFields {
