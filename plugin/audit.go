@@ -36,6 +36,9 @@ var (
 		kubectl netpol audit -f manifests/ -A -o json`)
 )
 
+// auditFormats are the -o formats of "kubectl netpol audit".
+var auditFormats = formats{names: []string{"json", "yaml"}}
+
 // AuditOptions are the inputs of "kubectl netpol audit".
 type AuditOptions struct {
 	*globalOptions
@@ -63,11 +66,10 @@ func NewCmdAudit(g *globalOptions) *cobra.Command {
 			return o.Run()
 		},
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of (json, yaml); human-readable text when empty")
+	auditFormats.addFlag(cmd, &o.Output)
 	addQuietFlag(cmd, &o.Quiet)
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Audit every namespace")
 	cmd.Flags().StringVar(&o.Severity, "severity", "low", "Report findings of this severity and above: low, medium or high")
-	registerOutputCompletion(cmd, "json", "yaml")
 	mustRegister(cmd.RegisterFlagCompletionFunc("severity", cobra.FixedCompletions([]string{"low", "medium", "high"}, cobra.ShellCompDirectiveNoFileComp)))
 	return cmd
 }
@@ -79,7 +81,7 @@ func (o *AuditOptions) Validate() error {
 		return err
 	}
 	o.threshold = sev
-	return output.ValidateFormat(o.Output, "json", "yaml")
+	return auditFormats.validate(o.Output)
 }
 
 // Run audits and returns ErrNo when there are findings at the threshold.

@@ -44,6 +44,9 @@ var (
 		kubectl netpol test expectations.yaml -o junit > netpol-junit.xml`)
 )
 
+// testFormats are the -o formats of "kubectl netpol test".
+var testFormats = formats{names: []string{"json", "yaml", "junit"}}
+
 // TestOptions are the inputs of "kubectl netpol test".
 type TestOptions struct {
 	*globalOptions
@@ -76,15 +79,14 @@ func NewCmdTest(g *globalOptions) *cobra.Command {
 			return o.Run()
 		},
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of (json, yaml, junit); human-readable text when empty")
-	registerOutputCompletion(cmd, "json", "yaml", "junit")
+	testFormats.addFlag(cmd, &o.Output)
 	addQuietFlag(cmd, &o.Quiet)
 	return cmd
 }
 
 // Validate checks the flags.
 func (o *TestOptions) Validate() error {
-	return output.ValidateFormat(o.Output, "json", "yaml", "junit")
+	return testFormats.validate(o.Output)
 }
 
 // Complete reads and parses the expectation files.
