@@ -60,6 +60,9 @@ func NewCmdAudit(g *globalOptions) *cobra.Command {
 		Example: auditExample,
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
+			if err := o.Complete(); err != nil {
+				return err
+			}
 			if err := o.Validate(); err != nil {
 				return err
 			}
@@ -74,13 +77,18 @@ func NewCmdAudit(g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-// Validate checks the flags.
-func (o *AuditOptions) Validate() error {
+// Complete parses --severity.
+func (o *AuditOptions) Complete() error {
 	sev, err := query.ParseSeverity(o.Severity)
 	if err != nil {
 		return err
 	}
 	o.threshold = sev
+	return nil
+}
+
+// Validate checks the flags.
+func (o *AuditOptions) Validate() error {
 	return auditFormats.validate(o.Output)
 }
 

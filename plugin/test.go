@@ -70,10 +70,10 @@ func NewCmdTest(g *globalOptions) *cobra.Command {
 		Example: testExample,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Validate(); err != nil {
+			if err := o.Complete(args); err != nil {
 				return err
 			}
-			if err := o.Complete(args); err != nil {
+			if err := o.Validate(); err != nil {
 				return err
 			}
 			return o.Run()
@@ -82,11 +82,6 @@ func NewCmdTest(g *globalOptions) *cobra.Command {
 	testFormats.addFlag(cmd, &o.Output)
 	addQuietFlag(cmd, &o.Quiet)
 	return cmd
-}
-
-// Validate checks the flags.
-func (o *TestOptions) Validate() error {
-	return testFormats.validate(o.Output)
 }
 
 // Complete reads and parses the expectation files.
@@ -111,6 +106,11 @@ func (o *TestOptions) Complete(files []string) error {
 		}
 	}
 	return nil
+}
+
+// Validate checks the flags.
+func (o *TestOptions) Validate() error {
+	return testFormats.validate(o.Output)
 }
 
 // Run checks every expectation and returns ErrNo when any fails.
