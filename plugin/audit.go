@@ -36,6 +36,9 @@ var (
 		kubectl netpol audit -f manifests/ -A -o json`)
 )
 
+// auditFormats are the -o formats of "kubectl netpol audit".
+var auditFormats = formats{names: []string{"json", "yaml"}}
+
 // AuditOptions are the inputs of "kubectl netpol audit".
 type AuditOptions struct {
 	*globalOptions
@@ -57,29 +60,36 @@ func NewCmdAudit(g *globalOptions) *cobra.Command {
 		Example: auditExample,
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
+			if err := o.Complete(); err != nil {
+				return err
+			}
 			if err := o.Validate(); err != nil {
 				return err
 			}
 			return o.Run()
 		},
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of (json, yaml); human-readable text when empty")
+	auditFormats.addFlag(cmd, &o.Output)
 	addQuietFlag(cmd, &o.Quiet)
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Audit every namespace")
 	cmd.Flags().StringVar(&o.Severity, "severity", "low", "Report findings of this severity and above: low, medium or high")
-	registerOutputCompletion(cmd, "json", "yaml")
 	mustRegister(cmd.RegisterFlagCompletionFunc("severity", cobra.FixedCompletions([]string{"low", "medium", "high"}, cobra.ShellCompDirectiveNoFileComp)))
 	return cmd
 }
 
-// Validate checks the flags.
-func (o *AuditOptions) Validate() error {
+// Complete parses --severity.
+func (o *AuditOptions) Complete() error {
 	sev, err := query.ParseSeverity(o.Severity)
 	if err != nil {
 		return err
 	}
 	o.threshold = sev
-	return output.ValidateFormat(o.Output, "json", "yaml")
+	return nil
+}
+
+// Validate checks the flags.
+func (o *AuditOptions) Validate() error {
+	return auditFormats.validate(o.Output)
 }
 
 // Run audits and returns ErrNo when there are findings at the threshold.

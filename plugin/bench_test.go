@@ -7,8 +7,8 @@ import (
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/kubectl-netpol/kubectl-netpol/internal/gen"
 	"github.com/kubectl-netpol/kubectl-netpol/query"
-	"github.com/kubectl-netpol/kubectl-netpol/query/gen"
 )
 
 // benchSizes are the generated clusters the benchmarks run on: pods, with

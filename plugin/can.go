@@ -47,6 +47,9 @@ var (
 		kubectl netpol can dev/api prod/db:3306 -q || echo "blocked"`)
 )
 
+// canFormats are the -o formats of "kubectl netpol can".
+var canFormats = formats{names: []string{"json", "yaml"}}
+
 // CanOptions are the inputs of "kubectl netpol can".
 type CanOptions struct {
 	*globalOptions
@@ -76,9 +79,8 @@ func NewCmdCan(g *globalOptions) *cobra.Command {
 			return o.Run()
 		},
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of (json, yaml); human-readable text when empty")
+	canFormats.addFlag(cmd, &o.Output)
 	cmd.ValidArgsFunction = completeEndpoints(g, 2)
-	registerOutputCompletion(cmd, "json", "yaml")
 	addQuietFlag(cmd, &o.Quiet)
 	o.arrow = addArrowArg(cmd.Flags())
 	return cmd
@@ -96,7 +98,7 @@ func (o *CanOptions) Complete(args []string) error {
 
 // Validate checks the flags.
 func (o *CanOptions) Validate() error {
-	return output.ValidateFormat(o.Output, "json", "yaml")
+	return canFormats.validate(o.Output)
 }
 
 // Run answers the question and returns ErrNo when the flow is denied.

@@ -155,12 +155,6 @@ func (o *CompletionOptions) Run(root *cobra.Command) error {
 	}
 }
 
-// registerOutputCompletion completes -o/--output of a command with its
-// formats.
-func registerOutputCompletion(cmd *cobra.Command, formats ...string) {
-	mustRegister(cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(formats, cobra.ShellCompDirectiveNoFileComp)))
-}
-
 // registerGlobalCompletions completes the shared flags of the root command:
 // -n with namespaces (from the -f manifests or the cluster), and --context,
 // --cluster and --user with the kubeconfig's entries.

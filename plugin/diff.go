@@ -33,6 +33,9 @@ var (
 		kubectl netpol diff -f manifests/ --with new-policy.yaml -q || echo "reachability changes"`)
 )
 
+// diffFormats are the -o formats of "kubectl netpol diff".
+var diffFormats = formats{names: []string{"json", "yaml"}}
+
 // DiffOptions are the inputs of "kubectl netpol diff".
 type DiffOptions struct {
 	*globalOptions
@@ -56,8 +59,7 @@ func NewCmdDiff(g *globalOptions) *cobra.Command {
 			return o.Run()
 		},
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of (json, yaml); human-readable text when empty")
-	registerOutputCompletion(cmd, "json", "yaml")
+	diffFormats.addFlag(cmd, &o.Output)
 	addQuietFlag(cmd, &o.Quiet)
 	return cmd
 }
@@ -67,7 +69,7 @@ func (o *DiffOptions) Validate() error {
 	if !o.whatIf() {
 		return fmt.Errorf("diff needs --with FILE or --without KIND/NAMESPACE/NAME")
 	}
-	return output.ValidateFormat(o.Output, "json", "yaml")
+	return diffFormats.validate(o.Output)
 }
 
 // Run compares the base with the overlay and returns ErrNo on changes.

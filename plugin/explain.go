@@ -36,6 +36,9 @@ var (
 		kubectl netpol explain -n dev`)
 )
 
+// explainFormats are the -o formats of "kubectl netpol explain".
+var explainFormats = formats{names: []string{"json", "yaml"}}
+
 // ExplainOptions are the inputs of "kubectl netpol explain".
 type ExplainOptions struct {
 	*globalOptions
@@ -64,9 +67,8 @@ func NewCmdExplain(g *globalOptions) *cobra.Command {
 			return o.Run()
 		},
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of (json, yaml); human-readable text when empty")
+	explainFormats.addFlag(cmd, &o.Output)
 	cmd.ValidArgsFunction = completeEndpoints(g, 1)
-	registerOutputCompletion(cmd, "json", "yaml")
 	addQuietFlag(cmd, &o.Quiet)
 	return cmd
 }
@@ -89,7 +91,7 @@ func (o *ExplainOptions) Complete(args []string) error {
 
 // Validate checks the flags.
 func (o *ExplainOptions) Validate() error {
-	return output.ValidateFormat(o.Output, "json", "yaml")
+	return explainFormats.validate(o.Output)
 }
 
 // Run explains the target, or the namespace.

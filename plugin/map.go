@@ -39,6 +39,9 @@ var (
 		kubectl netpol map -A --port 5432`)
 )
 
+// mapFormats are the -o formats of "kubectl netpol map".
+var mapFormats = formats{names: output.GraphFormats, text: "an adjacency table"}
+
 // MapOptions are the inputs of "kubectl netpol map".
 type MapOptions struct {
 	*globalOptions
@@ -73,12 +76,11 @@ func NewCmdMap(g *globalOptions) *cobra.Command {
 			return o.Run()
 		},
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of (json, yaml, csv, dot, mermaid, html); an adjacency table when empty")
+	mapFormats.addFlag(cmd, &o.Output)
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Map every namespace")
 	cmd.Flags().StringVar(&o.Focus, "focus", "", "Only flows to or from this endpoint (pod, workload, service or selector)")
 	cmd.Flags().StringVar(&o.Port, "port", "", "Only flows that may use this port, e.g. 5432 or 53/udp; their ports then show only it")
 	addQuietFlag(cmd, &o.Quiet)
-	registerOutputCompletion(cmd, output.GraphFormats...)
 	mustRegister(cmd.RegisterFlagCompletionFunc("focus", completeEndpoints(g, 1)))
 	return cmd
 }
@@ -104,7 +106,7 @@ func (o *MapOptions) Complete() error {
 
 // Validate checks the flags.
 func (o *MapOptions) Validate() error {
-	return output.ValidateFormat(o.Output, output.GraphFormats...)
+	return mapFormats.validate(o.Output)
 }
 
 // Run draws the map.

@@ -1,13 +1,11 @@
 package plugin
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"slices"
 
 	"github.com/spf13/pflag"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-netpol/kubectl-netpol/plugin/load"
 	"github.com/kubectl-netpol/kubectl-netpol/query"
@@ -82,27 +80,29 @@ type loaded struct {
 	cni *query.CNI
 }
 
-// offline reports whether state comes from manifests.
-func (g *globalOptions) offline() bool { return len(g.snapshot.filenames) > 0 }
-
-// load reads the snapshot: manifests with -f, else the part of the cluster
-// the scope names. Scope namespaces left empty mean the default namespace.
+// load reads the snapshot from its source (the -f manifests, else the part
+// of the cluster the scope names) and applies the what-if overlay. Scope
+// namespaces left empty mean the default namespace.
 func (g *globalOptions) load(scope load.Scope) (*loaded, error) {
 	if slices.Contains(g.snapshot.filenames, "-") && slices.Contains(g.snapshot.with, "-") {
 		return nil, fmt.Errorf("standard input can feed -f - or --with -, not both")
 	}
-	l, err := g.loadBase(scope)
+	ns, explicit := g.contextNamespace()
+	opts := query.DefaultOptions()
+	opts.IPBlockMatchesPods = g.snapshot.ipBlockPodIPs
+	l, err := g.source().snapshot(scope, ns, explicit, opts)
 	if err != nil {
 		return nil, err
 	}
 	l.base = l.snap
 	if len(g.snapshot.with) > 0 {
-		objs, err := load.Manifests(load.Source{Filenames: g.snapshot.with, Recursive: g.snapshot.recursive, Stdin: g.In, Namespace: l.namespace}, g.ErrOut)
+		with := g.manifests("--with", g.snapshot.with)
+		objs, err := with.objects(l.namespace)
 		if err != nil {
-			return nil, fmt.Errorf("--with: %w", err)
+			return nil, fmt.Errorf("%s: %w", with, err)
 		}
 		if l.snap, err = l.snap.With(objs...); err != nil {
-			return nil, fmt.Errorf("--with: %w", err)
+			return nil, fmt.Errorf("%s: %w", with, err)
 		}
 	}
 	if len(g.snapshot.without) > 0 {
@@ -126,89 +126,6 @@ func (g *globalOptions) whatIf() bool {
 	return len(g.snapshot.with) > 0 || len(g.snapshot.without) > 0
 }
 
-// loadBase reads the snapshot without the what-if overlay.
-func (g *globalOptions) loadBase(scope load.Scope) (*loaded, error) {
-	ns, explicit := g.contextNamespace()
-	opts := query.DefaultOptions()
-	opts.IPBlockMatchesPods = g.snapshot.ipBlockPodIPs
-	if g.offline() {
-		objs, err := load.Manifests(load.Source{
-			Filenames: g.snapshot.filenames,
-			Recursive: g.snapshot.recursive,
-			Stdin:     g.In,
-			Namespace: ns,
-		}, g.ErrOut)
-		if err != nil {
-			return nil, err
-		}
-		snap, err := query.NewSnapshot(objs, opts)
-		if err != nil {
-			return nil, err
-		}
-		if !explicit {
-			ns = manifestNamespace(snap, ns)
-		}
-		return &loaded{snap: snap, namespace: ns}, nil
-	}
-
-	for i, n := range scope.Namespaces {
-		if n == "" {
-			scope.Namespaces[i] = ns
-		}
-	}
-	c, err := g.cluster()
-	if err != nil {
-		return nil, err
-	}
-	defer g.progress.end()
-	ctx := context.Background()
-	objs, failures, err := c.Read(ctx, scope)
-	if err != nil {
-		return nil, withTimeoutHint(err, g.configFlags)
-	}
-	var found *query.CNI
-	if g.snapshot.noCNICheck {
-		// The user knows; say nothing.
-	} else if cni, err := c.CNI(ctx); err != nil {
-		fmt.Fprintf(g.ErrOut, "Warning: could not check the network plugin: %v\n", err)
-	} else {
-		found = &cni
-		if !cni.Enforces {
-			fmt.Fprintf(g.ErrOut, "Warning: %s\n", cni.Note)
-		}
-	}
-	opts.WorkloadStandIns = false
-	snap, err := query.NewSnapshot(objs, opts)
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range failures {
-		snap.MarkUnreadable(f.Kind, f.Namespace, f.Err)
-		fmt.Fprintf(g.ErrOut, "Warning: %v (answers that need them will fail)\n", f.Err)
-	}
-	return &loaded{snap: snap, namespace: ns, cni: found}, nil
-}
-
-// cluster connects to the cluster the kubeconfig flags name.
-func (g *globalOptions) cluster() (*load.Cluster, error) {
-	if raw, err := g.configFlags.ToRawKubeConfigLoader().RawConfig(); err == nil && raw.CurrentContext == "" && *g.configFlags.Context == "" && *g.configFlags.APIServer == "" {
-		return nil, fmt.Errorf("no cluster to read: the kubeconfig has no current context (use --kubeconfig/--context, or read manifests with -f FILE|DIR|-)")
-	}
-	cfg, err := g.configFlags.ToRESTConfig()
-	if err != nil {
-		return nil, fmt.Errorf("no cluster to read (and no -f manifests given): %w", err)
-	}
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("create client: %w", err)
-	}
-	c := &load.Cluster{Client: client, ChunkSize: int64(g.snapshot.chunkSize)}
-	if g.progress != nil {
-		c.Progress = g.progress
-	}
-	return c, nil
-}
-
 // contextNamespace is the namespace from -n or the kubeconfig context, and
 // whether the user chose it (rather than it falling back to "default").
 func (g *globalOptions) contextNamespace() (string, bool) {
@@ -226,29 +143,6 @@ func (g *globalOptions) contextNamespace() (string, bool) {
 		}
 	}
 	return "default", false
-}
-
-// manifestNamespace picks the namespace unqualified names mean in manifests
-// when neither -n nor the kubeconfig chose one: the one namespace that holds
-// NetworkPolicies (manifests are usually about one namespace's policies),
-// else the one namespace that holds pods or workloads, else the fallback.
-func manifestNamespace(snap *query.Snapshot, fallback string) string {
-	var withPolicies, withPods []string
-	for _, ns := range snap.Namespaces() {
-		if len(snap.PoliciesIn(ns.Name)) > 0 {
-			withPolicies = append(withPolicies, ns.Name)
-		}
-		if len(snap.PodsIn(ns.Name)) > 0 {
-			withPods = append(withPods, ns.Name)
-		}
-	}
-	switch {
-	case len(withPolicies) == 1:
-		return withPolicies[0]
-	case len(withPolicies) == 0 && len(withPods) == 1:
-		return withPods[0]
-	}
-	return fallback
 }
 
 // manyFlows fails answers that judge many flows at once (map, diff,

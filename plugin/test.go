@@ -44,6 +44,9 @@ var (
 		kubectl netpol test expectations.yaml -o junit > netpol-junit.xml`)
 )
 
+// testFormats are the -o formats of "kubectl netpol test".
+var testFormats = formats{names: []string{"json", "yaml", "junit"}}
+
 // TestOptions are the inputs of "kubectl netpol test".
 type TestOptions struct {
 	*globalOptions
@@ -67,24 +70,18 @@ func NewCmdTest(g *globalOptions) *cobra.Command {
 		Example: testExample,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Validate(); err != nil {
+			if err := o.Complete(args); err != nil {
 				return err
 			}
-			if err := o.Complete(args); err != nil {
+			if err := o.Validate(); err != nil {
 				return err
 			}
 			return o.Run()
 		},
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of (json, yaml, junit); human-readable text when empty")
-	registerOutputCompletion(cmd, "json", "yaml", "junit")
+	testFormats.addFlag(cmd, &o.Output)
 	addQuietFlag(cmd, &o.Quiet)
 	return cmd
-}
-
-// Validate checks the flags.
-func (o *TestOptions) Validate() error {
-	return output.ValidateFormat(o.Output, "json", "yaml", "junit")
 }
 
 // Complete reads and parses the expectation files.
@@ -109,6 +106,11 @@ func (o *TestOptions) Complete(files []string) error {
 		}
 	}
 	return nil
+}
+
+// Validate checks the flags.
+func (o *TestOptions) Validate() error {
+	return testFormats.validate(o.Output)
 }
 
 // Run checks every expectation and returns ErrNo when any fails.

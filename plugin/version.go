@@ -85,6 +85,9 @@ func fromBuildInfo(v VersionInfo, info *debug.BuildInfo) VersionInfo {
 	return v
 }
 
+// versionFormats are the -o formats of "kubectl netpol version".
+var versionFormats = formats{names: []string{"json", "yaml"}}
+
 // VersionOptions are the inputs of "kubectl netpol version".
 type VersionOptions struct {
 	*globalOptions
@@ -107,14 +110,13 @@ func NewCmdVersion(g *globalOptions) *cobra.Command {
 			return o.Run()
 		},
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of (json, yaml); human-readable text when empty")
-	registerOutputCompletion(cmd, "json", "yaml")
+	versionFormats.addFlag(cmd, &o.Output)
 	return cmd
 }
 
 // Validate checks the flags.
 func (o *VersionOptions) Validate() error {
-	return output.ValidateFormat(o.Output, "json", "yaml")
+	return versionFormats.validate(o.Output)
 }
 
 // Run prints the version.

@@ -15,7 +15,7 @@ import (
 	"k8s.io/utils/ptr"
 	npav1beta1 "sigs.k8s.io/network-policy-api/apis/v1beta1"
 
-	"github.com/kubectl-netpol/kubectl-netpol/query/gen"
+	"github.com/kubectl-netpol/kubectl-netpol/internal/gen"
 )
 
 // Policies at the API server's size limit. An object is capped at about

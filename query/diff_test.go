@@ -18,8 +18,8 @@ import (
 	"github.com/kubectl-netpol/kubectl-netpol/plugin/load"
 	npav1beta1 "sigs.k8s.io/network-policy-api/apis/v1beta1"
 
+	"github.com/kubectl-netpol/kubectl-netpol/internal/gen"
 	"github.com/kubectl-netpol/kubectl-netpol/query"
-	"github.com/kubectl-netpol/kubectl-netpol/query/gen"
 )
 
 func loadSnapshot(t *testing.T, files ...string) *query.Snapshot {

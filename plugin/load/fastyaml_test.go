@@ -13,7 +13,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/kubectl-netpol/kubectl-netpol/query/gen"
+	"github.com/kubectl-netpol/kubectl-netpol/internal/gen"
 )
 
 func TestYAMLToJSON(t *testing.T) {

@@ -54,7 +54,7 @@ type Source struct {
 // AdminNetworkPolicy and BaselineAdminNetworkPolicy.
 var Scheme = func() *runtime.Scheme {
 	s := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{scheme.AddToScheme, npav1beta1.AddToScheme, npav1alpha2.AddToScheme, npav1alpha1.AddToScheme} {
+	for _, add := range []func(*runtime.Scheme) error{scheme.AddToScheme, npav1beta1.Install, npav1alpha2.Install, npav1alpha1.Install} {
 		if err := add(s); err != nil {
 			panic(err)
 		}

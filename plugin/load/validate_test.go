@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"github.com/kubectl-netpol/kubectl-netpol/query/gen"
+	"github.com/kubectl-netpol/kubectl-netpol/internal/gen"
 )
 
 // loadOne reads one manifest file written from doc and returns the error

@@ -128,7 +128,6 @@ type namespace struct {
 	workloads []*workload
 	wlNames   map[string]bool
 	npNames   map[string]bool
-	services  []runtime.Object
 	policies  []*networkingv1.NetworkPolicy
 }
 

@@ -1,0 +1,103 @@
+package plugin
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+)
+
+// TestOutputFlagHelpNamesTheFormats pins the help of every command's -o as
+// users read it: the formats it takes, and what it prints without one.
+func TestOutputFlagHelpNamesTheFormats(t *testing.T) {
+	const text = "human-readable text when empty"
+	want := map[string]string{
+		"can":     "Output format: one of (json, yaml); " + text,
+		"explain": "Output format: one of (json, yaml); " + text,
+		"diff":    "Output format: one of (json, yaml); " + text,
+		"map":     "Output format: one of (json, yaml, csv, dot, mermaid, html); an adjacency table when empty",
+		"test":    "Output format: one of (json, yaml, junit); " + text,
+		"audit":   "Output format: one of (json, yaml); " + text,
+		"version": "Output format: one of (json, yaml); " + text,
+	}
+	streams, _, _, _ := genericiooptions.NewTestIOStreams()
+	got := map[string]string{}
+	for _, c := range NewCmdNetpol(streams).Commands() {
+		if f := c.Flags().Lookup("output"); f != nil {
+			got[c.Name()] = f.Usage
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("-o help (-want +got):\n%s", diff)
+	}
+}
+
+// TestUnknownOutputFormatNamesTheKnownOnes: a format a command does not
+// have is an error (exit 2) that lists the ones it has.
+func TestUnknownOutputFormatNamesTheKnownOnes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"can", []string{"can", "api", "db:3306"}, "json, yaml"},
+		{"explain", []string{"explain", "prod/db"}, "json, yaml"},
+		{"diff", []string{"diff", "--with", whatIf + "db-loose.yaml"}, "json, yaml"},
+		{"map", []string{"map"}, "json, yaml, csv, dot, mermaid, html"},
+		{"test", []string{"test", threeTier + "expectations.yaml"}, "json, yaml, junit"},
+		{"audit", []string{"audit"}, "json, yaml"},
+		{"version", []string{"version"}, "json, yaml"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append(tc.args, "-o", "xml")
+			if tc.name != "version" {
+				args = append(args, "-f", threeTier)
+			}
+			r := run(t, "", args...)
+			want := `error: unsupported output format "xml": want one of ` + tc.want + "\n"
+			if r.code != ExitError || r.stderr != want {
+				t.Errorf("%s: exit %d, stderr %q; want exit 2, %q", strings.Join(args, " "), r.code, r.stderr, want)
+			}
+		})
+	}
+}
+
+// TestEveryDeclaredFormatIsRendered: each format a command declares for -o
+// (and so offers in help and completion) is one its renderer writes, each
+// unlike the others and unlike the text: a declared name the renderer does
+// not know fails, or falls back to another format's output.
+func TestEveryDeclaredFormatIsRendered(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		formats formats
+		args    []string
+	}{
+		{"can", canFormats, []string{"can", "api", "db:3306", "-f", threeTier}},
+		{"explain", explainFormats, []string{"explain", "prod/db", "-f", threeTier}},
+		{"diff", diffFormats, []string{"diff", "-f", threeTier, "--with", whatIf + "db-loose.yaml"}},
+		{"map", mapFormats, []string{"map", "-A", "-f", threeTier}},
+		{"test", testFormats, []string{"test", threeTier + "expectations.yaml", "-f", threeTier}},
+		{"audit", auditFormats, []string{"audit", "-A", "-f", threeTier}},
+		{"version", versionFormats, []string{"version"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			seen := map[string]string{} // output -> the format that wrote it
+			for _, format := range append([]string{""}, tc.formats.names...) {
+				args := tc.args
+				if format != "" {
+					args = append(args[:len(args):len(args)], "-o", format)
+				}
+				r := run(t, "", args...)
+				if r.code == ExitError || r.stdout == "" {
+					t.Errorf("-o %q: exit %d, %d bytes on stdout, stderr %q", format, r.code, len(r.stdout), r.stderr)
+					continue
+				}
+				if other, ok := seen[r.stdout]; ok {
+					t.Errorf("-o %q writes what -o %q writes", format, other)
+				}
+				seen[r.stdout] = format
+			}
+		})
+	}
+}
