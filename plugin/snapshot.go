@@ -3,7 +3,6 @@ package plugin
 import (
 	"context"
 	"fmt"
-	"io"
 	"slices"
 
 	"github.com/spf13/pflag"
@@ -170,11 +169,11 @@ func (g *globalOptions) loadBase(scope load.Scope) (*loaded, error) {
 	if g.snapshot.noCNICheck {
 		// The user knows; say nothing.
 	} else if cni, err := c.CNI(ctx); err != nil {
-		fmt.Fprintf(g.ErrOut, "Warning: could not check the network plugin: %v\n", err)
+		g.warn(query.Warning{Kind: query.WarnNetworkPlugin, Message: fmt.Sprintf("could not check the network plugin: %v", err)})
 	} else {
 		found = &cni
 		if !cni.Enforces {
-			fmt.Fprintf(g.ErrOut, "Warning: %s\n", cni.Note)
+			g.warn(query.Warning{Kind: query.WarnNetworkPlugin, Object: cni.Name, Message: cni.Note})
 		}
 	}
 	opts.WorkloadStandIns = false
@@ -184,7 +183,7 @@ func (g *globalOptions) loadBase(scope load.Scope) (*loaded, error) {
 	}
 	for _, f := range failures {
 		snap.MarkUnreadable(f.Kind, f.Namespace, f.Err)
-		fmt.Fprintf(g.ErrOut, "Warning: %v (answers that need them will fail)\n", f.Err)
+		g.warn(query.Warning{Kind: query.WarnUnreadable, Object: f.Kind, Message: fmt.Sprintf("%v (answers that need them will fail)", f.Err)})
 	}
 	return &loaded{snap: snap, namespace: ns, cni: found}, nil
 }
@@ -262,19 +261,4 @@ func (l *loaded) manyFlows() error {
 		}
 	}
 	return nil
-}
-
-// warnAll prints, once each, the warnings of the state an answer over the
-// whole snapshot (map, diff, audit) was judged on: owner cycles,
-// host-network pods, cluster policies that fail closed.
-func (l *loaded) warnAll(w io.Writer) {
-	seen := map[string]bool{}
-	for _, s := range []*query.Snapshot{l.base, l.snap} {
-		for _, msg := range s.Warnings {
-			if !seen[msg] {
-				seen[msg] = true
-				fmt.Fprintf(w, "Warning: %s\n", msg)
-			}
-		}
-	}
 }
