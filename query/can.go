@@ -302,7 +302,8 @@ func groupPairs(pairs []PairVerdict) []PairVerdict {
 	return res
 }
 
-func appendNew(list []string, items ...string) []string {
+// appendNew appends the items list does not hold yet.
+func appendNew[T comparable](list []T, items ...T) []T {
 	for _, it := range items {
 		if !slices.Contains(list, it) {
 			list = append(list, it)

@@ -113,7 +113,7 @@ func (s *Snapshot) warningsFor(eps ...*Endpoint) []Warning {
 		if w.global() || slices.ContainsFunc(eps, func(ep *Endpoint) bool {
 			return slices.ContainsFunc(ep.PodList(), w.concernsPod)
 		}) {
-			out = appendWarnings(out, w)
+			out = appendNew(out, w)
 		}
 	}
 	return out
@@ -125,20 +125,10 @@ func (s *Snapshot) warningsInNamespace(ns string) []Warning {
 	var out []Warning
 	for _, w := range s.Warnings {
 		if w.concernsNamespace(ns) {
-			out = appendWarnings(out, w)
+			out = appendNew(out, w)
 		}
 	}
 	return out
-}
-
-// appendWarnings appends the warnings list does not hold yet.
-func appendWarnings(list []Warning, ws ...Warning) []Warning {
-	for _, w := range ws {
-		if !slices.Contains(list, w) {
-			list = append(list, w)
-		}
-	}
-	return list
 }
 
 // sortWarnings orders warnings by message, as the snapshot prints them.
