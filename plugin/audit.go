@@ -101,7 +101,7 @@ func (o *AuditOptions) Run() error {
 	if err := l.manyFlows(); err != nil {
 		return err
 	}
-	l.warnAll(o.ErrOut)
+	o.warn(l.warnings()...)
 	var namespaces []string
 	if !o.AllNamespaces {
 		if l.snap.Namespace(l.namespace) == nil {

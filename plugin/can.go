@@ -112,9 +112,7 @@ func (o *CanOptions) Run() error {
 		return err
 	}
 	if !o.Quiet {
-		for _, w := range ans.Warnings {
-			fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
-		}
+		o.warn(ans.Warnings...)
 		if err := output.Can(o.Out, o.Output, ans); err != nil {
 			return err
 		}

@@ -81,11 +81,9 @@ func (o *DiffOptions) Run() error {
 	if err := l.manyFlows(); err != nil {
 		return err
 	}
-	l.warnAll(o.ErrOut)
+	o.warn(l.warnings()...)
 	res := query.Diff(l.base, l.snap)
-	for _, w := range res.Warnings {
-		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
-	}
+	o.warn(res.Warnings...)
 	if !o.Quiet {
 		if err := output.Diff(o.Out, o.Output, res); err != nil {
 			return err

@@ -1,8 +1,6 @@
 package plugin
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 	"k8s.io/kubectl/pkg/util/templates"
 
@@ -117,8 +115,6 @@ func (o *ExplainOptions) Run() error {
 	if o.Quiet {
 		return nil
 	}
-	for _, w := range ex.Warnings {
-		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
-	}
+	o.warn(ex.Warnings...)
 	return output.Explain(o.Out, o.Output, ex)
 }

@@ -119,7 +119,7 @@ func (o *MapOptions) Run() error {
 	if err := l.manyFlows(); err != nil {
 		return err
 	}
-	l.warnAll(o.ErrOut)
+	o.warn(l.warnings()...)
 	opts := query.GraphOptions{}
 	if !o.AllNamespaces {
 		opts.Namespace = l.namespace
@@ -138,9 +138,7 @@ func (o *MapOptions) Run() error {
 	if o.portNumber != 0 {
 		g = onPort(g.WithPort(o.portProtocol, o.portNumber), o.portProtocol, o.portNumber)
 	}
-	for _, w := range g.Warnings {
-		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
-	}
+	o.warn(g.Warnings...)
 	if o.Quiet {
 		return nil
 	}

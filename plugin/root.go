@@ -97,6 +97,8 @@ type globalOptions struct {
 	// progress is the live progress line on a terminal's stderr, nil when
 	// stderr is not one; ErrOut then ends the line before each write.
 	progress *progressLine
+	// warned are the warnings printed so far (warn).
+	warned warnings
 }
 
 func (g *globalOptions) addFlags(cmd *cobra.Command) {

@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"fmt"
-	"io"
 	"slices"
 
 	"github.com/spf13/pflag"
@@ -156,19 +155,4 @@ func (l *loaded) manyFlows() error {
 		}
 	}
 	return nil
-}
-
-// warnAll prints, once each, the warnings of the state an answer over the
-// whole snapshot (map, diff, audit) was judged on: owner cycles,
-// host-network pods, cluster policies that fail closed.
-func (l *loaded) warnAll(w io.Writer) {
-	seen := map[string]bool{}
-	for _, s := range []*query.Snapshot{l.base, l.snap} {
-		for _, msg := range s.Warnings {
-			if !seen[msg] {
-				seen[msg] = true
-				fmt.Fprintf(w, "Warning: %s\n", msg)
-			}
-		}
-	}
 }

@@ -132,11 +132,11 @@ func (c liveCluster) snapshot(scope load.Scope, ns string, _ bool, opts query.Op
 	if g.snapshot.noCNICheck {
 		// The user knows; say nothing.
 	} else if cni, err := cl.CNI(ctx); err != nil {
-		fmt.Fprintf(g.ErrOut, "Warning: could not check the network plugin: %v\n", err)
+		g.warn(query.Warning{Kind: query.WarnNetworkPlugin, Message: fmt.Sprintf("could not check the network plugin: %v", err)})
 	} else {
 		found = &cni
 		if !cni.Enforces {
-			fmt.Fprintf(g.ErrOut, "Warning: %s\n", cni.Note)
+			g.warn(query.Warning{Kind: query.WarnNetworkPlugin, Object: cni.Name, Message: cni.Note})
 		}
 	}
 	opts.WorkloadStandIns = false
@@ -146,7 +146,7 @@ func (c liveCluster) snapshot(scope load.Scope, ns string, _ bool, opts query.Op
 	}
 	for _, f := range failures {
 		snap.MarkUnreadable(f.Kind, f.Namespace, f.Err)
-		fmt.Fprintf(g.ErrOut, "Warning: %v (answers that need them will fail)\n", f.Err)
+		g.warn(query.Warning{Kind: query.WarnUnreadable, Object: f.Kind, Message: fmt.Sprintf("%v (answers that need them will fail)", f.Err)})
 	}
 	return &loaded{snap: snap, namespace: ns, cni: found}, nil
 }

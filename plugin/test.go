@@ -141,6 +141,11 @@ func (o *TestOptions) Run() error {
 		}
 	}
 	if !o.Quiet {
+		// As "can" does, once every expectation has an answer; a warning
+		// several of them carry is printed once.
+		for _, c := range o.cases {
+			o.warn(c.Answer.Warnings...)
+		}
 		if err := output.Tests(o.Out, o.Output, strings.Join(o.files, " "), o.cases); err != nil {
 			return err
 		}

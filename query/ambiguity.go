@@ -100,20 +100,6 @@ func (s *Snapshot) regionAmbiguity(addr flowEnd, pods []*Pod, d Direction) PortS
 	return out
 }
 
-// ambiguityWarnings is the one warning an answer over many flows gives when
-// n of its items (edges, peers, changes: noun in the singular) are
-// ambiguous; none when n is 0.
-func ambiguityWarnings(n int, noun string) []string {
-	if n == 0 {
-		return nil
-	}
-	what := fmt.Sprintf("%d %ss are", n, noun)
-	if n == 1 {
-		what = "1 " + noun + " is"
-	}
-	return []string{fmt.Sprintf("%s marked ambiguous: cluster policies of the same tier and priority judge them differently, so implementations may apply either (shown in name order; \"can\" exits 2 on them)", what)}
-}
-
 // nonEmpty is p, or nil when p is empty, for optional fields.
 func nonEmpty(p PortSet) *PortSet {
 	if p.IsEmpty() {

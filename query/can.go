@@ -52,7 +52,7 @@ type Answer struct {
 	// AllowedPorts is the ports every pair may use.
 	AllowedPorts PortSet       `json:"allowedPorts"`
 	Pairs        []PairVerdict `json:"pairs"`
-	Warnings     []string      `json:"warnings,omitempty"`
+	Warnings     []Warning     `json:"warnings,omitempty"`
 	// Assumes says what the verdict takes for granted that the API leaves
 	// to the network plugin (policy on host-network pods).
 	Assumes []string `json:"assumes,omitempty"`
@@ -103,9 +103,9 @@ func (s *Snapshot) Can(f Flow, defaultNS string) (*Answer, error) {
 	}
 	ans.Pairs = groupPairs(pairs)
 	ans.Assumes = assumptions(src, dst)
-	ans.Warnings = append(s.warningsFor(src, dst), append(src.Notes, dst.Notes...)...)
+	ans.Warnings = append(s.warningsFor(src, dst), endpointWarnings(src, dst)...)
 	if n := dualStackNote(src, dst); n != "" && len(s.regionPrefixes()) > 0 {
-		ans.Warnings = append(ans.Warnings, n)
+		ans.Warnings = append(ans.Warnings, Warning{Kind: WarnDualStack, Message: n})
 	}
 	return ans, nil
 }
@@ -302,7 +302,8 @@ func groupPairs(pairs []PairVerdict) []PairVerdict {
 	return res
 }
 
-func appendNew(list []string, items ...string) []string {
+// appendNew appends the items list does not hold yet.
+func appendNew[T comparable](list []T, items ...T) []T {
 	for _, it := range items {
 		if !slices.Contains(list, it) {
 			list = append(list, it)
@@ -316,27 +317,6 @@ func joinNew(a, b string) string {
 		return a
 	}
 	return a + "; " + b
-}
-
-// warningsFor returns the snapshot warnings that concern the endpoints:
-// those about their pods, and those about no pod in particular (cluster
-// policies that fail closed).
-func (s *Snapshot) warningsFor(eps ...*Endpoint) []string {
-	var out []string
-	for _, w := range s.Warnings {
-		if !strings.HasPrefix(w, "pod ") {
-			out = appendNew(out, w)
-			continue
-		}
-		for _, ep := range eps {
-			for _, p := range ep.PodList() {
-				if strings.Contains(w, "pod "+p.Key()+" ") || p.Workload != nil && strings.Contains(w, fmt.Sprintf(" %s %s/%s)", strings.ToLower(p.Workload.Kind), p.Namespace, p.Workload.Name)) {
-					out = appendNew(out, w)
-				}
-			}
-		}
-	}
-	return out
 }
 
 // dualStackNote says, once per answer, that pods with several IPs were

@@ -46,7 +46,7 @@ type DiffResult struct {
 	Changes       []Change    `json:"changes"`
 	// Warnings qualify the whole result, e.g. that some changes are
 	// ambiguous.
-	Warnings []string `json:"warnings,omitempty"`
+	Warnings []Warning `json:"warnings,omitempty"`
 }
 
 // diffPeer is one end of a compared pair: a workload with its pods in each
@@ -119,7 +119,7 @@ func Diff(base, next *Snapshot) *DiffResult {
 	})
 	res.Changed = len(res.Changes) > 0
 	if assumedDNS && slices.ContainsFunc(res.Changes, func(c Change) bool { return c.Destination == dnsUnit }) {
-		res.Warnings = append(res.Warnings, standardDNS)
+		res.Warnings = append(res.Warnings, standardDNSWarning)
 	}
 	n := 0
 	for _, c := range res.Changes {

@@ -1,6 +1,7 @@
 package query_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -53,7 +54,9 @@ func TestDNSWithoutDNSPods(t *testing.T) {
 		if dns == nil || !dns.NowDenied.Contains("UDP", 53) {
 			t.Fatalf("no change web -> DNS newly denied on UDP 53 in %+v", res.Changes)
 		}
-		if !strings.Contains(strings.Join(res.Warnings, "\n"), "the input has no cluster DNS pods") {
+		if !slices.ContainsFunc(res.Warnings, func(w query.Warning) bool {
+			return w.Kind == query.WarnStandardDNS && strings.Contains(w.Message, "the input has no cluster DNS pods")
+		}) {
 			t.Errorf("warnings %q do not say DNS was assumed", res.Warnings)
 		}
 	})

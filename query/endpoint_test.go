@@ -297,7 +297,7 @@ spec:
 	if ans.Allowed {
 		t.Errorf("judged on the primary IPv4 address, the IPv6 ipBlock must not match")
 	}
-	if len(ans.Warnings) != 1 || !strings.Contains(ans.Warnings[0], "judged by ipBlock rules on their primary IP: x/ds (10.0.0.60)") {
+	if len(ans.Warnings) != 1 || !strings.Contains(ans.Warnings[0].Message, "judged by ipBlock rules on their primary IP: x/ds (10.0.0.60)") {
 		t.Errorf("warnings = %q", ans.Warnings)
 	}
 }
@@ -305,7 +305,7 @@ spec:
 func TestRangesHoldingPodIPsAreAnsweredForOutsideAddresses(t *testing.T) {
 	s := testSnapshot(t, DefaultOptions(), baseObjects()...)
 	ans := can(t, s, "x/a", "10.0.0.0/16:80")
-	if !ans.Allowed || len(ans.Warnings) != 1 || !strings.Contains(ans.Warnings[0], "10.0.0.0/16 also holds pod IPs (x/a") {
+	if !ans.Allowed || len(ans.Warnings) != 1 || !strings.Contains(ans.Warnings[0].Message, "10.0.0.0/16 also holds pod IPs (x/a") {
 		t.Errorf("allowed %v, warnings %q", ans.Allowed, ans.Warnings)
 	}
 }

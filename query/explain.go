@@ -15,7 +15,7 @@ type Explanation struct {
 	Target    *Endpoint          `json:"target,omitempty"`
 	Namespace string             `json:"namespace,omitempty"`
 	Workloads []*UnitExplanation `json:"workloads"`
-	Warnings  []string           `json:"warnings,omitempty"`
+	Warnings  []Warning          `json:"warnings,omitempty"`
 }
 
 // UnitExplanation explains one workload (or bare pod).
@@ -108,7 +108,7 @@ func (s *Snapshot) Explain(e EndpointSpec, defaultNS string) (*Explanation, erro
 }
 
 // ambiguityWarnings is the one warning about ambiguous peers, if any.
-func (ex *Explanation) ambiguityWarnings() []string {
+func (ex *Explanation) ambiguityWarnings() []Warning {
 	n := 0
 	for _, ue := range ex.Workloads {
 		for _, ds := range []*DirectionSummary{&ue.Ingress, &ue.Egress} {
@@ -132,14 +132,9 @@ func (s *Snapshot) ExplainNamespace(ns string) (*Explanation, error) {
 	for _, u := range s.Units(ns) {
 		ex.Workloads = append(ex.Workloads, s.explainUnit(u, units))
 	}
-	for _, w := range s.Warnings {
-		// As for "can": warnings about no pod in particular (owner
-		// cycles, cluster policies failing closed) concern every answer.
-		if !strings.HasPrefix(w, "pod ") || strings.Contains(w, "pod "+ns+"/") {
-			ex.Warnings = append(ex.Warnings, w)
-		}
-	}
-	ex.Warnings = append(ex.Warnings, ex.ambiguityWarnings()...)
+	// As for "can": warnings about no pod in particular (owner cycles,
+	// cluster policies failing closed) concern every answer.
+	ex.Warnings = append(s.warningsInNamespace(ns), ex.ambiguityWarnings()...)
 	return ex, nil
 }
 

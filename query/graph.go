@@ -13,7 +13,7 @@ type Graph struct {
 	Nodes         []Node `json:"nodes"`
 	Edges         []Edge `json:"edges"`
 	// Warnings qualify the whole map, e.g. that some edges are ambiguous.
-	Warnings []string `json:"warnings,omitempty"`
+	Warnings []Warning `json:"warnings,omitempty"`
 }
 
 // Node is a workload (or bare pod), or an address region outside the

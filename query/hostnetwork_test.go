@@ -23,7 +23,7 @@ spec: {podSelector: {}, policyTypes: [Ingress]}`)...)
 		objs = append(objs, p)
 	}
 	s := testSnapshot(t, DefaultOptions(), objs...)
-	if n := strings.Count(strings.Join(s.Warnings, "\n"), "uses hostNetwork"); n != 1 {
+	if n := strings.Count(strings.Join(messages(s.Warnings), "\n"), "uses hostNetwork"); n != 1 {
 		t.Errorf("%d hostNetwork warnings, want 1 for the workload: %q", n, s.Warnings)
 	}
 	ans := can(t, s, "y/a", "x/agent-2:80")
@@ -33,7 +33,7 @@ spec: {podSelector: {}, policyTypes: [Ingress]}`)...)
 	if len(ans.Assumes) != 1 || !strings.Contains(ans.Assumes[0], "applies to host-network pods") {
 		t.Errorf("assumes %q, want the host-network assumption", ans.Assumes)
 	}
-	if !strings.Contains(strings.Join(ans.Warnings, "\n"), "uses hostNetwork") {
+	if !strings.Contains(strings.Join(messages(ans.Warnings), "\n"), "uses hostNetwork") {
 		t.Errorf("warnings %q miss the hostNetwork warning for a pod of the workload", ans.Warnings)
 	}
 	for _, pv := range ans.Pairs {

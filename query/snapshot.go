@@ -132,8 +132,9 @@ type Snapshot struct {
 	// that some verdicts may be ambiguous.
 	ties bool
 	// Warnings are things the caller should tell the user, e.g. hostNetwork
-	// pods policy cannot govern.
-	Warnings []string
+	// pods policy cannot govern, sorted by message. Answers carry those
+	// that concern them.
+	Warnings []Warning
 }
 
 // NewSnapshot builds a snapshot from typed API objects: Namespaces, Pods,
@@ -205,7 +206,7 @@ func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {
 					return nil, fmt.Errorf("%s: %w", strings.ToLower(ref.Kind)+" "+ref.Name, err)
 				}
 				for _, fc := range c.FailClosed {
-					s.Warnings = append(s.Warnings, fmt.Sprintf("%s: %s", c.Key(), fc))
+					s.Warnings = append(s.Warnings, failClosedWarning(c, fc))
 				}
 				s.cluster = append(s.cluster, c)
 				continue
@@ -258,15 +259,13 @@ func (s *Snapshot) warnHostNetwork() {
 		if !p.HostNetwork {
 			continue
 		}
-		what := "pod " + p.Key()
 		if p.Workload != nil && !p.StandIn {
-			what = fmt.Sprintf("pod %s (and the other pods of %s %s/%s)", p.Key(), strings.ToLower(p.Workload.Kind), p.Namespace, p.Workload.Name)
 			if seen[p.Namespace+"/"+p.Workload.Kind+"/"+p.Workload.Name] {
 				continue
 			}
 			seen[p.Namespace+"/"+p.Workload.Kind+"/"+p.Workload.Name] = true
 		}
-		s.Warnings = append(s.Warnings, fmt.Sprintf("%s uses hostNetwork: NetworkPolicy usually does not apply to it, verdicts involving it are hypothetical", what))
+		s.Warnings = append(s.Warnings, hostNetworkWarning(p))
 	}
 }
 
@@ -296,9 +295,9 @@ func (s *Snapshot) index() {
 	s.ties = s.hasTies()
 	slices.SortFunc(s.nodes, func(a, b *ClusterNode) int { return cmp.Compare(a.Name, b.Name) })
 	if hasKind(s.cluster, "ClusterNetworkPolicy") && (hasKind(s.cluster, "AdminNetworkPolicy") || hasKind(s.cluster, "BaselineAdminNetworkPolicy")) {
-		s.Warnings = append(s.Warnings, "both ClusterNetworkPolicy and the older AdminNetworkPolicy/BaselineAdminNetworkPolicy kinds are present; they are judged together, tier by tier and by priority, though an implementation usually enforces only one API")
+		s.Warnings = append(s.Warnings, mixedClusterKindsWarning)
 	}
-	slices.Sort(s.Warnings)
+	sortWarnings(s.Warnings)
 }
 
 func hasKind(ps []*Policy, kind string) bool {

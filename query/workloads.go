@@ -217,7 +217,7 @@ func (s *Snapshot) breakOwnerCycles(byKey map[string]workload, key func(string, 
 					w := byKey[ck]
 					names = append(names, fmt.Sprintf("%s %s/%s", strings.ToLower(w.ref.Kind), w.namespace, w.ref.Name))
 				}
-				s.Warnings = append(s.Warnings, fmt.Sprintf("owner references form a cycle (%s -> %s): pods count as owned by the first workload of their chain", strings.Join(names, " -> "), names[0]))
+				s.Warnings = append(s.Warnings, ownerCycleWarning(names))
 				cyclic = true
 				break
 			}

@@ -136,7 +136,7 @@ func TestOwnerReferences(t *testing.T) {
 			if diff := cmp.Diff(tc.podUnit, got); diff != "" {
 				t.Errorf("pod units (-want +got):\n%s", diff)
 			}
-			warned := strings.Join(s.Warnings, "\n")
+			warned := strings.Join(messages(s.Warnings), "\n")
 			if tc.warning != "" && !strings.Contains(warned, tc.warning) {
 				t.Errorf("warnings %q do not say %q", s.Warnings, tc.warning)
 			}
@@ -168,7 +168,7 @@ func TestExplainNamespaceWarnsOfCycles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(strings.Join(ex.Warnings, "\n"), "owner references form a cycle") {
+	if !strings.Contains(strings.Join(messages(ex.Warnings), "\n"), "owner references form a cycle") {
 		t.Errorf("warnings %q do not name the cycle", ex.Warnings)
 	}
 }
