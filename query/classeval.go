@@ -182,7 +182,7 @@ func (e *classEngine) peerClasses(pe *Peer, action Action) bitset {
 			b.set(i)
 		}
 	}
-	if names, all := e.s.peerNamespaces(pe); all {
+	if names, all := e.s.namespacesOfPeer(pe); all {
 		for i := range e.classes {
 			try(i)
 		}

@@ -123,7 +123,7 @@ func TestEveryPeerKindIsMatched(t *testing.T) {
 			}
 			// The other dispatching functions answer without panicking,
 			// and agree with the matcher on which pods can match.
-			names, all := s.peerNamespaces(&pe)
+			names, all := s.namespacesOfPeer(&pe)
 			for _, p := range tc.matches {
 				if !all && !slices.Contains(names, p.Namespace) {
 					t.Errorf("peerNamespaces = %v, all %v: leaves out %s, which matches", names, all, p.Namespace)

@@ -179,7 +179,7 @@ func TestCompiledRulePortsAgreeWithEntries(t *testing.T) {
 		if len(rule.Ports) == 0 {
 			rule.Ports = nil
 		}
-		rule.ports = compilePorts(rule.Ports)
+		rule.compiled = compilePorts(rule.Ports)
 		var cr Rule
 		for _, p := range rule.Ports {
 			if p.Named != "" && r.IntN(2) == 0 {
@@ -187,7 +187,7 @@ func TestCompiledRulePortsAgreeWithEntries(t *testing.T) {
 			}
 			cr.Ports = append(cr.Ports, p)
 		}
-		cr.ports = compilePorts(cr.Ports)
+		cr.compiled = compilePorts(cr.Ports)
 		for _, d := range []*Pod{dst, nil} {
 			want := AllPorts()
 			if len(rule.Ports) > 0 {

@@ -182,10 +182,10 @@ type Rule struct {
 	// matches every peer on every port.
 	denyAll bool
 
-	// ports is Ports compiled once: what they match whatever the
+	// compiled is Ports compiled once: what they match whatever the
 	// destination, and the named entries. A rule may hold tens of
 	// thousands of entries.
-	ports rulePorts
+	compiled rulePorts
 	// addrs finds the first address peer (ipBlock, networks) that holds an
 	// address; nil when the rule has none.
 	addrs *addrIndex
@@ -215,13 +215,13 @@ func (r *Rule) portsFor(dst *Pod) PortSet {
 	if r.Ports == nil || r.denyAll {
 		return AllPorts()
 	}
-	return r.ports.towards(dst)
+	return r.compiled.towards(dst)
 }
 
 // namedPorts tells whether some port entry of the rule is a named port,
 // whose ports depend on the destination pod.
 func (r *Rule) namedPorts() bool {
-	return !r.denyAll && len(r.ports.named) > 0
+	return !r.denyAll && len(r.compiled.named) > 0
 }
 
 // selector picks pods: by namespace (a fixed one, or by namespace labels)

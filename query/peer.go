@@ -192,10 +192,10 @@ func (s *Snapshot) matchesPeer(r *Rule, end flowEnd) bool {
 	return r.anyPeer || r.denyAll || s.firstPeer(r, end) >= 0
 }
 
-// peerNamespaces are the namespaces whose pods a peer may match, in no
+// namespacesOfPeer are the namespaces whose pods a peer may match, in no
 // particular order, for the paths that enumerate pods; all is set for
 // peers that match pods of any namespace by address.
-func (s *Snapshot) peerNamespaces(pe *Peer) (names []string, all bool) {
+func (s *Snapshot) namespacesOfPeer(pe *Peer) (names []string, all bool) {
 	switch pe.Kind {
 	case PeerPods, PeerNamespaces, PeerPodAndNamespace:
 		if ns := pe.sel.namespace; ns != "" {
@@ -308,7 +308,7 @@ func networksText(pe *Peer) string {
 // podsMatched lists the pods a peer matches, in namespace order, and the
 // namespaces whose pods it may match (by selector).
 func (s *Snapshot) podsMatched(pe *Peer, action Action) (pods []*Pod, namespaces []string) {
-	names, all := s.peerNamespaces(pe)
+	names, all := s.namespacesOfPeer(pe)
 	if all {
 		for _, p := range s.pods {
 			if s.matchPeer(pe, action, podEnd(p)) == missNone {
@@ -332,7 +332,7 @@ func (s *Snapshot) podsMatched(pe *Peer, action Action) (pods []*Pod, namespaces
 // ports are compiled: the compiled ports, the address index and the flags
 // firstPeer reads.
 func (r *Rule) index() {
-	r.ports = compilePorts(r.Ports)
+	r.compiled = compilePorts(r.Ports)
 	var entries []addrEntry
 	for i := range r.Peers {
 		pe := &r.Peers[i]
