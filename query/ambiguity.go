@@ -13,7 +13,7 @@ import "fmt"
 func (s *Snapshot) hasTies() bool {
 	seen := map[string]bool{}
 	for _, c := range s.cluster {
-		k := fmt.Sprintf("%s/%d", c.Tier, c.Priority)
+		k := fmt.Sprintf("%s/%d", c.tier, c.priority)
 		if seen[k] {
 			return true
 		}

@@ -82,7 +82,7 @@ func (s *Snapshot) auditNamespace(ns string, g *classEngine) []Finding {
 	for _, d := range []Direction{Ingress, Egress} {
 		has := false
 		for _, p := range s.policies[ns] {
-			if p.HasType(d) && p.PodSelector == "" && len(p.Rules(d)) == 0 {
+			if p.hasType(d) && p.podSelector == "" && len(p.rules(d)) == 0 {
 				has = true
 			}
 		}
@@ -115,8 +115,8 @@ func (s *Snapshot) clusterDeniesByDefault(ns string, d Direction) bool {
 		if c.subject.podSel != nil || !c.subject.nsSel.Matches(labels) {
 			continue
 		}
-		for _, r := range c.Rules(d) {
-			if r.Action == ActionDeny || r.denyAll {
+		for _, r := range c.rules(d) {
+			if r.action == ActionDeny || r.denyAll {
 				return true
 			}
 		}
@@ -161,24 +161,24 @@ func (s *Snapshot) auditUnit(u *Unit, g *classEngine, sev func(Severity) Severit
 	} else if stateful {
 		// A database reachable from every pod or every namespace.
 		for p := range s.judging(stageNetworkPolicy, Ingress, rep) {
-			for _, r := range p.Ingress {
+			for _, r := range p.ingress {
 				if port != 0 && !r.portsFor(rep).Contains(corev1.ProtocolTCP, port) {
 					continue
 				}
 				if r.anyPeer {
-					out = append(out, Finding{Severity: sev(High), Check: checkDatabaseOpenToAll, Object: "networkpolicy " + p.Key(), Field: r.Path,
+					out = append(out, Finding{Severity: sev(High), Check: checkDatabaseOpenToAll, Object: "networkpolicy " + p.key(), Field: r.path,
 						Why: fmt.Sprintf("this rule lets every pod of every namespace, and any address, reach %s", what),
 						Fix: "list the clients in from: (a podSelector for the API pods, with a namespaceSelector for their namespace)"})
 				}
-				for _, pe := range r.Peers {
-					if (pe.Kind == PeerNamespaces && pe.NamespaceSelector == "") || (pe.Kind == PeerPodAndNamespace && pe.NamespaceSelector == "" && pe.PodSelector == "") {
-						out = append(out, Finding{Severity: sev(High), Check: checkDatabaseOpenToAll, Object: "networkpolicy " + p.Key(), Field: pe.Path,
+				for _, pe := range r.peers {
+					if (pe.kind == peerNamespaces && pe.namespaceSelector == "") || (pe.kind == peerPodAndNamespace && pe.namespaceSelector == "" && pe.podSelector == "") {
+						out = append(out, Finding{Severity: sev(High), Check: checkDatabaseOpenToAll, Object: "networkpolicy " + p.key(), Field: pe.path,
 							Why: fmt.Sprintf("this peer matches every pod in every namespace, so all of them may reach %s", what),
 							Fix: "select the client pods, and restrict namespaceSelector to their namespace (kubernetes.io/metadata.name: NAME)"})
 					}
-					if pe.Kind == PeerIPBlock && pe.CIDR.Bits() == 0 && len(pe.Except) == 0 {
-						out = append(out, Finding{Severity: sev(High), Check: checkDatabaseOpenToAll, Object: "networkpolicy " + p.Key(), Field: pe.Path,
-							Why: fmt.Sprintf("ipBlock %s matches every address (and, with most CNIs, every pod), so all may reach %s", pe.CIDR, what),
+					if pe.kind == peerIPBlock && pe.cidr.Bits() == 0 && len(pe.except) == 0 {
+						out = append(out, Finding{Severity: sev(High), Check: checkDatabaseOpenToAll, Object: "networkpolicy " + p.key(), Field: pe.path,
+							Why: fmt.Sprintf("ipBlock %s matches every address (and, with most CNIs, every pod), so all may reach %s", pe.cidr, what),
 							Fix: "name the client pods with selectors, or narrow the CIDR to the clients' addresses"})
 					}
 				}
@@ -208,15 +208,15 @@ func (s *Snapshot) auditDNS(u *Unit, sev func(Severity) Severity) (Finding, bool
 
 func (s *Snapshot) auditPolicy(p *Policy) []Finding {
 	var out []Finding
-	obj := "networkpolicy " + p.Key()
+	obj := "networkpolicy " + p.key()
 	selected := s.selectedPods(p)
 	if len(selected) == 0 {
 		out = append(out, Finding{Severity: Low, Check: checkPolicySelectsNothing, Object: obj, Field: "spec.podSelector",
-			Why: fmt.Sprintf("podSelector {%s} matches no pod in namespace %s: the policy has no effect (a typo in a label?)", p.PodSelector, p.Namespace)})
+			Why: fmt.Sprintf("podSelector {%s} matches no pod in namespace %s: the policy has no effect (a typo in a label?)", p.podSelector, p.namespace)})
 	}
 	for _, d := range []Direction{Ingress, Egress} {
-		for i := range p.Rules(d) {
-			r := &p.Rules(d)[i]
+		for i := range p.rules(d) {
+			r := &p.rules(d)[i]
 			rs := s.summarizeRule(d, p, r)
 			for _, ps := range rs.Peers {
 				if ps.MatchesNothing {
@@ -224,18 +224,18 @@ func (s *Snapshot) auditPolicy(p *Policy) []Finding {
 						Why: fmt.Sprintf("%s: %s, so this peer allows nothing (a typo in a label?)", ps.Description, ps.Note)})
 				}
 			}
-			for _, pe := range r.Peers {
+			for _, pe := range r.peers {
 				if f, ok := s.auditCrossEnv(p, d, &pe); ok {
 					out = append(out, f)
 				}
-				if d == Egress && pe.Kind == PeerIPBlock && pe.CIDR.Bits() == 0 && len(pe.Except) == 0 {
-					out = append(out, Finding{Severity: Medium, Check: checkUnrestrictedEgress, Object: obj, Field: pe.Path,
-						Why: fmt.Sprintf("ipBlock %s allows egress to every address on the internet", pe.CIDR),
+				if d == Egress && pe.kind == peerIPBlock && pe.cidr.Bits() == 0 && len(pe.except) == 0 {
+					out = append(out, Finding{Severity: Medium, Check: checkUnrestrictedEgress, Object: obj, Field: pe.path,
+						Why: fmt.Sprintf("ipBlock %s allows egress to every address on the internet", pe.cidr),
 						Fix: "list the external CIDRs the workload needs, or add except: for the ranges it must not reach"})
 				}
 			}
 			if d == Egress && r.anyPeer && len(selected) > 0 {
-				out = append(out, Finding{Severity: Medium, Check: checkUnrestrictedEgress, Object: obj, Field: r.Path,
+				out = append(out, Finding{Severity: Medium, Check: checkUnrestrictedEgress, Object: obj, Field: r.path,
 					Why: "an egress rule without to: allows the selected pods to reach every address and every pod",
 					Fix: "add to: with the destinations the workload needs"})
 			}
@@ -248,13 +248,13 @@ func (s *Snapshot) auditPolicy(p *Policy) []Finding {
 // auditCrossEnv finds a peer whose podSelector reaches pods of namespaces
 // of other environments because it has no namespace restriction.
 func (s *Snapshot) auditCrossEnv(p *Policy, d Direction, pe *Peer) (Finding, bool) {
-	if pe.Kind != PeerPodAndNamespace || pe.NamespaceSelector != "" {
+	if pe.kind != peerPodAndNamespace || pe.namespaceSelector != "" {
 		return Finding{}, false
 	}
-	own := s.namespaces[p.Namespace].Labels["env"]
+	own := s.namespaces[p.namespace].Labels["env"]
 	var others []string
 	for _, ns := range s.Namespaces() {
-		if ns.Name == p.Namespace {
+		if ns.Name == p.namespace {
 			continue
 		}
 		if env := ns.Labels["env"]; own != "" && env == own {
@@ -270,9 +270,9 @@ func (s *Snapshot) auditCrossEnv(p *Policy, d Direction, pe *Peer) (Finding, boo
 	if len(others) == 0 {
 		return Finding{}, false
 	}
-	return Finding{Severity: Medium, Check: checkPeerWithoutNamespace, Object: "networkpolicy " + p.Key(), Field: pe.Path + ".namespaceSelector",
-		Why: fmt.Sprintf("namespaceSelector {} with podSelector {%s} also matches pods in %s, not only in %s", pe.PodSelector, strings.Join(others, ", "), p.Namespace),
-		Fix: fmt.Sprintf("namespaceSelector:\n  matchLabels:\n    kubernetes.io/metadata.name: %s", p.Namespace)}, true
+	return Finding{Severity: Medium, Check: checkPeerWithoutNamespace, Object: "networkpolicy " + p.key(), Field: pe.path + ".namespaceSelector",
+		Why: fmt.Sprintf("namespaceSelector {} with podSelector {%s} also matches pods in %s, not only in %s", pe.podSelector, strings.Join(others, ", "), p.namespace),
+		Fix: fmt.Sprintf("namespaceSelector:\n  matchLabels:\n    kubernetes.io/metadata.name: %s", p.namespace)}, true
 }
 
 // auditNamedPorts finds named ports that no pod they resolve against
@@ -291,9 +291,9 @@ func (s *Snapshot) auditNamedPorts(p *Policy, d Direction, r *Rule, selected []*
 	if len(targets) == 0 {
 		return nil
 	}
-	for i := range r.Ports {
-		pt := &r.Ports[i]
-		if pt.Named == "" {
+	for i := range r.ports {
+		pt := &r.ports[i]
+		if pt.named == "" {
 			continue
 		}
 		found := false
@@ -308,8 +308,8 @@ func (s *Snapshot) auditNamedPorts(p *Policy, d Direction, r *Rule, selected []*
 			if d == Egress {
 				whose = "destination pods"
 			}
-			out = append(out, Finding{Severity: Medium, Check: checkUnknownNamedPort, Object: "networkpolicy " + p.Key(), Field: pt.Path,
-				Why: fmt.Sprintf("no %s declare a %s container port named %q, so this port entry matches nothing", whose, pt.Protocol, pt.Named),
+			out = append(out, Finding{Severity: Medium, Check: checkUnknownNamedPort, Object: "networkpolicy " + p.key(), Field: pt.path,
+				Why: fmt.Sprintf("no %s declare a %s container port named %q, so this port entry matches nothing", whose, pt.protocol, pt.named),
 				Fix: "use the container port's name (containers[].ports[].name) with its protocol, or the port number"})
 		}
 	}
@@ -393,32 +393,32 @@ func (s *Snapshot) auditClusterPolicies(namespaces []string) []Finding {
 	for _, c := range s.cluster {
 		selected[c] = s.selectedPods(c)
 		inScope := slices.ContainsFunc(selected[c], func(p *Pod) bool { return audited[p.Namespace] })
-		obj := strings.ToLower(c.Kind) + " " + c.Name
+		obj := strings.ToLower(c.kind) + " " + c.name
 		if len(selected[c]) == 0 {
 			out = append(out, Finding{Severity: Low, Check: checkPolicySelectsNothing, Object: obj, Field: "spec.subject",
-				Why: fmt.Sprintf("the subject (%s) matches no pod: the policy has no effect (a typo in a label?)", c.Subject)})
+				Why: fmt.Sprintf("the subject (%s) matches no pod: the policy has no effect (a typo in a label?)", c.subjectText)})
 			continue
 		}
 		if !inScope {
 			continue
 		}
-		for _, fc := range c.FailClosed {
+		for _, fc := range c.failClosed {
 			out = append(out, Finding{Severity: High, Check: checkClusterPolicyFailsClosed, Object: obj,
 				Why: fc + "; the verdicts of this tool follow the API's fail-closed rule, but the policy does not say what its author meant",
 				Fix: "upgrade kubectl netpol, or remove the field the installed CRD does not know"})
 		}
 		for _, d := range []Direction{Ingress, Egress} {
-			for _, r := range c.Rules(d) {
-				for _, pe := range r.Peers {
-					if pe.Kind == PeerDomainNames {
-						out = append(out, Finding{Severity: Low, Check: checkDomainNamesUnevaluable, Object: obj, Field: pe.Path,
-							Why: fmt.Sprintf("domain names (%s) are resolved by the dataplane at run time: offline answers take them as matching no address", strings.Join(pe.Domains, ", "))})
+			for _, r := range c.rules(d) {
+				for _, pe := range r.peers {
+					if pe.kind == peerDomainNames {
+						out = append(out, Finding{Severity: Low, Check: checkDomainNamesUnevaluable, Object: obj, Field: pe.path,
+							Why: fmt.Sprintf("domain names (%s) are resolved by the dataplane at run time: offline answers take them as matching no address", strings.Join(pe.domains, ", "))})
 					}
 				}
-				if c.Tier == TierAdmin && r.Action == ActionAccept && !r.denyAll {
+				if c.tier == TierAdmin && r.action == ActionAccept && !r.denyAll {
 					for _, p := range selected[c] {
 						if _, isolated := s.stageRules(stageNetworkPolicy, d, p); isolated {
-							out = append(out, Finding{Severity: Low, Check: checkAdminAcceptOverridesNetpol, Object: obj, Field: r.Path,
+							out = append(out, Finding{Severity: Low, Check: checkAdminAcceptOverridesNetpol, Object: obj, Field: r.path,
 								Why: fmt.Sprintf("this Admin-tier Accept rule lets traffic past the NetworkPolicies that isolate %s for %s (and pods like it): namespace owners cannot narrow it", p.Key(), d),
 								Fix: "use Pass to leave the decision to the namespace's NetworkPolicies, or narrow the rule's peers and protocols"})
 							break
@@ -432,15 +432,15 @@ func (s *Snapshot) auditClusterPolicies(namespaces []string) []Finding {
 	// the API leaves their order to the implementation.
 	for i, a := range s.cluster {
 		for _, b := range s.cluster[i+1:] {
-			if a.Tier != b.Tier || a.Priority != b.Priority {
+			if a.tier != b.tier || a.priority != b.priority {
 				continue
 			}
 			for _, d := range []Direction{Ingress, Egress} {
-				if len(a.Rules(d)) == 0 || len(b.Rules(d)) == 0 || !slices.ContainsFunc(selected[a], func(p *Pod) bool { return audited[p.Namespace] && b.Selects(s, p) }) {
+				if len(a.rules(d)) == 0 || len(b.rules(d)) == 0 || !slices.ContainsFunc(selected[a], func(p *Pod) bool { return audited[p.Namespace] && b.Selects(s, p) }) {
 					continue
 				}
-				out = append(out, Finding{Severity: Medium, Check: checkClusterPolicySamePriority, Object: strings.ToLower(a.Kind) + " " + a.Name, Field: "spec.priority",
-					Why: fmt.Sprintf("%s and %s are both %s tier, priority %d, select the same pods and have %s rules: where their rules disagree, implementations may apply either", a.Key(), b.Key(), a.Tier, a.Priority, d),
+				out = append(out, Finding{Severity: Medium, Check: checkClusterPolicySamePriority, Object: strings.ToLower(a.kind) + " " + a.name, Field: "spec.priority",
+					Why: fmt.Sprintf("%s and %s are both %s tier, priority %d, select the same pods and have %s rules: where their rules disagree, implementations may apply either", a.key(), b.key(), a.tier, a.priority, d),
 					Fix: "give each policy of a tier its own priority"})
 				break
 			}

@@ -165,9 +165,9 @@ func (s *Snapshot) NodesUnknown() error {
 		return nil
 	}
 	for _, c := range s.cluster {
-		for _, r := range c.Egress {
-			if slices.ContainsFunc(r.Peers, func(pe Peer) bool { return pe.Kind == PeerNodes }) {
-				return fmt.Errorf("cluster policy %s selects nodes in its egress rules, but %w", c.Key(), err)
+		for _, r := range c.egress {
+			if slices.ContainsFunc(r.peers, func(pe Peer) bool { return pe.kind == peerNodes }) {
+				return fmt.Errorf("cluster policy %s selects nodes in its egress rules, but %w", c.key(), err)
 			}
 		}
 	}

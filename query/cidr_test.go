@@ -77,10 +77,10 @@ func TestIPBlockCIDRsTheAPIServerTakes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			peer := p.Ingress[0].Peers[1]
-			got := []string{peer.CIDR.String(), ""}
-			if len(peer.Except) > 0 {
-				got[1] = peer.Except[0].String()
+			peer := p.ingress[0].peers[1]
+			got := []string{peer.cidr.String(), ""}
+			if len(peer.except) > 0 {
+				got[1] = peer.except[0].String()
 			}
 			if diff := cmp.Diff([]string{tc.wantCIDR, tc.wantExcept}, got); diff != "" {
 				t.Errorf("cidr, except (-want +got):\n%s", diff)
@@ -134,7 +134,7 @@ spec:
 	if err != nil {
 		t.Fatalf("a CIDR not in canonical form, which the CRD takes: %v", err)
 	}
-	got := c.Egress[0].Peers[0].Networks
+	got := c.egress[0].peers[0].networks
 	if want := []netip.Prefix{netip.MustParsePrefix("fd00::/8"), netip.MustParsePrefix("fd00::/16")}; !cmp.Equal(want, got, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })) {
 		t.Errorf("networks = %v, want %v", got, want)
 	}

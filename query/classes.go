@@ -28,11 +28,11 @@ func (s *Snapshot) Classes() []*Class {
 	var byAddr []*Peer
 	seen := map[string]bool{}
 	for p := range s.allPolicies() {
-		for _, rules := range [][]Rule{p.Ingress, p.Egress} {
+		for _, rules := range [][]Rule{p.ingress, p.egress} {
 			for i := range rules {
-				for j := range rules[i].Peers {
-					pe := &rules[i].Peers[j]
-					if k := string(pe.Kind) + " " + pe.Text; pe.byAddress() && !seen[k] {
+				for j := range rules[i].peers {
+					pe := &rules[i].peers[j]
+					if k := string(pe.kind) + " " + pe.text; pe.byAddress() && !seen[k] {
 						seen[k] = true
 						byAddr = append(byAddr, pe)
 					}

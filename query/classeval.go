@@ -150,7 +150,7 @@ func dix(d Direction) int {
 
 // compile compiles a rule against the classes.
 func (e *classEngine) compile(r *Rule) *classRule {
-	cr := &classRule{rule: r, action: r.Action, peers: newBitset(len(e.classes)), named: map[int]PortSet{}}
+	cr := &classRule{rule: r, action: r.action, peers: newBitset(len(e.classes)), named: map[int]PortSet{}}
 	if r.denyAll {
 		cr.action = ActionDeny
 	}
@@ -159,8 +159,8 @@ func (e *classEngine) compile(r *Rule) *classRule {
 			cr.peers.set(i)
 		}
 	}
-	for i := range r.Peers {
-		cr.peers.or(e.peerClasses(&r.Peers[i], r.Action))
+	for i := range r.peers {
+		cr.peers.or(e.peerClasses(&r.peers[i], r.action))
 	}
 	if !r.namedPorts() {
 		ports := r.portsFor(nil)

@@ -30,11 +30,11 @@ func describeClusterRule(r *Rule, d Direction) string {
 	if d == Egress {
 		word = "to"
 	}
-	peers := make([]string, len(r.Peers))
-	for i := range r.Peers {
-		peers[i] = r.Peers[i].Text
+	peers := make([]string, len(r.peers))
+	for i := range r.peers {
+		peers[i] = r.peers[i].text
 	}
-	return fmt.Sprintf("%s %s %s on %s", r.Action, word, strings.Join(peers, " or "), portsText(r.Ports))
+	return fmt.Sprintf("%s %s %s on %s", r.action, word, strings.Join(peers, " or "), portsText(r.ports))
 }
 
 // isClusterPolicy tells whether CompileClusterPolicy reads the object.
@@ -80,12 +80,12 @@ func CompileClusterPolicy(obj runtime.Object) (*Policy, error) {
 }
 
 func compileCNP(o *npav1beta1.ClusterNetworkPolicy) (*Policy, error) {
-	c := &Policy{Kind: "ClusterNetworkPolicy", Name: o.Name, Priority: o.Spec.Priority, HasPriority: true}
+	c := &Policy{kind: "ClusterNetworkPolicy", name: o.Name, priority: o.Spec.Priority, hasPriority: true}
 	switch o.Spec.Tier {
 	case npav1beta1.AdminTier:
-		c.Tier = TierAdmin
+		c.tier = TierAdmin
 	case npav1beta1.BaselineTier:
-		c.Tier = TierBaseline
+		c.tier = TierBaseline
 	default:
 		return nil, fmt.Errorf("spec.tier: %q is not Admin or Baseline", o.Spec.Tier)
 	}
@@ -128,15 +128,15 @@ type ruleFields struct {
 
 // compile checks the priority and compiles the subject and the rules.
 func compileCluster(c *Policy, ns *metav1.LabelSelector, pods *npav1alpha1.NamespacedPod, ingress, egress []ruleFields) error {
-	if c.Priority < 0 || c.Priority > 1000 {
-		return fmt.Errorf("spec.priority: %d is not within 0..1000", c.Priority)
+	if c.priority < 0 || c.priority > 1000 {
+		return fmt.Errorf("spec.priority: %d is not within 0..1000", c.priority)
 	}
 	c.stage = stageAdmin
-	if c.Tier == TierBaseline {
+	if c.tier == TierBaseline {
 		c.stage = stageBaseline
 	}
 	var err error
-	if c.subject, c.Subject, err = compileSubject(ns, pods); err != nil {
+	if c.subject, c.subjectText, err = compileSubject(ns, pods); err != nil {
 		return err
 	}
 	for i, rf := range ingress {
@@ -144,14 +144,14 @@ func compileCluster(c *Policy, ns *metav1.LabelSelector, pods *npav1alpha1.Names
 		if err != nil {
 			return err
 		}
-		c.Ingress = append(c.Ingress, rule)
+		c.ingress = append(c.ingress, rule)
 	}
 	for i, rf := range egress {
 		rule, err := compileClusterRule(c, fmt.Sprintf("spec.egress[%d]", i), "to", rf)
 		if err != nil {
 			return err
 		}
-		c.Egress = append(c.Egress, rule)
+		c.egress = append(c.egress, rule)
 	}
 	return nil
 }
@@ -268,12 +268,12 @@ type peerFields struct {
 }
 
 func compileClusterRule(c *Policy, path, peerField string, rf ruleFields) (Rule, error) {
-	r := Rule{Path: path, Name: rf.name, Action: rf.action, describe: describeClusterRule}
-	action, err := clusterAction(c.Kind, path, rf.action)
+	r := Rule{path: path, name: rf.name, action: rf.action, describe: describeClusterRule}
+	action, err := clusterAction(c.kind, path, rf.action)
 	if err != nil {
 		return r, err
 	}
-	r.Action = action
+	r.action = action
 	if len(rf.peers) == 0 {
 		return r, fmt.Errorf("%s.%s: must hold at least one peer", path, peerField)
 	}
@@ -281,16 +281,16 @@ func compileClusterRule(c *Policy, path, peerField string, rf ruleFields) (Rule,
 	// the API requires: an Accept rule ignores it, others deny all.
 	failClosed := func(what string) {
 		what += " sets no field this tool knows (a newer CRD?)"
-		if r.Action == ActionAccept {
-			c.FailClosed = append(c.FailClosed, what+": ignored (an Accept rule fails closed by matching nothing there)")
+		if r.action == ActionAccept {
+			c.failClosed = append(c.failClosed, what+": ignored (an Accept rule fails closed by matching nothing there)")
 			return
 		}
-		c.FailClosed = append(c.FailClosed, fmt.Sprintf("%s: the %s rule fails closed as Deny all", what, r.Action))
+		c.failClosed = append(c.failClosed, fmt.Sprintf("%s: the %s rule fails closed as Deny all", what, r.action))
 		r.denyAll = true
 	}
 	for i, pf := range rf.peers {
 		pp := fmt.Sprintf("%s.%s[%d]", path, peerField, i)
-		pe, known, err := compileClusterPeer(pp, r.Action, pf)
+		pe, known, err := compileClusterPeer(pp, r.action, pf)
 		if err != nil {
 			return r, err
 		}
@@ -298,10 +298,10 @@ func compileClusterRule(c *Policy, path, peerField string, rf ruleFields) (Rule,
 			failClosed(pp)
 			continue
 		}
-		r.Peers = append(r.Peers, pe)
+		r.peers = append(r.peers, pe)
 	}
 	if !rf.allPorts {
-		if err := compileClusterPorts(c.Kind, &r, rf.ports, failClosed); err != nil {
+		if err := compileClusterPorts(c.kind, &r, rf.ports, failClosed); err != nil {
 			return r, err
 		}
 	}
@@ -335,54 +335,54 @@ func clusterAction(kind, path string, action Action) (Action, error) {
 // compileClusterPeer compiles one from/to entry of a rule with the given
 // action; known is false for an entry that sets no field this tool knows.
 func compileClusterPeer(pp string, action Action, pf peerFields) (pe Peer, known bool, err error) {
-	pe = Peer{Path: pp}
+	pe = Peer{path: pp}
 	n := 0
 	if pf.namespaces != nil {
 		n++
-		pe.Kind = PeerNamespaces
-		if pe.sel, pe.Text, err = compileSubject(pf.namespaces, nil); err != nil {
+		pe.kind = peerNamespaces
+		if pe.sel, pe.text, err = compileSubject(pf.namespaces, nil); err != nil {
 			return pe, true, fmt.Errorf("%s.namespaces: %w", pp, err)
 		}
 	}
 	if pf.pods != nil {
 		n++
-		pe.Kind = PeerPodAndNamespace
-		if pe.sel, pe.Text, err = compileSubject(nil, pf.pods); err != nil {
+		pe.kind = peerPodAndNamespace
+		if pe.sel, pe.text, err = compileSubject(nil, pf.pods); err != nil {
 			return pe, true, fmt.Errorf("%s.pods: %w", pp, err)
 		}
 	}
 	if pf.nodes != nil {
 		n++
-		pe.Kind = PeerNodes
+		pe.kind = peerNodes
 		sel, text, err := compileSelector(pp+".nodes", pf.nodes)
 		if err != nil {
 			return pe, true, err
 		}
-		pe.nodeSel, pe.Text = sel, "nodes {"+text+"}"
+		pe.nodeSel, pe.text = sel, "nodes {"+text+"}"
 		if text == "" {
-			pe.Text = "all nodes"
+			pe.text = "all nodes"
 		}
 	}
 	if len(pf.networks) > 0 {
 		n++
-		pe.Kind = PeerNetworks
+		pe.kind = peerNetworks
 		for j, s := range pf.networks {
 			pfx, err := parseNetwork(fmt.Sprintf("%s.networks[%d]", pp, j), s)
 			if err != nil {
 				return pe, true, err
 			}
-			pe.Networks = append(pe.Networks, pfx)
+			pe.networks = append(pe.networks, pfx)
 		}
-		pe.Text = networksText(&pe)
+		pe.text = networksText(&pe)
 	}
 	if len(pf.domains) > 0 {
 		n++
-		pe.Kind = PeerDomainNames
+		pe.kind = peerDomainNames
 		if action != ActionAccept {
 			return pe, true, fmt.Errorf("%s.domainNames: only Accept rules may name domains", pp)
 		}
-		pe.Domains = pf.domains
-		pe.Text = "domains " + strings.Join(pf.domains, ",")
+		pe.domains = pf.domains
+		pe.text = "domains " + strings.Join(pf.domains, ",")
 	}
 	if n > 1 {
 		return pe, true, fmt.Errorf("%s: exactly one of namespaces, pods, nodes, networks, domainNames may be set", pp)
@@ -398,12 +398,12 @@ func compileClusterPorts(kind string, r *Rule, ports []portFields, failClosed fu
 		field = "ports"
 	}
 	if len(ports) == 0 {
-		return fmt.Errorf("%s.%s: must hold at least one entry when set (leave it out to match every port)", r.Path, field)
+		return fmt.Errorf("%s.%s: must hold at least one entry when set (leave it out to match every port)", r.path, field)
 	}
-	r.Ports = []Port{}
+	r.ports = []Port{}
 	for i, pf := range ports {
-		pp := fmt.Sprintf("%s.%s[%d]", r.Path, field, i)
-		cp := Port{Path: pp, Protocol: pf.protocol, Named: pf.named}
+		pp := fmt.Sprintf("%s.%s[%d]", r.path, field, i)
+		cp := Port{path: pp, protocol: pf.protocol, named: pf.named}
 		switch pf.protocol {
 		case "", corev1.ProtocolTCP, corev1.ProtocolUDP, corev1.ProtocolSCTP:
 		case "many":
@@ -414,21 +414,21 @@ func compileClusterPorts(kind string, r *Rule, ports []portFields, failClosed fu
 		switch {
 		case pf.named != "":
 		case pf.rng != nil:
-			cp.From, cp.To = pf.rng[0], pf.rng[1]
-			if cp.From < 1 || cp.To > 65535 || cp.From >= cp.To {
-				return fmt.Errorf("%s: range %d-%d must have 1 <= start < end <= 65535", pp, cp.From, cp.To)
+			cp.from, cp.to = pf.rng[0], pf.rng[1]
+			if cp.from < 1 || cp.to > 65535 || cp.from >= cp.to {
+				return fmt.Errorf("%s: range %d-%d must have 1 <= start < end <= 65535", pp, cp.from, cp.to)
 			}
 		case pf.number != 0:
-			cp.From, cp.To = pf.number, pf.number
-			if cp.From < 1 || cp.From > 65535 {
-				return fmt.Errorf("%s: port %d is not within 1..65535", pp, cp.From)
+			cp.from, cp.to = pf.number, pf.number
+			if cp.from < 1 || cp.from > 65535 {
+				return fmt.Errorf("%s: port %d is not within 1..65535", pp, cp.from)
 			}
 		case pf.anyPort:
 		default:
 			failClosed(pp)
 			continue
 		}
-		r.Ports = append(r.Ports, cp)
+		r.ports = append(r.ports, cp)
 	}
 	return nil
 }
@@ -471,7 +471,7 @@ func compileSubject(ns *metav1.LabelSelector, pods *npav1alpha1.NamespacedPod) (
 }
 
 func compileANP(o *npav1alpha1.AdminNetworkPolicy) (*Policy, error) {
-	c := &Policy{Kind: "AdminNetworkPolicy", Name: o.Name, Tier: TierAdmin, Priority: o.Spec.Priority, HasPriority: true}
+	c := &Policy{kind: "AdminNetworkPolicy", name: o.Name, tier: TierAdmin, priority: o.Spec.Priority, hasPriority: true}
 	return compileV1alpha1(c, &o.Spec)
 }
 
@@ -479,7 +479,7 @@ func compileANP(o *npav1alpha1.AdminNetworkPolicy) (*Policy, error) {
 // AdminNetworkPolicy spec, whose fields are a superset of its own (same
 // names, same meaning), as the Baseline tier's one policy.
 func compileBANP(o *npav1alpha1.BaselineAdminNetworkPolicy) (*Policy, error) {
-	c := &Policy{Kind: "BaselineAdminNetworkPolicy", Name: o.Name, Tier: TierBaseline}
+	c := &Policy{kind: "BaselineAdminNetworkPolicy", name: o.Name, tier: TierBaseline}
 	if o.Name != "default" {
 		return nil, fmt.Errorf("metadata.name: a BaselineAdminNetworkPolicy must be named \"default\", not %q", o.Name)
 	}

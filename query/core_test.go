@@ -17,16 +17,16 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
-// declaredPeerKinds are the PeerKind constants declared in the package's
+// declaredPeerKinds are the peerKind constants declared in the package's
 // source, read with go/parser so that a new kind cannot be forgotten in
 // peerKinds.
-func declaredPeerKinds(t *testing.T) []PeerKind {
+func declaredPeerKinds(t *testing.T) []peerKind {
 	t.Helper()
 	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []PeerKind
+	var out []peerKind
 	fset := token.NewFileSet()
 	for _, f := range files {
 		if filepath.Ext(f) != ".go" || len(f) > 8 && f[len(f)-8:] == "_test.go" {
@@ -45,13 +45,13 @@ func declaredPeerKinds(t *testing.T) []PeerKind {
 			if !ok || vs.Type == nil {
 				return true
 			}
-			if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != "PeerKind" {
+			if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != "peerKind" {
 				return true
 			}
 			for _, v := range vs.Values {
 				if lit, ok := v.(*ast.BasicLit); ok {
 					s, _ := strconv.Unquote(lit.Value)
-					out = append(out, PeerKind(s))
+					out = append(out, peerKind(s))
 				}
 			}
 			return true
@@ -71,7 +71,7 @@ func TestEveryPeerKindIsMatched(t *testing.T) {
 	listed := slices.Clone(peerKinds)
 	slices.Sort(listed)
 	if diff := cmp.Diff(declared, listed); diff != "" {
-		t.Fatalf("peerKinds differs from the declared PeerKind constants (-declared +listed):\n%s", diff)
+		t.Fatalf("peerKinds differs from the declared peerKind constants (-declared +listed):\n%s", diff)
 	}
 	s := &Snapshot{
 		opts: DefaultOptions(),
@@ -79,25 +79,25 @@ func TestEveryPeerKindIsMatched(t *testing.T) {
 			"prod": {Name: "prod", Labels: labels.Set{"env": "prod"}},
 			"dev":  {Name: "dev", Labels: labels.Set{"env": "dev"}},
 		},
-		nodes: []*ClusterNode{{Name: "n1", Labels: labels.Set{"role": "worker"}, Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.1")}}},
+		nodes: []*clusterNode{{name: "n1", labels: labels.Set{"role": "worker"}, addrs: []netip.Addr{netip.MustParseAddr("192.0.2.1")}}},
 	}
 	in := &Pod{Namespace: "prod", Name: "db", Labels: labels.Set{"app": "db"}, IPs: []netip.Addr{netip.MustParseAddr("10.0.0.5")}}
 	out := &Pod{Namespace: "dev", Name: "web", Labels: labels.Set{"app": "web"}, IPs: []netip.Addr{netip.MustParseAddr("10.9.0.5")}}
 	host := &Pod{Namespace: "dev", Name: "agent", Labels: labels.Set{"app": "db"}, HostNetwork: true, IPs: []netip.Addr{netip.MustParseAddr("192.0.2.1")}}
 	dbSel := labels.SelectorFromSet(labels.Set{"app": "db"})
 	prodSel := labels.SelectorFromSet(labels.Set{"env": "prod"})
-	tests := map[PeerKind]struct {
+	tests := map[peerKind]struct {
 		peer      Peer
 		matches   []*Pod
 		unmatched []*Pod
 	}{
-		PeerPods:            {Peer{sel: selector{namespace: "prod", podSel: dbSel, hostNetwork: true}}, []*Pod{in}, []*Pod{out, host}},
-		PeerNamespaces:      {Peer{sel: selector{nsSel: prodSel}}, []*Pod{in}, []*Pod{out, host}},
-		PeerPodAndNamespace: {Peer{sel: selector{nsSel: labels.Everything(), podSel: dbSel}}, []*Pod{in}, []*Pod{out, host}},
-		PeerIPBlock:         {Peer{CIDR: netip.MustParsePrefix("10.0.0.0/16"), Networks: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/16")}}, []*Pod{in}, []*Pod{out, host}},
-		PeerNetworks:        {Peer{Networks: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/16")}}, []*Pod{in}, []*Pod{out, host}},
-		PeerNodes:           {Peer{nodeSel: labels.SelectorFromSet(labels.Set{"role": "worker"})}, []*Pod{host}, []*Pod{in, out}},
-		PeerDomainNames:     {Peer{Domains: []string{"example.com"}}, nil, []*Pod{in, out, host}},
+		peerPods:            {Peer{sel: selector{namespace: "prod", podSel: dbSel, hostNetwork: true}}, []*Pod{in}, []*Pod{out, host}},
+		peerNamespaces:      {Peer{sel: selector{nsSel: prodSel}}, []*Pod{in}, []*Pod{out, host}},
+		peerPodAndNamespace: {Peer{sel: selector{nsSel: labels.Everything(), podSel: dbSel}}, []*Pod{in}, []*Pod{out, host}},
+		peerIPBlock:         {Peer{cidr: netip.MustParsePrefix("10.0.0.0/16"), networks: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/16")}}, []*Pod{in}, []*Pod{out, host}},
+		peerNetworks:        {Peer{networks: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/16")}}, []*Pod{in}, []*Pod{out, host}},
+		peerNodes:           {Peer{nodeSel: labels.SelectorFromSet(labels.Set{"role": "worker"})}, []*Pod{host}, []*Pod{in, out}},
+		peerDomainNames:     {Peer{domains: []string{"example.com"}}, nil, []*Pod{in, out, host}},
 	}
 	for _, k := range peerKinds {
 		tc, ok := tests[k]
@@ -107,7 +107,7 @@ func TestEveryPeerKindIsMatched(t *testing.T) {
 		}
 		t.Run(string(k), func(t *testing.T) {
 			pe := tc.peer
-			pe.Kind, pe.Path, pe.Text = k, "spec.ingress[0].from[0]", string(k)
+			pe.kind, pe.path, pe.text = k, "spec.ingress[0].from[0]", string(k)
 			for _, p := range tc.matches {
 				if m := s.matchPeer(&pe, ActionAccept, podEnd(p)); m != missNone {
 					t.Errorf("matchPeer(%s) = miss %d (%s), want a match", p.Key(), m, s.missReason(m, &pe, podEnd(p)))
@@ -130,10 +130,10 @@ func TestEveryPeerKindIsMatched(t *testing.T) {
 				}
 			}
 			_ = s.peerPrefixes(&pe)
-			if pe.byAddress() != (k == PeerIPBlock || k == PeerNetworks || k == PeerNodes) {
+			if pe.byAddress() != (k == peerIPBlock || k == peerNetworks || k == peerNodes) {
 				t.Errorf("byAddress = %v", pe.byAddress())
 			}
-			r := Rule{Path: "spec.ingress[0]", Action: ActionAccept, Peers: []Peer{pe}}
+			r := Rule{path: "spec.ingress[0]", action: ActionAccept, peers: []Peer{pe}}
 			r.index()
 			for _, p := range tc.matches {
 				if !s.matchesPeer(&r, podEnd(p)) {
@@ -153,7 +153,7 @@ func TestEveryPeerKindIsMatched(t *testing.T) {
 				t.Error("matchPeer of an unknown kind did not panic")
 			}
 		}()
-		s.matchPeer(&Peer{Kind: "serviceAccounts"}, ActionAccept, podEnd(in))
+		s.matchPeer(&Peer{kind: "serviceAccounts"}, ActionAccept, podEnd(in))
 	})
 }
 
@@ -180,9 +180,9 @@ func TestNamedPortProtocolRule(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			entry := Port{Protocol: tc.proto, Named: tc.port}
+			entry := Port{protocol: tc.proto, named: tc.port}
 			var viaRule PortSet
-			r := Rule{Ports: []Port{entry}}
+			r := Rule{ports: []Port{entry}}
 			r.index()
 			viaRule = r.portsFor(dst)
 			var viaMatches PortSet

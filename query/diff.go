@@ -285,7 +285,7 @@ func affectedUnits(base, next *Snapshot) map[string]bool {
 					}
 				}
 			default:
-				mark(s, s.PodsOf(ref.Namespace, WorkloadRef{Kind: ref.Kind, Name: ref.Name}))
+				mark(s, s.podsOf(ref.Namespace, WorkloadRef{Kind: ref.Kind, Name: ref.Name}))
 			}
 		}
 	}
@@ -298,7 +298,7 @@ func changedRefs(base, next *Snapshot) []ObjectRef {
 	index := func(objs []runtime.Object) map[ObjectRef]runtime.Object {
 		m := map[ObjectRef]runtime.Object{}
 		for _, o := range objs {
-			if ref, err := RefOf(o); err == nil {
+			if ref, err := refOf(o); err == nil {
 				m[ref] = o
 			}
 		}

@@ -12,7 +12,7 @@
 //   - a Policy selects subject pods (a selector) and sits in a stage:
 //     the Admin tier, NetworkPolicy, or the Baseline tier;
 //   - it holds Rules per direction, each with an Action, Peers and Ports;
-//   - a Peer is one of the PeerKinds of peer.go, and peer.go is the only
+//   - a Peer is one of the peer kinds of peer.go, and peer.go is the only
 //     place that knows what a kind matches (matchPeer), which namespaces
 //     and address ranges it can name, and how to say why it missed;
 //   - a Port entry resolves named ports by one rule (ports.go).
@@ -39,6 +39,6 @@
 // So a new policy model is one compiler file plus its tests: it emits
 // Policies in an existing stage (or adds a stage to the order), and every
 // analysis (can, explain, map, diff, test, audit) answers for it. A new
-// peer kind is a PeerKind with its cases in peer.go, which
+// peer kind is a peerKind constant with its cases in peer.go, which
 // TestEveryPeerKindIsMatched demands, and the compiler that emits it.
 package query

@@ -81,7 +81,7 @@ func (s *Snapshot) allPolicies() iter.Seq[*Policy] {
 // policyOf is the policy an object reference names, or nil.
 func (s *Snapshot) policyOf(ref ObjectRef) *Policy {
 	for p := range s.allPolicies() {
-		if p.Kind == ref.Kind && p.Namespace == ref.Namespace && p.Name == ref.Name {
+		if p.kind == ref.Kind && p.namespace == ref.Namespace && p.name == ref.Name {
 			return p
 		}
 	}
@@ -91,8 +91,8 @@ func (s *Snapshot) policyOf(ref ObjectRef) *Policy {
 // selectedPods are the pods a policy's subject selects.
 func (s *Snapshot) selectedPods(p *Policy) []*Pod {
 	pods := s.pods
-	if p.Namespace != "" {
-		pods = s.podsByNS[p.Namespace]
+	if p.namespace != "" {
+		pods = s.podsByNS[p.namespace]
 	}
 	var out []*Pod
 	for _, pod := range pods {
@@ -115,8 +115,8 @@ type appliedRule struct {
 func (s *Snapshot) stageRules(st stage, d Direction, subject *Pod) (rules []appliedRule, judged bool) {
 	for p := range s.judging(st, d, subject) {
 		judged = true
-		for i := range p.Rules(d) {
-			rules = append(rules, appliedRule{p, &p.Rules(d)[i]})
+		for i := range p.rules(d) {
+			rules = append(rules, appliedRule{p, &p.rules(d)[i]})
 		}
 	}
 	return rules, judged
@@ -196,9 +196,9 @@ func (s *Snapshot) ruleMatch(r *Rule, peer flowEnd, dst *Pod) (Action, PortSet, 
 		return ActionDeny, AllPorts(), true
 	}
 	if !s.matchesPeer(r, peer) {
-		return r.Action, PortSet{}, false
+		return r.action, PortSet{}, false
 	}
-	return r.Action, r.portsFor(dst), true
+	return r.action, r.portsFor(dst), true
 }
 
 // orderedJudgement walks the rules of an ordered stage for a pod pair.
@@ -259,8 +259,8 @@ func (s *Snapshot) allowListPorts(d Direction, subject *Pod, peer flowEnd, dst *
 	isolated := false
 	for p := range s.judging(stageNetworkPolicy, d, subject) {
 		isolated = true
-		for i := range p.Rules(d) {
-			r := &p.Rules(d)[i]
+		for i := range p.rules(d) {
+			r := &p.rules(d)[i]
 			if s.matchesPeer(r, peer) {
 				allowed = allowed.Union(r.portsFor(dst))
 			}

@@ -157,7 +157,7 @@ func (s *Snapshot) summarize(d Direction, u *Unit, units []*Unit) DirectionSumma
 	rules, isolated := s.stageRules(stageNetworkPolicy, d, rep)
 	ds.Isolated = isolated
 	for p := range s.judging(stageNetworkPolicy, d, rep) {
-		ds.Policies = append(ds.Policies, PolicyRef{Name: p.Key(), PolicyTypes: p.Types, TypesDefaulted: p.TypesDefaulted})
+		ds.Policies = append(ds.Policies, PolicyRef{Name: p.key(), PolicyTypes: p.types, TypesDefaulted: p.typesDefaulted})
 	}
 	for _, ar := range rules {
 		ds.Rules = append(ds.Rules, s.summarizeRule(d, ar.policy, ar.rule))
@@ -176,8 +176,8 @@ func (s *Snapshot) summarize(d Direction, u *Unit, units []*Unit) DirectionSumma
 		rules = append(rules, tiered...)
 	}
 	for _, ar := range rules {
-		for i := range ar.rule.Peers {
-			prefixes = append(prefixes, s.peerPrefixes(&ar.rule.Peers[i])...)
+		for i := range ar.rule.peers {
+			prefixes = append(prefixes, s.peerPrefixes(&ar.rule.peers[i])...)
 		}
 	}
 	// Workloads on the other end: both halves of each flow count.
@@ -216,20 +216,20 @@ func (s *Snapshot) summarize(d Direction, u *Unit, units []*Unit) DirectionSumma
 }
 
 func (s *Snapshot) summarizeRule(d Direction, p *Policy, r *Rule) RuleSummary {
-	rs := RuleSummary{Policy: p.Key(), Rule: r.Path, Description: r.text(d)}
+	rs := RuleSummary{Policy: p.key(), Rule: r.path, Description: r.text(d)}
 	if r.anyPeer {
 		return rs
 	}
 	rs.MatchesNothing = true
-	for i := range r.Peers {
-		pe := &r.Peers[i]
-		ps := PeerSummary{Path: pe.Path, Description: pe.Text}
+	for i := range r.peers {
+		pe := &r.peers[i]
+		ps := PeerSummary{Path: pe.path, Description: pe.text}
 		if pe.byAddress() {
 			rs.MatchesNothing = false
 			rs.Peers = append(rs.Peers, ps)
 			continue
 		}
-		matched, nsMatched := s.podsMatched(pe, r.Action)
+		matched, nsMatched := s.podsMatched(pe, r.action)
 		for _, u := range s.unitsOf(matched) {
 			ps.Workloads = append(ps.Workloads, u.String())
 		}

@@ -133,16 +133,16 @@ func randomPorts(r *rand.Rand) []Port {
 	names := []string{"http", "dns", "metrics", "none"}
 	var out []Port
 	for j := range r.IntN(8) {
-		p := Port{Path: fmt.Sprintf("ports[%d]", j), Protocol: Protocols[r.IntN(3)]}
+		p := Port{path: fmt.Sprintf("ports[%d]", j), protocol: Protocols[r.IntN(3)]}
 		n := int32(50 + r.IntN(40))
 		switch r.IntN(4) {
 		case 0:
 		case 1:
-			p.Named = names[r.IntN(len(names))]
+			p.named = names[r.IntN(len(names))]
 		case 2:
-			p.From, p.To = n, n+int32(r.IntN(10))
+			p.from, p.to = n, n+int32(r.IntN(10))
 		default:
-			p.From, p.To = n, n
+			p.from, p.to = n, n
 		}
 		out = append(out, p)
 	}
@@ -153,21 +153,21 @@ func randomPorts(r *rand.Rand) []Port {
 // out as a reference for the compiled form.
 func clusterPortRef(p *Port, dst *Pod) PortSet {
 	switch {
-	case p.Named != "":
+	case p.named != "":
 		var s PortSet
 		if dst == nil {
 			return s
 		}
 		for _, cp := range dst.Ports {
-			if cp.Name == p.Named && (p.Protocol == "" || cp.Protocol == p.Protocol) {
+			if cp.Name == p.named && (p.protocol == "" || cp.Protocol == p.protocol) {
 				s = s.Union(SinglePort(cp.Protocol, cp.Port))
 			}
 		}
 		return s
-	case p.From == 0:
-		return ProtocolPorts(p.Protocol)
+	case p.from == 0:
+		return ProtocolPorts(p.protocol)
 	default:
-		return PortRangeSet(p.Protocol, p.From, p.To)
+		return PortRangeSet(p.protocol, p.from, p.to)
 	}
 }
 
@@ -175,39 +175,39 @@ func TestCompiledRulePortsAgreeWithEntries(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	dst := &Pod{Ports: []ContainerPort{{"http", 80, corev1.ProtocolTCP}, {"dns", 53, corev1.ProtocolUDP}, {"dns", 53, corev1.ProtocolTCP}, {"metrics", 9090, corev1.ProtocolSCTP}}}
 	for i := range 2000 {
-		rule := Rule{Ports: randomPorts(r)}
-		if len(rule.Ports) == 0 {
-			rule.Ports = nil
+		rule := Rule{ports: randomPorts(r)}
+		if len(rule.ports) == 0 {
+			rule.ports = nil
 		}
-		rule.compiled = compilePorts(rule.Ports)
+		rule.compiled = compilePorts(rule.ports)
 		var cr Rule
-		for _, p := range rule.Ports {
-			if p.Named != "" && r.IntN(2) == 0 {
-				p.Protocol = "" // v1alpha1: the container port's protocol
+		for _, p := range rule.ports {
+			if p.named != "" && r.IntN(2) == 0 {
+				p.protocol = "" // v1alpha1: the container port's protocol
 			}
-			cr.Ports = append(cr.Ports, p)
+			cr.ports = append(cr.ports, p)
 		}
-		cr.compiled = compilePorts(cr.Ports)
+		cr.compiled = compilePorts(cr.ports)
 		for _, d := range []*Pod{dst, nil} {
 			want := AllPorts()
-			if len(rule.Ports) > 0 {
+			if len(rule.ports) > 0 {
 				want = PortSet{}
-				for j := range rule.Ports {
-					want = want.Union(rule.Ports[j].portsFor(d))
+				for j := range rule.ports {
+					want = want.Union(rule.ports[j].portsFor(d))
 				}
 			}
 			if got := rule.portsFor(d); !got.Equal(want) {
-				t.Fatalf("case %d: rule %v towards %v = %s, want %s", i, rule.Ports, d != nil, got, want)
+				t.Fatalf("case %d: rule %v towards %v = %s, want %s", i, rule.ports, d != nil, got, want)
 			}
 			want = AllPorts()
-			if cr.Ports != nil {
+			if cr.ports != nil {
 				want = PortSet{}
-				for j := range cr.Ports {
-					want = want.Union(clusterPortRef(&cr.Ports[j], d))
+				for j := range cr.ports {
+					want = want.Union(clusterPortRef(&cr.ports[j], d))
 				}
 			}
 			if got := cr.portsFor(d); !got.Equal(want) {
-				t.Fatalf("case %d: cluster rule %v towards %v = %s, want %s", i, cr.Ports, d != nil, got, want)
+				t.Fatalf("case %d: cluster rule %v towards %v = %s, want %s", i, cr.ports, d != nil, got, want)
 			}
 		}
 	}
@@ -351,17 +351,17 @@ func TestAddressRegionsAgreeWithPairwise(t *testing.T) {
 func randomIPBlocks(r *rand.Rand) []Peer {
 	var out []Peer
 	for j := range r.IntN(9) {
-		pe := Peer{Path: fmt.Sprintf("from[%d]", j), Kind: PeerIPBlock}
+		pe := Peer{path: fmt.Sprintf("from[%d]", j), kind: peerIPBlock}
 		ps := randomPrefixes(r)
 		if len(ps) == 0 || r.IntN(6) == 0 {
-			pe.Kind = PeerPods
+			pe.kind = peerPods
 			out = append(out, pe)
 			continue
 		}
-		pe.CIDR, pe.Networks = ps[0], ps[:1]
+		pe.cidr, pe.networks = ps[0], ps[:1]
 		for _, q := range ps[1:] {
-			if strictlyInside(q, pe.CIDR) {
-				pe.Except = append(pe.Except, q)
+			if strictlyInside(q, pe.cidr) {
+				pe.except = append(pe.except, q)
 			}
 		}
 		out = append(out, pe)
@@ -374,7 +374,7 @@ func TestIPBlockIndexAgreesWithPeerWalk(t *testing.T) {
 	s := &Snapshot{opts: DefaultOptions()}
 	for i := range 3000 {
 		peers := randomIPBlocks(r)
-		rule := Rule{Peers: peers}
+		rule := Rule{peers: peers}
 		rule.index()
 		x := rule.addrs
 		for range 40 {
@@ -389,7 +389,7 @@ func TestIPBlockIndexAgreesWithPeerWalk(t *testing.T) {
 			}
 			want := -1
 			for j := range peers {
-				if peers[j].Kind == PeerIPBlock && s.matchPeer(&peers[j], ActionAccept, flowEnd{addr: a}) == missNone {
+				if peers[j].kind == peerIPBlock && s.matchPeer(&peers[j], ActionAccept, flowEnd{addr: a}) == missNone {
 					want = j
 					break
 				}

@@ -90,30 +90,30 @@ func (st stage) tier() Tier {
 // and port kept so that traces point at what the user wrote.
 type Policy struct {
 	// Kind is the object's kind, e.g. NetworkPolicy or ClusterNetworkPolicy.
-	Kind string
+	kind string
 	// Namespace is empty for cluster-scoped policies.
-	Namespace string
-	Name      string
+	namespace string
+	name      string
 	// Tier, Priority and HasPriority place a cluster-scoped policy in the
 	// evaluation order (HasPriority is false for BaselineAdminNetworkPolicy,
 	// which has none).
-	Tier        Tier
-	Priority    int32
-	HasPriority bool
+	tier        Tier
+	priority    int32
+	hasPriority bool
 	// Types are the directions a NetworkPolicy isolates, after the API
 	// server's defaulting; TypesDefaulted is true when spec.policyTypes
 	// was not written.
-	Types          []networkingv1.PolicyType
-	TypesDefaulted bool
+	types          []networkingv1.PolicyType
+	typesDefaulted bool
 	// PodSelector is a NetworkPolicy's spec.podSelector in selector syntax;
 	// Subject a cluster policy's spec.subject in words.
-	PodSelector string
-	Subject     string
-	Ingress     []Rule
-	Egress      []Rule
-	// FailClosed lists what the policy holds that this tool does not know
+	podSelector string
+	subjectText string
+	ingress     []Rule
+	egress      []Rule
+	// failClosed lists what the policy holds that this tool does not know
 	// (a newer CRD's field) and how it was treated, as the API requires.
-	FailClosed []string
+	failClosed []string
 
 	stage   stage
 	subject selector
@@ -121,24 +121,24 @@ type Policy struct {
 
 // Key names the policy: "namespace/name" for a namespaced policy,
 // "Kind/name" for a cluster-scoped one.
-func (p *Policy) Key() string {
-	if p.Namespace != "" {
-		return p.Namespace + "/" + p.Name
+func (p *Policy) key() string {
+	if p.namespace != "" {
+		return p.namespace + "/" + p.name
 	}
-	return p.Kind + "/" + p.Name
+	return p.kind + "/" + p.name
 }
 
 // HasType reports whether a NetworkPolicy isolates the given direction.
-func (p *Policy) HasType(d Direction) bool {
-	return slices.Contains(p.Types, policyTypeOf(d))
+func (p *Policy) hasType(d Direction) bool {
+	return slices.Contains(p.types, policyTypeOf(d))
 }
 
 // Rules returns the rules of one direction, in written order.
-func (p *Policy) Rules(d Direction) []Rule {
+func (p *Policy) rules(d Direction) []Rule {
 	if d == Egress {
-		return p.Egress
+		return p.egress
 	}
-	return p.Ingress
+	return p.ingress
 }
 
 // Selects reports whether the policy's subject holds the pod.
@@ -152,9 +152,9 @@ func (p *Policy) Selects(s *Snapshot, pod *Pod) bool {
 // for d.
 func (p *Policy) judges(d Direction) bool {
 	if p.stage.kind() == allowList {
-		return p.HasType(d)
+		return p.hasType(d)
 	}
-	return len(p.Rules(d)) > 0
+	return len(p.rules(d)) > 0
 }
 
 func policyTypeOf(d Direction) networkingv1.PolicyType {
@@ -168,16 +168,16 @@ func policyTypeOf(d Direction) networkingv1.PolicyType {
 type Rule struct {
 	// Path is the rule's field path, e.g. spec.ingress[0]; Name its name
 	// field, when the model has one.
-	Path   string
-	Name   string
-	Action Action
+	path   string
+	name   string
+	action Action
 	// Peers are the rule's peers; anyPeer is set when it matches every
 	// peer (a NetworkPolicy rule without from/to). A rule with neither
 	// matches nothing (a cluster rule whose peers all failed closed).
-	Peers   []Peer
+	peers   []Peer
 	anyPeer bool
 	// Ports is nil when the rule matches every port.
-	Ports []Port
+	ports []Port
 	// denyAll is set when the rule fails closed as a "Deny all" rule: it
 	// matches every peer on every port.
 	denyAll bool
@@ -212,7 +212,7 @@ func (r *Rule) text(d Direction) string {
 // portsFor is the set of destination ports the rule matches towards dst
 // (nil for an address outside the cluster, where named ports never match).
 func (r *Rule) portsFor(dst *Pod) PortSet {
-	if r.Ports == nil || r.denyAll {
+	if r.ports == nil || r.denyAll {
 		return AllPorts()
 	}
 	return r.compiled.towards(dst)

@@ -37,17 +37,17 @@ func DefaultPolicyTypes(spec *networkingv1.NetworkPolicySpec) []networkingv1.Pol
 // compiles it. Errors name the offending field.
 func CompilePolicy(np *networkingv1.NetworkPolicy) (*Policy, error) {
 	p := &Policy{
-		Kind:           "NetworkPolicy",
-		Namespace:      np.Namespace,
-		Name:           np.Name,
-		Types:          DefaultPolicyTypes(&np.Spec),
-		TypesDefaulted: len(np.Spec.PolicyTypes) == 0,
+		kind:           "NetworkPolicy",
+		namespace:      np.Namespace,
+		name:           np.Name,
+		types:          DefaultPolicyTypes(&np.Spec),
+		typesDefaulted: len(np.Spec.PolicyTypes) == 0,
 		stage:          stageNetworkPolicy,
 	}
 	if np.Name == "" {
 		return nil, fmt.Errorf("metadata.name: required")
 	}
-	for i, t := range p.Types {
+	for i, t := range p.types {
 		if t != networkingv1.PolicyTypeIngress && t != networkingv1.PolicyTypeEgress {
 			return nil, fmt.Errorf("spec.policyTypes[%d]: unsupported value %q (Ingress or Egress)", i, t)
 		}
@@ -57,20 +57,20 @@ func CompilePolicy(np *networkingv1.NetworkPolicy) (*Policy, error) {
 		return nil, err
 	}
 	p.subject = selector{namespace: np.Namespace, podSel: sel, hostNetwork: true}
-	p.PodSelector = text
+	p.podSelector = text
 	for i, r := range np.Spec.Ingress {
 		rule, err := compileRule(np.Namespace, fmt.Sprintf("spec.ingress[%d]", i), "from", r.From, r.Ports)
 		if err != nil {
 			return nil, err
 		}
-		p.Ingress = append(p.Ingress, rule)
+		p.ingress = append(p.ingress, rule)
 	}
 	for i, r := range np.Spec.Egress {
 		rule, err := compileRule(np.Namespace, fmt.Sprintf("spec.egress[%d]", i), "to", r.To, r.Ports)
 		if err != nil {
 			return nil, err
 		}
-		p.Egress = append(p.Egress, rule)
+		p.egress = append(p.egress, rule)
 	}
 	return p, nil
 }
@@ -78,12 +78,12 @@ func CompilePolicy(np *networkingv1.NetworkPolicy) (*Policy, error) {
 // compileRule compiles one rule of a NetworkPolicy in namespace ns: an
 // Accept rule of the allow list.
 func compileRule(ns, path, peerField string, peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) (Rule, error) {
-	rule := Rule{Path: path, Action: ActionAccept, anyPeer: len(peers) == 0}
+	rule := Rule{path: path, action: ActionAccept, anyPeer: len(peers) == 0}
 	if len(peers) > 0 {
-		rule.Peers = make([]Peer, 0, len(peers))
+		rule.peers = make([]Peer, 0, len(peers))
 	}
 	if len(ports) > 0 {
-		rule.Ports = make([]Port, 0, len(ports))
+		rule.ports = make([]Port, 0, len(ports))
 	}
 	sels := selectorCache{}
 	for i := range peers {
@@ -91,14 +91,14 @@ func compileRule(ns, path, peerField string, peers []networkingv1.NetworkPolicyP
 		if err != nil {
 			return Rule{}, err
 		}
-		rule.Peers = append(rule.Peers, peer)
+		rule.peers = append(rule.peers, peer)
 	}
 	for i := range ports {
 		port, err := compilePort(fmt.Sprintf("%s.ports[%d]", path, i), &ports[i])
 		if err != nil {
 			return Rule{}, err
 		}
-		rule.Ports = append(rule.Ports, port)
+		rule.ports = append(rule.ports, port)
 	}
 	rule.describe = describeRule
 	rule.desc = &lazyText{}
@@ -119,17 +119,17 @@ func (l *lazyText) get(render func() string) string {
 }
 
 func compilePeer(ns, path string, in *networkingv1.NetworkPolicyPeer, sels selectorCache) (Peer, error) {
-	p := Peer{Path: path}
+	p := Peer{path: path}
 	switch {
 	case in.IPBlock != nil && (in.PodSelector != nil || in.NamespaceSelector != nil):
 		return Peer{}, fmt.Errorf("%s: ipBlock may not be combined with podSelector or namespaceSelector in one peer", path)
 	case in.IPBlock != nil:
-		p.Kind = PeerIPBlock
+		p.kind = peerIPBlock
 		cidr, err := parseCIDR(path+".ipBlock.cidr", in.IPBlock.CIDR)
 		if err != nil {
 			return Peer{}, err
 		}
-		p.CIDR, p.Networks = cidr, []netip.Prefix{cidr}
+		p.cidr, p.networks = cidr, []netip.Prefix{cidr}
 		for i, e := range in.IPBlock.Except {
 			ePath := fmt.Sprintf("%s.ipBlock.except[%d]", path, i)
 			ex, err := parseCIDR(ePath, e)
@@ -139,54 +139,54 @@ func compilePeer(ns, path string, in *networkingv1.NetworkPolicyPeer, sels selec
 			if ex.Addr().Is4() != cidr.Addr().Is4() || ex.Bits() <= cidr.Bits() || !cidr.Contains(ex.Addr()) {
 				return Peer{}, fmt.Errorf("%s: %q must be a strict subset of cidr %q", ePath, e, in.IPBlock.CIDR)
 			}
-			p.Except = append(p.Except, ex)
+			p.except = append(p.except, ex)
 		}
-		p.Text = describePeer(&p)
+		p.text = describePeer(&p)
 		return p, nil
 	case in.PodSelector != nil && in.NamespaceSelector != nil:
-		p.Kind = PeerPodAndNamespace
+		p.kind = peerPodAndNamespace
 	case in.PodSelector != nil:
-		p.Kind = PeerPods
+		p.kind = peerPods
 		p.sel.namespace = ns
 	case in.NamespaceSelector != nil:
-		p.Kind = PeerNamespaces
+		p.kind = peerNamespaces
 	default:
 		return Peer{}, fmt.Errorf("%s: must specify one of podSelector, namespaceSelector or ipBlock", path)
 	}
 	p.sel.hostNetwork = true
 	var err error
 	if in.PodSelector != nil {
-		if p.sel.podSel, p.PodSelector, err = sels.compile(path+".podSelector", in.PodSelector); err != nil {
+		if p.sel.podSel, p.podSelector, err = sels.compile(path+".podSelector", in.PodSelector); err != nil {
 			return Peer{}, err
 		}
 	}
 	if in.NamespaceSelector != nil {
-		if p.sel.nsSel, p.NamespaceSelector, err = sels.compile(path+".namespaceSelector", in.NamespaceSelector); err != nil {
+		if p.sel.nsSel, p.namespaceSelector, err = sels.compile(path+".namespaceSelector", in.NamespaceSelector); err != nil {
 			return Peer{}, err
 		}
 	}
-	p.Text = describePeer(&p)
+	p.text = describePeer(&p)
 	return p, nil
 }
 
 func compilePort(path string, in *networkingv1.NetworkPolicyPort) (Port, error) {
-	p := Port{Path: path, Protocol: corev1.ProtocolTCP}
+	p := Port{path: path, protocol: corev1.ProtocolTCP}
 	if in.Protocol != nil {
-		p.Protocol = *in.Protocol
+		p.protocol = *in.Protocol
 	}
-	if !slices.Contains(Protocols, p.Protocol) {
-		return Port{}, fmt.Errorf("%s.protocol: unsupported value %q (TCP, UDP or SCTP)", path, p.Protocol)
+	if !slices.Contains(Protocols, p.protocol) {
+		return Port{}, fmt.Errorf("%s.protocol: unsupported value %q (TCP, UDP or SCTP)", path, p.protocol)
 	}
 	if in.Port != nil {
 		if in.Port.Type == intstr.Int {
 			if in.Port.IntVal < minPort || in.Port.IntVal > maxPort {
 				return Port{}, fmt.Errorf("%s.port: %d is not between 1 and 65535", path, in.Port.IntVal)
 			}
-			p.From, p.To = in.Port.IntVal, in.Port.IntVal
+			p.from, p.to = in.Port.IntVal, in.Port.IntVal
 		} else if errs := validation.IsValidPortName(in.Port.StrVal); len(errs) > 0 {
 			return Port{}, fmt.Errorf("%s.port: invalid port name %q: %s", path, in.Port.StrVal, strings.Join(errs, "; "))
 		} else {
-			p.Named = in.Port.StrVal
+			p.named = in.Port.StrVal
 		}
 	}
 	if in.EndPort != nil {
@@ -200,7 +200,7 @@ func compilePort(path string, in *networkingv1.NetworkPolicyPort) (Port, error) 
 		case *in.EndPort > maxPort:
 			return Port{}, fmt.Errorf("%s.endPort: %d is not between 1 and 65535", path, *in.EndPort)
 		}
-		p.To = *in.EndPort
+		p.to = *in.EndPort
 	}
 	return p, nil
 }
@@ -216,13 +216,13 @@ func describeRule(r *Rule, d Direction) string {
 	if r.anyPeer {
 		peers = "anywhere"
 	} else {
-		parts := make([]string, len(r.Peers))
-		for i := range r.Peers {
-			parts[i] = r.Peers[i].Text
+		parts := make([]string, len(r.peers))
+		for i := range r.peers {
+			parts[i] = r.peers[i].text
 		}
 		peers = strings.Join(parts, " or ")
 	}
-	return fmt.Sprintf("allow %s %s on %s", word, peers, portsText(r.Ports))
+	return fmt.Sprintf("allow %s %s on %s", word, peers, portsText(r.ports))
 }
 
 // portsText renders a ports list, "all ports" when it has none.
@@ -240,32 +240,32 @@ func portsText(ports []Port) string {
 // describePeer renders a NetworkPolicy peer in words.
 func describePeer(pe *Peer) string {
 	pods := func() string {
-		if pe.PodSelector == "" {
+		if pe.podSelector == "" {
 			return "all pods"
 		}
-		return "pods {" + pe.PodSelector + "}"
+		return "pods {" + pe.podSelector + "}"
 	}
-	switch pe.Kind {
-	case PeerIPBlock:
-		if len(pe.Except) == 0 {
-			return pe.CIDR.String()
+	switch pe.kind {
+	case peerIPBlock:
+		if len(pe.except) == 0 {
+			return pe.cidr.String()
 		}
-		ex := make([]string, len(pe.Except))
-		for i, e := range pe.Except {
+		ex := make([]string, len(pe.except))
+		for i, e := range pe.except {
 			ex[i] = e.String()
 		}
-		return fmt.Sprintf("%s except %s", pe.CIDR, strings.Join(ex, ","))
-	case PeerPods:
+		return fmt.Sprintf("%s except %s", pe.cidr, strings.Join(ex, ","))
+	case peerPods:
 		return fmt.Sprintf("%s in namespace %s", pods(), pe.sel.namespace)
-	case PeerNamespaces:
-		if pe.NamespaceSelector == "" {
+	case peerNamespaces:
+		if pe.namespaceSelector == "" {
 			return "all pods in all namespaces"
 		}
-		return fmt.Sprintf("all pods in namespaces {%s}", pe.NamespaceSelector)
+		return fmt.Sprintf("all pods in namespaces {%s}", pe.namespaceSelector)
 	default:
 		nss := "all namespaces"
-		if pe.NamespaceSelector != "" {
-			nss = "namespaces {" + pe.NamespaceSelector + "}"
+		if pe.namespaceSelector != "" {
+			nss = "namespaces {" + pe.namespaceSelector + "}"
 		}
 		return fmt.Sprintf("%s in %s", pods(), nss)
 	}

@@ -71,8 +71,8 @@ func refKind(s string) string {
 	return kindOf(s)
 }
 
-// RefOf returns the reference of a typed object the snapshot reads.
-func RefOf(obj runtime.Object) (ObjectRef, error) {
+// refOf returns the reference of a typed object the snapshot reads.
+func refOf(obj runtime.Object) (ObjectRef, error) {
 	m, err := meta.Accessor(obj)
 	if err != nil {
 		return ObjectRef{}, err
@@ -116,7 +116,7 @@ func (s *Snapshot) With(objs ...runtime.Object) (*Snapshot, error) {
 		opts.standIns[k] = v
 	}
 	for _, obj := range objs {
-		ref, err := RefOf(obj)
+		ref, err := refOf(obj)
 		if err != nil {
 			return nil, err
 		}
@@ -131,7 +131,7 @@ func (s *Snapshot) With(objs ...runtime.Object) (*Snapshot, error) {
 	drop := s.podsOfWorkloads(replace)
 	var out []runtime.Object
 	for _, obj := range s.objects {
-		ref, err := RefOf(obj)
+		ref, err := refOf(obj)
 		if err != nil {
 			return nil, err
 		}
@@ -162,7 +162,7 @@ func (s *Snapshot) Without(refs ...ObjectRef) (*Snapshot, error) {
 	drop := s.podsOfWorkloads(remove)
 	var out []runtime.Object
 	for _, obj := range s.objects {
-		ref, err := RefOf(obj)
+		ref, err := refOf(obj)
 		if err != nil {
 			return nil, err
 		}

@@ -13,45 +13,45 @@ import (
 // indexed form over a rule's peers) whether a peer entry matches the other
 // end of a flow: the traced answer of "can", the class bitsets of the map,
 // explain's lists of matched workloads and audit's checks. A new peer kind
-// is a new PeerKind with its cases here; peerKinds lists them all, and
+// is a new peerKind with its cases here; peerKinds lists them all, and
 // TestEveryPeerKindIsMatched fails for one this file does not handle.
 
-// PeerKind says which shape of peer the user wrote.
-type PeerKind string
+// peerKind says which shape of peer the user wrote.
+type peerKind string
 
-// The peer kinds. PeerPodAndNamespace is a NetworkPolicy entry with both
+// The peer kinds. peerPodAndNamespace is a NetworkPolicy entry with both
 // selectors (AND), which differs from two entries (OR) by one "-"; a
 // cluster policy's pods peer is the same shape, its namespaces peer is
 // PeerNamespaces.
 const (
-	PeerPods            PeerKind = "podSelector"
-	PeerNamespaces      PeerKind = "namespaceSelector"
-	PeerPodAndNamespace PeerKind = "namespaceSelector+podSelector"
-	PeerIPBlock         PeerKind = "ipBlock"
-	PeerNetworks        PeerKind = "networks"
-	PeerNodes           PeerKind = "nodes"
-	PeerDomainNames     PeerKind = "domainNames"
+	peerPods            peerKind = "podSelector"
+	peerNamespaces      peerKind = "namespaceSelector"
+	peerPodAndNamespace peerKind = "namespaceSelector+podSelector"
+	peerIPBlock         peerKind = "ipBlock"
+	peerNetworks        peerKind = "networks"
+	peerNodes           peerKind = "nodes"
+	peerDomainNames     peerKind = "domainNames"
 )
 
 // peerKinds are every peer kind, for the tests that check each is handled.
-var peerKinds = []PeerKind{PeerPods, PeerNamespaces, PeerPodAndNamespace, PeerIPBlock, PeerNetworks, PeerNodes, PeerDomainNames}
+var peerKinds = []peerKind{peerPods, peerNamespaces, peerPodAndNamespace, peerIPBlock, peerNetworks, peerNodes, peerDomainNames}
 
 // Peer is one entry of a rule's from/to list.
 type Peer struct {
-	Path string
-	Kind PeerKind
+	path string
+	kind peerKind
 	// PodSelector and NamespaceSelector are the selectors in selector
 	// syntax ("" is the empty selector, which matches everything).
-	PodSelector       string
-	NamespaceSelector string
+	podSelector       string
+	namespaceSelector string
 	// CIDR and Except are an ipBlock's; Networks the ranges an address
 	// peer matches (an ipBlock's CIDR, or a networks peer's list).
-	CIDR     netip.Prefix
-	Except   []netip.Prefix
-	Networks []netip.Prefix
-	Domains  []string
+	cidr     netip.Prefix
+	except   []netip.Prefix
+	networks []netip.Prefix
+	domains  []string
 	// Text is the peer in words.
-	Text string
+	text string
 
 	// sel picks the pods of a selector peer; nodeSel the nodes of a nodes
 	// peer.
@@ -62,7 +62,7 @@ type Peer struct {
 // isAddress tells whether the peer matches by address alone, so that a
 // rule's address index answers for it.
 func (pe *Peer) isAddress() bool {
-	return pe.Kind == PeerIPBlock || pe.Kind == PeerNetworks
+	return pe.kind == peerIPBlock || pe.kind == peerNetworks
 }
 
 // miss says why a peer did not match; missNone means it matched.
@@ -89,35 +89,35 @@ const (
 // matches the other end of the flow. It is the hot path: no strings are
 // built.
 func (s *Snapshot) matchPeer(pe *Peer, action Action, end flowEnd) miss {
-	switch pe.Kind {
-	case PeerPods, PeerNamespaces, PeerPodAndNamespace:
+	switch pe.kind {
+	case peerPods, peerNamespaces, peerPodAndNamespace:
 		if end.pod == nil {
 			return missOutside
 		}
 		return pe.sel.match(s, end.pod)
-	case PeerIPBlock:
+	case peerIPBlock:
 		if end.pod != nil && !s.opts.IPBlockMatchesPods {
 			return missPodIPsOff
 		}
-		return matchAddress(pe.Networks, pe.Except, action, end)
-	case PeerNetworks:
-		return matchAddress(pe.Networks, nil, action, end)
-	case PeerNodes:
+		return matchAddress(pe.networks, pe.except, action, end)
+	case peerNetworks:
+		return matchAddress(pe.networks, nil, action, end)
+	case peerNodes:
 		if !end.addr.IsValid() {
 			return missNoNode
 		}
 		for _, n := range s.nodes {
-			if slices.Contains(n.Addrs, end.addr) && pe.nodeSel.Matches(n.Labels) {
+			if slices.Contains(n.addrs, end.addr) && pe.nodeSel.Matches(n.labels) {
 				return missNone
 			}
 		}
 		return missNoNode
-	case PeerDomainNames:
+	case peerDomainNames:
 		// Domain names are resolved by the dataplane at run time; offline
 		// they match nothing (the trace notes it).
 		return missDomain
 	}
-	panic(fmt.Sprintf("query: peer kind %q has no matcher", pe.Kind))
+	panic(fmt.Sprintf("query: peer kind %q has no matcher", pe.kind))
 }
 
 // matchAddress matches an address, or a range, against networks minus
@@ -161,7 +161,7 @@ func matchAddress(networks, except []netip.Prefix, action Action, end flowEnd) m
 // holds its IP. Ranges need the walk: Deny rules match ranges that overlap.
 func (s *Snapshot) firstPeer(r *Rule, end flowEnd) int {
 	indexed := !end.cidr.IsValid() && (end.pod == nil || s.opts.IPBlockMatchesPods || !r.ipBlocks)
-	limit := len(r.Peers)
+	limit := len(r.peers)
 	if indexed {
 		b := r.addrs.first(end.addr)
 		if end.pod == nil && !r.walkAddrs {
@@ -172,15 +172,15 @@ func (s *Snapshot) firstPeer(r *Rule, end flowEnd) int {
 		}
 	}
 	for i := range limit {
-		pe := &r.Peers[i]
+		pe := &r.peers[i]
 		if indexed && pe.isAddress() {
 			continue // the index answered
 		}
-		if s.matchPeer(pe, r.Action, end) == missNone {
+		if s.matchPeer(pe, r.action, end) == missNone {
 			return i
 		}
 	}
-	if limit < len(r.Peers) {
+	if limit < len(r.peers) {
 		return limit
 	}
 	return -1
@@ -196,8 +196,8 @@ func (s *Snapshot) matchesPeer(r *Rule, end flowEnd) bool {
 // particular order, for the paths that enumerate pods; all is set for
 // peers that match pods of any namespace by address.
 func (s *Snapshot) namespacesOfPeer(pe *Peer) (names []string, all bool) {
-	switch pe.Kind {
-	case PeerPods, PeerNamespaces, PeerPodAndNamespace:
+	switch pe.kind {
+	case peerPods, peerNamespaces, peerPodAndNamespace:
 		if ns := pe.sel.namespace; ns != "" {
 			if _, ok := s.namespaces[ns]; ok {
 				return []string{ns}, false
@@ -210,47 +210,47 @@ func (s *Snapshot) namespacesOfPeer(pe *Peer) (names []string, all bool) {
 			}
 		}
 		return names, false
-	case PeerIPBlock, PeerNetworks, PeerNodes:
+	case peerIPBlock, peerNetworks, peerNodes:
 		return nil, true
-	case PeerDomainNames:
+	case peerDomainNames:
 		return nil, false
 	}
-	panic(fmt.Sprintf("query: peer kind %q has no namespaces", pe.Kind))
+	panic(fmt.Sprintf("query: peer kind %q has no namespaces", pe.kind))
 }
 
 // peerPrefixes are the address ranges a peer names outside the cluster:
 // what cuts the world into regions that every peer treats alike.
 func (s *Snapshot) peerPrefixes(pe *Peer) []netip.Prefix {
-	switch pe.Kind {
-	case PeerIPBlock:
-		return append([]netip.Prefix{pe.CIDR}, pe.Except...)
-	case PeerNetworks:
-		return pe.Networks
-	case PeerNodes:
+	switch pe.kind {
+	case peerIPBlock:
+		return append([]netip.Prefix{pe.cidr}, pe.except...)
+	case peerNetworks:
+		return pe.networks
+	case peerNodes:
 		var out []netip.Prefix
 		for _, n := range s.nodes {
-			for _, a := range n.Addrs {
+			for _, a := range n.addrs {
 				out = append(out, netip.PrefixFrom(a, a.BitLen()))
 			}
 		}
 		return out
-	case PeerPods, PeerNamespaces, PeerPodAndNamespace, PeerDomainNames:
+	case peerPods, peerNamespaces, peerPodAndNamespace, peerDomainNames:
 		return nil
 	}
-	panic(fmt.Sprintf("query: peer kind %q has no prefixes", pe.Kind))
+	panic(fmt.Sprintf("query: peer kind %q has no prefixes", pe.kind))
 }
 
 // byAddress tells whether the peer's answer for a pod depends on the pod's
 // address (or node), not only its namespace and labels: such peers split
 // pods into classes.
 func (pe *Peer) byAddress() bool {
-	switch pe.Kind {
-	case PeerIPBlock, PeerNetworks, PeerNodes:
+	switch pe.kind {
+	case peerIPBlock, peerNetworks, peerNodes:
 		return true
-	case PeerPods, PeerNamespaces, PeerPodAndNamespace, PeerDomainNames:
+	case peerPods, peerNamespaces, peerPodAndNamespace, peerDomainNames:
 		return false
 	}
-	panic(fmt.Sprintf("query: peer kind %q is not classified", pe.Kind))
+	panic(fmt.Sprintf("query: peer kind %q is not classified", pe.kind))
 }
 
 // missReason renders why a peer did not match, for traces.
@@ -261,9 +261,9 @@ func (s *Snapshot) missReason(m miss, pe *Peer, end flowEnd) string {
 	case missOtherNamespace:
 		return fmt.Sprintf("podSelector alone selects pods in the policy's namespace %s only; the pod is in %s", pe.sel.namespace, end.pod.Namespace)
 	case missNamespaceLabels:
-		return fmt.Sprintf("namespace %s labels {%s} do not match namespaceSelector {%s}", end.pod.Namespace, s.namespaces[end.pod.Namespace].Labels, pe.NamespaceSelector)
+		return fmt.Sprintf("namespace %s labels {%s} do not match namespaceSelector {%s}", end.pod.Namespace, s.namespaces[end.pod.Namespace].Labels, pe.namespaceSelector)
 	case missPodLabels:
-		return fmt.Sprintf("pod labels {%s} do not match podSelector {%s}", end.pod.Labels, pe.PodSelector)
+		return fmt.Sprintf("pod labels {%s} do not match podSelector {%s}", end.pod.Labels, pe.podSelector)
 	case missHostNetwork:
 		return "the pod uses the node's network, which cluster policy peers never select"
 	case missPodIPsOff:
@@ -271,7 +271,7 @@ func (s *Snapshot) missReason(m miss, pe *Peer, end flowEnd) string {
 	case missRangeOutside:
 		return fmt.Sprintf("%s is not entirely inside %s", end.cidr, networksText(pe))
 	case missRangeExcept:
-		for _, ex := range pe.Except {
+		for _, ex := range pe.except {
 			if ex.Overlaps(end.cidr) {
 				return fmt.Sprintf("%s overlaps except %s", end.cidr, ex)
 			}
@@ -281,9 +281,9 @@ func (s *Snapshot) missReason(m miss, pe *Peer, end flowEnd) string {
 	case missNotInCIDR:
 		return fmt.Sprintf("%s is not in %s", end.addr, networksText(pe))
 	case missExcept:
-		for _, ex := range pe.Except {
+		for _, ex := range pe.except {
 			if ex.Contains(end.addr) {
-				return fmt.Sprintf("%s is in %s but excluded by except %s", end.addr, pe.CIDR, ex)
+				return fmt.Sprintf("%s is in %s but excluded by except %s", end.addr, pe.cidr, ex)
 			}
 		}
 	case missNoNode:
@@ -295,11 +295,11 @@ func (s *Snapshot) missReason(m miss, pe *Peer, end flowEnd) string {
 }
 
 func networksText(pe *Peer) string {
-	if pe.Kind == PeerIPBlock {
-		return pe.CIDR.String()
+	if pe.kind == peerIPBlock {
+		return pe.cidr.String()
 	}
-	parts := make([]string, len(pe.Networks))
-	for i, n := range pe.Networks {
+	parts := make([]string, len(pe.networks))
+	for i, n := range pe.networks {
 		parts[i] = n.String()
 	}
 	return strings.Join(parts, ",")
@@ -332,24 +332,24 @@ func (s *Snapshot) podsMatched(pe *Peer, action Action) (pods []*Pod, namespaces
 // ports are compiled: the compiled ports, the address index and the flags
 // firstPeer reads.
 func (r *Rule) index() {
-	r.compiled = compilePorts(r.Ports)
+	r.compiled = compilePorts(r.ports)
 	var entries []addrEntry
-	for i := range r.Peers {
-		pe := &r.Peers[i]
+	for i := range r.peers {
+		pe := &r.peers[i]
 		switch {
 		case pe.isAddress():
-			for _, n := range pe.Networks {
+			for _, n := range pe.networks {
 				entries = append(entries, addrEntry{prefix: n, set: i})
 			}
-			for _, ex := range pe.Except {
+			for _, ex := range pe.except {
 				entries = append(entries, addrEntry{prefix: ex, set: i, except: true})
 			}
-		case pe.Kind == PeerNodes:
+		case pe.kind == peerNodes:
 			r.walkAddrs = true
 		}
-		r.ipBlocks = r.ipBlocks || pe.Kind == PeerIPBlock
+		r.ipBlocks = r.ipBlocks || pe.kind == peerIPBlock
 	}
 	if len(entries) > 0 {
-		r.addrs = newAddrIndex(len(r.Peers), entries)
+		r.addrs = newAddrIndex(len(r.peers), entries)
 	}
 }

@@ -10,31 +10,31 @@ import (
 
 // Port is one entry of a rule's ports (or protocols) list, defaulted.
 type Port struct {
-	Path string
+	path string
 	// Protocol is empty for a named port that matches the container
 	// port's own protocol (AdminNetworkPolicy v1alpha1).
-	Protocol corev1.Protocol
+	protocol corev1.Protocol
 	// From and To bound the port range; 0 and 0 mean every port of
 	// Protocol. Both are 0 for a named port.
-	From, To int32
+	from, to int32
 	// Named is the container port name of a named port entry.
-	Named string
+	named string
 }
 
 // String renders the entry as written: "TCP 3306", "TCP 8000-8080", "UDP
 // all ports", "TCP named port mysql", "named port mysql".
 func (p *Port) String() string {
 	switch {
-	case p.Named != "" && p.Protocol == "":
-		return "named port " + p.Named
-	case p.Named != "":
-		return fmt.Sprintf("%s named port %s", p.Protocol, p.Named)
-	case p.From == 0:
-		return string(p.Protocol) + " all ports"
-	case p.From == p.To:
-		return fmt.Sprintf("%s %d", p.Protocol, p.From)
+	case p.named != "" && p.protocol == "":
+		return "named port " + p.named
+	case p.named != "":
+		return fmt.Sprintf("%s named port %s", p.protocol, p.named)
+	case p.from == 0:
+		return string(p.protocol) + " all ports"
+	case p.from == p.to:
+		return fmt.Sprintf("%s %d", p.protocol, p.from)
 	default:
-		return fmt.Sprintf("%s %d-%d", p.Protocol, p.From, p.To)
+		return fmt.Sprintf("%s %d-%d", p.protocol, p.from, p.to)
 	}
 }
 
@@ -68,12 +68,12 @@ func namedPortsOf(dst *Pod, proto corev1.Protocol, name string) PortSet {
 // nothing).
 func (p *Port) portsFor(dst *Pod) PortSet {
 	switch {
-	case p.Named != "":
-		return namedPortsOf(dst, p.Protocol, p.Named)
-	case p.From == 0:
-		return ProtocolPorts(p.Protocol)
+	case p.named != "":
+		return namedPortsOf(dst, p.protocol, p.named)
+	case p.from == 0:
+		return ProtocolPorts(p.protocol)
 	default:
-		return PortRangeSet(p.Protocol, p.From, p.To)
+		return PortRangeSet(p.protocol, p.from, p.to)
 	}
 }
 
@@ -81,22 +81,22 @@ func (p *Port) portsFor(dst *Pod) PortSet {
 // portsFor(dst).Contains would, without building the set.
 func (p *Port) holds(dst *Pod, proto corev1.Protocol, port int32) bool {
 	switch {
-	case p.Named != "":
+	case p.named != "":
 		if dst == nil {
 			return false
 		}
 		for _, cp := range dst.Ports {
-			if namedPortMatches(p.Protocol, p.Named, cp) && cp.Protocol == proto && cp.Port == port {
+			if namedPortMatches(p.protocol, p.named, cp) && cp.Protocol == proto && cp.Port == port {
 				return true
 			}
 		}
 		return false
-	case p.Protocol != proto:
+	case p.protocol != proto:
 		return false
-	case p.From == 0:
+	case p.from == 0:
 		return port >= minPort && port <= maxPort
 	default:
-		return port >= p.From && port <= p.To
+		return port >= p.from && port <= p.to
 	}
 }
 
@@ -121,12 +121,12 @@ func compilePorts(ports []Port) rulePorts {
 	for i := range ports {
 		p := &ports[i]
 		switch {
-		case p.Named != "":
-			b.addNamed(p.Protocol, p.Named)
-		case p.From == 0:
-			b.add(p.Protocol, minPort, maxPort)
+		case p.named != "":
+			b.addNamed(p.protocol, p.named)
+		case p.from == 0:
+			b.add(p.protocol, minPort, maxPort)
 		default:
-			b.add(p.Protocol, p.From, p.To)
+			b.add(p.protocol, p.from, p.to)
 		}
 	}
 	return b.build()

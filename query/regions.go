@@ -18,10 +18,10 @@ func (s *Snapshot) regionPrefixes() []netip.Prefix {
 	var out []netip.Prefix
 	seen := map[netip.Prefix]bool{}
 	for p := range s.allPolicies() {
-		for _, rules := range [][]Rule{p.Ingress, p.Egress} {
+		for _, rules := range [][]Rule{p.ingress, p.egress} {
 			for i := range rules {
-				for j := range rules[i].Peers {
-					for _, pfx := range s.peerPrefixes(&rules[i].Peers[j]) {
+				for j := range rules[i].peers {
+					for _, pfx := range s.peerPrefixes(&rules[i].peers[j]) {
 						if !seen[pfx] {
 							seen[pfx] = true
 							out = append(out, pfx)

@@ -106,7 +106,7 @@ func (s *Snapshot) Resolve(e EndpointSpec, defaultNS string) (*Endpoint, error) 
 			return nil, s.unknown(e, ns)
 		}
 		r.Kind = e.Kind
-		r.setPods(s.PodsOf(ns, ref))
+		r.setPods(s.podsOf(ns, ref))
 		if len(r.ends) == 0 {
 			return nil, fmt.Errorf("%q: %s %s/%s runs no pod", e.Raw, strings.ToLower(e.Kind), ns, e.Name)
 		}
@@ -142,7 +142,7 @@ func (s *Snapshot) resolveName(r *Endpoint, ns string, e EndpointSpec) (*Endpoin
 		}
 	case 1:
 		r.Kind = refs[0].Kind
-		r.setPods(s.PodsOf(ns, refs[0]))
+		r.setPods(s.podsOf(ns, refs[0]))
 		if len(r.ends) == 0 {
 			return nil, fmt.Errorf("%q: %s %s/%s runs no pod", e.Raw, strings.ToLower(refs[0].Kind), ns, e.Name)
 		}

@@ -117,7 +117,7 @@ type Snapshot struct {
 	policies   map[string][]*Policy
 	// cluster are the cluster-scoped policies in evaluation order.
 	cluster   []*Policy
-	nodes     []*ClusterNode
+	nodes     []*clusterNode
 	workloads map[string][]WorkloadRef // namespace -> workloads
 	// unreadable records reads that failed, by "kind namespace", so that
 	// answers that depend on them fail instead of guessing.
@@ -202,10 +202,10 @@ func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {
 			if isClusterPolicy(obj) {
 				c, err := CompileClusterPolicy(obj)
 				if err != nil {
-					ref, _ := RefOf(obj)
+					ref, _ := refOf(obj)
 					return nil, fmt.Errorf("%s: %w", strings.ToLower(ref.Kind)+" "+ref.Name, err)
 				}
-				for _, fc := range c.FailClosed {
+				for _, fc := range c.failClosed {
 					s.Warnings = append(s.Warnings, failClosedWarning(c, fc))
 				}
 				s.cluster = append(s.cluster, c)
@@ -284,7 +284,7 @@ func (s *Snapshot) index() {
 	}
 	for ns, ps := range s.policies {
 		s.ensureNamespace(ns)
-		slices.SortFunc(ps, func(a, b *Policy) int { return cmp.Compare(a.Name, b.Name) })
+		slices.SortFunc(ps, func(a, b *Policy) int { return cmp.Compare(a.name, b.name) })
 	}
 	for ns, svcs := range s.services {
 		s.ensureNamespace(ns)
@@ -293,7 +293,7 @@ func (s *Snapshot) index() {
 	s.warnHostNetwork()
 	sortClusterPolicies(s.cluster)
 	s.ties = s.hasTies()
-	slices.SortFunc(s.nodes, func(a, b *ClusterNode) int { return cmp.Compare(a.Name, b.Name) })
+	slices.SortFunc(s.nodes, func(a, b *clusterNode) int { return cmp.Compare(a.name, b.name) })
 	if hasKind(s.cluster, "ClusterNetworkPolicy") && (hasKind(s.cluster, "AdminNetworkPolicy") || hasKind(s.cluster, "BaselineAdminNetworkPolicy")) {
 		s.Warnings = append(s.Warnings, mixedClusterKindsWarning)
 	}
@@ -301,7 +301,7 @@ func (s *Snapshot) index() {
 }
 
 func hasKind(ps []*Policy, kind string) bool {
-	return slices.ContainsFunc(ps, func(c *Policy) bool { return c.Kind == kind })
+	return slices.ContainsFunc(ps, func(c *Policy) bool { return c.kind == kind })
 }
 
 func (s *Snapshot) ensureNamespace(name string) {

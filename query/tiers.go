@@ -28,17 +28,17 @@ import (
 // Everything works on port sets: each rule takes the ports of the flow it
 // matches that no earlier rule took.
 
-// ClusterNode is what cluster policies need of a Node: its labels and
+// clusterNode is what cluster policies need of a Node: its labels and
 // addresses.
-type ClusterNode struct {
-	Name   string
-	Labels labels.Set
-	Addrs  []netip.Addr
+type clusterNode struct {
+	name   string
+	labels labels.Set
+	addrs  []netip.Addr
 }
 
 func sortClusterPolicies(ps []*Policy) {
 	slices.SortStableFunc(ps, func(a, b *Policy) int {
-		return cmp.Or(cmp.Compare(tierRank(a.Tier), tierRank(b.Tier)), cmp.Compare(a.Priority, b.Priority), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Kind, b.Kind))
+		return cmp.Or(cmp.Compare(tierRank(a.tier), tierRank(b.tier)), cmp.Compare(a.priority, b.priority), cmp.Compare(a.name, b.name), cmp.Compare(a.kind, b.kind))
 	})
 }
 
@@ -67,10 +67,10 @@ type ClusterRuleRef struct {
 }
 
 func (tr appliedRule) ref(d Direction) ClusterRuleRef {
-	r := ClusterRuleRef{Tier: tr.policy.Tier, Kind: tr.policy.Kind, Policy: tr.policy.Name, Rule: tr.rule.Path,
-		RuleName: tr.rule.Name, Action: tr.rule.Action, Description: tr.rule.text(d)}
-	if tr.policy.HasPriority {
-		p := tr.policy.Priority
+	r := ClusterRuleRef{Tier: tr.policy.tier, Kind: tr.policy.kind, Policy: tr.policy.name, Rule: tr.rule.path,
+		RuleName: tr.rule.name, Action: tr.rule.action, Description: tr.rule.text(d)}
+	if tr.policy.hasPriority {
+		p := tr.policy.priority
 		r.Priority = &p
 	}
 	if tr.rule.denyAll {
@@ -115,7 +115,7 @@ func traceOf(tr appliedRule, d Direction, peer flowEnd, s *Snapshot, took PortSe
 		return t
 	}
 	if i := s.firstPeer(tr.rule, peer); i >= 0 {
-		t.MatchedPeer = tr.rule.Peers[i].Path
+		t.MatchedPeer = tr.rule.peers[i].path
 	}
 	return t
 }
@@ -240,17 +240,17 @@ func (s *Snapshot) tierNotes(admin, baseline []appliedRule, d Direction, peer fl
 	}
 	var out []string
 	for _, tr := range append(admin, baseline...) {
-		for _, pe := range tr.rule.Peers {
+		for _, pe := range tr.rule.peers {
 			switch {
 			case peer.pod != nil:
 				// Networks match pod IPs too, which manifests often lack.
-				if pe.Kind == PeerNetworks && !peer.addr.IsValid() {
-					out = append(out, fmt.Sprintf("%s has no known IP (no status.podIPs), so %s/%s %s (%s %s) cannot match it; if its address is in those networks, that rule applies", peer, tr.policy.Kind, tr.policy.Name, pe.Path, tr.rule.Action, pe.Text))
+				if pe.kind == peerNetworks && !peer.addr.IsValid() {
+					out = append(out, fmt.Sprintf("%s has no known IP (no status.podIPs), so %s/%s %s (%s %s) cannot match it; if its address is in those networks, that rule applies", peer, tr.policy.kind, tr.policy.name, pe.path, tr.rule.action, pe.text))
 				}
-			case pe.Kind == PeerDomainNames:
-				out = append(out, fmt.Sprintf("%s/%s %s accepts %s: domain names are resolved at run time and cannot be judged offline; this answer takes them as not matching %s", tr.policy.Kind, tr.policy.Name, pe.Path, strings.Join(pe.Domains, ", "), peer))
-			case pe.Kind == PeerNodes && len(s.nodes) == 0:
-				out = append(out, fmt.Sprintf("%s/%s %s selects nodes, but no Node objects were given; this answer takes %s as no node's address", tr.policy.Kind, tr.policy.Name, pe.Path, peer))
+			case pe.kind == peerDomainNames:
+				out = append(out, fmt.Sprintf("%s/%s %s accepts %s: domain names are resolved at run time and cannot be judged offline; this answer takes them as not matching %s", tr.policy.kind, tr.policy.name, pe.path, strings.Join(pe.domains, ", "), peer))
+			case pe.kind == peerNodes && len(s.nodes) == 0:
+				out = append(out, fmt.Sprintf("%s/%s %s selects nodes, but no Node objects were given; this answer takes %s as no node's address", tr.policy.kind, tr.policy.name, pe.path, peer))
 			}
 		}
 	}
@@ -285,7 +285,7 @@ func (s *Snapshot) ambiguities(d Direction, subject *Pod, peer flowEnd, dst *Pod
 		undecided := scope
 		for start := 0; start < len(rules); {
 			end := start
-			for end < len(rules) && rules[end].policy.Priority == rules[start].policy.Priority {
+			for end < len(rules) && rules[end].policy.priority == rules[start].policy.priority {
 				end++
 			}
 			// Each policy of the group on its own: what it decides.
@@ -299,7 +299,7 @@ func (s *Snapshot) ambiguities(d Direction, subject *Pod, peer flowEnd, dst *Pod
 				for j < end && rules[j].policy == rules[i].policy {
 					j++
 				}
-				dec := decision{policy: rules[i].policy.Key(), byAct: map[Action]PortSet{}}
+				dec := decision{policy: rules[i].policy.key(), byAct: map[Action]PortSet{}}
 				walkRules(j-i, func(k int) (Action, PortSet, bool) {
 					return s.ruleMatch(rules[i+k].rule, peer, dst)
 				}, undecided, func(_ int, a Action, took PortSet) {
@@ -333,10 +333,10 @@ func (s *Snapshot) ambiguities(d Direction, subject *Pod, peer flowEnd, dst *Pod
 }
 
 // nodeFromObject copies what cluster policies need from a Node.
-func nodeFromObject(o *corev1.Node) (*ClusterNode, error) {
-	n := &ClusterNode{Name: o.Name, Labels: labels.Set{}}
+func nodeFromObject(o *corev1.Node) (*clusterNode, error) {
+	n := &clusterNode{name: o.Name, labels: labels.Set{}}
 	for k, v := range o.Labels {
-		n.Labels[k] = v
+		n.labels[k] = v
 	}
 	for i, a := range o.Status.Addresses {
 		if a.Type != corev1.NodeInternalIP && a.Type != corev1.NodeExternalIP {
@@ -346,7 +346,7 @@ func nodeFromObject(o *corev1.Node) (*ClusterNode, error) {
 		if err != nil {
 			return nil, fmt.Errorf("status.addresses[%d]: %w", i, err)
 		}
-		n.Addrs = append(n.Addrs, addr)
+		n.addrs = append(n.addrs, addr)
 	}
 	return n, nil
 }

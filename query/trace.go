@@ -91,9 +91,9 @@ func (s *Snapshot) evalNetworkPolicies(d Direction, subject *Pod, peer flowEnd, 
 	var allowed PortSet
 	for p := range s.judging(stageNetworkPolicy, d, subject) {
 		t.Isolated = true
-		t.Policies = append(t.Policies, PolicyRef{Name: p.Key(), PolicyTypes: p.Types, TypesDefaulted: p.TypesDefaulted})
-		for i := range p.Rules(d) {
-			r := &p.Rules(d)[i]
+		t.Policies = append(t.Policies, PolicyRef{Name: p.key(), PolicyTypes: p.types, TypesDefaulted: p.typesDefaulted})
+		for i := range p.rules(d) {
+			r := &p.rules(d)[i]
 			rt := s.evalRule(d, p, r, peer, dst, ask.brief)
 			if ask.single {
 				rt.askPort(r, dst, ask.proto, ask.port, ask.brief)
@@ -136,15 +136,15 @@ func (s *Snapshot) evalNetworkPolicies(d Direction, subject *Pod, peer flowEnd, 
 // ports does it open towards the destination. brief leaves out the misses,
 // which only a printed trace shows and which cost a string per entry.
 func (s *Snapshot) evalRule(d Direction, p *Policy, r *Rule, peer flowEnd, dst *Pod, brief bool) RuleTrace {
-	rt := RuleTrace{Policy: p.Key(), Rule: r.Path, Description: r.text(d)}
+	rt := RuleTrace{Policy: p.key(), Rule: r.path, Description: r.text(d)}
 	if r.anyPeer {
 		rt.PeerMatched = true
 	} else if i := s.firstPeer(r, peer); i >= 0 {
-		rt.PeerMatched, rt.MatchedPeer = true, r.Peers[i].Path
+		rt.PeerMatched, rt.MatchedPeer = true, r.peers[i].path
 	} else if !brief {
-		for i := range r.Peers {
-			m := s.matchPeer(&r.Peers[i], r.Action, peer)
-			rt.PeerMisses = append(rt.PeerMisses, Miss{Path: r.Peers[i].Path, Reason: s.missReason(m, &r.Peers[i], peer)})
+		for i := range r.peers {
+			m := s.matchPeer(&r.peers[i], r.action, peer)
+			rt.PeerMisses = append(rt.PeerMisses, Miss{Path: r.peers[i].path, Reason: s.missReason(m, &r.peers[i], peer)})
 		}
 	}
 	rt.Ports = r.portsFor(dst)
@@ -181,9 +181,9 @@ func (rt *RuleTrace) askPort(r *Rule, dst *Pod, proto corev1.Protocol, port int3
 		}
 		return
 	}
-	for i := range r.Ports {
-		if r.Ports[i].holds(dst, proto, port) {
-			rt.MatchedPort = r.Ports[i].Path
+	for i := range r.ports {
+		if r.ports[i].holds(dst, proto, port) {
+			rt.MatchedPort = r.ports[i].path
 			return
 		}
 	}
@@ -198,22 +198,22 @@ type askedPort struct {
 // with no asked port, why it opens nothing).
 func portMisses(r *Rule, dst *Pod, ask *askedPort) []Miss {
 	var out []Miss
-	for i := range r.Ports {
-		pe := &r.Ports[i]
+	for i := range r.ports {
+		pe := &r.ports[i]
 		var why string
 		switch {
-		case pe.Named != "" && dst == nil:
-			why = fmt.Sprintf("named port %q never matches an address outside the cluster", pe.Named)
-		case pe.Named != "" && pe.portsFor(dst).IsEmpty():
-			why = fmt.Sprintf("the destination pod declares no %s container port named %q%s", pe.Protocol, pe.Named, otherProtocols(dst, pe))
+		case pe.named != "" && dst == nil:
+			why = fmt.Sprintf("named port %q never matches an address outside the cluster", pe.named)
+		case pe.named != "" && pe.portsFor(dst).IsEmpty():
+			why = fmt.Sprintf("the destination pod declares no %s container port named %q%s", pe.protocol, pe.named, otherProtocols(dst, pe))
 		case ask == nil:
 			continue
-		case ask.proto != pe.Protocol:
-			why = fmt.Sprintf("protocol %s, not %s", pe.Protocol, ask.proto)
+		case ask.proto != pe.protocol:
+			why = fmt.Sprintf("protocol %s, not %s", pe.protocol, ask.proto)
 		default:
 			why = fmt.Sprintf("%s does not include %s %d", pe.portsFor(dst), ask.proto, ask.port)
 		}
-		out = append(out, Miss{Path: pe.Path, Reason: why})
+		out = append(out, Miss{Path: pe.path, Reason: why})
 	}
 	return out
 }
@@ -222,7 +222,7 @@ func portMisses(r *Rule, dst *Pod, ask *askedPort) []Miss {
 // most common mistake with named ports.
 func otherProtocols(dst *Pod, pe *Port) string {
 	for _, cp := range dst.Ports {
-		if cp.Name == pe.Named {
+		if cp.Name == pe.named {
 			return fmt.Sprintf(" (it declares %s/%s %d)", cp.Name, cp.Protocol, cp.Port)
 		}
 	}

@@ -151,10 +151,10 @@ func hostNetworkWarning(p *Pod) Warning {
 }
 
 // failClosedWarning is the warning that cluster policy c holds what this
-// tool does not know (fc, one entry of c.FailClosed). It concerns every
+// tool does not know (fc, one entry of c.failClosed). It concerns every
 // answer: the policy's subject may select any pod.
 func failClosedWarning(c *Policy, fc string) Warning {
-	return Warning{Kind: WarnFailClosed, Object: strings.ToLower(c.Kind) + " " + c.Name, Message: fmt.Sprintf("%s: %s", c.Key(), fc)}
+	return Warning{Kind: WarnFailClosed, Object: strings.ToLower(c.kind) + " " + c.name, Message: fmt.Sprintf("%s: %s", c.key(), fc)}
 }
 
 // ownerCycleWarning is the warning about a cycle of owner references

@@ -247,8 +247,8 @@ func (s *Snapshot) breakOwnerCycles(byKey map[string]workload, key func(string, 
 // Workloads returns the top-level workloads of a namespace, sorted.
 func (s *Snapshot) Workloads(ns string) []WorkloadRef { return s.workloads[ns] }
 
-// PodsOf returns the pods a workload runs (or its stand-in).
-func (s *Snapshot) PodsOf(ns string, ref WorkloadRef) []*Pod {
+// podsOf returns the pods a workload runs (or its stand-in).
+func (s *Snapshot) podsOf(ns string, ref WorkloadRef) []*Pod {
 	var out []*Pod
 	for _, p := range s.podsByNS[ns] {
 		if p.Workload != nil && *p.Workload == ref {
