@@ -77,14 +77,6 @@ func (st stage) kind() stageKind {
 	return ordered
 }
 
-// tier is the tier of an ordered stage.
-func (st stage) tier() Tier {
-	if st == stageBaseline {
-		return TierBaseline
-	}
-	return TierAdmin
-}
-
 // Policy is one policy object of any model, compiled once: selectors and
 // CIDRs parsed, defaults applied, and the field path of every rule, peer
 // and port kept so that traces point at what the user wrote.
