@@ -443,8 +443,8 @@ func TestSemanticsRulesWhatIf(t *testing.T) {
 	base := func(t *testing.T) *Snapshot {
 		objs := append(baseObjects(), deployment("x/web", "app=web"), ownedPod("x/web-1", "app=web", "10.0.0.9", "Deployment", "web"))
 		objs = append(objs, testPolicies(t, `
-metadata: {name: deny-all}
-spec: {podSelector: {}}`)...)
+metadata: {name: p}
+spec: {podSelector: {}, ingress: [{}]}`)...)
 		return testSnapshot(t, DefaultOptions(), objs...)
 	}
 	pods := func(t *testing.T, s *Snapshot, endpoint string) string {
@@ -460,13 +460,13 @@ spec: {podSelector: {}}`)...)
 	}
 	t.Run("with an object replaces the one of the same kind, namespace and name", func(t *testing.T) {
 		next, err := base(t).With(testPolicies(t, `
-metadata: {name: deny-all}
-spec: {podSelector: {}, ingress: [{}]}`)...)
+metadata: {name: p}
+spec: {podSelector: {}}`)...)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !can(t, next, "y/a", "x/a:80").Allowed {
-			t.Error("y/a -> x/a:80 denied: the replaced deny-all still applies")
+		if can(t, next, "y/a", "x/a:80").Allowed {
+			t.Error("y/a -> x/a:80 allowed: the replaced allow-all still applies")
 		}
 	})
 	t.Run("with a workload replaces the pods it ran by one stand-in from its new template", func(t *testing.T) {
@@ -513,7 +513,8 @@ spec: {podSelector: {}, ingress: [{}]}`)...)
 
 // TestSemanticsRulesMapIsolation pins when the map calls a workload
 // isolated: NetworkPolicy isolates it in that direction, or a cluster
-// policy Deny rule applies to it there. An Accept rule restricts nothing.
+// policy Deny rule applies to it there. Accept and Pass rules restrict
+// nothing.
 func TestSemanticsRulesMapIsolation(t *testing.T) {
 	objs := append(baseObjects(), testPolicies(t, `
 metadata: {name: deny-in}
@@ -531,7 +532,14 @@ spec:
   tier: Baseline
   priority: 1
   subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: z}}}
-  ingress: [{action: Accept, from: [{namespaces: {}}]}]`)...)
+  ingress: [{action: Accept, from: [{namespaces: {}}]}]
+---
+metadata: {name: b-pass}
+spec:
+  tier: Admin
+  priority: 2
+  subject: {pods: {namespaceSelector: {matchLabels: {env: prod}}, podSelector: {matchLabels: {app: b}}}}
+  ingress: [{action: Pass, from: [{namespaces: {}}]}]`)...)
 	s := testSnapshot(t, DefaultOptions(), objs...)
 	got := map[string][2]bool{}
 	for _, n := range s.Graph(GraphOptions{}).Nodes {
