@@ -253,6 +253,18 @@ spec:
 			says:  []saysCase{{"x/a", "192.168.0.1:10250", "selects nodes, but no Node objects were given"}},
 		},
 		{
+			name:  "a nodes peer matches a host-network pod that holds its node's address",
+			extra: []runtime.Object{testNode("n1", "role=worker", "192.168.0.1"), hostNetworkPod("x/agent", "app=agent", "192.168.0.1")},
+			cluster: `
+metadata: {name: dev-not-to-nodes}
+spec:
+  tier: Admin
+  priority: 1
+  subject: {namespaces: {matchLabels: {env: dev}}}
+  egress: [{action: Deny, to: [{nodes: {}}]}]`,
+			flows: []flowCase{{"y/a", "x/agent:80", false}, {"y/a", "x/a:80", true}, {"x/b", "x/agent:80", true}},
+		},
+		{
 			name: "ClusterNetworkPolicy and AdminNetworkPolicy are judged together by priority, with a warning",
 			cluster: `
 metadata: {name: deny-all-in}
@@ -358,6 +370,9 @@ spec:
   tier: Admin
   priority: 1
   subject: {namespaces: {}, pods: {namespaceSelector: {}, podSelector: {}}}`, wantErr: "spec.subject: exactly one of namespaces and pods may be set"},
+		{name: "a workload given twice is an error",
+			extra:   []runtime.Object{deployment("x/web", "app=web"), deployment("x/web", "app=web")},
+			wantErr: "deployment x/web is given twice"},
 		{name: "an object of a kind the engine does not read is an error",
 			extra:   []runtime.Object{&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "x", Name: "settings"}}},
 			wantErr: "core/v1 ConfigMap x/settings: kind or version not supported"},
@@ -589,5 +604,46 @@ spec:
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("cluster policy findings (-want +got):\n%s", diff)
+	}
+}
+
+// TestSemanticsRulesAuditDefaultDeny pins when a namespace lacks a default
+// deny: no NetworkPolicy selecting every pod of it isolates the direction
+// and allows nothing, and no cluster policy whose subject is the whole
+// namespace has a Deny rule in that direction.
+func TestSemanticsRulesAuditDefaultDeny(t *testing.T) {
+	objs := append(baseObjects(), testPolicies(t, `
+metadata: {name: default-deny, namespace: "y"}
+spec: {podSelector: {}, policyTypes: [Egress]}
+---
+metadata: {name: deny-c, namespace: z}
+spec: {podSelector: {matchLabels: {app: c}}, policyTypes: [Ingress]}`)...)
+	objs = append(objs, testClusterPolicies(t, `
+metadata: {name: prod-in}
+spec:
+  tier: Baseline
+  priority: 1
+  subject: {namespaces: {matchLabels: {env: prod}}}
+  ingress: [{action: Deny, from: [{namespaces: {matchLabels: {env: dev}}}]}]
+---
+metadata: {name: some-pods-out}
+spec:
+  tier: Admin
+  priority: 1
+  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: a}}}}
+  egress: [{action: Deny, to: [{networks: [203.0.113.0/24]}]}]`)...)
+	s := testSnapshot(t, DefaultOptions(), objs...)
+	var got []string
+	for _, f := range s.AuditNamespaces([]string{"x", "y", "z"}).Findings {
+		if strings.HasPrefix(f.Check, "no-default-deny-") {
+			got = append(got, f.Check+" "+f.Object)
+		}
+	}
+	want := []string{
+		"no-default-deny-ingress namespace y", "no-default-deny-ingress namespace z",
+		"no-default-deny-egress namespace x", "no-default-deny-egress namespace z",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("default deny findings (-want +got):\n%s", diff)
 	}
 }
