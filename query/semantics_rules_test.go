@@ -431,6 +431,8 @@ spec:
 			unreadable: []string{"statefulsets x"}, src: "x/a", dst: "cache", wantErr: "not a pod, and statefulsets in namespace x could not be read"},
 		{name: "an address that may be a node's is an error when Nodes could not be read and a policy names nodes", objs: nodes, standIns: true,
 			unreadable: []string{"nodes "}, src: "x/a", dst: "192.168.0.1:10250", wantErr: "192.168.0.1:10250 may be a node's address: cluster policy ClusterNetworkPolicy/no-kubelet selects nodes"},
+		{name: "a host-network pod may be a node's address too", objs: append([]runtime.Object{hostNetworkPod("x/agent", "app=agent", "192.168.0.1")}, nodes...), standIns: true,
+			unreadable: []string{"nodes "}, src: "y/a", dst: "x/agent:80", wantErr: "x/agent:80 may be a node's address: cluster policy ClusterNetworkPolicy/no-kubelet selects nodes"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
