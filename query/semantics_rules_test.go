@@ -595,7 +595,7 @@ spec:
 	s := testSnapshot(t, DefaultOptions(), objs...)
 	type finding struct{ Severity, Check, Object, Field string }
 	var got []finding
-	for _, f := range s.AuditNamespaces([]string{"x"}).Findings {
+	for _, f := range s.Audit(AuditOptions{Namespaces: []string{"x"}}).Findings {
 		if strings.HasPrefix(f.Object, "clusternetworkpolicy ") {
 			got = append(got, finding{string(f.Severity), f.Check, f.Object, f.Field})
 		}
@@ -636,7 +636,7 @@ spec:
   egress: [{action: Deny, to: [{networks: [203.0.113.0/24]}]}]`)...)
 	s := testSnapshot(t, DefaultOptions(), objs...)
 	var got []string
-	for _, f := range s.AuditNamespaces([]string{"x", "y", "z"}).Findings {
+	for _, f := range s.Audit(AuditOptions{Namespaces: []string{"x", "y", "z"}}).Findings {
 		if strings.HasPrefix(f.Check, "no-default-deny-") {
 			got = append(got, f.Check+" "+f.Object)
 		}
