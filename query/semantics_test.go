@@ -18,7 +18,7 @@ type flowCase struct {
 	want     bool
 }
 
-// TestSemantics pins every rule of shared/SEMANTICS.md. Each case is named
+// TestSemantics pins the NetworkPolicy rules of docs/semantics.md. Each case is named
 // for the rule it pins; the flows are the smallest set that would catch the
 // rule being broken in either direction.
 func TestSemantics(t *testing.T) {

@@ -1,6 +1,6 @@
 // Package query is the policy engine of kubectl netpol: typed Kubernetes API
 // objects in, verdicts with traces out. It evaluates NetworkPolicy exactly as
-// shared/SEMANTICS.md describes and knows nothing of cobra, clients or
+// docs/semantics.md describes and knows nothing of cobra, clients or
 // printing, so other programs can import it.
 package query
 
