@@ -1,7 +1,3 @@
-// Package query is the policy engine of kubectl netpol: typed Kubernetes API
-// objects in, verdicts with traces out. It evaluates NetworkPolicy exactly as
-// docs/semantics.md describes and knows nothing of cobra, clients or
-// printing, so other programs can import it.
 package query
 
 import (
