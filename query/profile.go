@@ -1,0 +1,246 @@
+package query
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// CNI profiles: what a network plugin does where the Kubernetes API leaves
+// the choice to it. The engine judges under one concrete semantics (a
+// value for every behaviour); a profile that leaves a behaviour unknown
+// makes every verdict that depends on it undecided: the engine judges the
+// flow under each value (Variants) and a verdict that differs is not
+// given. docs/semantics.md cites the source of every value.
+
+// Behaviour is a choice the API leaves to the network plugin.
+type Behaviour string
+
+// The behaviours the engine consults.
+const (
+	// BehaviourEnforced: the plugin enforces policy at all. When it does
+	// not, every verdict is hypothetical.
+	BehaviourEnforced Behaviour = "enforces-policy"
+	// BehaviourIsolateAll: every pod is isolated in both directions even
+	// when no policy selects it (Cilium's enable-policy: always).
+	BehaviourIsolateAll Behaviour = "isolates-every-pod"
+	// BehaviourIPBlockPodIPs: ipBlock peers match pod IPs.
+	BehaviourIPBlockPodIPs Behaviour = "ipblock-matches-pod-ips"
+	// BehaviourIPBlockNodeIPs: ipBlock peers match node addresses (the
+	// address of host-network pods and of nodes).
+	BehaviourIPBlockNodeIPs Behaviour = "ipblock-matches-node-ips"
+	// BehaviourSCTP: SCTP port entries are enforced; when not, they match
+	// nothing.
+	BehaviourSCTP Behaviour = "sctp"
+	// BehaviourEndPort: endPort is enforced; when not, an entry matches
+	// only its port, as the API says of plugins without it.
+	BehaviourEndPort Behaviour = "endport"
+	// BehaviourNamedPortsIngress and BehaviourNamedPortsEgress: named port
+	// entries of ingress (egress) rules resolve; when not, they match
+	// nothing.
+	BehaviourNamedPortsIngress Behaviour = "named-ports-ingress"
+	BehaviourNamedPortsEgress  Behaviour = "named-ports-egress"
+	// BehaviourHostNetworkSubjects: NetworkPolicy isolates host-network
+	// pods it selects; when not, they are never isolated.
+	BehaviourHostNetworkSubjects Behaviour = "policy-applies-to-host-network-pods"
+	// BehaviourHostNetworkPeers: NetworkPolicy pod and namespace selectors
+	// match host-network pods as peers.
+	BehaviourHostNetworkPeers Behaviour = "selectors-match-host-network-pods"
+	// BehaviourNodeToPod: traffic from a pod's own node (a host-network
+	// pod on that node, or the node's address) is always allowed.
+	BehaviourNodeToPod Behaviour = "node-to-pod-always-allowed"
+	// BehaviourClusterPolicies: the plugin enforces the cluster-scoped
+	// policies of policy.networking.k8s.io; when not, they are ignored.
+	BehaviourClusterPolicies Behaviour = "cluster-network-policy"
+)
+
+// Behaviours lists every behaviour, in the order answers name them.
+var Behaviours = []Behaviour{
+	BehaviourEnforced, BehaviourIsolateAll, BehaviourClusterPolicies,
+	BehaviourIPBlockPodIPs, BehaviourIPBlockNodeIPs, BehaviourSCTP, BehaviourEndPort,
+	BehaviourNamedPortsIngress, BehaviourNamedPortsEgress,
+	BehaviourHostNetworkSubjects, BehaviourHostNetworkPeers, BehaviourNodeToPod,
+}
+
+// describeBehaviour says a behaviour as the question it answers, for
+// "depends on: whether ..." lines.
+var describeBehaviour = map[Behaviour]string{
+	BehaviourEnforced:            "whether the network plugin enforces policy at all",
+	BehaviourIsolateAll:          "whether the network plugin isolates pods no policy selects",
+	BehaviourIPBlockPodIPs:       "whether ipBlock matches pod IPs on this CNI",
+	BehaviourIPBlockNodeIPs:      "whether ipBlock matches node addresses on this CNI",
+	BehaviourSCTP:                "whether this CNI enforces SCTP rules",
+	BehaviourEndPort:             "whether this CNI enforces endPort",
+	BehaviourNamedPortsIngress:   "whether this CNI resolves named ports in ingress rules",
+	BehaviourNamedPortsEgress:    "whether this CNI resolves named ports in egress rules",
+	BehaviourHostNetworkSubjects: "whether NetworkPolicy applies to host-network pods on this CNI",
+	BehaviourHostNetworkPeers:    "whether selectors match host-network pods on this CNI",
+	BehaviourNodeToPod:           "whether this CNI always allows traffic from a pod's own node",
+	BehaviourClusterPolicies:     "whether this CNI enforces ClusterNetworkPolicy (AdminNetworkPolicy)",
+}
+
+// Question is the behaviour as a question, e.g. "whether ipBlock matches
+// pod IPs on this CNI".
+func (b Behaviour) Question() string { return describeBehaviour[b] }
+
+// Switch is a profile's value for one behaviour.
+type Switch string
+
+// The values of a switch.
+const (
+	Yes     Switch = "yes"
+	No      Switch = "no"
+	Unknown Switch = "unknown"
+)
+
+// Profile is what one network plugin does where the API leaves a choice.
+type Profile struct {
+	// Name is the profile's name, as --cni takes it.
+	Name string `json:"name"`
+	// Plugin is the plugin in words.
+	Plugin string `json:"plugin"`
+	// Why says how the profile was chosen: given with --cni, detected
+	// (and from what), or the default.
+	Why string `json:"why"`
+	// Switches holds a value for every behaviour.
+	Switches map[Behaviour]Switch `json:"switches"`
+	// Notes say what the profile could not know, e.g. a setting that
+	// could not be read.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Get is the profile's value for b; a behaviour the profile does not
+// name is unknown.
+func (p Profile) Get(b Behaviour) Switch {
+	if v, ok := p.Switches[b]; ok {
+		return v
+	}
+	return Unknown
+}
+
+// With returns the profile with b set to v, noting why.
+func (p Profile) With(b Behaviour, v Switch, why string) Profile {
+	out := p
+	out.Switches = map[Behaviour]Switch{}
+	for k, x := range p.Switches {
+		out.Switches[k] = x
+	}
+	out.Switches[b] = v
+	if why != "" {
+		out.Notes = append(slices.Clone(p.Notes), why)
+	}
+	return out
+}
+
+// Unknowns are the behaviours the profile leaves unknown, in Behaviours
+// order.
+func (p Profile) Unknowns() []Behaviour {
+	var out []Behaviour
+	for _, b := range Behaviours {
+		if p.Get(b) == Unknown {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// String says the profile in one line: "cilium (Cilium): detected from
+// DaemonSet kube-system/cilium".
+func (p Profile) String() string {
+	s := p.Name
+	if p.Plugin != "" && !strings.EqualFold(p.Plugin, p.Name) {
+		s += " (" + p.Plugin + ")"
+	}
+	if p.Why != "" {
+		s += ": " + p.Why
+	}
+	return s
+}
+
+// all sets every behaviour to v, then the given ones.
+func all(v Switch, set map[Behaviour]Switch) map[Behaviour]Switch {
+	out := map[Behaviour]Switch{}
+	for _, b := range Behaviours {
+		out[b] = v
+	}
+	for b, x := range set {
+		out[b] = x
+	}
+	return out
+}
+
+// profiles are the known profiles. Every value that is not the API's own
+// text is cited in docs/semantics.md; what is not known is Unknown.
+var profiles = map[string]Profile{
+	// spec is the API text, with the engine's long-standing readings
+	// where the text leaves a choice: ipBlock matches pod and node IPs (as
+	// the upstream conformance tests expect), NetworkPolicy applies to
+	// host-network pods (an assumption answers state).
+	"spec": {Name: "spec", Plugin: "the Kubernetes API text", Switches: all(Yes, map[Behaviour]Switch{
+		BehaviourIsolateAll: No,
+	})},
+	// none is a cluster whose network plugin enforces no policy (flannel
+	// alone, the AWS VPC CNI without its policy agent).
+	"none": {Name: "none", Plugin: "no policy enforcement (e.g. flannel alone)", Switches: all(Yes, map[Behaviour]Switch{
+		BehaviourEnforced: No, BehaviourIsolateAll: No,
+	})},
+	"cilium": {Name: "cilium", Plugin: "Cilium", Switches: all(Unknown, map[Behaviour]Switch{
+		BehaviourEnforced: Yes, BehaviourIsolateAll: No, BehaviourIPBlockPodIPs: No, BehaviourIPBlockNodeIPs: No,
+		BehaviourNamedPortsIngress: Yes, BehaviourNamedPortsEgress: Yes,
+		BehaviourHostNetworkSubjects: No, BehaviourHostNetworkPeers: No, BehaviourNodeToPod: Yes,
+		BehaviourClusterPolicies: No,
+	})},
+	"calico": {Name: "calico", Plugin: "Calico", Switches: all(Unknown, map[Behaviour]Switch{
+		BehaviourEnforced: Yes, BehaviourIsolateAll: No, BehaviourIPBlockPodIPs: Yes, BehaviourEndPort: Yes,
+		BehaviourNamedPortsIngress: Yes, BehaviourNamedPortsEgress: Yes,
+	})},
+	"antrea": {Name: "antrea", Plugin: "Antrea", Switches: all(Unknown, map[Behaviour]Switch{
+		BehaviourEnforced: Yes, BehaviourIsolateAll: No,
+	})},
+	"ovn-kubernetes": {Name: "ovn-kubernetes", Plugin: "OVN-Kubernetes", Switches: all(Unknown, map[Behaviour]Switch{
+		BehaviourEnforced: Yes, BehaviourIsolateAll: No,
+	})},
+	"kube-router": {Name: "kube-router", Plugin: "kube-router", Switches: all(Unknown, map[Behaviour]Switch{
+		BehaviourEnforced: Yes, BehaviourIsolateAll: No,
+	})},
+	"aws-vpc-cni": {Name: "aws-vpc-cni", Plugin: "AWS VPC CNI network policy agent", Switches: all(Unknown, map[Behaviour]Switch{
+		BehaviourEnforced: Yes, BehaviourIsolateAll: No, BehaviourNamedPortsIngress: No,
+	})},
+	"kube-network-policies": {Name: "kube-network-policies", Plugin: "kube-network-policies", Switches: all(Unknown, map[Behaviour]Switch{
+		BehaviourEnforced: Yes, BehaviourIsolateAll: No,
+	})},
+}
+
+// ProfileNames lists the known profiles, sorted.
+func ProfileNames() []string {
+	out := make([]string, 0, len(profiles))
+	for n := range profiles {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ProfileNamed returns a known profile; aliases are accepted (flannel for
+// none, aws for aws-vpc-cni, ovn for ovn-kubernetes, knp for
+// kube-network-policies).
+func ProfileNamed(name string) (Profile, error) {
+	aliases := map[string]string{"flannel": "none", "aws": "aws-vpc-cni", "ovn": "ovn-kubernetes", "ovnk": "ovn-kubernetes", "knp": "kube-network-policies", "api": "spec"}
+	n := strings.ToLower(strings.TrimSpace(name))
+	if a, ok := aliases[n]; ok {
+		n = a
+	}
+	p, ok := profiles[n]
+	if !ok {
+		return Profile{}, fmt.Errorf("unknown network plugin %q (one of %s)", name, strings.Join(ProfileNames(), ", "))
+	}
+	p.Switches = all(Unknown, p.Switches) // a copy
+	return p, nil
+}
+
+// SpecProfile is the API text, the default where no plugin is known.
+func SpecProfile() Profile {
+	p, _ := ProfileNamed("spec")
+	return p
+}
