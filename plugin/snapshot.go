@@ -3,6 +3,8 @@ package plugin
 import (
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -20,12 +22,16 @@ type snapshotFlags struct {
 	with          []string
 	without       []string
 	noCNICheck    bool
+	cni           string
+	ipBlockSet    bool // --ipblock-pod-ips was given
 }
 
 func (f *snapshotFlags) addFlags(fs *pflag.FlagSet) {
 	pathsVarP(fs, &f.filenames, "filename", "f", "Read manifests from these files or directories instead of a cluster ('-' for stdin)")
 	fs.BoolVarP(&f.recursive, "recursive", "R", false, "Process the directories given with -f recursively")
-	fs.BoolVar(&f.ipBlockPodIPs, "ipblock-pod-ips", true, "Let ipBlock peers match pod IPs (as kube-network-policies and Calico do); false for CNIs that apply ipBlock only to cluster-external addresses")
+	f.ipBlockPodIPs = true
+	fs.Var(&setBool{v: &f.ipBlockPodIPs, set: &f.ipBlockSet}, "ipblock-pod-ips", "Let ipBlock peers match pod IPs (as kube-network-policies and Calico do); false for CNIs that apply ipBlock only to cluster-external addresses. Overrides the --cni profile")
+	fs.StringVar(&f.cni, "cni", "", "Judge as this network plugin does where the API leaves a choice ("+strings.Join(query.ProfileNames(), ", ")+"); overrides detection, works offline. Default: detected on a cluster, the API text (spec) for manifests")
 	f.chunkSize = load.DefaultChunkSize
 	fs.Var(&f.chunkSize, "chunk-size", "Return large lists from the cluster in chunks of this size; 0 reads each list in one request")
 	pathsVarP(fs, &f.with, "with", "", "Answer as if these manifests (files, directories or '-') were applied: objects replace those of the same kind, namespace and name")
@@ -79,6 +85,53 @@ type loaded struct {
 	cni *query.CNI
 }
 
+// setBool is a boolean flag that records whether it was given.
+type setBool struct {
+	v, set *bool
+}
+
+func (b *setBool) String() string {
+	if b.v == nil {
+		return "false"
+	}
+	return strconv.FormatBool(*b.v)
+}
+
+func (b *setBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	*b.v, *b.set = v, true
+	return nil
+}
+
+func (b *setBool) Type() string     { return "bool" }
+func (b *setBool) IsBoolFlag() bool { return true }
+
+// profile is the network plugin profile --cni names (the API text when
+// none is given), with --ipblock-pod-ips applied over it. On a cluster a
+// detected profile replaces the default (source.go).
+func (g *globalOptions) profile() (query.Profile, error) {
+	p := query.SpecProfile()
+	p.Why = "the default for manifests; give --cni NAME to judge as your network plugin does"
+	if g.snapshot.cni != "" {
+		var err error
+		if p, err = query.ProfileNamed(g.snapshot.cni); err != nil {
+			return p, fmt.Errorf("--cni: %w", err)
+		}
+		p.Why = "given with --cni"
+	}
+	if g.snapshot.ipBlockSet {
+		v := query.No
+		if g.snapshot.ipBlockPodIPs {
+			v = query.Yes
+		}
+		p = p.With(query.BehaviourIPBlockPodIPs, v, fmt.Sprintf("--ipblock-pod-ips=%v", g.snapshot.ipBlockPodIPs))
+	}
+	return p, nil
+}
+
 // load reads the snapshot from its source (the -f manifests, else the part
 // of the cluster the scope names) and applies the what-if overlay. Scope
 // namespaces left empty mean the default namespace.
@@ -88,7 +141,11 @@ func (g *globalOptions) load(scope load.Scope) (*loaded, error) {
 	}
 	ns, explicit := g.contextNamespace()
 	opts := query.DefaultOptions()
-	opts.IPBlockMatchesPods = g.snapshot.ipBlockPodIPs
+	profile, err := g.profile()
+	if err != nil {
+		return nil, err
+	}
+	opts.Profile = profile
 	l, err := g.source().snapshot(scope, ns, explicit, opts)
 	if err != nil {
 		return nil, err

@@ -74,7 +74,7 @@ func TestEveryPeerKindIsMatched(t *testing.T) {
 		t.Fatalf("peerKinds differs from the declared peerKind constants (-declared +listed):\n%s", diff)
 	}
 	s := &Snapshot{
-		opts: DefaultOptions(),
+		opts: DefaultOptions(), sem: semanticsOf(SpecProfile(), nil),
 		namespaces: map[string]*Namespace{
 			"prod": {Name: "prod", Labels: labels.Set{"env": "prod"}},
 			"dev":  {Name: "dev", Labels: labels.Set{"env": "dev"}},

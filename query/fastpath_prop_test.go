@@ -371,7 +371,7 @@ func randomIPBlocks(r *rand.Rand) []Peer {
 
 func TestIPBlockIndexAgreesWithPeerWalk(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
-	s := &Snapshot{opts: DefaultOptions()}
+	s := &Snapshot{opts: DefaultOptions(), sem: semanticsOf(SpecProfile(), nil)}
 	for i := range 3000 {
 		peers := randomIPBlocks(r)
 		rule := Rule{peers: peers}

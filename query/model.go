@@ -185,7 +185,7 @@ type Rule struct {
 	// address outside the cluster (nodes), so the index alone cannot answer.
 	walkAddrs bool
 	// ipBlocks is set when some peer is an ipBlock, which may not match
-	// pod addresses (Options.IPBlockMatchesPods).
+	// pod or node addresses on some network plugins (ipBlocksSee).
 	ipBlocks bool
 	// describe renders the rule in words; desc keeps it once rendered:
 	// traces of many pairs repeat it.

@@ -76,6 +76,7 @@ const (
 	missPodLabels
 	missHostNetwork
 	missPodIPsOff
+	missNodeIPsOff
 	missRangeOutside
 	missRangeExcept
 	missNoIP
@@ -96,8 +97,8 @@ func (s *Snapshot) matchPeer(pe *Peer, action Action, end flowEnd) miss {
 		}
 		return pe.sel.match(s, end.pod)
 	case peerIPBlock:
-		if end.pod != nil && !s.opts.IPBlockMatchesPods {
-			return missPodIPsOff
+		if m := s.ipBlocksSee(end); m != missNone {
+			return m
 		}
 		return matchAddress(pe.networks, pe.except, action, end)
 	case peerNetworks:
@@ -118,6 +119,27 @@ func (s *Snapshot) matchPeer(pe *Peer, action Action, end flowEnd) miss {
 		return missDomain
 	}
 	panic(fmt.Sprintf("query: peer kind %q has no matcher", pe.kind))
+}
+
+// ipBlocksSee tells whether ipBlock peers may match this end at all on
+// the network plugin: a pod's IP, a node's address (a host-network pod's
+// too), or an address outside the cluster, which they always may.
+func (s *Snapshot) ipBlocksSee(end flowEnd) miss {
+	switch {
+	case end.pod != nil && end.pod.HostNetwork:
+		if !s.sem.ipBlockNodeIPs {
+			return missNodeIPsOff
+		}
+	case end.pod != nil:
+		if !s.sem.ipBlockPodIPs {
+			return missPodIPsOff
+		}
+	case end.addr.IsValid() && s.nodeAddrs[end.addr]:
+		if !s.sem.ipBlockNodeIPs {
+			return missNodeIPsOff
+		}
+	}
+	return missNone
 }
 
 // matchAddress matches an address, or a range, against networks minus
@@ -160,7 +182,7 @@ func matchAddress(networks, except []netip.Prefix, action Action, end flowEnd) m
 // only one over the selector peers before the first address peer that
 // holds its IP. Ranges need the walk: Deny rules match ranges that overlap.
 func (s *Snapshot) firstPeer(r *Rule, end flowEnd) int {
-	indexed := !end.cidr.IsValid() && (end.pod == nil || s.opts.IPBlockMatchesPods || !r.ipBlocks)
+	indexed := !end.cidr.IsValid() && (!r.ipBlocks || s.ipBlocksSee(end) == missNone)
 	limit := len(r.peers)
 	if indexed {
 		b := r.addrs.first(end.addr)
@@ -268,6 +290,8 @@ func (s *Snapshot) missReason(m miss, pe *Peer, end flowEnd) string {
 		return "the pod uses the node's network, which cluster policy peers never select"
 	case missPodIPsOff:
 		return "ipBlock is set to match only addresses outside the cluster, and this end is a pod"
+	case missNodeIPsOff:
+		return "ipBlock does not match node addresses on this network plugin, and this end is a node's address"
 	case missRangeOutside:
 		return fmt.Sprintf("%s is not entirely inside %s", end.cidr, networksText(pe))
 	case missRangeExcept:

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
 )
 
 // CNI profiles: what a network plugin does where the Kubernetes API leaves
@@ -243,4 +245,97 @@ func ProfileNamed(name string) (Profile, error) {
 func SpecProfile() Profile {
 	p, _ := ProfileNamed("spec")
 	return p
+}
+
+// semantics is one concrete value of every behaviour: what one snapshot
+// judges under. Unknown behaviours take the API text's value unless a
+// variant assumes the other.
+type semantics struct {
+	isolateAll, clusterPolicies, ipBlockPodIPs, ipBlockNodeIPs, sctp, endPort     bool
+	namedIngress, namedEgress, hostNetSubjects, hostNetPeers, nodeToPod, enforced bool
+}
+
+// semanticsOf resolves the profile's switches, with assume deciding the
+// unknown ones it names.
+func semanticsOf(p Profile, assume map[Behaviour]bool) semantics {
+	spec := profiles["spec"]
+	v := func(b Behaviour) bool {
+		switch p.Get(b) {
+		case Yes:
+			return true
+		case No:
+			return false
+		}
+		if x, ok := assume[b]; ok {
+			return x
+		}
+		return spec.Switches[b] == Yes
+	}
+	return semantics{
+		enforced: v(BehaviourEnforced), isolateAll: v(BehaviourIsolateAll), clusterPolicies: v(BehaviourClusterPolicies),
+		ipBlockPodIPs: v(BehaviourIPBlockPodIPs), ipBlockNodeIPs: v(BehaviourIPBlockNodeIPs),
+		sctp: v(BehaviourSCTP), endPort: v(BehaviourEndPort),
+		namedIngress: v(BehaviourNamedPortsIngress), namedEgress: v(BehaviourNamedPortsEgress),
+		hostNetSubjects: v(BehaviourHostNetworkSubjects), hostNetPeers: v(BehaviourHostNetworkPeers),
+		nodeToPod: v(BehaviourNodeToPod),
+	}
+}
+
+// adapt applies the plugin's behaviour to a compiled NetworkPolicy: whether
+// it isolates host-network pods and its selectors match them, and which
+// port entries it enforces (SCTP, endPort, named ports by direction). An
+// entry the plugin does not enforce matches nothing; the rule's words stay
+// as written.
+func (p *Policy) adapt(sem semantics) {
+	p.subject.hostNetwork = sem.hostNetSubjects
+	for _, d := range []Direction{Ingress, Egress} {
+		named := sem.namedIngress
+		if d == Egress {
+			named = sem.namedEgress
+		}
+		rules := p.rules(d)
+		for i := range rules {
+			r := &rules[i]
+			for j := range r.peers {
+				if r.peers[j].sel.hostNetwork != sem.hostNetPeers && !r.peers[j].byAddress() {
+					r.peers[j].sel.hostNetwork = sem.hostNetPeers
+				}
+			}
+			if r.ports == nil {
+				continue
+			}
+			kept := make([]Port, 0, len(r.ports))
+			changed := false
+			for _, pt := range r.ports {
+				switch {
+				case !sem.sctp && pt.protocol == "SCTP", !named && pt.named != "":
+					changed = true
+					continue
+				case !sem.endPort && pt.named == "" && pt.from != pt.to:
+					pt.to, changed = pt.from, true
+				}
+				kept = append(kept, pt)
+			}
+			if !changed {
+				continue
+			}
+			text := r.text(d)
+			r.describe = func(*Rule, Direction) string { return text }
+			r.desc = nil
+			r.ports = kept
+			r.index()
+		}
+	}
+}
+
+// isolateAllPolicy stands for a network plugin that isolates every pod of
+// namespace ns in both directions, selected by a policy or not (Cilium's
+// enable-policy: always): a policy that allows nothing.
+func isolateAllPolicy(ns string, sem semantics) *Policy {
+	return &Policy{
+		kind: "NetworkPolicy", namespace: ns, name: "(network plugin: every pod isolated)",
+		types: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},
+		stage: stageNetworkPolicy, podSelector: "",
+		subject: selector{namespace: ns, hostNetwork: sem.hostNetSubjects},
+	}
 }

@@ -356,7 +356,7 @@ metadata: {name: p}
 spec:
   podSelector: {matchLabels: {app: a}}
   ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8}}]}]`,
-			opts:  &Options{IPBlockMatchesPods: false},
+			opts:  &Options{Profile: SpecProfile().With(BehaviourIPBlockPodIPs, No, "")},
 			flows: []flowCase{{"y/a", "x/a:80", false}, {"10.200.0.1", "x/a:80", true}},
 		},
 		{

@@ -23,10 +23,9 @@ const NamespaceNameLabel = "kubernetes.io/metadata.name"
 
 // Options are the choices Kubernetes leaves to the CNI.
 type Options struct {
-	// IPBlockMatchesPods makes ipBlock peers match pod IPs too, as the
-	// upstream conformance tests, kube-network-policies and Calico do. Some
-	// CNIs apply ipBlock only to cluster-external addresses.
-	IPBlockMatchesPods bool
+	// Profile is what the network plugin does where the API leaves a
+	// choice (profile.go); the zero Profile leaves every behaviour unknown.
+	Profile Profile
 	// WorkloadStandIns turns each workload that owns none of the given pods
 	// into a stand-in pod built from its template: right for manifests, wrong
 	// for a live cluster, where a workload without pods runs nothing.
@@ -35,11 +34,14 @@ type Options struct {
 	// standIns names workloads ("ns/Kind/name") that get a stand-in pod
 	// whatever WorkloadStandIns says: workloads an overlay brings in.
 	standIns map[string]bool
+	// assume decides unknown behaviours of the profile: a variant of the
+	// snapshot (Variants).
+	assume map[Behaviour]bool
 }
 
-// DefaultOptions are the common CNI behaviours, for manifests.
+// DefaultOptions judge by the API text (SpecProfile), for manifests.
 func DefaultOptions() Options {
-	return Options{IPBlockMatchesPods: true, WorkloadStandIns: true}
+	return Options{Profile: SpecProfile(), WorkloadStandIns: true}
 }
 
 // Namespace is a namespace and its labels.
@@ -98,6 +100,14 @@ type Service struct {
 // indexes built once.
 type Snapshot struct {
 	opts Options
+	// sem is the concrete behaviour of the network plugin this snapshot
+	// judges under.
+	sem semantics
+	// nodeAddrs are the addresses of the nodes given.
+	nodeAddrs map[netip.Addr]bool
+	// ignoredCluster are the cluster policies the network plugin does not
+	// enforce (BehaviourClusterPolicies), kept to say so.
+	ignoredCluster []*Policy
 	// objects are the objects the snapshot was built from, for overlays.
 	objects    []runtime.Object
 	namespaces map[string]*Namespace
@@ -141,6 +151,7 @@ type Snapshot struct {
 func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {
 	s := &Snapshot{
 		opts:       opts,
+		sem:        semanticsOf(opts.Profile, opts.assume),
 		objects:    objs,
 		namespaces: map[string]*Namespace{},
 		podsByNS:   map[string][]*Pod{},
@@ -187,6 +198,7 @@ func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {
 			if err != nil {
 				return nil, fmt.Errorf("networkpolicy %s/%s: %w", o.Namespace, o.Name, err)
 			}
+			p.adapt(s.sem)
 			s.policies[o.Namespace] = append(s.policies[o.Namespace], p)
 		case *corev1.Node:
 			n, err := nodeFromObject(o)
@@ -203,6 +215,10 @@ func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {
 				}
 				for _, fc := range c.failClosed {
 					s.Warnings = append(s.Warnings, failClosedWarning(c, fc))
+				}
+				if !s.sem.clusterPolicies {
+					s.ignoredCluster = append(s.ignoredCluster, c)
+					continue
 				}
 				s.cluster = append(s.cluster, c)
 				continue
@@ -276,6 +292,17 @@ func (s *Snapshot) index() {
 		s.podsByNS[p.Namespace] = append(s.podsByNS[p.Namespace], p)
 		for _, ip := range p.IPs {
 			s.podsByIP[ip] = append(s.podsByIP[ip], p)
+		}
+	}
+	if s.sem.isolateAll {
+		for name := range s.namespaces {
+			s.policies[name] = append(s.policies[name], isolateAllPolicy(name, s.sem))
+		}
+	}
+	s.nodeAddrs = map[netip.Addr]bool{}
+	for _, n := range s.nodes {
+		for _, a := range n.addrs {
+			s.nodeAddrs[a] = true
 		}
 	}
 	for ns, ps := range s.policies {
