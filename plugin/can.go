@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/kubectl/pkg/util/templates"
@@ -119,6 +120,9 @@ func (o *CanOptions) Run() error {
 	}
 	if len(ans.Ambiguities) > 0 {
 		return fmt.Errorf("the verdict is ambiguous: %s", ans.Ambiguities[0])
+	}
+	if !ans.Decided {
+		return fmt.Errorf("undecided: depends on %s", strings.Join(ans.DependsOn, "; "))
 	}
 	if !ans.Allowed {
 		return ErrNo

@@ -56,6 +56,18 @@ type Answer struct {
 	// Assumes says what the verdict takes for granted that the API leaves
 	// to the network plugin (policy on host-network pods).
 	Assumes []string `json:"assumes,omitempty"`
+	// Profile is the network plugin profile the answer was judged under,
+	// and why it was chosen.
+	Profile *Profile `json:"profile,omitempty"`
+	// Decided is false when the verdict depends on something the tool
+	// cannot know (DependsOn says what): the plugin's behaviour where the
+	// profile leaves it unknown, or policy objects the engine does not
+	// evaluate.
+	Decided   bool     `json:"decided"`
+	DependsOn []string `json:"dependsOn,omitempty"`
+	// Hypothetical is set when the network plugin enforces no policy: the
+	// verdict is what the policies say, which the cluster does not apply.
+	Hypothetical bool `json:"hypothetical,omitempty"`
 	// Ambiguities are asked ports that cluster policies of the same tier
 	// and priority judge differently: the API lets an implementation
 	// apply either, so the verdict is not certain.
@@ -106,6 +118,9 @@ func (s *Snapshot) Can(f Flow, defaultNS string) (*Answer, error) {
 	ans.Warnings = append(s.warningsFor(src, dst), endpointWarnings(src, dst)...)
 	if n := dualStackNote(src, dst); n != "" && len(s.regionPrefixes()) > 0 {
 		ans.Warnings = append(ans.Warnings, Warning{Kind: WarnDualStack, Message: n})
+	}
+	if err := s.settle(ans, func(v *Snapshot) (*Answer, error) { return v.Can(f, defaultNS) }); err != nil {
+		return nil, err
 	}
 	return ans, nil
 }

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -49,9 +50,6 @@ const (
 	// BehaviourHostNetworkPeers: NetworkPolicy pod and namespace selectors
 	// match host-network pods as peers.
 	BehaviourHostNetworkPeers Behaviour = "selectors-match-host-network-pods"
-	// BehaviourNodeToPod: traffic from a pod's own node (a host-network
-	// pod on that node, or the node's address) is always allowed.
-	BehaviourNodeToPod Behaviour = "node-to-pod-always-allowed"
 	// BehaviourClusterPolicies: the plugin enforces the cluster-scoped
 	// policies of policy.networking.k8s.io; when not, they are ignored.
 	BehaviourClusterPolicies Behaviour = "cluster-network-policy"
@@ -62,7 +60,7 @@ var Behaviours = []Behaviour{
 	BehaviourEnforced, BehaviourIsolateAll, BehaviourClusterPolicies,
 	BehaviourIPBlockPodIPs, BehaviourIPBlockNodeIPs, BehaviourSCTP, BehaviourEndPort,
 	BehaviourNamedPortsIngress, BehaviourNamedPortsEgress,
-	BehaviourHostNetworkSubjects, BehaviourHostNetworkPeers, BehaviourNodeToPod,
+	BehaviourHostNetworkSubjects, BehaviourHostNetworkPeers,
 }
 
 // describeBehaviour says a behaviour as the question it answers, for
@@ -78,7 +76,6 @@ var describeBehaviour = map[Behaviour]string{
 	BehaviourNamedPortsEgress:    "whether this CNI resolves named ports in egress rules",
 	BehaviourHostNetworkSubjects: "whether NetworkPolicy applies to host-network pods on this CNI",
 	BehaviourHostNetworkPeers:    "whether selectors match host-network pods on this CNI",
-	BehaviourNodeToPod:           "whether this CNI always allows traffic from a pod's own node",
 	BehaviourClusterPolicies:     "whether this CNI enforces ClusterNetworkPolicy (AdminNetworkPolicy)",
 }
 
@@ -105,11 +102,24 @@ type Profile struct {
 	// Why says how the profile was chosen: given with --cni, detected
 	// (and from what), or the default.
 	Why string `json:"why"`
-	// Switches holds a value for every behaviour.
-	Switches map[Behaviour]Switch `json:"switches"`
+	// Switches holds a value for every behaviour (answers carry only the
+	// unknown ones).
+	Switches map[Behaviour]Switch `json:"-"`
 	// Notes say what the profile could not know, e.g. a setting that
 	// could not be read.
 	Notes []string `json:"notes,omitempty"`
+}
+
+// MarshalJSON writes the profile as answers carry it: its name, plugin,
+// why, the behaviours it leaves unknown and its notes.
+func (p Profile) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Name    string      `json:"name"`
+		Plugin  string      `json:"plugin"`
+		Why     string      `json:"why"`
+		Unknown []Behaviour `json:"unknown,omitempty"`
+		Notes   []string    `json:"notes,omitempty"`
+	}{p.Name, p.Plugin, p.Why, p.Unknowns(), p.Notes})
 }
 
 // Get is the profile's value for b; a behaviour the profile does not
@@ -190,7 +200,7 @@ var profiles = map[string]Profile{
 	"cilium": {Name: "cilium", Plugin: "Cilium", Switches: all(Unknown, map[Behaviour]Switch{
 		BehaviourEnforced: Yes, BehaviourIsolateAll: No, BehaviourIPBlockPodIPs: No, BehaviourIPBlockNodeIPs: No,
 		BehaviourNamedPortsIngress: Yes, BehaviourNamedPortsEgress: Yes,
-		BehaviourHostNetworkSubjects: No, BehaviourHostNetworkPeers: No, BehaviourNodeToPod: Yes,
+		BehaviourHostNetworkSubjects: No, BehaviourHostNetworkPeers: No,
 		BehaviourClusterPolicies: No,
 	})},
 	"calico": {Name: "calico", Plugin: "Calico", Switches: all(Unknown, map[Behaviour]Switch{
@@ -277,7 +287,6 @@ func semanticsOf(p Profile, assume map[Behaviour]bool) semantics {
 		sctp: v(BehaviourSCTP), endPort: v(BehaviourEndPort),
 		namedIngress: v(BehaviourNamedPortsIngress), namedEgress: v(BehaviourNamedPortsEgress),
 		hostNetSubjects: v(BehaviourHostNetworkSubjects), hostNetPeers: v(BehaviourHostNetworkPeers),
-		nodeToPod: v(BehaviourNodeToPod),
 	}
 }
 
@@ -328,12 +337,16 @@ func (p *Policy) adapt(sem semantics) {
 	}
 }
 
+// isolateAllName names the policy that stands for a plugin isolating
+// every pod.
+const isolateAllName = "(network plugin: every pod isolated)"
+
 // isolateAllPolicy stands for a network plugin that isolates every pod of
 // namespace ns in both directions, selected by a policy or not (Cilium's
 // enable-policy: always): a policy that allows nothing.
 func isolateAllPolicy(ns string, sem semantics) *Policy {
 	return &Policy{
-		kind: "NetworkPolicy", namespace: ns, name: "(network plugin: every pod isolated)",
+		kind: "NetworkPolicy", namespace: ns, name: isolateAllName,
 		types: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},
 		stage: stageNetworkPolicy, podSelector: "",
 		subject: selector{namespace: ns, hostNetwork: sem.hostNetSubjects},

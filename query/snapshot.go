@@ -105,6 +105,8 @@ type Snapshot struct {
 	sem semantics
 	// nodeAddrs are the addresses of the nodes given.
 	nodeAddrs map[netip.Addr]bool
+	// varied are the snapshot's variants (variants.go).
+	varied *variantSet
 	// ignoredCluster are the cluster policies the network plugin does not
 	// enforce (BehaviourClusterPolicies), kept to say so.
 	ignoredCluster []*Policy
@@ -152,6 +154,7 @@ func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {
 	s := &Snapshot{
 		opts:       opts,
 		sem:        semanticsOf(opts.Profile, opts.assume),
+		varied:     &variantSet{},
 		objects:    objs,
 		namespaces: map[string]*Namespace{},
 		podsByNS:   map[string][]*Pod{},

@@ -23,13 +23,25 @@ func Can(w io.Writer, format string, ans *query.Answer) error {
 	if len(ans.Ambiguities) > 0 {
 		verdict = p.red("AMBIGUOUS")
 	}
+	if !ans.Decided {
+		verdict = p.red("UNDECIDED")
+	}
 	fmt.Fprintf(&b, "%s  %s -> %s  %s", p.bold(verdict), endpointName(ans.Source), endpointName(ans.Destination), askedPorts(ans))
 	for _, a := range ans.Assumes {
 		fmt.Fprintf(&b, "  (%s)", a)
 	}
+	if ans.Hypothetical {
+		b.WriteString("  (hypothetical: the network plugin enforces no policy, so the cluster allows every flow)")
+	}
 	b.WriteString("\n")
+	for _, d := range ans.DependsOn {
+		fmt.Fprintf(&b, "  depends on: %s\n", d)
+	}
 	for _, a := range ans.Ambiguities {
 		fmt.Fprintf(&b, "  ambiguous: %s\n", a)
+	}
+	if ans.Profile != nil {
+		fmt.Fprintf(&b, "  judged as: %s\n", ans.Profile)
 	}
 	for i := range ans.Pairs {
 		b.WriteString("\n")
