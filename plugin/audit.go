@@ -59,15 +59,7 @@ func NewCmdAudit(g *globalOptions) *cobra.Command {
 		Long:    auditLong,
 		Example: auditExample,
 		Args:    cobra.NoArgs,
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
+		RunE:    runSteps(o),
 	}
 	auditFormats.addFlag(cmd, &o.Output)
 	addQuietFlag(cmd, &o.Quiet)
@@ -78,7 +70,7 @@ func NewCmdAudit(g *globalOptions) *cobra.Command {
 }
 
 // Complete parses --severity.
-func (o *AuditOptions) Complete() error {
+func (o *AuditOptions) Complete([]string) error {
 	sev, err := query.ParseSeverity(o.Severity)
 	if err != nil {
 		return err
@@ -94,14 +86,10 @@ func (o *AuditOptions) Validate() error {
 
 // Run audits and returns ErrNo when there are findings at the threshold.
 func (o *AuditOptions) Run() error {
-	l, err := o.load(load.Scope{AllNamespaces: true})
+	l, err := o.loadMany(load.Scope{AllNamespaces: true}, true)
 	if err != nil {
 		return err
 	}
-	if err := l.manyFlows(); err != nil {
-		return err
-	}
-	o.warn(l.warnings()...)
 	var namespaces []string
 	if !o.AllNamespaces {
 		if l.snap.Namespace(l.namespace) == nil {

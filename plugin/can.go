@@ -70,15 +70,7 @@ func NewCmdCan(g *globalOptions) *cobra.Command {
 		Long:    canLong,
 		Example: canExample,
 		Args:    cobra.ArbitraryArgs,
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
+		RunE:    runSteps(o),
 	}
 	canFormats.addFlag(cmd, &o.Output)
 	cmd.ValidArgsFunction = completeEndpoints(g, 2)

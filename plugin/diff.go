@@ -52,17 +52,15 @@ func NewCmdDiff(g *globalOptions) *cobra.Command {
 		Long:    diffLong,
 		Example: diffExample,
 		Args:    cobra.NoArgs,
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
+		RunE:    runSteps(o),
 	}
 	diffFormats.addFlag(cmd, &o.Output)
 	addQuietFlag(cmd, &o.Quiet)
 	return cmd
 }
+
+// Complete has nothing to parse: diff takes no arguments.
+func (o *DiffOptions) Complete([]string) error { return nil }
 
 // Validate checks that there is something to compare.
 func (o *DiffOptions) Validate() error {
@@ -74,14 +72,10 @@ func (o *DiffOptions) Validate() error {
 
 // Run compares the base with the overlay and returns ErrNo on changes.
 func (o *DiffOptions) Run() error {
-	l, err := o.load(load.Scope{AllNamespaces: true})
+	l, err := o.loadMany(load.Scope{AllNamespaces: true}, true)
 	if err != nil {
 		return err
 	}
-	if err := l.manyFlows(); err != nil {
-		return err
-	}
-	o.warn(l.warnings()...)
 	res := query.Diff(l.base, l.snap)
 	o.warn(res.Warnings...)
 	if !o.Quiet {

@@ -55,15 +55,7 @@ func NewCmdExplain(g *globalOptions) *cobra.Command {
 		Long:    explainLong,
 		Example: explainExample,
 		Args:    cobra.MaximumNArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
+		RunE:    runSteps(o),
 	}
 	explainFormats.addFlag(cmd, &o.Output)
 	cmd.ValidArgsFunction = completeEndpoints(g, 1)
@@ -96,11 +88,8 @@ func (o *ExplainOptions) Validate() error {
 func (o *ExplainOptions) Run() error {
 	// Peers of the target's rules may live anywhere, so explain reads every
 	// namespace of a live cluster.
-	l, err := o.load(load.Scope{AllNamespaces: true})
+	l, err := o.loadMany(load.Scope{AllNamespaces: true}, false)
 	if err != nil {
-		return err
-	}
-	if err := l.manyFlows(); err != nil {
 		return err
 	}
 	var ex *query.Explanation

@@ -66,15 +66,7 @@ func NewCmdMap(g *globalOptions) *cobra.Command {
 		Long:    mapLong,
 		Example: mapExample,
 		Args:    cobra.NoArgs,
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
+		RunE:    runSteps(o),
 	}
 	mapFormats.addFlag(cmd, &o.Output)
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Map every namespace")
@@ -86,7 +78,7 @@ func NewCmdMap(g *globalOptions) *cobra.Command {
 }
 
 // Complete parses --focus and --port.
-func (o *MapOptions) Complete() error {
+func (o *MapOptions) Complete([]string) error {
 	if o.Focus != "" {
 		e, err := query.ParseEndpoint(o.Focus)
 		if err != nil {
@@ -112,14 +104,10 @@ func (o *MapOptions) Validate() error {
 // Run draws the map.
 func (o *MapOptions) Run() error {
 	scope := load.Scope{AllNamespaces: true}
-	l, err := o.load(scope)
+	l, err := o.loadMany(scope, true)
 	if err != nil {
 		return err
 	}
-	if err := l.manyFlows(); err != nil {
-		return err
-	}
-	o.warn(l.warnings()...)
 	opts := query.GraphOptions{}
 	if !o.AllNamespaces {
 		opts.Namespace = l.namespace

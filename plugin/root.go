@@ -116,3 +116,23 @@ func (g *globalOptions) addFlags(cmd *cobra.Command) {
 func errNamespace(ns string) error {
 	return fmt.Errorf("namespace %s does not exist (use -A for every namespace)", ns)
 }
+
+// steps are what the options of every command do, in this order.
+type steps interface {
+	Complete(args []string) error
+	Validate() error
+	Run() error
+}
+
+// runSteps is the RunE of a command: Complete, Validate, then Run.
+func runSteps(o steps) func(*cobra.Command, []string) error {
+	return func(_ *cobra.Command, args []string) error {
+		if err := o.Complete(args); err != nil {
+			return err
+		}
+		if err := o.Validate(); err != nil {
+			return err
+		}
+		return o.Run()
+	}
+}

@@ -205,6 +205,23 @@ func (g *globalOptions) contextNamespace() (string, bool) {
 // explain, audit) when they would depend on Nodes that could not be read:
 // such answers always judge addresses a cluster policy's nodes peer may
 // match. "can" and "test" check per question instead.
+// loadMany loads the state an answer over many flows judges (map, explain,
+// diff, audit): it must not need Nodes that could not be read. warn prints
+// the state's warnings (explain prints only those that concern its target).
+func (g *globalOptions) loadMany(scope load.Scope, warn bool) (*loaded, error) {
+	l, err := g.load(scope)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.manyFlows(); err != nil {
+		return nil, err
+	}
+	if warn {
+		g.warn(l.warnings()...)
+	}
+	return l, nil
+}
+
 func (l *loaded) manyFlows() error {
 	for _, s := range []*query.Snapshot{l.base, l.snap} {
 		if err := s.NodesUnknown(); err != nil {

@@ -69,15 +69,7 @@ func NewCmdTest(g *globalOptions) *cobra.Command {
 		Long:    testLong,
 		Example: testExample,
 		Args:    cobra.MinimumNArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
+		RunE:    runSteps(o),
 	}
 	testFormats.addFlag(cmd, &o.Output)
 	addQuietFlag(cmd, &o.Quiet)
