@@ -123,6 +123,11 @@ func (o *TestOptions) Run() error {
 			// Implementations may enforce either verdict: neither holds.
 			err = fmt.Errorf("the verdict is ambiguous: %s", ans.Ambiguities[0])
 		}
+		if err == nil && !ans.Decided {
+			// Neither verdict is known to hold: an error, not a pass or
+			// a failure.
+			err = fmt.Errorf("undecided: depends on %s", strings.Join(ans.DependsOn, "; "))
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", o.expectations[i].where(), err)
 		}

@@ -289,7 +289,7 @@ func (s *Snapshot) missReason(m miss, pe *Peer, end flowEnd) string {
 	case missHostNetwork:
 		return "the pod uses the node's network, which cluster policy peers never select"
 	case missPodIPsOff:
-		return "ipBlock is set to match only addresses outside the cluster, and this end is a pod"
+		return "ipBlock does not match pod IPs on this network plugin (or with --ipblock-pod-ips=false), and this end is a pod"
 	case missNodeIPsOff:
 		return "ipBlock does not match node addresses on this network plugin, and this end is a node's address"
 	case missRangeOutside:
