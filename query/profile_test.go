@@ -38,6 +38,14 @@ spec:
   podSelector: {matchLabels: {app: a}}
   policyTypes: [Egress]
   egress: [{to: [{ipBlock: {cidr: 10.0.0.0/16}}]}]`
+	denyDev := testClusterPolicies(t, `
+metadata: {name: deny-dev}
+spec:
+  tier: Admin
+  priority: 10
+  subject: {namespaces: {matchLabels: {env: prod}}}
+  ingress:
+  - {name: no-dev, action: Deny, from: [{namespaces: {matchLabels: {env: dev}}}]}`)
 	tests := []struct {
 		name     string
 		profile  Profile
@@ -46,6 +54,9 @@ spec:
 		src, dst string
 		want     verdict
 	}{
+		{"a plugin that enforces the cluster tiers: the Admin Deny holds", SpecProfile(), "", denyDev, "y/a", "x/a:80", denied},
+		{"a plugin that does not: judged without the cluster policies", SpecProfile().With(BehaviourClusterPolicies, No, ""), "", denyDev, "y/a", "x/a:80", allowed},
+		{"whether it does is unknown: undecided", SpecProfile().With(BehaviourClusterPolicies, Unknown, ""), "", denyDev, "y/a", "x/a:80", undecided(BehaviourClusterPolicies)},
 		{"spec: an egress ipBlock covering the pod CIDR allows pod-to-pod traffic", SpecProfile(), egressToPodCIDR, nil, "x/a", "x/b:80", allowed},
 		{"cilium: an egress ipBlock covering the pod CIDR does not allow pod-to-pod traffic", mustProfile(t, "cilium"), egressToPodCIDR, nil, "x/a", "x/b:80", denied},
 		{"cilium: the ipBlock still allows an address outside the cluster", mustProfile(t, "cilium"), egressToPodCIDR, nil, "x/a", "10.0.200.9:80", allowed},

@@ -320,7 +320,14 @@ func (s *Snapshot) index() {
 	sortClusterPolicies(s.cluster)
 	s.ties = s.hasTies()
 	slices.SortFunc(s.nodes, func(a, b *clusterNode) int { return cmp.Compare(a.name, b.name) })
-	if hasKind(s.cluster, "ClusterNetworkPolicy") && (hasKind(s.cluster, "AdminNetworkPolicy") || hasKind(s.cluster, "BaselineAdminNetworkPolicy")) {
+	if n := len(s.ignoredCluster); n > 0 {
+		names := make([]string, n)
+		for i, c := range s.ignoredCluster {
+			names[i] = c.key()
+		}
+		s.Warnings = append(s.Warnings, Warning{Kind: WarnNetworkPlugin, Message: fmt.Sprintf("judged without %s: the network plugin does not enforce cluster policies (profile %s)", strings.Join(names, ", "), s.opts.Profile.Name)})
+	}
+		if hasKind(s.cluster, "ClusterNetworkPolicy") && (hasKind(s.cluster, "AdminNetworkPolicy") || hasKind(s.cluster, "BaselineAdminNetworkPolicy")) {
 		s.Warnings = append(s.Warnings, mixedClusterKindsWarning)
 	}
 	sortWarnings(s.Warnings)
