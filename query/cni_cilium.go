@@ -24,7 +24,7 @@ func (c CNI) ReadsCiliumConfig() bool {
 
 // WithCiliumConfig applies the data of Cilium's cilium-config ConfigMap to
 // the profile, each setting that changes a verdict (docs/semantics.md,
-// CNI-PROF-3):
+// CNI-DET-2):
 //
 //   - enable-policy: default; always isolates every pod; never enforces
 //     nothing. enable-k8s-networkpolicy: false ignores NetworkPolicy.
