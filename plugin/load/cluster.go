@@ -224,10 +224,7 @@ func (c *Cluster) CNI(ctx context.Context) (query.CNI, error) {
 	if err != nil {
 		return query.CNI{}, err
 	}
-	dss := make([]*appsv1.DaemonSet, 0, len(items))
-	for _, it := range items {
-		dss = append(dss, it.(*appsv1.DaemonSet))
-	}
+	dss := itemsOf[*appsv1.DaemonSet](items)
 	cni := query.DetectCNI(dss, nil)
 	if cni.Name == "" {
 		items, err := c.list(ctx, "deployments", "", func(o metav1.ListOptions) (runtime.Object, error) {
@@ -236,16 +233,21 @@ func (c *Cluster) CNI(ctx context.Context) (query.CNI, error) {
 		if err != nil {
 			return query.CNI{}, err
 		}
-		deps := make([]*appsv1.Deployment, 0, len(items))
-		for _, it := range items {
-			deps = append(deps, it.(*appsv1.Deployment))
-		}
-		cni = query.DetectCNI(dss, deps)
+		cni = query.DetectCNI(dss, itemsOf[*appsv1.Deployment](items))
 	}
 	if cni.ReadsCiliumConfig() {
 		cni = c.ciliumConfig(ctx, cni)
 	}
 	return cni, nil
+}
+
+// itemsOf are the items of a list, all of type T.
+func itemsOf[T runtime.Object](items []runtime.Object) []T {
+	out := make([]T, 0, len(items))
+	for _, it := range items {
+		out = append(out, it.(T))
+	}
+	return out
 }
 
 // ciliumConfig applies Cilium's cilium-config ConfigMap to the finding.
