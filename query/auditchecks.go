@@ -59,7 +59,7 @@ var auditChecks = []AuditCheck{
 	{checkClusterPolicyFailsClosed, High, "a cluster policy peer or protocol this version does not know, so its rule fails closed"},
 	{checkDomainNamesUnevaluable, Low, "a domainNames peer, which offline answers take as matching no address"},
 	{checkCNIDoesNotEnforce, High, "against a cluster, a network plugin that does not enforce NetworkPolicy"},
-	{checkCNIUnknown, High, "against a cluster, no known network plugin found in kube-system"},
+	{checkCNIUnknown, High, "against a cluster, no known network plugin found among DaemonSets and Deployments"},
 }
 
 // AuditChecks returns every check "audit" runs, in the order the README

@@ -81,5 +81,8 @@ func (s *Snapshot) classKey(p *Pod, byAddr []*Peer) string {
 	if p.HostNetwork {
 		b.WriteString("|host")
 	}
+	if len(s.nodeLocal) > 0 {
+		b.WriteString("|node " + p.NodeName)
+	}
 	return b.String()
 }

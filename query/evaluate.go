@@ -49,7 +49,7 @@ func (e flowEnd) String() string {
 // policies isolate (or apply to) this pod".
 func (s *Snapshot) judging(st stage, d Direction, subject *Pod) iter.Seq[*Policy] {
 	return func(yield func(*Policy) bool) {
-		for _, list := range [][]*Policy{s.policies[subject.Namespace], s.cluster} {
+		for _, list := range [][]*Policy{s.nodeLocal, s.policies[subject.Namespace], s.cluster} {
 			for _, p := range list {
 				if p.stage == st && p.judges(d) && p.Selects(s, subject) && !yield(p) {
 					return
@@ -63,9 +63,11 @@ func (s *Snapshot) judging(st stage, d Direction, subject *Pod) iter.Seq[*Policy
 // evaluation order, then namespaced ones by namespace and name.
 func (s *Snapshot) allPolicies() iter.Seq[*Policy] {
 	return func(yield func(*Policy) bool) {
-		for _, p := range s.cluster {
-			if !yield(p) {
-				return
+		for _, list := range [][]*Policy{s.nodeLocal, s.cluster} {
+			for _, p := range list {
+				if !yield(p) {
+					return
+				}
 			}
 		}
 		for _, ns := range s.Namespaces() {
@@ -234,7 +236,7 @@ func (s *Snapshot) allowedPorts(src, dst flowEnd) PortSet {
 // dst the flow's destination pod (nil outside the cluster), against which
 // named ports resolve.
 func (s *Snapshot) directionPorts(d Direction, subject *Pod, peer flowEnd, dst *Pod) PortSet {
-	if len(s.cluster) == 0 {
+	if len(s.cluster) == 0 && len(s.nodeLocal) == 0 {
 		// Only the allow-list stage: decide's answer without the walk.
 		allowed, isolated := s.allowListPorts(d, subject, peer, dst)
 		if !isolated {

@@ -29,6 +29,9 @@ type Tier string
 const (
 	TierAdmin    Tier = "Admin"
 	TierBaseline Tier = "Baseline"
+	// TierNode is the network plugin's own first step where it always
+	// allows traffic from a pod's own node (BehaviourNodeToPod).
+	TierNode Tier = "Node"
 )
 
 // Action is what a rule does with the traffic it matches. The rules of
@@ -49,7 +52,8 @@ type stage int
 
 // The stages, in evaluation order.
 const (
-	stageAdmin         stage = iota // cluster policies, Admin tier
+	stageNode          stage = iota // the network plugin: traffic from a pod's own node
+	stageAdmin                      // cluster policies, Admin tier
 	stageNetworkPolicy              // NetworkPolicy
 	stageBaseline                   // cluster policies, Baseline tier
 	numStages
@@ -225,6 +229,10 @@ type selector struct {
 	nsSel labels.Selector
 	// podSel selects pods by label; nil matches every pod.
 	podSel labels.Selector
+	// node, when set, is the only node whose pods match; hostNetworkOnly
+	// keeps only host-network pods.
+	node            string
+	hostNetworkOnly bool
 	// hostNetwork is set when host-network pods match as well: NetworkPolicy
 	// selectors take them like other pods (an assumption the answers
 	// state), cluster policies never select them.
@@ -247,7 +255,10 @@ func (sel *selector) match(s *Snapshot, pod *Pod) miss {
 	if pod.HostNetwork && !sel.hostNetwork {
 		return missHostNetwork
 	}
-	if m := sel.matchNamespace(s, pod.Namespace); m != missNone {
+	if sel.node != "" && pod.NodeName != sel.node || sel.hostNetworkOnly && !pod.HostNetwork {
+		return missOtherNode
+	}
+		if m := sel.matchNamespace(s, pod.Namespace); m != missNone {
 		return m
 	}
 	if sel.podSel != nil && !sel.podSel.Matches(pod.Labels) {

@@ -75,6 +75,7 @@ const (
 	missNamespaceLabels
 	missPodLabels
 	missHostNetwork
+	missOtherNode
 	missPodIPsOff
 	missNodeIPsOff
 	missRangeOutside
@@ -286,6 +287,8 @@ func (s *Snapshot) missReason(m miss, pe *Peer, end flowEnd) string {
 		return fmt.Sprintf("namespace %s labels {%s} do not match namespaceSelector {%s}", end.pod.Namespace, s.namespaces[end.pod.Namespace].Labels, pe.namespaceSelector)
 	case missPodLabels:
 		return fmt.Sprintf("pod labels {%s} do not match podSelector {%s}", end.pod.Labels, pe.podSelector)
+	case missOtherNode:
+		return "the pod is not a host-network pod on the destination's node"
 	case missHostNetwork:
 		return "the pod uses the node's network, which cluster policy peers never select"
 	case missPodIPsOff:

@@ -3,6 +3,7 @@ package query
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"slices"
 	"sort"
 	"strings"
@@ -50,6 +51,9 @@ const (
 	// BehaviourHostNetworkPeers: NetworkPolicy pod and namespace selectors
 	// match host-network pods as peers.
 	BehaviourHostNetworkPeers Behaviour = "selectors-match-host-network-pods"
+	// BehaviourNodeToPod: traffic from a pod's own node (a host-network
+	// pod on that node, or the node's address) is always allowed.
+	BehaviourNodeToPod Behaviour = "node-to-pod-always-allowed"
 	// BehaviourClusterPolicies: the plugin enforces the cluster-scoped
 	// policies of policy.networking.k8s.io; when not, they are ignored.
 	BehaviourClusterPolicies Behaviour = "cluster-network-policy"
@@ -60,7 +64,7 @@ var Behaviours = []Behaviour{
 	BehaviourEnforced, BehaviourIsolateAll, BehaviourClusterPolicies,
 	BehaviourIPBlockPodIPs, BehaviourIPBlockNodeIPs, BehaviourSCTP, BehaviourEndPort,
 	BehaviourNamedPortsIngress, BehaviourNamedPortsEgress,
-	BehaviourHostNetworkSubjects, BehaviourHostNetworkPeers,
+	BehaviourHostNetworkSubjects, BehaviourHostNetworkPeers, BehaviourNodeToPod,
 }
 
 // describeBehaviour says a behaviour as the question it answers, for
@@ -76,6 +80,7 @@ var describeBehaviour = map[Behaviour]string{
 	BehaviourNamedPortsEgress:    "whether this CNI resolves named ports in egress rules",
 	BehaviourHostNetworkSubjects: "whether NetworkPolicy applies to host-network pods on this CNI",
 	BehaviourHostNetworkPeers:    "whether selectors match host-network pods on this CNI",
+	BehaviourNodeToPod:           "whether this CNI always allows traffic from a pod's own node",
 	BehaviourClusterPolicies:     "whether this CNI enforces ClusterNetworkPolicy (AdminNetworkPolicy)",
 }
 
@@ -197,30 +202,81 @@ var profiles = map[string]Profile{
 	"none": {Name: "none", Plugin: "no policy enforcement (e.g. flannel alone)", Switches: all(Yes, map[Behaviour]Switch{
 		BehaviourEnforced: No, BehaviourIsolateAll: No,
 	})},
+	// cilium is Cilium with its default settings: CIDR rules match
+	// neither pods nor nodes unless policy-cidr-match-mode says so,
+	// host-network pods belong to the host entity (neither subjects nor
+	// peers of NetworkPolicy), allow-localhost auto lets a pod's own node
+	// in, ClusterNetworkPolicy is off (enable-k8s-cluster-network-policy).
+	// SCTP is enforced only with enable-sctp; endPort depends on the
+	// version. Detection reads cilium-config and adjusts these.
 	"cilium": {Name: "cilium", Plugin: "Cilium", Switches: all(Unknown, map[Behaviour]Switch{
-		BehaviourEnforced: Yes, BehaviourIsolateAll: No, BehaviourIPBlockPodIPs: No, BehaviourIPBlockNodeIPs: No,
+		BehaviourEnforced: Yes, BehaviourIsolateAll: No, BehaviourClusterPolicies: No,
+		BehaviourIPBlockPodIPs: No, BehaviourIPBlockNodeIPs: No,
 		BehaviourNamedPortsIngress: Yes, BehaviourNamedPortsEgress: Yes,
-		BehaviourHostNetworkSubjects: No, BehaviourHostNetworkPeers: No,
-		BehaviourClusterPolicies: No,
+		BehaviourHostNetworkSubjects: No, BehaviourHostNetworkPeers: No, BehaviourNodeToPod: Yes,
 	})},
+	// calico: ipBlock becomes nets (any address), endPort becomes a port
+	// range, named ports and SCTP pass through; host-network pods get no
+	// workload endpoint (neither subjects nor selectable peers); the host
+	// may always reach its own workloads. Cluster policies depend on the
+	// version.
 	"calico": {Name: "calico", Plugin: "Calico", Switches: all(Unknown, map[Behaviour]Switch{
-		BehaviourEnforced: Yes, BehaviourIsolateAll: No, BehaviourIPBlockPodIPs: Yes, BehaviourEndPort: Yes,
+		BehaviourEnforced: Yes, BehaviourIsolateAll: No,
+		BehaviourIPBlockPodIPs: Yes, BehaviourIPBlockNodeIPs: Yes, BehaviourSCTP: Yes, BehaviourEndPort: Yes,
 		BehaviourNamedPortsIngress: Yes, BehaviourNamedPortsEgress: Yes,
+		BehaviourHostNetworkSubjects: No, BehaviourHostNetworkPeers: No, BehaviourNodeToPod: Yes,
 	})},
+	// antrea: endPort (v1.1), named ports (v0.4) and SCTP (kernel
+	// datapath) are enforced; NetworkPolicy is not enforced on
+	// host-network pods, which are left out of address groups. Whether
+	// ipBlock matches pod IPs and node traffic are not documented.
 	"antrea": {Name: "antrea", Plugin: "Antrea", Switches: all(Unknown, map[Behaviour]Switch{
 		BehaviourEnforced: Yes, BehaviourIsolateAll: No,
+		BehaviourSCTP: Yes, BehaviourEndPort: Yes,
+		BehaviourNamedPortsIngress: Yes, BehaviourNamedPortsEgress: Yes,
+		BehaviourHostNetworkSubjects: No, BehaviourHostNetworkPeers: No,
 	})},
+	// ovn-kubernetes: ipBlock is an ACL on the address ("internal or
+	// external"), SCTP and endPort ranges are matched, the node's
+	// management port is always allowed in, host-network pods get no
+	// logical port. A named port entry matches every port of its
+	// protocol, which neither switch value describes: unknown.
 	"ovn-kubernetes": {Name: "ovn-kubernetes", Plugin: "OVN-Kubernetes", Switches: all(Unknown, map[Behaviour]Switch{
 		BehaviourEnforced: Yes, BehaviourIsolateAll: No,
+		BehaviourIPBlockPodIPs: Yes, BehaviourSCTP: Yes, BehaviourEndPort: Yes,
+		BehaviourHostNetworkSubjects: No, BehaviourNodeToPod: Yes,
 	})},
+	// kube-router: ipBlocks are hash:net ipsets matched on the address,
+	// endPort (kube-router#1080) and named ports are enforced, pods on
+	// the host network are neither subjects nor peers, traffic from the
+	// pod's local node is accepted. SCTP is an open request
+	// (kube-router#1019). Detection turns it to none when it runs with
+	// --run-firewall=false.
 	"kube-router": {Name: "kube-router", Plugin: "kube-router", Switches: all(Unknown, map[Behaviour]Switch{
 		BehaviourEnforced: Yes, BehaviourIsolateAll: No,
+		BehaviourIPBlockPodIPs: Yes, BehaviourIPBlockNodeIPs: Yes, BehaviourEndPort: Yes,
+		BehaviourNamedPortsIngress: Yes, BehaviourNamedPortsEgress: Yes,
+		BehaviourHostNetworkSubjects: No, BehaviourHostNetworkPeers: No, BehaviourNodeToPod: Yes,
 	})},
+	// aws-vpc-cni is the network policy agent of the AWS VPC CNI in its
+	// default (standard) mode: eBPF programs on the pods' host veths
+	// (host-network pods have none), port ranges in its maps. Ingress
+	// named ports are resolved against the source pod's ports
+	// (aws-network-policy-agent#149, #193), which neither switch value
+	// describes. Detection reads the strict mode from aws-node.
 	"aws-vpc-cni": {Name: "aws-vpc-cni", Plugin: "AWS VPC CNI network policy agent", Switches: all(Unknown, map[Behaviour]Switch{
-		BehaviourEnforced: Yes, BehaviourIsolateAll: No, BehaviourNamedPortsIngress: No,
+		BehaviourEnforced: Yes, BehaviourIsolateAll: No, BehaviourEndPort: Yes,
+		BehaviourHostNetworkSubjects: No,
 	})},
+	// kube-network-policies judges each new connection in userspace on
+	// the packet's addresses and ports (the differential tests agree with
+	// it on ipBlocks over pod IPs, SCTP, endPort and named ports). Only
+	// root-owned node traffic skips the queue; host-network pods were
+	// enrolled as subjects before kube-network-policies#389.
 	"kube-network-policies": {Name: "kube-network-policies", Plugin: "kube-network-policies", Switches: all(Unknown, map[Behaviour]Switch{
 		BehaviourEnforced: Yes, BehaviourIsolateAll: No,
+		BehaviourIPBlockPodIPs: Yes, BehaviourSCTP: Yes, BehaviourEndPort: Yes,
+		BehaviourNamedPortsIngress: Yes, BehaviourNamedPortsEgress: Yes,
 	})},
 }
 
@@ -287,6 +343,7 @@ func semanticsOf(p Profile, assume map[Behaviour]bool) semantics {
 		sctp: v(BehaviourSCTP), endPort: v(BehaviourEndPort),
 		namedIngress: v(BehaviourNamedPortsIngress), namedEgress: v(BehaviourNamedPortsEgress),
 		hostNetSubjects: v(BehaviourHostNetworkSubjects), hostNetPeers: v(BehaviourHostNetworkPeers),
+		nodeToPod: v(BehaviourNodeToPod),
 	}
 }
 
@@ -351,4 +408,40 @@ func isolateAllPolicy(ns string, sem semantics) *Policy {
 		stage: stageNetworkPolicy, podSelector: "",
 		subject: selector{namespace: ns, hostNetwork: sem.hostNetSubjects},
 	}
+}
+
+// nodeLocalPolicies stand for a network plugin that always lets a pod's
+// own node reach it (BehaviourNodeToPod): one policy per node the pods are
+// known to run on, in the first stage, accepting ingress from the
+// host-network pods of that node and from the node's addresses when the
+// Node object was given.
+func nodeLocalPolicies(pods []*Pod, nodes []*clusterNode) []*Policy {
+	addrs := map[string][]netip.Prefix{}
+	for _, n := range nodes {
+		for _, a := range n.addrs {
+			addrs[n.name] = append(addrs[n.name], netip.PrefixFrom(a, a.BitLen()))
+		}
+	}
+	var names []string
+	for _, p := range pods {
+		if p.NodeName != "" && !slices.Contains(names, p.NodeName) {
+			names = append(names, p.NodeName)
+		}
+	}
+	slices.Sort(names)
+	var out []*Policy
+	for _, n := range names {
+		r := Rule{path: "(traffic from the pod's own node)", action: ActionAccept, describe: describeClusterRule}
+		r.peers = append(r.peers, Peer{path: r.path, kind: peerPodAndNamespace, text: "host-network pods on node " + n,
+			sel: selector{node: n, hostNetworkOnly: true, hostNetwork: true}})
+		if len(addrs[n]) > 0 {
+			pe := Peer{path: r.path, kind: peerNetworks, networks: addrs[n]}
+			pe.text = "node " + n + " (" + networksText(&pe) + ")"
+			r.peers = append(r.peers, pe)
+		}
+		r.index()
+		out = append(out, &Policy{kind: "NetworkPlugin", name: "node-" + n, tier: TierNode, stage: stageNode,
+			subjectText: "pods on node " + n, subject: selector{node: n, hostNetwork: true}, ingress: []Rule{r}})
+	}
+	return out
 }

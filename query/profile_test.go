@@ -15,6 +15,12 @@ func hostNetPod(key, lbls, ip string) *corev1.Pod {
 	return p
 }
 
+// onNode puts a pod on a node.
+func onNode(p *corev1.Pod, node string) *corev1.Pod {
+	p.Spec.NodeName = node
+	return p
+}
+
 // TestProfiles pins what each behaviour of a network plugin changes, and
 // that a behaviour the profile leaves unknown makes exactly the verdicts
 // that depend on it undecided.
@@ -46,6 +52,10 @@ spec:
   subject: {namespaces: {matchLabels: {env: prod}}}
   ingress:
   - {name: no-dev, action: Deny, from: [{namespaces: {matchLabels: {env: dev}}}]}`)
+	denyAllIngress := `
+metadata: {name: deny}
+spec:
+  podSelector: {}`
 	tests := []struct {
 		name     string
 		profile  Profile
@@ -54,15 +64,23 @@ spec:
 		src, dst string
 		want     verdict
 	}{
+		{"a pod's own node always reaches it: a host-network pod on that node passes a default deny", SpecProfile(), denyAllIngress,
+			[]runtime.Object{onNode(hostNetPod("x/agent", "app=agent", "10.0.9.9"), "n1"), onNode(testPod("x/web", "app=web", "10.0.0.7"), "n1")}, "x/agent", "x/web:80", allowed},
+		{"a host-network pod on another node does not", SpecProfile(), denyAllIngress,
+			[]runtime.Object{onNode(hostNetPod("x/agent", "app=agent", "10.0.9.9"), "n2"), onNode(testPod("x/web", "app=web", "10.0.0.7"), "n1")}, "x/agent", "x/web:80", denied},
+		{"a plugin that subjects node traffic to policy: denied", SpecProfile().With(BehaviourNodeToPod, No, ""), denyAllIngress,
+			[]runtime.Object{onNode(hostNetPod("x/agent", "app=agent", "10.0.9.9"), "n1"), onNode(testPod("x/web", "app=web", "10.0.0.7"), "n1")}, "x/agent", "x/web:80", denied},
+		{"whether node traffic passes is unknown: undecided", SpecProfile().With(BehaviourNodeToPod, Unknown, ""), denyAllIngress,
+			[]runtime.Object{onNode(hostNetPod("x/agent", "app=agent", "10.0.9.9"), "n1"), onNode(testPod("x/web", "app=web", "10.0.0.7"), "n1")}, "x/agent", "x/web:80", undecided(BehaviourNodeToPod)},
 		{"a plugin that enforces the cluster tiers: the Admin Deny holds", SpecProfile(), "", denyDev, "y/a", "x/a:80", denied},
 		{"a plugin that does not: judged without the cluster policies", SpecProfile().With(BehaviourClusterPolicies, No, ""), "", denyDev, "y/a", "x/a:80", allowed},
 		{"whether it does is unknown: undecided", SpecProfile().With(BehaviourClusterPolicies, Unknown, ""), "", denyDev, "y/a", "x/a:80", undecided(BehaviourClusterPolicies)},
 		{"spec: an egress ipBlock covering the pod CIDR allows pod-to-pod traffic", SpecProfile(), egressToPodCIDR, nil, "x/a", "x/b:80", allowed},
 		{"cilium: an egress ipBlock covering the pod CIDR does not allow pod-to-pod traffic", mustProfile(t, "cilium"), egressToPodCIDR, nil, "x/a", "x/b:80", denied},
 		{"cilium: the ipBlock still allows an address outside the cluster", mustProfile(t, "cilium"), egressToPodCIDR, nil, "x/a", "10.0.200.9:80", allowed},
-		{"kube-router: whether ipBlock matches pod IPs is unknown, so pod-to-pod is undecided", mustProfile(t, "kube-router"), egressToPodCIDR, nil, "x/a", "x/b:80", undecided(BehaviourIPBlockPodIPs)},
-		{"kube-router: the address outside the cluster does not depend on it", mustProfile(t, "kube-router"), egressToPodCIDR, nil, "x/a", "10.0.200.9:80", allowed},
-		{"an override pins the unknown behaviour", mustProfile(t, "kube-router").With(BehaviourIPBlockPodIPs, Yes, "--ipblock-pod-ips=true"), egressToPodCIDR, nil, "x/a", "x/b:80", allowed},
+		{"antrea: whether ipBlock matches pod IPs is unknown, so pod-to-pod is undecided", mustProfile(t, "antrea"), egressToPodCIDR, nil, "x/a", "x/b:80", undecided(BehaviourIPBlockPodIPs)},
+		{"antrea: the address outside the cluster does not depend on it", mustProfile(t, "antrea"), egressToPodCIDR, nil, "x/a", "10.0.200.9:80", allowed},
+		{"an override pins the unknown behaviour", mustProfile(t, "antrea").With(BehaviourIPBlockPodIPs, Yes, "--ipblock-pod-ips=true"), egressToPodCIDR, nil, "x/a", "x/b:80", allowed},
 		{"cilium: ipBlock does not match a host-network pod at a node address", mustProfile(t, "cilium").With(BehaviourHostNetworkPeers, Yes, ""), egressToPodCIDR, []runtime.Object{hostNetPod("x/agent", "app=agent", "10.0.9.9")}, "x/a", "x/agent:80", denied},
 		{"spec: ipBlock matches a host-network pod's node address", SpecProfile(), egressToPodCIDR, []runtime.Object{hostNetPod("x/agent", "app=agent", "10.0.9.9")}, "x/a", "x/agent:80", allowed},
 		{"endPort not enforced: the entry matches only its port", SpecProfile().With(BehaviourEndPort, No, ""), `
@@ -80,7 +98,7 @@ metadata: {name: range}
 spec:
   podSelector: {matchLabels: {app: b}}
   ingress: [{ports: [{port: 80, endPort: 90}]}]`, nil, "x/a", "x/b:80", allowed},
-		{"aws-vpc-cni: ingress named ports are not resolved", mustProfile(t, "aws-vpc-cni").With(BehaviourEndPort, Yes, "").With(BehaviourSCTP, Yes, ""), `
+		{"a plugin that does not resolve ingress named ports: the entry matches nothing", SpecProfile().With(BehaviourNamedPortsIngress, No, ""), `
 metadata: {name: named}
 spec:
   podSelector: {matchLabels: {app: b}}

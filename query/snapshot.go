@@ -80,6 +80,8 @@ type Pod struct {
 	// StandIn is true for a pod built from a workload template.
 	StandIn     bool
 	HostNetwork bool
+	// NodeName is the node the pod is scheduled on, when known.
+	NodeName string
 
 	// source is the Pod object the pod was read from; nil for stand-ins.
 	source runtime.Object
@@ -107,6 +109,9 @@ type Snapshot struct {
 	nodeAddrs map[netip.Addr]bool
 	// varied are the snapshot's variants (variants.go).
 	varied *variantSet
+	// nodeLocal are the network plugin's node-to-pod policies, one per
+	// node pods are known to run on (BehaviourNodeToPod).
+	nodeLocal []*Policy
 	// ignoredCluster are the cluster policies the network plugin does not
 	// enforce (BehaviourClusterPolicies), kept to say so.
 	ignoredCluster []*Policy
@@ -308,6 +313,9 @@ func (s *Snapshot) index() {
 			s.nodeAddrs[a] = true
 		}
 	}
+	if s.sem.nodeToPod {
+		s.nodeLocal = nodeLocalPolicies(s.pods, s.nodes)
+	}
 	for ns, ps := range s.policies {
 		s.ensureNamespace(ns)
 		slices.SortFunc(ps, func(a, b *Policy) int { return cmp.Compare(a.name, b.name) })
@@ -411,7 +419,7 @@ func podFromObject(o *corev1.Pod) (*Pod, error) {
 // podFromSpec builds a pod from labels and a pod spec: containers and
 // restartable init containers (sidecars) contribute their declared ports.
 func podFromSpec(ns, name string, lbls map[string]string, spec *corev1.PodSpec) *Pod {
-	p := &Pod{Namespace: ns, Name: name, Labels: labels.Set{}, HostNetwork: spec.HostNetwork}
+	p := &Pod{Namespace: ns, Name: name, Labels: labels.Set{}, HostNetwork: spec.HostNetwork, NodeName: spec.NodeName}
 	for k, v := range lbls {
 		p.Labels[k] = v
 	}

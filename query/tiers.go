@@ -123,11 +123,16 @@ func traceOf(tr appliedRule, d Direction, peer flowEnd, s *Snapshot, took PortSe
 // applyTiers turns NetworkPolicy's trace of one half into the whole
 // answer when cluster policies exist.
 func (s *Snapshot) applyTiers(t DirectionTrace, d Direction, subject *Pod, peer flowEnd, dst *Pod, ask portAsk) DirectionTrace {
+	node, _ := s.stageRules(stageNode, d, subject)
 	admin, _ := s.stageRules(stageAdmin, d, subject)
 	baseline, _ := s.stageRules(stageBaseline, d, subject)
-	var adminTr, baseTr []TierRuleTrace
+	var nodeTr, adminTr, baseTr []TierRuleTrace
 	res := decide(func(st stage, undecided PortSet) (PortSet, PortSet) {
 		switch st {
+		case stageNode:
+			return s.orderedJudgement(node, peer, dst, undecided, func(i int, _ Action, took PortSet) {
+				nodeTr = append(nodeTr, traceOf(node[i], d, peer, s, took))
+			})
 		case stageAdmin:
 			return s.orderedJudgement(admin, peer, dst, undecided, func(i int, _ Action, took PortSet) {
 				adminTr = append(adminTr, traceOf(admin[i], d, peer, s, took))
@@ -152,7 +157,7 @@ func (s *Snapshot) applyTiers(t DirectionTrace, d Direction, subject *Pod, peer 
 		}
 		return out
 	}
-	t.Tiers = append(relevant(adminTr), relevant(baseTr)...)
+	t.Tiers = append(append(relevant(nodeTr), relevant(adminTr)...), relevant(baseTr)...)
 	t.Notes = append(t.Notes, s.tierNotes(admin, baseline, d, peer)...)
 	toNP, toBaseline := res.reached[stageNetworkPolicy], res.reached[stageBaseline]
 	npConsulted := !toNP.Intersect(scope).IsEmpty()
@@ -170,6 +175,8 @@ func (s *Snapshot) applyTiers(t DirectionTrace, d Direction, subject *Pod, peer 
 	}
 	switch {
 	case !ask.single:
+	case !res.reached[stageAdmin].Contains(ask.proto, ask.port):
+		t.DecidedBy = string(TierNode)
 	case !toNP.Contains(ask.proto, ask.port):
 		t.DecidedBy = string(TierAdmin)
 	case toBaseline.IsEmpty() || !toBaseline.Contains(ask.proto, ask.port):
@@ -198,15 +205,23 @@ func tierSummary(t DirectionTrace, d Direction, res verdict, scope PortSet, sing
 				continue
 			}
 			verb := map[Action]string{ActionAccept: "accepted", ActionDeny: "denied", ActionPass: "passed on"}[a]
+			if tier == TierNode {
+				verb = "allowed from the pod's own node"
+			}
 			if tier == TierAdmin && a == ActionPass {
 				verb = "passed to NetworkPolicy"
 			}
 			if !single {
 				verb += " " + ports.String()
 			}
+			if tier == TierNode {
+				parts = append(parts, verb+" (the network plugin always allows it)")
+				continue
+			}
 			parts = append(parts, fmt.Sprintf("%s by the %s tier", verb, tier))
 		}
 	}
+	byTier(TierNode)
 	byTier(TierAdmin)
 	if npConsulted {
 		if t.Isolated {

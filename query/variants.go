@@ -62,6 +62,7 @@ func (s *Snapshot) relevantUnknowns() []Behaviour {
 		BehaviourNamedPortsEgress:    has.namedOut,
 		BehaviourHostNetworkSubjects: hostNet && has.np,
 		BehaviourHostNetworkPeers:    hostNet && has.np,
+		BehaviourNodeToPod:           (hostNet || len(s.nodes) > 0) && slices.ContainsFunc(s.pods, func(p *Pod) bool { return p.NodeName != "" }),
 	}
 	var out []Behaviour
 	for _, b := range s.opts.Profile.Unknowns() {
@@ -167,6 +168,8 @@ func (sem semantics) value(b Behaviour) bool {
 		return sem.hostNetSubjects
 	case BehaviourHostNetworkPeers:
 		return sem.hostNetPeers
+	case BehaviourNodeToPod:
+		return sem.nodeToPod
 	}
 	panic(fmt.Sprintf("query: behaviour %q has no value", b))
 }

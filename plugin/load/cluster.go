@@ -9,6 +9,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
@@ -21,7 +22,8 @@ import (
 // for --chunk-size.
 const DefaultChunkSize = 500
 
-// Cluster reads cluster state through the API, read-only: it only lists.
+// Cluster reads cluster state through the API, read-only: it lists, and
+// gets Cilium's cilium-config ConfigMap by name.
 type Cluster struct {
 	Client kubernetes.Interface
 	// Progress, when set, receives a progress line after each list (meant
@@ -208,17 +210,57 @@ func (c *Cluster) progress(kind string, n int) {
 	fmt.Fprintf(c.Progress, "\rread %s", strings.Join(parts, ", "))
 }
 
-// CNI identifies the network plugin from the DaemonSets of kube-system.
+// CNI identifies the network plugin from the DaemonSets of every
+// namespace and, only when none names a plugin, from the Deployments (one
+// paginated list each, cluster-wide). For Cilium it also reads the
+// cilium-config ConfigMap by name (one get, in the namespace of Cilium's
+// DaemonSet); a ConfigMap that cannot be read leaves the settings it holds
+// unknown, with a note, and is not an error.
 func (c *Cluster) CNI(ctx context.Context) (query.CNI, error) {
-	items, err := c.list(ctx, "daemonsets", "kube-system", func(o metav1.ListOptions) (runtime.Object, error) {
-		return c.Client.AppsV1().DaemonSets("kube-system").List(ctx, o)
+	apps := c.Client.AppsV1()
+	items, err := c.list(ctx, "daemonsets", "", func(o metav1.ListOptions) (runtime.Object, error) {
+		return apps.DaemonSets(metav1.NamespaceAll).List(ctx, o)
 	})
 	if err != nil {
 		return query.CNI{}, err
 	}
-	dss := make([]*appsv1.DaemonSet, 0, len(items))
-	for _, it := range items {
-		dss = append(dss, it.(*appsv1.DaemonSet))
+	dss := itemsOf[*appsv1.DaemonSet](items)
+	cni := query.DetectCNI(dss, nil)
+	if cni.Name == "" {
+		items, err := c.list(ctx, "deployments", "", func(o metav1.ListOptions) (runtime.Object, error) {
+			return apps.Deployments(metav1.NamespaceAll).List(ctx, o)
+		})
+		if err != nil {
+			return query.CNI{}, err
+		}
+		cni = query.DetectCNI(dss, itemsOf[*appsv1.Deployment](items))
 	}
-	return query.DetectCNI(dss), nil
+	if cni.ReadsCiliumConfig() {
+		cni = c.ciliumConfig(ctx, cni)
+	}
+	return cni, nil
+}
+
+// itemsOf are the items of a list, all of type T.
+func itemsOf[T runtime.Object](items []runtime.Object) []T {
+	out := make([]T, 0, len(items))
+	for _, it := range items {
+		out = append(out, it.(T))
+	}
+	return out
+}
+
+// ciliumConfig applies Cilium's cilium-config ConfigMap to the finding.
+func (c *Cluster) ciliumConfig(ctx context.Context, cni query.CNI) query.CNI {
+	cm, err := c.Client.CoreV1().ConfigMaps(cni.Namespace).Get(ctx, query.CiliumConfigMap, metav1.GetOptions{})
+	where := fmt.Sprintf("ConfigMap %s/%s", cni.Namespace, query.CiliumConfigMap)
+	switch {
+	case apierrors.IsNotFound(err):
+		return cni.WithoutCiliumConfig(where + " was not found")
+	case apierrors.IsForbidden(err):
+		return cni.WithoutCiliumConfig("reading " + where + " is forbidden")
+	case err != nil:
+		return cni.WithoutCiliumConfig(fmt.Sprintf("cannot read %s: %v", where, err))
+	}
+	return cni.WithCiliumConfig(cm.Data)
 }

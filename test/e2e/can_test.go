@@ -323,13 +323,14 @@ func TestScopedReads(t *testing.T) {
 	}{
 		// namespaces + the list of API groups (GET /apis, without
 		// policy.networking.k8s.io: no cluster policy CRDs) + (pods,
-		// networkpolicies, 8 kinds that name workloads) in prod +
-		// kube-system daemonsets for the CNI check
-		{[]string{"api", "db:3306"}, 13},
+		// networkpolicies, 8 kinds that name workloads) in prod + the
+		// CNI check: daemonsets cluster-wide, and deployments since no
+		// DaemonSet names a plugin here
+		{[]string{"api", "db:3306"}, 14},
 		// the same for two namespaces
-		{[]string{"dev/api", "prod/db:3306"}, 23},
+		{[]string{"dev/api", "prod/db:3306"}, 24},
 		// plus one cluster-wide pod lookup by IP (field selector)
-		{[]string{"db", "192.168.5.10:80"}, 14},
+		{[]string{"db", "192.168.5.10:80"}, 15},
 	} {
 		log := &requestLog{}
 		r := runInProcess(t, log.wrap, append([]string{"can", "-q", "--kubeconfig", adminKubeconfig, "-n", "prod"}, tc.args...)...)

@@ -7,15 +7,26 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 func createDaemonSet(t *testing.T, name, image string) {
 	t.Helper()
+	createDaemonSetIn(t, "kube-system", name, image)
+}
+
+// createDaemonSetIn creates a DaemonSet (there is no controller to run it)
+// in a namespace, created when missing, and deletes it after the test.
+func createDaemonSetIn(t *testing.T, ns, name, image string) {
+	t.Helper()
 	ctx := context.Background()
+	if _, err := admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
 	labels := map[string]string{"k8s-app": name}
 	ds := &appsv1.DaemonSet{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: name},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Spec: appsv1.DaemonSetSpec{
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
@@ -24,15 +35,15 @@ func createDaemonSet(t *testing.T, name, image string) {
 			},
 		},
 	}
-	if _, err := admin.AppsV1().DaemonSets("kube-system").Create(ctx, ds, metav1.CreateOptions{}); err != nil {
+	if _, err := admin.AppsV1().DaemonSets(ns).Create(ctx, ds, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = admin.AppsV1().DaemonSets("kube-system").Delete(ctx, name, metav1.DeleteOptions{})
+		_ = admin.AppsV1().DaemonSets(ns).Delete(ctx, name, metav1.DeleteOptions{})
 	})
 }
 
-// TestCNICheck: the kube-system DaemonSets tell whether policy is enforced;
+// TestCNICheck: the DaemonSets tell whether policy is enforced;
 // answers warn when it is not or cannot be told, and audit reports it.
 func TestCNICheck(t *testing.T) {
 	r := runInProcess(t, nil, "can", "-q", "--kubeconfig", adminKubeconfig, "-n", "prod", "api", "db:3306")
