@@ -139,6 +139,7 @@ func (c liveCluster) snapshot(scope load.Scope, ns string, _ bool, opts query.Op
 			g.warn(query.Warning{Kind: query.WarnNetworkPlugin, Object: cni.Name, Message: cni.Note})
 		}
 	}
+	opts.Profile = g.liveProfile(opts.Profile, found)
 	opts.WorkloadStandIns = false
 	snap, err := query.NewSnapshot(objs, opts)
 	if err != nil {
@@ -149,6 +150,36 @@ func (c liveCluster) snapshot(scope load.Scope, ns string, _ bool, opts query.Op
 		g.warn(query.Warning{Kind: query.WarnUnreadable, Object: f.Kind, Message: fmt.Sprintf("%v (answers that need them will fail)", f.Err)})
 	}
 	return &loaded{snap: snap, namespace: ns, cni: found}, nil
+}
+
+// liveProfile is the profile a cluster is judged under: --cni when given
+// (given, with the overrides already applied), else the detected plugin's,
+// else the API text, saying why.
+func (g *globalOptions) liveProfile(given query.Profile, found *query.CNI) query.Profile {
+	if g.snapshot.cni != "" {
+		return given
+	}
+	p := query.SpecProfile()
+	switch {
+	case g.snapshot.noCNICheck:
+		p.Why = "--no-cni-check: the network plugin was not looked for; give --cni NAME to judge as it does"
+	case found == nil:
+		p.Why = "the network plugin could not be checked; give --cni NAME to judge as it does"
+	case found.Profile != nil:
+		p = *found.Profile
+	case found.Name != "":
+		p.Why = fmt.Sprintf("%s has no profile here: judged by the API text; give --cni NAME to judge as another plugin", found.Name)
+	default:
+		p.Why = "no known network plugin was found: judged by the API text; give --cni NAME to judge as yours does"
+	}
+	if g.snapshot.ipBlockSet {
+		v := query.No
+		if g.snapshot.ipBlockPodIPs {
+			v = query.Yes
+		}
+		p = p.With(query.BehaviourIPBlockPodIPs, v, fmt.Sprintf("--ipblock-pod-ips=%v", g.snapshot.ipBlockPodIPs))
+	}
+	return p
 }
 
 // cluster connects to the cluster the kubeconfig flags name.
