@@ -80,15 +80,15 @@ func undecidedWarnings(n int, noun string, questions []string) []Warning {
 	if n == 0 {
 		return nil
 	}
-	what := fmt.Sprintf("%d %ss are", n, noun)
+	what, they, them := fmt.Sprintf("%d %ss are", n, noun), "they depend", "them"
 	if n == 1 {
-		what = "1 " + noun + " is"
+		what, they, them = "1 "+noun+" is", "it depends", "it"
 	}
 	on := strings.Join(questions, " and ")
 	if len(questions) == 0 {
 		on = "what the network plugin does where its profile does not say"
 	}
-	return []Warning{{Kind: WarnUndecided, Message: fmt.Sprintf("%s marked undecided: they depend on %s (\"can\" exits 2 on them)", what, on)}}
+	return []Warning{{Kind: WarnUndecided, Message: fmt.Sprintf("%s marked undecided: %s on %s (\"can\" exits 2 on %s)", what, they, on, them)}}
 }
 
 // questions are the behaviours the differing variants flip, as questions.
