@@ -149,6 +149,10 @@ func onPort(g *query.Graph, proto corev1.Protocol, port int32) *query.Graph {
 			amb := e.Ambiguous.Intersect(asked)
 			e.Ambiguous = &amb
 		}
+		if e.Undecided != nil {
+			und := e.Undecided.Intersect(asked)
+			e.Undecided = &und
+		}
 	}
 	return g
 }

@@ -228,5 +228,6 @@ func (l *loaded) manyFlows() error {
 			return fmt.Errorf("this answer judges addresses that may be nodes': %w", err)
 		}
 	}
-	return nil
+	// Under a profile that leaves too much unknown, as for "can".
+	return query.ProfileErr(l.base, l.snap)
 }

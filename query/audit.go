@@ -60,6 +60,9 @@ type Audit struct {
 	SchemaVersion string    `json:"schemaVersion"`
 	Namespaces    []string  `json:"namespaces"`
 	Findings      []Finding `json:"findings"`
+	// Profile is the network plugin profile the audit was judged under,
+	// and why it was chosen.
+	Profile *Profile `json:"profile,omitempty"`
 }
 
 // databasePorts are the ports of common databases and stateful stores.

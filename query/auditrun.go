@@ -27,7 +27,8 @@ func (s *Snapshot) Audit(o AuditOptions) *Audit {
 			namespaces = append(namespaces, ns.Name)
 		}
 	}
-	a := &Audit{SchemaVersion: SchemaVersion, Namespaces: namespaces, Findings: []Finding{}}
+	p := s.opts.Profile
+	a := &Audit{SchemaVersion: SchemaVersion, Namespaces: namespaces, Findings: []Finding{}, Profile: &p}
 	g := newClassEngine(s)
 	for _, ns := range namespaces {
 		a.Findings = append(a.Findings, s.auditNamespace(ns, g)...)

@@ -29,6 +29,12 @@ type Change struct {
 	// answers AMBIGUOUS): Before and After follow name order there. A pair
 	// whose ports are the same but whose ambiguity changes is a change.
 	Ambiguous *PortSet `json:"ambiguous,omitempty"`
+	// Undecided are ports whose before or after verdict depends on what
+	// the network plugin does where its profile leaves that unknown
+	// ("can" answers UNDECIDED): Before and After follow the API text's
+	// reading there. A pair that changes only under some of those values
+	// is a change.
+	Undecided *PortSet `json:"undecided,omitempty"`
 }
 
 // DiffSummary counts the changes.
@@ -36,6 +42,8 @@ type DiffSummary struct {
 	Pairs        int `json:"pairs"`
 	NewlyAllowed int `json:"newlyAllowed"`
 	NewlyDenied  int `json:"newlyDenied"`
+	// Undecided counts the pairs with undecided ports.
+	Undecided int `json:"undecided,omitempty"`
 }
 
 // DiffResult compares the reachability of two snapshots.
@@ -45,8 +53,15 @@ type DiffResult struct {
 	Summary       DiffSummary `json:"summary"`
 	Changes       []Change    `json:"changes"`
 	// Warnings qualify the whole result, e.g. that some changes are
-	// ambiguous.
+	// ambiguous or undecided.
 	Warnings []Warning `json:"warnings,omitempty"`
+	// Profile is the network plugin profile the result was judged under
+	// (the next state's), and why it was chosen.
+	Profile *Profile `json:"profile,omitempty"`
+
+	// differs marks the variant runs on which some pair differs
+	// (undecided.go).
+	differs []bool
 }
 
 // diffPeer is one end of a compared pair: a workload with its pods in each
@@ -61,25 +76,85 @@ type diffPeer struct {
 // address regions the policies of either snapshot name, between base and
 // next. Only pairs with an end the change can affect are recomputed: pods
 // selected by a changed policy, changed pods and workloads, and the
-// workloads of relabelled namespaces.
+// workloads of relabelled namespaces. A profile that leaves behaviours
+// unknown marks the pairs that depend on them undecided (undecided.go).
 func Diff(base, next *Snapshot) *DiffResult {
-	res := &DiffResult{SchemaVersion: SchemaVersion, Changes: []Change{}}
-	// Without DNS pods in either state, flows to DNS are still worth
-	// comparing: a change that forgets DNS breaks every lookup.
-	assumedDNS := false
+	p := next.opts.Profile
+	res := &DiffResult{SchemaVersion: SchemaVersion, Changes: []Change{}, Profile: &p}
+	runs, err := diffRuns(base, next)
+	main := runs[0]
+	res.differs = make([]bool, len(runs))
+	affected := map[string]bool{}
+	for _, r := range runs {
+		for u := range affectedUnits(r.base, r.next) {
+			affected[u] = true
+		}
+	}
+	var regions []*diffPeer
+	for _, r := range addressRegions(append(main.base.regionPrefixes(), main.next.regionPrefixes()...)) {
+		regions = append(regions, &diffPeer{name: r.name, region: &r})
+	}
+	dnsUnit := "pod " + dnsNamespace + "/" + standardDNSName
+	for _, a := range main.names {
+		if main.assumedDNS && a == dnsUnit {
+			continue // only flows to the stand-in tell something
+		}
+		for _, b := range main.names {
+			if affected[a] || affected[b] {
+				res.compare(runs, main.peers[a], main.peers[b])
+			}
+		}
+		if affected[a] {
+			for _, r := range regions {
+				res.compare(runs, main.peers[a], r)
+				res.compare(runs, r, main.peers[a])
+			}
+		}
+	}
+	slices.SortStableFunc(res.Changes, func(x, y Change) int {
+		return strings.Compare(x.Source+"\x00"+x.Destination, y.Source+"\x00"+y.Destination)
+	})
+	res.Changed = len(res.Changes) > 0
+	if main.assumedDNS && slices.ContainsFunc(res.Changes, func(c Change) bool { return c.Destination == dnsUnit }) {
+		res.Warnings = append(res.Warnings, standardDNSWarning)
+	}
+	n := 0
+	for _, c := range res.Changes {
+		if c.Ambiguous != nil {
+			n++
+		}
+	}
+	res.Warnings = append(res.Warnings, ambiguityWarnings(n, "change")...)
+	res.Warnings = append(res.Warnings, res.undecidedWarnings(runs, err)...)
+	return res
+}
+
+// diffRun is base and next under one semantics, ready to compare: the
+// workloads of either by name, in name order.
+type diffRun struct {
+	base, next *Snapshot
+	// assumedDNS is set when neither state has DNS pods and both were
+	// given the standard one: flows to DNS are still worth comparing, a
+	// change that forgets DNS breaks every lookup.
+	assumedDNS bool
+	peers      map[string]*diffPeer
+	names      []string
+}
+
+func newDiffRun(base, next *Snapshot) *diffRun {
+	r := &diffRun{peers: map[string]*diffPeer{}}
 	if len(base.dnsPods()) == 0 && len(next.dnsPods()) == 0 {
-		base, assumedDNS = base.withStandardDNS()
+		base, r.assumedDNS = base.withStandardDNS()
 		next, _ = next.withStandardDNS()
 	}
-	peers := map[string]*diffPeer{}
-	var names []string
+	r.base, r.next = base, next
 	add := func(units []*Unit, isBase bool) {
 		for _, u := range units {
-			p, ok := peers[u.String()]
+			p, ok := r.peers[u.String()]
 			if !ok {
 				p = &diffPeer{name: u.String()}
-				peers[p.name] = p
-				names = append(names, p.name)
+				r.peers[p.name] = p
+				r.names = append(r.names, p.name)
 			}
 			if isBase {
 				p.basePods = u.Pods
@@ -90,56 +165,26 @@ func Diff(base, next *Snapshot) *DiffResult {
 	}
 	add(base.Units(""), true)
 	add(next.Units(""), false)
-	slices.Sort(names)
-
-	affected := affectedUnits(base, next)
-	var regions []*diffPeer
-	for _, r := range addressRegions(append(base.regionPrefixes(), next.regionPrefixes()...)) {
-		regions = append(regions, &diffPeer{name: r.name, region: &r})
-	}
-	dnsUnit := "pod " + dnsNamespace + "/" + standardDNSName
-	for _, a := range names {
-		if assumedDNS && a == dnsUnit {
-			continue // only flows to the stand-in tell something
-		}
-		for _, b := range names {
-			if affected[a] || affected[b] {
-				res.compare(base, next, peers[a], peers[b])
-			}
-		}
-		if affected[a] {
-			for _, r := range regions {
-				res.compare(base, next, peers[a], r)
-				res.compare(base, next, r, peers[a])
-			}
-		}
-	}
-	slices.SortStableFunc(res.Changes, func(x, y Change) int {
-		return strings.Compare(x.Source+"\x00"+x.Destination, y.Source+"\x00"+y.Destination)
-	})
-	res.Changed = len(res.Changes) > 0
-	if assumedDNS && slices.ContainsFunc(res.Changes, func(c Change) bool { return c.Destination == dnsUnit }) {
-		res.Warnings = append(res.Warnings, standardDNSWarning)
-	}
-	n := 0
-	for _, c := range res.Changes {
-		if c.Ambiguous != nil {
-			n++
-		}
-	}
-	res.Warnings = append(res.Warnings, ambiguityWarnings(n, "change")...)
-	return res
+	slices.Sort(r.names)
+	return r
 }
 
-// compare records the change of one pair, if any.
-func (res *DiffResult) compare(base, next *Snapshot, src, dst *diffPeer) {
+// compare records the change of one pair, if any: its ports in the main
+// run (runs[0]), and the ports whose verdict differs in another.
+func (res *DiffResult) compare(runs []*diffRun, src, dst *diffPeer) {
+	base, next := runs[0].base, runs[0].next
 	before, ambBefore := base.peerPorts(src, dst, true)
 	after, ambAfter := next.peerPorts(src, dst, false)
-	if before.Equal(after) && ambBefore.Equal(ambAfter) {
+	undecided := res.undecided(runs, src, dst, before, after)
+	if before.Equal(after) && ambBefore.Equal(ambAfter) && undecided.IsEmpty() {
 		return
 	}
 	c := Change{Source: src.name, Destination: dst.name, Before: before, After: after,
-		NowAllowed: after.Subtract(before), NowDenied: before.Subtract(after), Ambiguous: nonEmpty(ambBefore.Union(ambAfter))}
+		NowAllowed: after.Subtract(before), NowDenied: before.Subtract(after), Ambiguous: nonEmpty(ambBefore.Union(ambAfter)),
+		Undecided: nonEmpty(undecided)}
+	if c.Undecided != nil {
+		res.Summary.Undecided++
+	}
 	if !c.NowAllowed.IsEmpty() {
 		res.Summary.NewlyAllowed++
 		c.AllowedBy = next.why(src, dst, c.NowAllowed)

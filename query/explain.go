@@ -16,6 +16,9 @@ type Explanation struct {
 	Namespace string             `json:"namespace,omitempty"`
 	Workloads []*UnitExplanation `json:"workloads"`
 	Warnings  []Warning          `json:"warnings,omitempty"`
+	// Profile is the network plugin profile the explanation was judged
+	// under, and why it was chosen.
+	Profile *Profile `json:"profile,omitempty"`
 }
 
 // UnitExplanation explains one workload (or bare pod).
@@ -37,6 +40,9 @@ type DirectionSummary struct {
 	// Peers are, for ingress, who may reach the workload; for egress, what
 	// it may reach; both halves of each flow considered.
 	Peers []Reach `json:"peers"`
+	// regions are the address regions the peers are judged on, so that
+	// variants are judged on the same (undecided.go).
+	regions []region
 	// ClusterRules are the rules of cluster-scoped policies (Admin tier,
 	// then Baseline tier) that apply to the workload in this direction,
 	// in precedence order.
@@ -84,6 +90,13 @@ type Reach struct {
 	// priority judge differently ("can" answers AMBIGUOUS): Ports follows
 	// name order there.
 	Ambiguous *PortSet `json:"ambiguous,omitempty"`
+	// Undecided are ports whose verdict depends on what the network
+	// plugin does where its profile leaves that unknown ("can" answers
+	// UNDECIDED): Ports follows the API text's reading there.
+	Undecided *PortSet `json:"undecided,omitempty"`
+
+	// all is the ports every pod pair may use, to compare variants by.
+	all PortSet
 }
 
 // Explain explains a target endpoint, one entry per workload it covers.
@@ -104,6 +117,7 @@ func (s *Snapshot) Explain(e EndpointSpec, defaultNS string) (*Explanation, erro
 		ex.Workloads = append(ex.Workloads, s.explainUnit(u, units))
 	}
 	ex.Warnings = append(s.warningsFor(target), ex.ambiguityWarnings()...)
+	s.settleExplanation(ex)
 	return ex, nil
 }
 
@@ -135,6 +149,7 @@ func (s *Snapshot) ExplainNamespace(ns string) (*Explanation, error) {
 	// As for "can": warnings about no pod in particular (owner cycles,
 	// cluster policies failing closed) concern every answer.
 	ex.Warnings = append(s.warningsInNamespace(ns), ex.ambiguityWarnings()...)
+	s.settleExplanation(ex)
 	return ex, nil
 }
 
@@ -180,7 +195,25 @@ func (s *Snapshot) summarize(d Direction, u *Unit, units []*Unit) DirectionSumma
 			prefixes = append(prefixes, s.peerPrefixes(&ar.rule.peers[i])...)
 		}
 	}
-	// Workloads on the other end: both halves of each flow count.
+	// Addresses outside the cluster, one representative per region that
+	// the ipBlocks of this direction cut the address space into.
+	ds.regions = addressRegions(prefixes)
+	ds.Peers = s.peers(d, u, units, ds.regions)
+	if !restricted {
+		if d == Ingress {
+			ds.Risk = "open for ingress: no NetworkPolicy selects it, so every pod in the cluster and every address that can route to it may connect on any port"
+		} else {
+			ds.Risk = "open for egress: no NetworkPolicy with type Egress selects it, so it may connect anywhere on any port"
+		}
+	}
+	return ds
+}
+
+// peers are who may reach unit u (ingress) or what it may reach (egress):
+// the workloads of units, then the address regions; both halves of each
+// flow count.
+func (s *Snapshot) peers(d Direction, u *Unit, units []*Unit, regions []region) []Reach {
+	out := []Reach{}
 	for _, other := range units {
 		var all, some PortSet
 		var amb PortSet
@@ -194,25 +227,16 @@ func (s *Snapshot) summarize(d Direction, u *Unit, units []*Unit) DirectionSumma
 		if some.IsEmpty() && amb.IsEmpty() {
 			continue
 		}
-		ds.Peers = append(ds.Peers, Reach{Peer: other.String(), Ports: some, Partial: !all.Equal(some), Ambiguous: nonEmpty(amb)})
+		out = append(out, Reach{Peer: other.String(), Ports: some, Partial: !all.Equal(some), Ambiguous: nonEmpty(amb), all: all})
 	}
-	// Addresses outside the cluster, one representative per region that
-	// the ipBlocks of this direction cut the address space into.
-	for _, region := range addressRegions(prefixes) {
+	for _, region := range regions {
 		all, some := s.regionPorts(flowEnd{addr: region.rep}, u.Pods, d)
 		amb := s.regionAmbiguity(flowEnd{addr: region.rep}, u.Pods, d)
 		if !some.IsEmpty() || !amb.IsEmpty() {
-			ds.Peers = append(ds.Peers, Reach{Peer: region.name, External: true, Ports: some, Partial: !all.Equal(some), Ambiguous: nonEmpty(amb)})
+			out = append(out, Reach{Peer: region.name, External: true, Ports: some, Partial: !all.Equal(some), Ambiguous: nonEmpty(amb), all: all})
 		}
 	}
-	if !restricted {
-		if d == Ingress {
-			ds.Risk = "open for ingress: no NetworkPolicy selects it, so every pod in the cluster and every address that can route to it may connect on any port"
-		} else {
-			ds.Risk = "open for egress: no NetworkPolicy with type Egress selects it, so it may connect anywhere on any port"
-		}
-	}
-	return ds
+	return out
 }
 
 func (s *Snapshot) summarizeRule(d Direction, p *Policy, r *Rule) RuleSummary {

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"net/netip"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
@@ -12,8 +13,18 @@ type Graph struct {
 	SchemaVersion string `json:"schemaVersion"`
 	Nodes         []Node `json:"nodes"`
 	Edges         []Edge `json:"edges"`
-	// Warnings qualify the whole map, e.g. that some edges are ambiguous.
+	// Warnings qualify the whole map, e.g. that some edges are ambiguous
+	// or undecided.
 	Warnings []Warning `json:"warnings,omitempty"`
+	// Profile is the network plugin profile the map was judged under, and
+	// why it was chosen.
+	Profile *Profile `json:"profile,omitempty"`
+
+	// dependsOn are the questions the undecided edges depend on, and
+	// unsettled the warnings about the profile that no edge counts in
+	// (undecided.go), for the warnings of a map narrowed to a port.
+	dependsOn []string
+	unsettled []Warning
 }
 
 // Node is a workload (or bare pod), or an address region outside the
@@ -38,13 +49,18 @@ type Node struct {
 // pairs may use more. Edges with equal port sets share one PortSet.
 // Ambiguous are ports that cluster policies of the same tier and priority
 // judge differently, where "can" answers AMBIGUOUS: Ports follows name
-// order there, and an edge may have only ambiguous ports.
+// order there, and an edge may have only ambiguous ports. Undecided are
+// ports whose verdict depends on what the network plugin does where its
+// profile leaves that unknown, where "can" answers UNDECIDED: Ports
+// follows the API text's reading there, and an edge may have only
+// undecided ports.
 type Edge struct {
 	From      string   `json:"from"`
 	To        string   `json:"to"`
 	Ports     *PortSet `json:"ports"`
 	Partial   bool     `json:"partial,omitempty"`
 	Ambiguous *PortSet `json:"ambiguous,omitempty"`
+	Undecided *PortSet `json:"undecided,omitempty"`
 }
 
 // GraphOptions narrow the map.
@@ -54,12 +70,28 @@ type GraphOptions struct {
 	Namespace string
 	// Focus keeps only edges to or from these pods (nil for all).
 	Focus []*Pod
+
+	// prefixes cut the addresses outside the cluster into regions when
+	// they are not the snapshot's own: a variant is judged on the regions
+	// of the snapshot it varies (undecided.go).
+	prefixes []netip.Prefix
+	// keepSome asks for the ports some pod pair of each edge may use,
+	// to compare variants by (undecided.go).
+	keepSome bool
 }
 
 // Graph builds the reachability map: the edges between workloads, then
 // those to and from the address regions policies name, then the nodes
 // that take part.
+// A profile that leaves behaviours unknown marks the edges that depend on
+// them undecided (undecided.go).
 func (s *Snapshot) Graph(opts GraphOptions) *Graph {
+	return s.settleGraph(opts)
+}
+
+// graph builds the map under the snapshot's own semantics, and with
+// opts.keepSome the ports some pod pair of each edge may use.
+func (s *Snapshot) graph(opts GraphOptions) (*Graph, []PortSet) {
 	b := newGraphBuilder(s, opts)
 	g := &Graph{SchemaVersion: SchemaVersion, Nodes: []Node{}}
 	rows := b.rows()
@@ -69,7 +101,7 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 	g.Edges, regionNodes = b.regionEdges(g.Edges)
 	g.Nodes = append(b.unitNodes(), regionNodes...)
 	g.Warnings = ambiguityWarnings(countAmbiguous(g.Edges), "edge")
-	return g
+	return g, b.some
 }
 
 // graphBuilder holds what the steps of Graph share: the workloads
@@ -86,11 +118,15 @@ type graphBuilder struct {
 	used    []bool // units some edge joins
 	regions []region
 	shared  map[string]*PortSet
+	// some is, with opts.keepSome, the ports some pod pair of each edge
+	// may use, in edge order.
+	some     []PortSet
+	keepSome bool
 }
 
 func newGraphBuilder(s *Snapshot, opts GraphOptions) *graphBuilder {
 	e := newClassEngine(s)
-	b := &graphBuilder{s: s, e: e, units: s.Units(""), shared: map[string]*PortSet{}}
+	b := &graphBuilder{s: s, e: e, units: s.Units(""), shared: map[string]*PortSet{}, keepSome: opts.keepSome}
 	b.single = make([]bool, len(e.classes))
 	for i, c := range e.classes {
 		b.single[i] = len(c.Pods) == 1
@@ -118,7 +154,11 @@ func newGraphBuilder(s *Snapshot, opts GraphOptions) *graphBuilder {
 			b.inScope[ui] = slices.ContainsFunc(u.Pods, func(p *Pod) bool { return focus[p] })
 		}
 	}
-	b.regions = addressRegions(s.regionPrefixes())
+	prefixes := opts.prefixes
+	if prefixes == nil {
+		prefixes = s.regionPrefixes()
+	}
+	b.regions = addressRegions(prefixes)
 	return b
 }
 
@@ -133,12 +173,14 @@ func (b *graphBuilder) intern(p PortSet) *PortSet {
 }
 
 // edgeRef is an edge of a row of the adjacency matrix, with its port
-// sets as indexes into the row's own table.
+// sets as indexes into the row's own table: every pod pair's ports, some
+// pod pair's (the same index when not partial; -1 when partial and not
+// asked for) and the ambiguous ones.
 type edgeRef struct {
-	col     int32
-	ports   int32
-	amb     int32 // the ambiguous ports, -1 for none
-	partial bool
+	col   int32
+	ports int32
+	some  int32
+	amb   int32 // the ambiguous ports, -1 for none
 }
 
 // row is one row of the adjacency matrix: the edges from one unit.
@@ -194,7 +236,16 @@ func (b *graphBuilder) row(ai int) row {
 		if some.IsEmpty() && amb < 0 {
 			continue
 		}
-		r.refs = append(r.refs, edgeRef{col: int32(bi), ports: intern(all), amb: amb, partial: !all.Equal(some)})
+		ref := edgeRef{col: int32(bi), ports: intern(all), amb: amb}
+		ref.some = ref.ports
+		switch {
+		case all.Equal(some):
+		case b.keepSome:
+			ref.some = intern(some)
+		default:
+			ref.some = -1 // partial, not kept
+		}
+		r.refs = append(r.refs, ref)
 	}
 	r.refs = slices.Clip(r.refs)
 	return r
@@ -243,11 +294,14 @@ func (b *graphBuilder) unitEdges(edges []Edge, rows []row) []Edge {
 			ptrs[i] = b.intern(p)
 		}
 		for _, ref := range r.refs {
-			edge := Edge{From: b.names[ai], To: b.names[ref.col], Ports: ptrs[ref.ports], Partial: ref.partial}
+			edge := Edge{From: b.names[ai], To: b.names[ref.col], Ports: ptrs[ref.ports], Partial: ref.some != ref.ports}
 			if ref.amb >= 0 {
 				edge.Ambiguous = ptrs[ref.amb]
 			}
 			edges = append(edges, edge)
+			if b.keepSome {
+				b.some = append(b.some, r.sets[ref.some])
+			}
 			b.used[ref.col] = true
 		}
 		if len(r.refs) > 0 {
@@ -293,6 +347,9 @@ func (b *graphBuilder) regionEdges(edges []Edge) ([]Edge, []Node) {
 					edge.Ambiguous = b.intern(amb)
 				}
 				edges = append(edges, edge)
+				if b.keepSome {
+					b.some = append(b.some, agg.some)
+				}
 			}
 		}
 		if usedRegion {
@@ -332,13 +389,16 @@ func countAmbiguous(edges []Edge) int {
 // WithPort keeps the edges whose ports include proto/port, and the nodes
 // they join.
 func (g *Graph) WithPort(proto corev1.Protocol, port int32) *Graph {
-	out := &Graph{SchemaVersion: g.SchemaVersion, Nodes: []Node{}, Edges: []Edge{}}
+	out := &Graph{SchemaVersion: g.SchemaVersion, Nodes: []Node{}, Edges: []Edge{}, Profile: g.Profile, dependsOn: g.dependsOn, unsettled: g.unsettled}
 	used := map[string]bool{}
 	for _, e := range g.Edges {
 		if e.Ambiguous != nil && !e.Ambiguous.Contains(proto, port) {
 			e.Ambiguous = nil
 		}
-		if e.Ports.Contains(proto, port) || e.Ambiguous != nil {
+		if e.Undecided != nil && !e.Undecided.Contains(proto, port) {
+			e.Undecided = nil
+		}
+		if e.Ports.Contains(proto, port) || e.Ambiguous != nil || e.Undecided != nil {
 			out.Edges = append(out.Edges, e)
 			used[e.From], used[e.To] = true, true
 		}
@@ -348,6 +408,7 @@ func (g *Graph) WithPort(proto corev1.Protocol, port int32) *Graph {
 			out.Nodes = append(out.Nodes, n)
 		}
 	}
-	out.Warnings = ambiguityWarnings(countAmbiguous(out.Edges), "edge")
+	out.Warnings = append(ambiguityWarnings(countAmbiguous(out.Edges), "edge"), undecidedWarnings(countUndecided(out.Edges), "edge", out.dependsOn)...)
+	out.Warnings = append(out.Warnings, out.unsettled...)
 	return out
 }

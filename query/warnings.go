@@ -29,6 +29,10 @@ const (
 	// WarnAmbiguous: items of an answer over many flows that cluster
 	// policies of the same tier and priority judge differently.
 	WarnAmbiguous WarningKind = "ambiguous"
+	// WarnUndecided: items of an answer over many flows whose verdict
+	// depends on what the network plugin does where its profile leaves
+	// that unknown.
+	WarnUndecided WarningKind = "undecided"
 	// WarnStandardDNS: DNS was judged against a standard DNS pod the
 	// input does not hold.
 	WarnStandardDNS WarningKind = "standard-dns"

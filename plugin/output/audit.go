@@ -48,5 +48,8 @@ func Audit(w io.Writer, format string, a *query.Audit) error {
 	} else {
 		fmt.Fprintf(&b, "%s: %d high, %d medium, %d low.\n", plural(len(a.Findings), "finding", "findings"), counts[query.High], counts[query.Medium], counts[query.Low])
 	}
+	if a.Profile != nil {
+		fmt.Fprintf(&b, "%s\n", judgedAs(a.Profile))
+	}
 	return p.writeText(w, b.String())
 }

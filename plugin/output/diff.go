@@ -32,11 +32,17 @@ func Diff(w io.Writer, format string, res *query.DiffResult) error {
 		if c.Ambiguous != nil {
 			fmt.Fprintf(&b, "  %s ambiguous:   %s (cluster policies of the same tier and priority disagree)\n", p.red("?"), c.Ambiguous)
 		}
+		if c.Undecided != nil {
+			fmt.Fprintf(&b, "  %s undecided:   %s (the verdict depends on what the network plugin does)\n", p.red("?"), c.Undecided)
+		}
 	}
 	if res.Changed {
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "%s\n", diffSummary(res.Summary))
+	if res.Profile != nil {
+		fmt.Fprintf(&b, "%s\n", judgedAs(res.Profile))
+	}
 	return p.writeText(w, b.String())
 }
 
@@ -48,5 +54,9 @@ func diffSummary(s query.DiffSummary) string {
 	if s.Pairs == 1 {
 		pairs = "pair changes"
 	}
-	return fmt.Sprintf("%d %s: %d with newly allowed ports, %d with newly denied ports.", s.Pairs, pairs, s.NewlyAllowed, s.NewlyDenied)
+	undecided := ""
+	if s.Undecided > 0 {
+		undecided = fmt.Sprintf(", %d with undecided ports", s.Undecided)
+	}
+	return fmt.Sprintf("%d %s: %d with newly allowed ports, %d with newly denied ports%s.", s.Pairs, pairs, s.NewlyAllowed, s.NewlyDenied, undecided)
 }

@@ -29,6 +29,9 @@ func Explain(w io.Writer, format string, ex *query.Explanation) error {
 			writeUnit(&b, p, u)
 		}
 	}
+	if ex.Profile != nil {
+		fmt.Fprintf(&b, "\n%s\n", judgedAs(ex.Profile))
+	}
 	return p.writeText(w, b.String())
 }
 
@@ -138,12 +141,10 @@ func isolation(d *query.DirectionSummary) string {
 	return fmt.Sprintf("isolated (%d)", len(d.Policies))
 }
 
-// reachPorts is a peer's ports, with the ambiguous ones said.
+// reachPorts is a peer's ports, with the ambiguous and undecided ones
+// said.
 func reachPorts(r query.Reach) string {
-	if r.Ambiguous == nil {
-		return r.Ports.String()
-	}
-	return strings.TrimPrefix(r.Ports.String()+"; ", "no ports; ") + "AMBIGUOUS " + r.Ambiguous.String()
+	return portsLabel(r.Ports, r.Ambiguous, r.Undecided)
 }
 
 // reaches renders the peers of a direction compactly, grouped by port set:

@@ -36,17 +36,41 @@ func Graph(w io.Writer, format string, g *query.Graph) error {
 	return fmt.Errorf("unsupported output format %q", format)
 }
 
-// edgeLabel is an edge's ports, with the ambiguous ones said: where
-// cluster policies of the same tier and priority disagree, "can" answers
-// AMBIGUOUS and the map must not look certain.
+// edgeLabel is an edge's ports, with the ambiguous and undecided ones
+// said (portsLabel).
 func edgeLabel(e query.Edge) string {
-	if e.Ambiguous == nil {
-		return e.Ports.String()
+	return portsLabel(*e.Ports, e.Ambiguous, e.Undecided)
+}
+
+// portsLabel is the ports of an item of a map or an explanation, with the
+// ambiguous and undecided ones said: where cluster policies of the same
+// tier and priority disagree "can" answers AMBIGUOUS, where the verdict
+// depends on what the network plugin does it answers UNDECIDED, and the
+// answer must not look certain. Undecided ports are said only as such.
+func portsLabel(ports query.PortSet, ambiguous, undecided *query.PortSet) string {
+	if ambiguous == nil && undecided == nil {
+		return ports.String()
 	}
-	if e.Ports.IsEmpty() {
-		return "AMBIGUOUS " + e.Ambiguous.String()
+	if undecided != nil {
+		ports = ports.Subtract(*undecided)
 	}
-	return e.Ports.String() + "; AMBIGUOUS " + e.Ambiguous.String()
+	var parts []string
+	if !ports.IsEmpty() {
+		parts = append(parts, ports.String())
+	}
+	if ambiguous != nil {
+		parts = append(parts, "AMBIGUOUS "+ambiguous.String())
+	}
+	if undecided != nil {
+		parts = append(parts, "UNDECIDED "+undecided.String())
+	}
+	return strings.Join(parts, "; ")
+}
+
+// judgedAs is the line (without its newline) that names the profile an
+// answer was judged under and why it was chosen.
+func judgedAs(p *query.Profile) string {
+	return "judged as: " + p.String()
 }
 
 func openMark(n query.Node) string {
@@ -67,13 +91,16 @@ func openMark(n query.Node) string {
 // spreadsheet shows them as text.
 func graphCSV(w io.Writer, g *query.Graph) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"from", "to", "ports", "partial", "ambiguous"})
+	_ = cw.Write([]string{"from", "to", "ports", "partial", "ambiguous", "undecided"})
 	for _, e := range g.Edges {
-		var amb string
+		var amb, und string
 		if e.Ambiguous != nil {
 			amb = e.Ambiguous.String()
 		}
-		_ = cw.Write([]string{csvCell(e.From), csvCell(e.To), e.Ports.String(), strconv.FormatBool(e.Partial), amb})
+		if e.Undecided != nil {
+			und = e.Undecided.String()
+		}
+		_ = cw.Write([]string{csvCell(e.From), csvCell(e.To), e.Ports.String(), strconv.FormatBool(e.Partial), amb, und})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -115,10 +142,14 @@ func graphDot(w io.Writer, g *query.Graph) error {
 	}
 	for _, e := range g.Edges {
 		attrs := "label=" + strconv.Quote(edgeLabel(e))
-		if e.Ambiguous != nil {
+		if e.Ambiguous != nil || e.Undecided != nil {
 			attrs += ", style=dashed, color=orange"
 		}
 		fmt.Fprintf(&b, "  %s -> %s [%s];\n", strconv.Quote(e.From), strconv.Quote(e.To), attrs)
+	}
+	// After the clusters, so that they do not inherit it.
+	if g.Profile != nil {
+		fmt.Fprintf(&b, "  label=%s;\n  labelloc=b;\n  fontname=\"Helvetica\";\n  fontsize=10;\n", strconv.Quote(cell(judgedAs(g.Profile))))
 	}
 	b.WriteString("}\n")
 	_, err := io.WriteString(w, b.String())
@@ -168,6 +199,9 @@ func graphMermaid(w io.Writer, g *query.Graph) error {
 	}
 	if len(open) > 0 {
 		fmt.Fprintf(&b, "  classDef open stroke:#d00,color:#d00\n  class %s open\n", strings.Join(open, ","))
+	}
+	if g.Profile != nil {
+		b.WriteString("  %% " + cell(judgedAs(g.Profile)) + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -227,12 +261,18 @@ func graphJSON(w io.Writer, g *query.Graph) error {
 		if e.Partial {
 			bw.WriteString(",\"partial\":true")
 		}
-		if e.Ambiguous != nil {
-			b, err := json.Marshal(e.Ambiguous)
+		for _, f := range []struct {
+			name string
+			set  *query.PortSet
+		}{{"ambiguous", e.Ambiguous}, {"undecided", e.Undecided}} {
+			if f.set == nil {
+				continue
+			}
+			b, err := json.Marshal(f.set)
 			if err != nil {
 				return err
 			}
-			bw.WriteString(",\"ambiguous\":")
+			bw.WriteString(",\"" + f.name + "\":")
 			bw.Write(b)
 		}
 		bw.WriteByte('}')
@@ -247,6 +287,14 @@ func graphJSON(w io.Writer, g *query.Graph) error {
 			return err
 		}
 		bw.WriteString(",\n  \"warnings\": ")
+		bw.Write(b)
+	}
+	if g.Profile != nil {
+		b, err := json.Marshal(g.Profile)
+		if err != nil {
+			return err
+		}
+		bw.WriteString(",\n  \"profile\": ")
 		bw.Write(b)
 	}
 	bw.WriteString("\n}\n")

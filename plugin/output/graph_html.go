@@ -22,6 +22,9 @@ type graphHTMLData struct {
 	// <, > and & (and U+2028, U+2029), so no name can close the script
 	// element that holds it, and it is therefore safe as template.JS.
 	JSON template.JS
+	// JudgedAs names the profile the map was judged under; the template
+	// escapes it.
+	JudgedAs string
 }
 
 // GraphHTML writes the reachability map as one self-contained HTML page:
@@ -43,7 +46,11 @@ func GraphHTML(w io.Writer, g *query.Graph) error {
 		return fmt.Errorf("encode html: %w", err)
 	}
 	var buf bytes.Buffer
-	if err := graphHTMLTemplate.Execute(&buf, graphHTMLData{JSON: template.JS(b)}); err != nil {
+	data := graphHTMLData{JSON: template.JS(b)}
+	if view.Profile != nil {
+		data.JudgedAs = judgedAs(view.Profile)
+	}
+	if err := graphHTMLTemplate.Execute(&buf, data); err != nil {
 		return fmt.Errorf("encode html: %w", err)
 	}
 	_, err = w.Write(buf.Bytes())

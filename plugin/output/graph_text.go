@@ -47,7 +47,7 @@ func graphText(w io.Writer, g *query.Graph) error {
 			s = e.Ports.String()
 			portText[e.Ports] = s
 		}
-		if e.Ambiguous != nil {
+		if e.Ambiguous != nil || e.Undecided != nil {
 			s = edgeLabel(*e)
 		}
 		if e.Partial {
@@ -79,6 +79,9 @@ func graphText(w io.Writer, g *query.Graph) error {
 			}
 			fmt.Fprintf(bw, "  %s: %s\n", names[n.ID], m)
 		}
+	}
+	if g.Profile != nil {
+		fmt.Fprintf(bw, "\n%s\n", cell(judgedAs(g.Profile)))
 	}
 	return bw.Flush()
 }

@@ -125,7 +125,7 @@ func TestGraphFormatsQuoteWhatWouldRunAsMarkup(t *testing.T) {
 		Edges: []query.Edge{{From: "pod prod/" + name, To: "=1+1", Ports: &tcp80}}}
 	for _, tc := range []struct{ format, want, notWant string }{
 		{"mermaid", `n0["pod #lt;img src=x onerror=alert(1)#gt;"]`, "<"},
-		{"csv", "pod prod/<img src=x onerror=alert(1)>,'=1+1,TCP 80,false,\n", ",=1+1"},
+		{"csv", "pod prod/<img src=x onerror=alert(1)>,'=1+1,TCP 80,false,,\n", ",=1+1"},
 	} {
 		var b strings.Builder
 		if err := Graph(&b, tc.format, g); err != nil {
