@@ -69,7 +69,7 @@ func TestGraphUndecided(t *testing.T) {
 		want     map[string]string // edges of interest; "" for no edge
 		warnings []string
 	}{
-		{"kube-router: the edges over the ipBlock to pods are undecided on every port", mustProfile(t, "kube-router"), egressToPodCIDR, nil, GraphOptions{},
+		{"antrea: the edges over the ipBlock to pods are undecided on every port", mustProfile(t, "antrea"), egressToPodCIDR, nil, GraphOptions{},
 			map[string]string{
 				"pod x/a -> pod x/b":                "all ports; UNDECIDED all ports",
 				"pod x/a -> pod y/a":                "all ports; UNDECIDED all ports",
@@ -194,7 +194,7 @@ func reachMarks(ds DirectionSummary) map[string]string {
 // ports differ under the unknown values, adds those only a variant has,
 // and says so once.
 func TestExplainUndecided(t *testing.T) {
-	kubeRouter := mustProfile(t, "kube-router")
+	kubeRouter := mustProfile(t, "antrea")
 	objs := append(baseObjects(), testPolicies(t, egressToPodCIDR)...)
 	s := testSnapshot(t, Options{Profile: kubeRouter, WorkloadStandIns: true}, objs...)
 	ex, err := s.Explain(EndpointSpec{Namespace: "x", Name: "a", Raw: "x/a"}, "x")
@@ -208,7 +208,7 @@ func TestExplainUndecided(t *testing.T) {
 		"10.0.0.0/16": "all ports",
 	}
 	if diff := cmp.Diff(want, reachMarks(ex.Workloads[0].Egress)); diff != "" {
-		t.Errorf("egress peers of x/a under kube-router (-want +got):\n%s", diff)
+		t.Errorf("egress peers of x/a under antrea (-want +got):\n%s", diff)
 	}
 	for _, r := range ex.Workloads[0].Ingress.Peers {
 		if r.Undecided != nil {
@@ -218,7 +218,7 @@ func TestExplainUndecided(t *testing.T) {
 	if diff := cmp.Diff([]string{"3 peers are marked undecided: they depend on whether ipBlock matches pod IPs on this CNI (\"can\" exits 2 on them)"}, kindsOf(ex.Warnings, WarnUndecided)); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
-	if ex.Profile == nil || ex.Profile.Name != "kube-router" {
+	if ex.Profile == nil || ex.Profile.Name != "antrea" {
 		t.Errorf("explain does not name its profile: %v", ex.Profile)
 	}
 
@@ -290,10 +290,10 @@ func TestDiffUndecided(t *testing.T) {
 		want     map[string]string
 		warnings []string
 	}{
-		{"kube-router: a pair over the ipBlock changes only if ipBlock does not match pods", mustProfile(t, "kube-router"), false,
+		{"antrea: a pair over the ipBlock changes only if ipBlock does not match pods", mustProfile(t, "antrea"), false,
 			map[string]string{"pod x/a -> pod x/b": "+no ports -no ports; UNDECIDED all ports", "pod x/a -> pod z/c": "+no ports -all ports"},
 			[]string{"3 changes are marked undecided: they depend on whether ipBlock matches pod IPs on this CNI (\"can\" exits 2 on them)"}},
-		{"kube-router: removing the policy is undecided the same way", mustProfile(t, "kube-router"), true,
+		{"antrea: removing the policy is undecided the same way", mustProfile(t, "antrea"), true,
 			map[string]string{"pod x/a -> pod x/b": "+no ports -no ports; UNDECIDED all ports", "pod x/a -> pod z/c": "+all ports -no ports"},
 			[]string{"3 changes are marked undecided: they depend on whether ipBlock matches pod IPs on this CNI (\"can\" exits 2 on them)"}},
 		{"cilium: the pair is newly denied, decided", mustProfile(t, "cilium"), false,
@@ -341,7 +341,7 @@ spec:
 	if err := ProfileErr(zero); err == nil || !strings.Contains(err.Error(), "give --cni NAME") {
 		t.Errorf("ProfileErr of a profile that knows nothing = %v, want the error to give --cni", err)
 	}
-	if err := ProfileErr(testSnapshot(t, Options{Profile: mustProfile(t, "kube-router"), WorkloadStandIns: true}, baseObjects()...)); err != nil {
-		t.Errorf("ProfileErr of kube-router = %v", err)
+	if err := ProfileErr(testSnapshot(t, Options{Profile: mustProfile(t, "antrea"), WorkloadStandIns: true}, baseObjects()...)); err != nil {
+		t.Errorf("ProfileErr of antrea = %v", err)
 	}
 }
