@@ -249,7 +249,7 @@ func TestIgnoreKinds(t *testing.T) {
 		testObject(t, "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: p, namespace: prod}\nspec: {endpointSelector: {}}"),
 	)
 	for _, tc := range []struct {
-		name, ignore        string
+		name, ignore         string
 		unevaluated, ignored int
 		err                  string
 	}{
