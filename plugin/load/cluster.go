@@ -33,6 +33,8 @@ type Cluster struct {
 
 	counts map[string]int
 	kinds  []string
+	// apis is the discovery read so far.
+	apis *apiDiscovery
 }
 
 // Scope says what a question needs read.
