@@ -85,7 +85,7 @@ func unstructuredList(ctx context.Context, rc rest.Interface, gvk schema.GroupVe
 		}
 		body, _ := res.Raw()
 		var page struct {
-			Metadata metav1.ListMeta `json:"metadata"`
+			Metadata metav1.ListMeta  `json:"metadata"`
 			Items    []map[string]any `json:"items"`
 		}
 		if err := kjson.UnmarshalCaseSensitivePreserveInts(body, &page); err != nil {
