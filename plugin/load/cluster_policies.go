@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -81,10 +80,7 @@ func (c *Cluster) readClusterPolicies(ctx context.Context) ([]runtime.Object, er
 				continue
 			}
 			kind := r.resource + "." + policyGroup
-			items, err := c.list(ctx, kind, "", rawList(ctx, d.rc, r.resource, version))
-			if apierrors.IsForbidden(err) {
-				err = fmt.Errorf("%w (cluster policies decide verdicts: grant list on %s, as testdata/rbac/clusterrole.yaml does)", err, kind)
-			}
+			items, err := c.listPolicies(ctx, kind, "", "cluster policies decide verdicts", rawList(ctx, d.rc, r.resource, version))
 			if err != nil {
 				return nil, err
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -49,10 +48,7 @@ func (c *Cluster) readUnevaluated(ctx context.Context, namespaces []string) ([]r
 			}
 			kind := k.Resource + "." + gv.Group
 			for _, ns := range scopes {
-				items, err := c.list(ctx, kind, ns, unstructuredList(ctx, d.rc, gv.WithKind(k.Kind), k.Resource, ns))
-				if apierrors.IsForbidden(err) {
-					err = fmt.Errorf("%w (the network plugin's policies may decide verdicts: grant list on %s, as testdata/rbac/clusterrole.yaml does)", err, kind)
-				}
+				items, err := c.listPolicies(ctx, kind, ns, "the network plugin's policies may decide verdicts", unstructuredList(ctx, d.rc, gv.WithKind(k.Kind), k.Resource, ns))
 				if err != nil {
 					return nil, err
 				}

@@ -94,3 +94,13 @@ func discover(ctx context.Context, rc rest.Interface, what, listedBy string, int
 	}
 	return fmt.Errorf("cannot discover %s: %s: %w", what, req, err)
 }
+
+// listPolicies lists a policy kind verdicts depend on; a forbidden list
+// says what the kind decides and what to grant.
+func (c *Cluster) listPolicies(ctx context.Context, kind, ns, decides string, fn func(metav1.ListOptions) (runtime.Object, error)) ([]runtime.Object, error) {
+	items, err := c.list(ctx, kind, ns, fn)
+	if apierrors.IsForbidden(err) {
+		err = fmt.Errorf("%w (%s: grant list on %s, as testdata/rbac/clusterrole.yaml does)", err, decides, kind)
+	}
+	return items, err
+}
