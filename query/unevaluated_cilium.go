@@ -26,10 +26,13 @@ import (
 //     traffic is that of host-network pods.
 //   - A CiliumNetworkPolicy selects only endpoints of its namespace.
 //   - Only identity-relevant labels reach the selector: Cilium's label
-//     filter, which the cluster configures, may leave out any label but
-//     the namespace's name (docs: "Limiting Identity-Relevant Labels").
-//     A requirement that a label be absent, or not have a value (NotIn,
-//     DoesNotExist), may then hold for a pod that has it.
+//     filter (the "labels" setting of cilium-config) leaves out some pod
+//     labels by default (pod-template-hash, statefulset.kubernetes.io/...)
+//     and may be set to leave out others, of pods or namespaces; the
+//     namespace's name is always kept (Documentation/operations/
+//     performance/scalability/identity-relevant-labels.rst). A requirement
+//     that a label be absent, or not have a value (NotIn, DoesNotExist),
+//     may then hold for a pod that has it.
 //
 // So a requirement on a pod's or namespace's labels is read when it asks
 // for a label (In, Exists, matchLabels) and dropped when it asks for an
