@@ -24,6 +24,8 @@ type snapshotFlags struct {
 	noCNICheck    bool
 	cni           string
 	ipBlockSet    bool // --ipblock-pod-ips was given
+	// ignoreKinds are network plugins' policy kinds to judge without.
+	ignoreKinds []string
 }
 
 func (f *snapshotFlags) addFlags(fs *pflag.FlagSet) {
@@ -37,6 +39,25 @@ func (f *snapshotFlags) addFlags(fs *pflag.FlagSet) {
 	pathsVarP(fs, &f.with, "with", "", "Answer as if these manifests (files, directories or '-') were applied: objects replace those of the same kind, namespace and name")
 	fs.BoolVar(&f.noCNICheck, "no-cni-check", false, "Do not look at kube-system for a network plugin that enforces NetworkPolicy")
 	fs.StringSliceVar(&f.without, "without", nil, "Answer as if these objects were deleted: KIND/NAMESPACE/NAME, e.g. networkpolicy/prod/db (namespace/NAME for namespaces)")
+	fs.StringSliceVar(&f.ignoreKinds, "ignore-kind", nil, "Judge without the network plugin's policies of this kind (repeatable), e.g. CiliumNetworkPolicy or GlobalNetworkPolicy.projectcalico.org, which are otherwise not evaluated and leave the verdicts they may change undecided")
+	ik := fs.Lookup("ignore-kind")
+	ik.Value = policyKinds{ik.Value.(sliceValue)}
+	ik.DefValue = ""
+}
+
+// policyKinds is a StringSlice value of network plugins' policy kinds, each
+// checked as it is given.
+type policyKinds struct{ sliceValue }
+
+// Set adds the comma-separated kinds of one flag, refusing those that are
+// not a network plugin's policy kind.
+func (v policyKinds) Set(s string) error {
+	for _, k := range strings.Split(s, ",") {
+		if _, err := query.UnevaluatedKindsNamed(k); err != nil {
+			return err
+		}
+	}
+	return v.sliceValue.Set(s)
 }
 
 // pathsVarP defines a flag of paths, repeatable and comma-separated as a
@@ -146,6 +167,7 @@ func (g *globalOptions) load(scope load.Scope) (*loaded, error) {
 		return nil, err
 	}
 	opts.Profile = profile
+	opts.IgnoreKinds = g.snapshot.ignoreKinds
 	l, err := g.source().snapshot(scope, ns, explicit, opts)
 	if err != nil {
 		return nil, err

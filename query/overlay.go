@@ -7,39 +7,53 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // ObjectRef names an object by kind, namespace and name ("" namespace for
-// Namespaces).
+// Namespaces). Group is set only for the kinds of network plugins
+// (UnevaluatedKinds), whose names Kubernetes' own kinds may share.
 type ObjectRef struct {
 	Kind      string
+	Group     string
 	Namespace string
 	Name      string
 }
 
 // String renders the reference as written on the command line:
-// networkpolicy/prod/db, namespace/dev.
+// networkpolicy/prod/db, namespace/dev,
+// globalnetworkpolicy.projectcalico.org/deny.
 func (r ObjectRef) String() string {
-	if r.Namespace == "" {
-		return strings.ToLower(r.Kind) + "/" + r.Name
+	kind := strings.ToLower(r.Kind)
+	if r.Group != "" {
+		kind += "." + r.Group
 	}
-	return strings.ToLower(r.Kind) + "/" + r.Namespace + "/" + r.Name
+	if r.Namespace == "" {
+		return kind + "/" + r.Name
+	}
+	return kind + "/" + r.Namespace + "/" + r.Name
 }
 
 // ParseObjectRef parses KIND/NS/NAME (KIND/NAME for namespaces), with the
 // kind spelled as kubectl accepts it (networkpolicy, netpol, ns, deploy...).
 func ParseObjectRef(s string) (ObjectRef, error) {
 	parts := strings.Split(s, "/")
-	kind := refKind(parts[0])
+	kind, group := refKind(parts[0]), ""
 	clusterScoped := clusterScopedKinds[kind]
+	if kind == "" {
+		// A network plugin's policy kind, when the name means one.
+		if ks, err := UnevaluatedKindsNamed(parts[0]); err == nil && len(ks) == 1 {
+			kind, group, clusterScoped = ks[0].Kind, ks[0].Group(), !ks[0].Namespaced
+		}
+	}
 	switch {
 	case kind == "":
-		return ObjectRef{}, fmt.Errorf("%q: unknown kind %q (networkpolicy, clusternetworkpolicy, namespace, pod, service or a workload kind)", s, parts[0])
+		return ObjectRef{}, fmt.Errorf("%q: unknown kind %q (networkpolicy, clusternetworkpolicy, namespace, pod, service, a workload kind or a network plugin's policy kind)", s, parts[0])
 	case clusterScoped && len(parts) == 2 && parts[1] != "":
-		return ObjectRef{Kind: kind, Name: parts[1]}, nil
+		return ObjectRef{Kind: kind, Group: group, Name: parts[1]}, nil
 	case !clusterScoped && len(parts) == 3 && parts[1] != "" && parts[2] != "":
-		return ObjectRef{Kind: kind, Namespace: parts[1], Name: parts[2]}, nil
+		return ObjectRef{Kind: kind, Group: group, Namespace: parts[1], Name: parts[2]}, nil
 	case clusterScoped:
 		return ObjectRef{}, fmt.Errorf("%q: want %s/NAME", s, strings.ToLower(kind))
 	default:
@@ -89,6 +103,8 @@ func refOf(obj runtime.Object) (ObjectRef, error) {
 		kind = "NetworkPolicy"
 	case *corev1.Node:
 		return ObjectRef{Kind: "Node", Name: m.GetName()}, nil
+	case *unstructured.Unstructured:
+		return unevaluatedRef(obj.(*unstructured.Unstructured))
 	default:
 		if isClusterPolicy(obj) {
 			// Every version of a kind is one object to --with/--without.

@@ -13,6 +13,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 )
@@ -30,6 +31,11 @@ type Options struct {
 	// into a stand-in pod built from its template: right for manifests, wrong
 	// for a live cluster, where a workload without pods runs nothing.
 	WorkloadStandIns bool
+	// IgnoreKinds are policy kinds of network plugins (UnevaluatedKinds,
+	// as UnevaluatedKindsNamed reads a name) to judge without: their
+	// objects are kept apart (Ignored) instead of making verdicts about
+	// the pods they select undecided.
+	IgnoreKinds []string
 
 	// standIns names workloads ("ns/Kind/name") that get a stand-in pod
 	// whatever WorkloadStandIns says: workloads an overlay brings in.
@@ -141,6 +147,10 @@ type Snapshot struct {
 	bare    map[*Class]int
 	// dns is the snapshot DNS checks judge against (standardDNS).
 	dns *dnsProbe
+	// unevaluated are the policy objects of network plugins' own APIs,
+	// and ignored those of Options.IgnoreKinds (ignoreKinds).
+	unevaluated, ignored []*Unevaluated
+	ignoreKinds          map[*UnevaluatedKind]bool
 	// ties is set when two cluster policies share a tier and priority, so
 	// that some verdicts may be ambiguous.
 	ties bool
@@ -152,8 +162,9 @@ type Snapshot struct {
 
 // NewSnapshot builds a snapshot from typed API objects: Namespaces, Pods,
 // Services, NetworkPolicies and workloads (Deployment, StatefulSet,
-// DaemonSet, ReplicaSet, Job, CronJob, ReplicationController). Objects must
-// carry their namespace. Workloads that own none of the given pods become
+// DaemonSet, ReplicaSet, Job, CronJob, ReplicationController), and as
+// *unstructured.Unstructured the policy kinds of UnevaluatedKinds. Objects
+// must carry their namespace. Workloads that own none of the given pods become
 // stand-in pods. Other kinds are an error; the loader filters them first.
 func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {
 	s := &Snapshot{
@@ -170,6 +181,10 @@ func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {
 		policies:   map[string][]*Policy{},
 		workloads:  map[string][]WorkloadRef{},
 		unreadable: map[string]error{},
+	}
+	var err error
+	if s.ignoreKinds, err = ignoredKinds(opts.IgnoreKinds); err != nil {
+		return nil, err
 	}
 	var workloads []runtime.Object
 	for _, obj := range objs {
@@ -214,6 +229,10 @@ func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {
 				return nil, fmt.Errorf("node %s: %w", o.Name, err)
 			}
 			s.nodes = append(s.nodes, n)
+		case *unstructured.Unstructured:
+			if err := s.addUnevaluated(o); err != nil {
+				return nil, err
+			}
 		default:
 			if isClusterPolicy(obj) {
 				c, err := CompileClusterPolicy(obj)
@@ -327,6 +346,8 @@ func (s *Snapshot) index() {
 	s.warnHostNetwork()
 	sortClusterPolicies(s.cluster)
 	s.ties = s.hasTies()
+	sortUnevaluated(s.unevaluated)
+	sortUnevaluated(s.ignored)
 	slices.SortFunc(s.nodes, func(a, b *clusterNode) int { return cmp.Compare(a.name, b.name) })
 	if n := len(s.ignoredCluster); n > 0 {
 		names := make([]string, n)

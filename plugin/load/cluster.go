@@ -35,6 +35,8 @@ type Cluster struct {
 
 	counts map[string]int
 	kinds  []string
+	// apis is the discovery read so far.
+	apis *apiDiscovery
 }
 
 // Scope says what a question needs read.
@@ -56,10 +58,11 @@ type Failure struct {
 	Err       error
 }
 
-// Read lists what the scope needs. Namespaces, Pods, NetworkPolicies and
-// the cluster policies (ClusterNetworkPolicy, AdminNetworkPolicy,
-// BaselineAdminNetworkPolicy, when their CRDs are installed) decide every
-// verdict, so failing to read them is an error; Services and workloads only
+// Read lists what the scope needs. Namespaces, Pods, NetworkPolicies, the
+// cluster policies (ClusterNetworkPolicy, AdminNetworkPolicy,
+// BaselineAdminNetworkPolicy, when their CRDs are installed) and the
+// network plugins' own policies (query.UnevaluatedKinds, when served)
+// decide every verdict, so failing to read them is an error; Services and workloads only
 // name things, and Nodes only matter to cluster policy rules that select
 // nodes, so those failures are returned for the snapshot to record.
 func (c *Cluster) Read(ctx context.Context, sc Scope) ([]runtime.Object, []Failure, error) {
@@ -100,7 +103,8 @@ func (c *Cluster) Read(ctx context.Context, sc Scope) ([]runtime.Object, []Failu
 	// Cluster policies are cluster-scoped and select pods of any
 	// namespace, so every question that reads pods reads all of them. A
 	// scope without namespaces reads no pods (completion of -n): no policy
-	// can apply.
+	// can apply. The network plugins' policies are read alike, namespaced
+	// ones in the scope's namespaces.
 	if len(namespaces) > 0 {
 		more, fails, err := c.readClusterPoliciesAndNodes(ctx)
 		if err != nil {
@@ -108,6 +112,11 @@ func (c *Cluster) Read(ctx context.Context, sc Scope) ([]runtime.Object, []Failu
 		}
 		objs = append(objs, more...)
 		failures = append(failures, fails...)
+		plugin, err := c.readUnevaluated(ctx, namespaces)
+		if err != nil {
+			return nil, nil, err
+		}
+		objs = append(objs, plugin...)
 	}
 
 	for _, ns := range namespaces {

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -54,62 +53,26 @@ func newPolicyList(resource, version string) runtime.Object {
 // serves; any failure is an error, since cluster policies take part in
 // every verdict.
 //
-// Whether something is served is read only from the document that lists
-// it: the group from the list of groups (GET /apis), a version from the
-// group's entry there, a resource from the version's resource list. A 404
-// on a document that should exist (stale discovery in an HA control plane,
-// a filtering proxy) is a failed read, never "not installed": taking it
-// for that would drop every cluster policy and turn denials into
-// allowances.
+// What is served is read from the discovery documents (apiDiscovery): a
+// 404 on one that should exist is a failed read, never "not installed",
+// which would drop every cluster policy and turn denials into allowances.
 //
 // The policy kinds are CRDs the typed clientset does not know, so they are
 // read through the clientset's discovery REST client (which carries the
 // same credentials, transport and rate limiter) as JSON into the typed
 // structs of sigs.k8s.io/network-policy-api. Requests: the list of groups
-// (all it costs clusters without the CRDs), then one resource list per
-// served version needed and one list per served resource and page.
+// (all it costs clusters without the CRDs, and shared with the network
+// plugins' policies), then one resource list per served version needed
+// and one list per served resource and page.
 func (c *Cluster) readClusterPolicies(ctx context.Context) ([]runtime.Object, error) {
-	rc := c.Client.Discovery().RESTClient()
-	if rc == nil {
-		return nil, fmt.Errorf("cannot look for %s policies: the client makes no REST requests", policyGroup)
-	}
-	var groups metav1.APIGroupList
-	if err := discover(ctx, rc, "API groups", "", &groups, "/apis"); err != nil {
+	d, err := c.discovery(ctx, policyGroup+" policies")
+	if err != nil {
 		return nil, err
 	}
-	i := slices.IndexFunc(groups.Groups, func(g metav1.APIGroup) bool { return g.Name == policyGroup })
-	if i < 0 {
-		return nil, nil
-	}
-	served := map[string]bool{}
-	for _, v := range groups.Groups[i].Versions {
-		served[v.Version] = true
-	}
-	// resources by version, discovered when first needed.
-	resources := map[string][]string{}
-	hasResource := func(version, resource string) (bool, error) {
-		if !served[version] {
-			return false, nil
-		}
-		if _, ok := resources[version]; !ok {
-			var list metav1.APIResourceList
-			what := policyGroup + "/" + version
-			if err := discover(ctx, rc, what, "GET /apis lists it as served", &list, "/apis", policyGroup, version); err != nil {
-				return false, err
-			}
-			names := []string{}
-			for _, r := range list.APIResources {
-				names = append(names, r.Name)
-			}
-			resources[version] = names
-		}
-		return slices.Contains(resources[version], resource), nil
-	}
-
 	var objs []runtime.Object
 	for _, r := range clusterPolicyResources {
 		for _, version := range r.versions {
-			ok, err := hasResource(version, r.resource)
+			ok, err := d.serves(ctx, policyGroup, version, r.resource)
 			if err != nil {
 				return nil, err
 			}
@@ -117,10 +80,7 @@ func (c *Cluster) readClusterPolicies(ctx context.Context) ([]runtime.Object, er
 				continue
 			}
 			kind := r.resource + "." + policyGroup
-			items, err := c.list(ctx, kind, "", rawList(ctx, rc, r.resource, version))
-			if apierrors.IsForbidden(err) {
-				err = fmt.Errorf("%w (cluster policies decide verdicts: grant list on %s, as testdata/rbac/clusterrole.yaml does)", err, kind)
-			}
+			items, err := c.listPolicies(ctx, kind, "", "cluster policies decide verdicts", rawList(ctx, d.rc, r.resource, version))
 			if err != nil {
 				return nil, err
 			}
@@ -129,22 +89,6 @@ func (c *Cluster) readClusterPolicies(ctx context.Context) ([]runtime.Object, er
 		}
 	}
 	return objs, nil
-}
-
-// discover reads a discovery document into into. Every failure is an
-// error naming the request; a 404 says which document listed the one that
-// is missing (listedBy, empty for the root), so that the user sees a
-// disagreement of the server, not a missing CRD.
-func discover(ctx context.Context, rc rest.Interface, what, listedBy string, into runtime.Object, path ...string) error {
-	err := rc.Get().AbsPath(path...).SetHeader("Accept", "application/json").Do(ctx).Into(into)
-	if err == nil {
-		return nil
-	}
-	req := "GET " + strings.Join(path, "/")
-	if apierrors.IsNotFound(err) && listedBy != "" {
-		return fmt.Errorf("cannot discover %s: %s answered 404 though %s (stale discovery or a filtering proxy?): %w", what, req, listedBy, err)
-	}
-	return fmt.Errorf("cannot discover %s: %s: %w", what, req, err)
 }
 
 // rawList is a page function listing a cluster-scoped resource of

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/kubectl-netpol/kubectl-netpol/query"
 )
 
 // served are the kinds the engine reads and the API versions (group/version)
@@ -56,6 +58,9 @@ func kindOf(apiVersion, kind string) (gvk schema.GroupVersionKind, read bool, er
 		return gvk, false, err
 	}
 	gvk = gv.WithKind(kind)
+	if known, read, err := unevaluatedKindOf(gvk); known {
+		return gvk, read, err
+	}
 	versions, known := served[kind]
 	switch {
 	case known && slices.Contains(versions, gv.String()):
@@ -89,6 +94,9 @@ func nearKind(kind string) string {
 	candidates := []string{"List"}
 	for name := range served {
 		candidates = append(candidates, name, name+"List")
+	}
+	for _, k := range query.UnevaluatedKinds {
+		candidates = append(candidates, k.Kind, k.Kind+"List")
 	}
 	for _, c := range candidates {
 		l := strings.ToLower(c)

@@ -66,8 +66,8 @@ func TestPolicyKindsAreNeverSkipped(t *testing.T) {
 		},
 		{
 			name:     "another project's NetworkPolicy kind is skipped with a warning",
-			manifest: np("projectcalico.org/v3", "NetworkPolicy"),
-			wantWarn: []string{"skipping networkpolicy prod/deny: kubectl netpol does not read kind NetworkPolicy.projectcalico.org"},
+			manifest: np("security.example.com/v1", "NetworkPolicy"),
+			wantWarn: []string{"skipping networkpolicy prod/deny: kubectl netpol does not read kind NetworkPolicy.security.example.com"},
 		},
 		{
 			name:     "an unknown kind is skipped with a warning",

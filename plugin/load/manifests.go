@@ -408,15 +408,23 @@ func (res *fileResult) decodeItem(raw []byte, defaultNS string, list *typeMeta) 
 	}
 	m := obj.(metav1.Object)
 	res.objects = append(res.objects, obj)
-	res.ids = append(res.ids, describe(tm.Kind, m.GetNamespace(), m.GetName()))
+	res.ids = append(res.ids, objectID(gvk, m.GetNamespace(), m.GetName()))
 	return nil
 }
 
 // typed decodes one object into its typed form, strictly (unknown and
 // duplicate fields are errors, as kubectl's default validation makes
 // them), applies the namespace default and validates NetworkPolicies.
+// The network plugins' policy kinds are unstructured (unevaluatedObject).
 // emptyStatus tells that the empty status of a NetworkPolicy was ignored.
 func typed(raw []byte, gvk schema.GroupVersionKind, defaultNS string) (obj runtime.Object, warnings []string, emptyStatus bool, err error) {
+	if k, _ := query.LookupUnevaluatedKind(gvk); k != nil {
+		u, err := unevaluatedObject(raw, gvk, k, defaultNS)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		return u, nil, false, nil
+	}
 	obj, err = Scheme.New(gvk)
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("unsupported apiVersion %q for kind %s", gvk.GroupVersion(), gvk.Kind)
