@@ -22,6 +22,7 @@ const (
 	checkDomainNamesUnevaluable     = "domain-names-unevaluable"
 	checkCNIDoesNotEnforce          = "cni-does-not-enforce"
 	checkCNIUnknown                 = "cni-unknown"
+	checkUnevaluatedPolicies        = "unevaluated-policies"
 )
 
 // noDefaultDeny is the check of a namespace without default deny, per
@@ -60,6 +61,7 @@ var auditChecks = []AuditCheck{
 	{checkDomainNamesUnevaluable, Low, "a domainNames peer, which offline answers take as matching no address"},
 	{checkCNIDoesNotEnforce, High, "against a cluster, a network plugin that does not enforce NetworkPolicy"},
 	{checkCNIUnknown, High, "against a cluster, no known network plugin found among DaemonSets and Deployments"},
+	{checkUnevaluatedPolicies, High, "policies of the network plugin's own API (Calico, Cilium, Antrea, OVN-Kubernetes, MultiNetworkPolicy) that apply to audited pods: read, not evaluated"},
 }
 
 // AuditChecks returns every check "audit" runs, in the order the README

@@ -34,6 +34,7 @@ func (s *Snapshot) Audit(o AuditOptions) *Audit {
 		a.Findings = append(a.Findings, s.auditNamespace(ns, g)...)
 	}
 	a.Findings = append(a.Findings, s.auditClusterPolicies(namespaces)...)
+	a.Findings = append(a.Findings, s.auditUnevaluated(namespaces)...)
 	slices.SortStableFunc(a.Findings, func(x, y Finding) int {
 		return cmp.Or(y.Severity.Rank()-x.Severity.Rank(), cmp.Compare(x.Object, y.Object), cmp.Compare(x.Field, y.Field), cmp.Compare(x.Check, y.Check))
 	})
@@ -58,4 +59,22 @@ func auditCNI(c *CNI) (Finding, bool) {
 		f.Check, f.Fix = checkCNIUnknown, "check that the cluster's network plugin enforces NetworkPolicy (or pass --no-cni-check)"
 	}
 	return f, true
+}
+
+// auditUnevaluated reports the network plugin's own policies that may
+// apply to pods of the audited namespaces, by kind and namespace: every
+// verdict about those pods is undecided.
+func (s *Snapshot) auditUnevaluated(namespaces []string) []Finding {
+	var pods []*Pod
+	for _, ns := range namespaces {
+		pods = append(pods, s.podsByNS[ns]...)
+	}
+	l := s.UnevaluatedFor(pods...)
+	var out []Finding
+	for _, what := range l.Summary() {
+		out = append(out, Finding{Severity: High, Check: checkUnevaluatedPolicies, Object: what,
+			Why: "the network plugin's own policies take part in what the cluster allows, but this tool reads them only to know which pods they may apply to: every verdict about those pods is UNDECIDED",
+			Fix: "judge them with the plugin's own tools, or give --ignore-kind KIND to judge NetworkPolicy and the cluster tiers alone (answers say so)"})
+	}
+	return out
 }

@@ -138,6 +138,7 @@ func TestAuditFindingsHaveTheSeverityOfTheirCheck(t *testing.T) {
 		{[]string{threeTier, tiers}, &query.CNI{Name: "flannel"}},
 		{[]string{threeTier, tiers, "../testdata/whatif/cnp-same-priority.yaml"}, nil},
 		{[]string{corners}, nil},
+		{[]string{threeTier, "../testdata/three-tier-calico"}, nil},
 	} {
 		for _, f := range loadSnapshot(t, tc.files...).Audit(query.AuditOptions{CNI: tc.cni}).Findings {
 			fired[f.Check] = true

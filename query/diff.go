@@ -126,6 +126,7 @@ func Diff(base, next *Snapshot) *DiffResult {
 	}
 	res.Warnings = append(res.Warnings, ambiguityWarnings(n, "change")...)
 	res.Warnings = append(res.Warnings, res.undecidedWarnings(runs, err)...)
+	next.markUnevaluatedChanges(res)
 	return res
 }
 

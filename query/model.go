@@ -258,7 +258,7 @@ func (sel *selector) match(s *Snapshot, pod *Pod) miss {
 	if sel.node != "" && pod.NodeName != sel.node || sel.hostNetworkOnly && !pod.HostNetwork {
 		return missOtherNode
 	}
-		if m := sel.matchNamespace(s, pod.Namespace); m != missNone {
+	if m := sel.matchNamespace(s, pod.Namespace); m != missNone {
 		return m
 	}
 	if sel.podSel != nil && !sel.podSel.Matches(pod.Labels) {

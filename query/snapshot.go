@@ -356,7 +356,7 @@ func (s *Snapshot) index() {
 		}
 		s.Warnings = append(s.Warnings, Warning{Kind: WarnNetworkPlugin, Message: fmt.Sprintf("judged without %s: the network plugin does not enforce cluster policies (profile %s)", strings.Join(names, ", "), s.opts.Profile.Name)})
 	}
-		if hasKind(s.cluster, "ClusterNetworkPolicy") && (hasKind(s.cluster, "AdminNetworkPolicy") || hasKind(s.cluster, "BaselineAdminNetworkPolicy")) {
+	if hasKind(s.cluster, "ClusterNetworkPolicy") && (hasKind(s.cluster, "AdminNetworkPolicy") || hasKind(s.cluster, "BaselineAdminNetworkPolicy")) {
 		s.Warnings = append(s.Warnings, mixedClusterKindsWarning)
 	}
 	sortWarnings(s.Warnings)

@@ -166,6 +166,7 @@ func (s *Snapshot) settleGraph(opts GraphOptions) *Graph {
 	g.Profile = &p
 	g.unsettled = s.unsettled(err)
 	defer func() { g.Warnings = append(g.Warnings, g.unsettled...) }()
+	defer s.markUnevaluatedEdges(g)
 	if len(vs) == 0 {
 		return g
 	}
@@ -274,6 +275,7 @@ func (s *Snapshot) settleExplanation(ex *Explanation) {
 	ex.Profile = &p
 	vs, err := s.variants()
 	defer func() { ex.Warnings = append(ex.Warnings, s.unsettled(err)...) }()
+	defer s.markUnevaluatedPeers(ex)
 	if len(vs) == 0 {
 		return
 	}

@@ -131,6 +131,7 @@ func (s *Snapshot) settle(ans *Answer, again func(*Snapshot) (*Answer, error)) e
 	for _, b := range s.dependsOn(differs) {
 		ans.DependsOn = append(ans.DependsOn, b.Question())
 	}
+	s.settleUnevaluated(ans)
 	switch p.Get(BehaviourEnforced) {
 	case No:
 		ans.Hypothetical = true

@@ -1,0 +1,133 @@
+package query
+
+import "fmt"
+
+// Answers that touch pods the network plugin's own policies (Unevaluated)
+// may apply to: those policies may deny what NetworkPolicy allows, or
+// (with Calico tiers) allow what it denies, so no verdict is given for
+// such a pod. can is UNDECIDED naming them; the map, explain and diff
+// mark every port of the edges, peers and changes that touch such pods
+// undecided, and say once that flows not shown may be allowed by them.
+// Objects of the kinds --ignore-kind names are judged without, and the
+// answers say so.
+
+// WarnUnevaluated: policies of the network plugin's own API apply to
+// pods of the answer and were not evaluated.
+const WarnUnevaluated WarningKind = "unevaluated"
+
+// settleUnevaluated adds to a can answer what the plugin's own policies
+// make it depend on, and the note for those judged without.
+func (s *Snapshot) settleUnevaluated(ans *Answer) {
+	pods := append(ans.Source.PodList(), ans.Destination.PodList()...)
+	if l := s.UnevaluatedFor(pods...); len(l) > 0 {
+		ans.DependsOn = append(ans.DependsOn, l.String()+" not evaluated")
+	}
+	if l := s.IgnoredFor(pods...); len(l) > 0 {
+		ans.Warnings = append(ans.Warnings, ignoredWarning(l))
+	}
+}
+
+func ignoredWarning(l UnevaluatedList) Warning {
+	return Warning{Kind: WarnUnevaluated, Message: fmt.Sprintf("judged without %s (--ignore-kind): the verdict is NetworkPolicy's and the cluster tiers' alone", l)}
+}
+
+// unevaluatedUnits are the names of the units whose pods some unevaluated
+// policy may apply to, with those policies.
+func (s *Snapshot) unevaluatedUnits() (map[string]bool, UnevaluatedList) {
+	if len(s.Unevaluated()) == 0 {
+		return nil, nil
+	}
+	out := map[string]bool{}
+	var all UnevaluatedList
+	for _, u := range s.Units("") {
+		if l := s.UnevaluatedFor(u.Pods...); len(l) > 0 {
+			out[u.String()] = true
+			for _, o := range l {
+				if !containsObject(all, o) {
+					all = append(all, o)
+				}
+			}
+		}
+	}
+	sortUnevaluated(all)
+	return out, all
+}
+
+func containsObject(l UnevaluatedList, o *Unevaluated) bool {
+	for _, x := range l {
+		if x == o {
+			return true
+		}
+	}
+	return false
+}
+
+// unevaluatedWarnings say once what an answer over many flows left
+// undecided because of the plugin's own policies, and what it was judged
+// without.
+func (s *Snapshot) unevaluatedWarnings(n int, noun string, l UnevaluatedList) []Warning {
+	var out []Warning
+	if n > 0 {
+		out = append(out, Warning{Kind: WarnUnevaluated, Message: fmt.Sprintf("%s undecided on every port: %s, not evaluated, may apply to the pods at their ends; flows not shown may be allowed by them", countOf(n, noun+" is", noun+"s are"), l)})
+	}
+	if ig := s.Ignored(); len(ig) > 0 {
+		out = append(out, ignoredWarning(ig))
+	}
+	return out
+}
+
+// markUnevaluatedEdges marks every port of the map's edges that touch such
+// pods undecided.
+func (s *Snapshot) markUnevaluatedEdges(g *Graph) {
+	touched, l := s.unevaluatedUnits()
+	n := 0
+	for i := range g.Edges {
+		e := &g.Edges[i]
+		if touched[e.From] || touched[e.To] {
+			all := AllPorts()
+			e.Undecided, n = &all, n+1
+		}
+	}
+	g.Warnings = append(g.Warnings, s.unevaluatedWarnings(n, "edge", l)...)
+}
+
+// markUnevaluatedPeers does the same for explain: every peer of a unit
+// such policies may apply to, and every peer they may apply to.
+func (s *Snapshot) markUnevaluatedPeers(ex *Explanation) {
+	touched, l := s.unevaluatedUnits()
+	n := 0
+	for _, ue := range ex.Workloads {
+		for _, ds := range []*DirectionSummary{&ue.Ingress, &ue.Egress} {
+			for i := range ds.Peers {
+				r := &ds.Peers[i]
+				if touched[ue.Workload] || touched[r.Peer] {
+					all := AllPorts()
+					r.Undecided, n = &all, n+1
+				}
+			}
+		}
+	}
+	ex.Warnings = append(ex.Warnings, s.unevaluatedWarnings(n, "peer", l)...)
+}
+
+// markUnevaluatedChanges does the same for diff, on the next state.
+func (s *Snapshot) markUnevaluatedChanges(res *DiffResult) {
+	touched, l := s.unevaluatedUnits()
+	n := 0
+	for i := range res.Changes {
+		c := &res.Changes[i]
+		if touched[c.Source] || touched[c.Destination] {
+			all := AllPorts()
+			c.Undecided, n = &all, n+1
+		}
+	}
+	res.Warnings = append(res.Warnings, s.unevaluatedWarnings(n, "change", l)...)
+}
+
+// countOf is "1 edge is" or "3 edges are".
+func countOf(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
