@@ -3,6 +3,8 @@ package plugin
 import (
 	"strings"
 	"testing"
+
+	"github.com/kubectl-netpol/kubectl-netpol/query"
 )
 
 // TestProfilesOfCommands runs the bundled profile fixtures through the
@@ -61,6 +63,28 @@ func TestProfilesOfCommands(t *testing.T) {
 			}
 			if tc.nowanted != "" && strings.Contains(r.stdout, tc.nowanted) {
 				t.Errorf("stdout has %q:\n%s", tc.nowanted, r.stdout)
+			}
+		})
+	}
+}
+
+// TestEveryProfileOnTheIPBlockFixture: every profile answers the ipBlock
+// question as its switch for ipBlock on pod IPs says (none enforcing
+// nothing: the policies' verdict, hypothetical).
+func TestEveryProfileOnTheIPBlockFixture(t *testing.T) {
+	for _, name := range query.ProfileNames() {
+		t.Run(name, func(t *testing.T) {
+			p, err := query.ProfileNamed(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[query.Switch]struct {
+				code int
+				head string
+			}{query.Yes: {0, "ALLOWED"}, query.No: {1, "DENIED"}, query.Unknown: {2, "UNDECIDED"}}[p.Get(query.BehaviourIPBlockPodIPs)]
+			r := run(t, "", "can", "shop/client", "shop/db:5432", "-f", "../testdata/profiles/ipblock", "--cni", name)
+			if r.code != want.code || !strings.HasPrefix(r.stdout, want.head+" ") || !strings.Contains(r.stdout, "judged as: "+name) {
+				t.Errorf("exit %d, want %d (%s)\nstdout:\n%s\nstderr:\n%s", r.code, want.code, want.head, r.stdout, r.stderr)
 			}
 		})
 	}
