@@ -81,7 +81,8 @@ func (s *Snapshot) classKey(p *Pod, byAddr []*Peer) string {
 	if p.HostNetwork {
 		b.WriteString("|host")
 	}
-	if len(s.nodeLocal) > 0 {
+	if s.hasNodeLocal(p.NodeName) {
+		// The node's own traffic reaches only its pods.
 		b.WriteString("|node " + p.NodeName)
 	}
 	return b.String()

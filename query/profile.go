@@ -411,8 +411,9 @@ func isolateAllPolicy(ns string, sem semantics) *Policy {
 }
 
 // nodeLocalPolicies stand for a network plugin that always lets a pod's
-// own node reach it (BehaviourNodeToPod): one policy per node the pods are
-// known to run on, in the first stage, accepting ingress from the
+// own node reach it (BehaviourNodeToPod): one policy per node pods are
+// known to run on that has a host-network pod or a known address, in the
+// first stage, accepting ingress from the
 // host-network pods of that node and from the node's addresses when the
 // Node object was given.
 func nodeLocalPolicies(pods []*Pod, nodes []*clusterNode) []*Policy {
@@ -422,9 +423,12 @@ func nodeLocalPolicies(pods []*Pod, nodes []*clusterNode) []*Policy {
 			addrs[n.name] = append(addrs[n.name], netip.PrefixFrom(a, a.BitLen()))
 		}
 	}
+	// Only nodes something can come from: a host-network pod on it, or a
+	// known address. Elsewhere the policy would match nothing and only
+	// split the classes of pods by node.
 	var names []string
 	for _, p := range pods {
-		if p.NodeName != "" && !slices.Contains(names, p.NodeName) {
+		if p.NodeName != "" && (p.HostNetwork || len(addrs[p.NodeName]) > 0) && !slices.Contains(names, p.NodeName) {
 			names = append(names, p.NodeName)
 		}
 	}
@@ -444,4 +448,12 @@ func nodeLocalPolicies(pods []*Pod, nodes []*clusterNode) []*Policy {
 			subjectText: "pods on node " + n, subject: selector{node: n, hostNetwork: true}, ingress: []Rule{r}})
 	}
 	return out
+}
+
+// hasNodeLocal tells whether node has a node-to-pod policy.
+func (s *Snapshot) hasNodeLocal(node string) bool {
+	if node == "" {
+		return false
+	}
+	return slices.ContainsFunc(s.nodeLocal, func(p *Policy) bool { return p.subject.node == node })
 }
