@@ -116,3 +116,41 @@ func TestAnswersWithUnevaluatedPolicies(t *testing.T) {
 		}
 	})
 }
+
+// TestManyFlowsOnAPluginThatEnforcesNothing: the map, explain and diff of
+// a cluster whose plugin enforces no policy say once that they are
+// hypothetical.
+func TestManyFlowsOnAPluginThatEnforcesNothing(t *testing.T) {
+	opts := query.DefaultOptions()
+	p, err := query.ProfileNamed("flannel")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Profile = p
+	s, err := query.NewSnapshot(loadObjects(t, threeTier), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hypothetical := func(ws []query.Warning) int {
+		n := 0
+		for _, w := range ws {
+			if strings.HasPrefix(w.Message, "hypothetical: the network plugin (profile none) enforces no policy") {
+				n++
+			}
+		}
+		return n
+	}
+	ex, err := s.ExplainNamespace("prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := s.Without(query.ObjectRef{Kind: "NetworkPolicy", Namespace: "prod", Name: "db"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, ws := range map[string][]query.Warning{"map": s.Graph(query.GraphOptions{}).Warnings, "explain": ex.Warnings, "diff": query.Diff(s, next).Warnings} {
+		if n := hypothetical(ws); n != 1 {
+			t.Errorf("%s: %d hypothetical warnings, want 1: %v", what, n, ws)
+		}
+	}
+}
