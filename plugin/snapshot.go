@@ -143,6 +143,11 @@ func (g *globalOptions) profile() (query.Profile, error) {
 		}
 		p.Why = "given with --cni"
 	}
+	return g.overrides(p), nil
+}
+
+// overrides applies the flags that override a profile's switches.
+func (g *globalOptions) overrides(p query.Profile) query.Profile {
 	if g.snapshot.ipBlockSet {
 		v := query.No
 		if g.snapshot.ipBlockPodIPs {
@@ -150,7 +155,7 @@ func (g *globalOptions) profile() (query.Profile, error) {
 		}
 		p = p.With(query.BehaviourIPBlockPodIPs, v, fmt.Sprintf("--ipblock-pod-ips=%v", g.snapshot.ipBlockPodIPs))
 	}
-	return p, nil
+	return p
 }
 
 // load reads the snapshot from its source (the -f manifests, else the part

@@ -172,14 +172,7 @@ func (g *globalOptions) liveProfile(given query.Profile, found *query.CNI) query
 	default:
 		p.Why = "no known network plugin was found: judged by the API text; give --cni NAME to judge as yours does"
 	}
-	if g.snapshot.ipBlockSet {
-		v := query.No
-		if g.snapshot.ipBlockPodIPs {
-			v = query.Yes
-		}
-		p = p.With(query.BehaviourIPBlockPodIPs, v, fmt.Sprintf("--ipblock-pod-ips=%v", g.snapshot.ipBlockPodIPs))
-	}
-	return p
+	return g.overrides(p)
 }
 
 // cluster connects to the cluster the kubeconfig flags name.

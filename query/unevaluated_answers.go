@@ -79,52 +79,56 @@ func (s *Snapshot) unevaluatedWarnings(n int, noun string, l UnevaluatedList) []
 	return out
 }
 
+// markTouched sets every port undecided on the items whose ends are
+// units such policies may apply to (item gives the ends of item i and its
+// undecided ports), and
+// says so once.
+func (s *Snapshot) markTouched(noun string, n int, item func(i int) (from, to string, undecided **PortSet)) []Warning {
+	touched, l := s.unevaluatedUnits()
+	marked := 0
+	for i := range n {
+		from, to, u := item(i)
+		if touched[from] || touched[to] {
+			all := AllPorts()
+			*u, marked = &all, marked+1
+		}
+	}
+	return s.unevaluatedWarnings(marked, noun, l)
+}
+
 // markUnevaluatedEdges marks every port of the map's edges that touch such
 // pods undecided.
 func (s *Snapshot) markUnevaluatedEdges(g *Graph) {
-	touched, l := s.unevaluatedUnits()
-	n := 0
-	for i := range g.Edges {
-		e := &g.Edges[i]
-		if touched[e.From] || touched[e.To] {
-			all := AllPorts()
-			e.Undecided, n = &all, n+1
-		}
-	}
-	g.Warnings = append(g.Warnings, s.unevaluatedWarnings(n, "edge", l)...)
+	g.Warnings = append(g.Warnings, s.markTouched("edge", len(g.Edges), func(i int) (string, string, **PortSet) {
+		return g.Edges[i].From, g.Edges[i].To, &g.Edges[i].Undecided
+	})...)
 }
 
 // markUnevaluatedPeers does the same for explain: every peer of a unit
 // such policies may apply to, and every peer they may apply to.
 func (s *Snapshot) markUnevaluatedPeers(ex *Explanation) {
-	touched, l := s.unevaluatedUnits()
-	n := 0
+	type peer struct {
+		unit string
+		r    *Reach
+	}
+	var peers []peer
 	for _, ue := range ex.Workloads {
 		for _, ds := range []*DirectionSummary{&ue.Ingress, &ue.Egress} {
 			for i := range ds.Peers {
-				r := &ds.Peers[i]
-				if touched[ue.Workload] || touched[r.Peer] {
-					all := AllPorts()
-					r.Undecided, n = &all, n+1
-				}
+				peers = append(peers, peer{ue.Workload, &ds.Peers[i]})
 			}
 		}
 	}
-	ex.Warnings = append(ex.Warnings, s.unevaluatedWarnings(n, "peer", l)...)
+	ex.Warnings = append(ex.Warnings, s.markTouched("peer", len(peers), func(i int) (string, string, **PortSet) {
+		return peers[i].unit, peers[i].r.Peer, &peers[i].r.Undecided
+	})...)
 }
 
 // markUnevaluatedChanges does the same for diff, on the next state.
 func (s *Snapshot) markUnevaluatedChanges(res *DiffResult) {
-	touched, l := s.unevaluatedUnits()
-	n := 0
-	for i := range res.Changes {
-		c := &res.Changes[i]
-		if touched[c.Source] || touched[c.Destination] {
-			all := AllPorts()
-			c.Undecided, n = &all, n+1
-		}
-	}
-	res.Warnings = append(res.Warnings, s.unevaluatedWarnings(n, "change", l)...)
+	res.Warnings = append(res.Warnings, s.markTouched("change", len(res.Changes), func(i int) (string, string, **PortSet) {
+		return res.Changes[i].Source, res.Changes[i].Destination, &res.Changes[i].Undecided
+	})...)
 }
 
 // countOf is "1 edge is" or "3 edges are".
