@@ -95,15 +95,10 @@ func (c *Cluster) readClusterPolicies(ctx context.Context) ([]runtime.Object, er
 // policyGroup at a version, decoded into its typed list.
 func rawList(ctx context.Context, rc rest.Interface, resource, version string) func(metav1.ListOptions) (runtime.Object, error) {
 	return func(opts metav1.ListOptions) (runtime.Object, error) {
-		res := rc.Get().AbsPath("/apis", policyGroup, version, resource).
-			SpecificallyVersionedParams(&opts, metav1.ParameterCodec, metav1.SchemeGroupVersion).
-			SetHeader("Accept", "application/json").
-			Do(ctx)
-		// Error, unlike Raw, carries the API's Status message.
-		if err := res.Error(); err != nil {
+		body, err := getList(ctx, rc, opts, "/apis", policyGroup, version, resource)
+		if err != nil {
 			return nil, err
 		}
-		body, _ := res.Raw()
 		list := newPolicyList(resource, version)
 		// Strict, to find fields newer than these types: the same rules
 		// as for manifests decide which fail closed and which are errors.
@@ -219,4 +214,17 @@ func selectsNodes(obj runtime.Object) bool {
 		}
 	}
 	return false
+}
+
+// getList GETs one page of a list at path as JSON.
+func getList(ctx context.Context, rc rest.Interface, opts metav1.ListOptions, path ...string) ([]byte, error) {
+	res := rc.Get().AbsPath(path...).
+		SpecificallyVersionedParams(&opts, metav1.ParameterCodec, metav1.SchemeGroupVersion).
+		SetHeader("Accept", "application/json").
+		Do(ctx)
+	// Error, unlike Raw, carries the API's Status message.
+	if err := res.Error(); err != nil {
+		return nil, err
+	}
+	return res.Raw()
 }

@@ -71,15 +71,10 @@ func unstructuredList(ctx context.Context, rc rest.Interface, gvk schema.GroupVe
 	}
 	path = append(path, resource)
 	return func(opts metav1.ListOptions) (runtime.Object, error) {
-		res := rc.Get().AbsPath(path...).
-			SpecificallyVersionedParams(&opts, metav1.ParameterCodec, metav1.SchemeGroupVersion).
-			SetHeader("Accept", "application/json").
-			Do(ctx)
-		// Error, unlike Raw, carries the API's Status message.
-		if err := res.Error(); err != nil {
+		body, err := getList(ctx, rc, opts, path...)
+		if err != nil {
 			return nil, err
 		}
-		body, _ := res.Raw()
 		var page struct {
 			Metadata metav1.ListMeta  `json:"metadata"`
 			Items    []map[string]any `json:"items"`
