@@ -126,7 +126,13 @@ type steps interface {
 
 // runSteps is the RunE of a command: Complete, Validate, then Run.
 func runSteps(o steps) func(*cobra.Command, []string) error {
-	return func(_ *cobra.Command, args []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		// -q prints nothing but an error: no warnings either.
+		if q, err := cmd.Flags().GetBool("quiet"); err == nil && q {
+			if w, ok := o.(interface{ silenceWarnings() }); ok {
+				w.silenceWarnings()
+			}
+		}
 		if err := o.Complete(args); err != nil {
 			return err
 		}

@@ -13,10 +13,20 @@ import (
 // carry (test) is read once.
 type warnings struct {
 	printed map[string]bool
+	// quiet is set by -q: nothing is printed. The loader's warnings about
+	// skipped input are not these: they are printed even with -q, since
+	// input is never skipped silently.
+	quiet bool
 }
+
+// silenceWarnings stops every warning of this run (-q).
+func (g *globalOptions) silenceWarnings() { g.warned.quiet = true }
 
 // warn prints the warnings not printed yet in this run.
 func (g *globalOptions) warn(ws ...query.Warning) {
+	if g.warned.quiet {
+		return
+	}
 	if g.warned.printed == nil {
 		g.warned.printed = map[string]bool{}
 	}

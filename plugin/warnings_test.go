@@ -72,3 +72,30 @@ status: {podIP: 10.0.0.5, podIPs: [{ip: 10.0.0.5}]}
 		t.Errorf("the note is printed %d times, want 1:\n%s", n, r.stderr)
 	}
 }
+
+// TestQuietPrintsNoWarnings: with -q every command prints nothing but an
+// error, as the README says: no snapshot warning, no answer warning. (The
+// loader's warnings about skipped input stay: TestUnknownKindsAreSkippedWithAWarning.)
+func TestQuietPrintsNoWarnings(t *testing.T) {
+	dir := writeManifests(t, map[string]string{
+		"app.yaml": clientAndDB,
+		// A host-network pod: a snapshot warning every command prints
+		// without -q.
+		"agent.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: agent, namespace: prod}\nspec: {hostNetwork: true, containers: [{name: c, image: busybox}]}\n",
+		"expectations.yaml": `- {from: dev/client, to: prod/db:5432, expect: deny}
+`,
+	})
+	for _, args := range [][]string{
+		{"can", "dev/client", "prod/db:5432"},
+		{"explain", "prod/db"},
+		{"map", "-A"},
+		{"diff", "--without", "networkpolicy/prod/db"},
+		{"test", filepath.Join(dir, "expectations.yaml")},
+		{"audit", "-A"},
+	} {
+		r := run(t, "", append(args, "-q", "-f", dir)...)
+		if r.code == ExitError || r.stderr != "" || r.stdout != "" {
+			t.Errorf("%s -q: exit %d, stdout %q, stderr %q; want nothing printed", args[0], r.code, r.stdout, r.stderr)
+		}
+	}
+}
