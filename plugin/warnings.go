@@ -13,24 +13,30 @@ import (
 // carry (test) is read once.
 type warnings struct {
 	printed map[string]bool
-	// quiet is set by -q: nothing is printed. The loader's warnings about
-	// skipped input are not these: they are printed even with -q, since
-	// input is never skipped silently.
+	// quiet is set by -q: only warnings about the input are printed (and
+	// the loader's about skipped files, which do not come here), since
+	// input is never left out silently.
 	quiet bool
 }
 
-// silenceWarnings stops every warning of this run (-q).
+// inputWarning are the kinds -q does not silence: what of the input could
+// not be read, and what the network plugin check found. Input is never
+// left out silently.
+var inputWarning = map[query.WarningKind]bool{query.WarnUnreadable: true, query.WarnNetworkPlugin: true}
+
+// silenceWarnings stops the warnings of this run (-q) but those about the
+// input (inputWarning).
 func (g *globalOptions) silenceWarnings() { g.warned.quiet = true }
 
 // warn prints the warnings not printed yet in this run.
 func (g *globalOptions) warn(ws ...query.Warning) {
-	if g.warned.quiet {
-		return
-	}
 	if g.warned.printed == nil {
 		g.warned.printed = map[string]bool{}
 	}
 	for _, w := range ws {
+		if g.warned.quiet && !inputWarning[w.Kind] {
+			continue
+		}
 		if g.warned.printed[w.Message] {
 			continue
 		}
