@@ -85,6 +85,9 @@ func Tests(w io.Writer, format, suite string, cases []TestCase) error {
 		}
 	}
 	fmt.Fprintf(&b, "\n%d passed, %d failed\n", rep.Passed, rep.Failed)
+	if len(cases) > 0 && cases[0].Answer != nil && cases[0].Answer.Profile != nil {
+		fmt.Fprintf(&b, "judged as: %s\n", cases[0].Answer.Profile)
+	}
 	return p.writeText(w, b.String())
 }
 
