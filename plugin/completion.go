@@ -156,13 +156,20 @@ func (o *CompletionOptions) Run(root *cobra.Command) error {
 }
 
 // registerGlobalCompletions completes the shared flags of the root command:
-// -n with namespaces (from the -f manifests or the cluster), and --context,
-// --cluster and --user with the kubeconfig's entries.
+// -n with namespaces (from the -f manifests or the cluster), --context,
+// --cluster and --user with the kubeconfig's entries, --cni with the
+// profiles and --ignore-kind with the network plugins' policy kinds.
 func registerGlobalCompletions(cmd *cobra.Command, g *globalOptions) {
 	mustRegister(cmd.RegisterFlagCompletionFunc("namespace", completeNamespaces(g)))
 	mustRegister(cmd.RegisterFlagCompletionFunc("context", completeKubeconfig(g, kubeconfigContexts)))
 	mustRegister(cmd.RegisterFlagCompletionFunc("cluster", completeKubeconfig(g, kubeconfigClusters)))
 	mustRegister(cmd.RegisterFlagCompletionFunc("user", completeKubeconfig(g, kubeconfigUsers)))
+	mustRegister(cmd.RegisterFlagCompletionFunc("cni", cobra.FixedCompletions(query.ProfileNames(), cobra.ShellCompDirectiveNoFileComp)))
+	var kinds []string
+	for _, k := range query.UnevaluatedKinds {
+		kinds = append(kinds, k.String())
+	}
+	mustRegister(cmd.RegisterFlagCompletionFunc("ignore-kind", cobra.FixedCompletions(kinds, cobra.ShellCompDirectiveNoFileComp)))
 }
 
 // mustRegister fails on a flag that does not exist or is registered twice:

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +13,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-netpol/kubectl-netpol/query"
 )
 
 // complete runs "__complete ARGS..." in-process as the shells do and returns
@@ -307,5 +310,18 @@ func TestCompletionErrorsExit2(t *testing.T) {
 		if got.code != ExitError || got.stdout != "" || !strings.HasPrefix(got.stderr, "error: ") {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 2 and one error on stderr", args, got.code, got.stdout, got.stderr)
 		}
+	}
+}
+
+// TestProfileFlagsComplete: --cni completes the profiles, --ignore-kind
+// the network plugins' policy kinds, without files.
+func TestProfileFlagsComplete(t *testing.T) {
+	got, d := complete(t, "can", "--cni", "")
+	if diff := cmp.Diff(query.ProfileNames(), names(got)); diff != "" || d != cobra.ShellCompDirectiveNoFileComp {
+		t.Errorf("--cni completions (-want +got):\n%s directive %d", diff, d)
+	}
+	got, _ = complete(t, "map", "--ignore-kind", "")
+	if !slices.Contains(names(got), "GlobalNetworkPolicy.projectcalico.org") || !slices.Contains(names(got), "CiliumNetworkPolicy.cilium.io") {
+		t.Errorf("--ignore-kind completions: %v", names(got))
 	}
 }
