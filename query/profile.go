@@ -413,9 +413,8 @@ func isolateAllPolicy(ns string, sem semantics) *Policy {
 // nodeLocalPolicies stand for a network plugin that always lets a pod's
 // own node reach it (BehaviourNodeToPod): one policy per node pods are
 // known to run on that has a host-network pod or a known address, in the
-// first stage, accepting ingress from the
-// host-network pods of that node and from the node's addresses when the
-// Node object was given.
+// first stage, accepting traffic to and from the host-network pods of that
+// node and the node's addresses when the Node object was given.
 func nodeLocalPolicies(pods []*Pod, nodes []*clusterNode) []*Policy {
 	addrs := map[string][]netip.Prefix{}
 	for _, n := range nodes {
@@ -444,8 +443,12 @@ func nodeLocalPolicies(pods []*Pod, nodes []*clusterNode) []*Policy {
 			r.peers = append(r.peers, pe)
 		}
 		r.index()
+		// To and from: the same peers in both directions [S1].
+		e := r
+		e.peers = slices.Clone(r.peers)
+		e.index()
 		out = append(out, &Policy{kind: "NetworkPlugin", name: "node-" + n, tier: TierNode, stage: stageNode,
-			subjectText: "pods on node " + n, subject: selector{node: n, hostNetwork: true}, ingress: []Rule{r}})
+			subjectText: "pods on node " + n, subject: selector{node: n, hostNetwork: true}, ingress: []Rule{r}, egress: []Rule{e}})
 	}
 	return out
 }

@@ -66,6 +66,12 @@ spec:
 	}{
 		{"a pod's own node always reaches it: a host-network pod on that node passes a default deny", SpecProfile(), denyAllIngress,
 			[]runtime.Object{onNode(hostNetPod("x/agent", "app=agent", "10.0.9.9"), "n1"), onNode(testPod("x/web", "app=web", "10.0.0.7"), "n1")}, "x/agent", "x/web:80", allowed},
+		{"and a pod always reaches its own node: egress to a host-network pod on that node passes a default deny", SpecProfile(), `
+metadata: {name: deny-egress}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]`,
+			[]runtime.Object{onNode(hostNetPod("x/agent", "app=agent", "10.0.9.9"), "n1"), onNode(testPod("x/web", "app=web", "10.0.0.7"), "n1")}, "x/web", "x/agent:80", allowed},
 		{"a host-network pod on another node does not", SpecProfile(), denyAllIngress,
 			[]runtime.Object{onNode(hostNetPod("x/agent", "app=agent", "10.0.9.9"), "n2"), onNode(testPod("x/web", "app=web", "10.0.0.7"), "n1")}, "x/agent", "x/web:80", denied},
 		{"a plugin that subjects node traffic to policy: denied", SpecProfile().With(BehaviourNodeToPod, No, ""), denyAllIngress,
