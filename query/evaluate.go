@@ -211,6 +211,12 @@ func (s *Snapshot) orderedJudgement(rules []appliedRule, peer flowEnd, dst *Pod,
 	return accept, pass.Union(rest)
 }
 
+// allowListOnly tells whether the allow-list stage is the only one with
+// policies: then a half is that stage's answer, without the walk.
+func (s *Snapshot) allowListOnly() bool {
+	return len(s.cluster) == 0 && len(s.nodeLocal) == 0
+}
+
 // allowedPorts is every port the flow src -> dst may use: the source's
 // egress and the destination's ingress intersected. It builds no trace, for
 // the commands that evaluate many pairs.
@@ -236,8 +242,7 @@ func (s *Snapshot) allowedPorts(src, dst flowEnd) PortSet {
 // dst the flow's destination pod (nil outside the cluster), against which
 // named ports resolve.
 func (s *Snapshot) directionPorts(d Direction, subject *Pod, peer flowEnd, dst *Pod) PortSet {
-	if len(s.cluster) == 0 && len(s.nodeLocal) == 0 {
-		// Only the allow-list stage: decide's answer without the walk.
+	if s.allowListOnly() {
 		allowed, isolated := s.allowListPorts(d, subject, peer, dst)
 		if !isolated {
 			return AllPorts()

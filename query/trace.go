@@ -77,7 +77,7 @@ type DirectionTrace struct {
 // which named ports resolve.
 func (s *Snapshot) evalDirection(d Direction, subject *Pod, peer flowEnd, dst *Pod, ask portAsk) DirectionTrace {
 	t := s.evalNetworkPolicies(d, subject, peer, dst, ask)
-	if len(s.cluster) == 0 && len(s.nodeLocal) == 0 {
+	if s.allowListOnly() {
 		return t
 	}
 	return s.applyTiers(t, d, subject, peer, dst, ask)

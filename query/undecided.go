@@ -21,15 +21,10 @@ import (
 // can be judged both ways. Answers over many flows fail with it, as "can"
 // does; several snapshots (the two states of a diff) count together.
 func ProfileErr(snaps ...*Snapshot) error {
-	for _, s := range snaps {
-		if _, err := s.variants(); err != nil {
-			return err
-		}
-	}
-	if len(snaps) > 1 {
-		if u := unknownsOf(snaps...); len(u) > maxUnknowns {
-			return tooManyUnknowns(snaps[len(snaps)-1].opts.Profile, len(u))
-		}
+	// Counted, not judged: the variants are built by the answers that use
+	// them (audit uses none).
+	if u := unknownsOf(snaps...); len(u) > maxUnknowns {
+		return tooManyUnknowns(snaps[len(snaps)-1].opts.Profile, len(u))
 	}
 	return nil
 }
@@ -41,13 +36,16 @@ func tooManyUnknowns(p Profile, n int) error {
 // unknownsOf are the unknown behaviours some of the snapshots depend on,
 // in Behaviours order.
 func unknownsOf(snaps ...*Snapshot) []Behaviour {
+	some := map[Behaviour]bool{}
+	for _, s := range snaps {
+		for _, b := range s.relevantUnknowns() {
+			some[b] = true
+		}
+	}
 	var out []Behaviour
 	for _, b := range Behaviours {
-		for _, s := range snaps {
-			if slices.Contains(s.relevantUnknowns(), b) {
-				out = append(out, b)
-				break
-			}
+		if some[b] {
+			out = append(out, b)
 		}
 	}
 	return out
@@ -60,15 +58,19 @@ func symDiff(a, b PortSet) PortSet {
 }
 
 // unsettled are the warnings about the profile that no item counts in:
-// variants that could not be judged, and a plugin that may enforce no
-// policy at all (then every flow not allowed is undecided).
+// variants that could not be judged, a plugin that may enforce no policy
+// at all (then every flow not allowed is undecided), and one that enforces
+// none (then the answer is hypothetical).
 func (s *Snapshot) unsettled(err error) []Warning {
 	var out []Warning
 	if err != nil {
 		out = append(out, Warning{Kind: WarnUndecided, Message: fmt.Sprintf("not judged under the values the network plugin profile leaves unknown: %v", err)})
 	}
-	if s.opts.Profile.Get(BehaviourEnforced) == Unknown {
+	switch s.opts.Profile.Get(BehaviourEnforced) {
+	case Unknown:
 		out = append(out, Warning{Kind: WarnUndecided, Message: "every flow not shown as allowed depends on " + BehaviourEnforced.Question()})
+	case No:
+		out = append(out, Warning{Kind: WarnNetworkPlugin, Message: fmt.Sprintf("hypothetical: the network plugin (profile %s) enforces no policy, so the cluster allows every flow; this is what the policies say", s.opts.Profile.Name)})
 	}
 	return out
 }

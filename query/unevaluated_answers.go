@@ -73,9 +73,6 @@ func (s *Snapshot) unevaluatedWarnings(n int, noun string, l UnevaluatedList) []
 	if ig := s.Ignored(); len(ig) > 0 {
 		out = append(out, ignoredWarning(ig))
 	}
-	if s.opts.Profile.Get(BehaviourEnforced) == No {
-		out = append(out, Warning{Kind: WarnNetworkPlugin, Message: fmt.Sprintf("hypothetical: the network plugin (profile %s) enforces no policy, so the cluster allows every flow; this is what the policies say", s.opts.Profile.Name)})
-	}
 	return out
 }
 

@@ -83,15 +83,15 @@ func (s *Snapshot) variants() ([]*Snapshot, error) {
 	s.varied.once.Do(func() {
 		unknown := s.relevantUnknowns()
 		if len(unknown) > maxUnknowns {
-			s.varied.err = fmt.Errorf("the network plugin profile %s leaves %d behaviours unknown that these policies depend on; give --cni NAME", s.opts.Profile.Name, len(unknown))
+			s.varied.err = tooManyUnknowns(s.opts.Profile, len(unknown))
 			return
 		}
+		spec := semanticsOf(SpecProfile(), nil)
 		for combo := 1; combo < 1<<len(unknown); combo++ {
 			assume := map[Behaviour]bool{}
 			for i, b := range unknown {
 				// the API text's value, flipped where combo says
-				v := semanticsOf(SpecProfile(), nil).value(b)
-				assume[b] = v != (combo&(1<<i) != 0)
+				assume[b] = spec.value(b) != (combo&(1<<i) != 0)
 			}
 			opts := s.opts
 			opts.assume = assume
@@ -114,6 +114,11 @@ func (s *Snapshot) variants() ([]*Snapshot, error) {
 func (s *Snapshot) settle(ans *Answer, again func(*Snapshot) (*Answer, error)) error {
 	p := s.opts.Profile
 	ans.Profile = &p
+	if s.opts.assume != nil {
+		// A variant's answer is only compared with the snapshot's, by its
+		// verdict: what it depends on is the snapshot's to say.
+		return nil
+	}
 	vs, err := s.variants()
 	if err != nil {
 		return err
