@@ -2,6 +2,7 @@ package query
 
 import (
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -89,6 +90,9 @@ type classEngine struct {
 	rules [2][numStages][][]*classRule
 	// isolated[d][c] is set when the allow-list stage isolates class c.
 	isolated [2][]bool
+	// denies[d][c] is set when the allow-list stage has Deny rules for
+	// class c.
+	denies [2][]bool
 	// ordered[d][c] is set when some ordered stage has rules for class c.
 	ordered [2][]bool
 	peers   map[*Peer]bitset
@@ -112,6 +116,7 @@ func newClassEngine(s *Snapshot) *classEngine {
 	for _, d := range []Direction{Ingress, Egress} {
 		x := dix(d)
 		e.isolated[x] = make([]bool, len(e.classes))
+		e.denies[x] = make([]bool, len(e.classes))
 		e.ordered[x] = make([]bool, len(e.classes))
 		e.free[x] = make([]bool, len(e.classes))
 		for st := range numStages {
@@ -119,7 +124,7 @@ func newClassEngine(s *Snapshot) *classEngine {
 		}
 		for c, class := range e.classes {
 			for st := range numStages {
-				rules, judged := s.stageRules(st, d, class.Rep)
+				rules, isolated := s.stageRules(st, d, class.Rep)
 				for _, ar := range rules {
 					cr, ok := compiled[ar.rule]
 					if !ok {
@@ -129,12 +134,13 @@ func newClassEngine(s *Snapshot) *classEngine {
 					e.rules[x][st][c] = append(e.rules[x][st][c], cr)
 				}
 				if st.kind() == allowList {
-					e.isolated[x][c] = e.isolated[x][c] || judged
+					e.isolated[x][c] = e.isolated[x][c] || isolated
+					e.denies[x][c] = e.denies[x][c] || slices.ContainsFunc(rules, func(ar appliedRule) bool { return ar.rule.action == ActionDeny })
 				} else {
 					e.ordered[x][c] = e.ordered[x][c] || len(rules) > 0
 				}
 			}
-			e.free[x][c] = !e.isolated[x][c] && !e.ordered[x][c]
+			e.free[x][c] = !e.isolated[x][c] && !e.ordered[x][c] && !e.denies[x][c]
 		}
 	}
 	return e
@@ -202,7 +208,7 @@ func (e *classEngine) peerClasses(pe *Peer, action Action) bitset {
 // Deny rule that applies to it.
 func (e *classEngine) restricted(d Direction, c int) bool {
 	x := dix(d)
-	if e.isolated[x][c] {
+	if e.isolated[x][c] || e.denies[x][c] {
 		return true
 	}
 	for st := range numStages {
@@ -254,16 +260,16 @@ func (e *classEngine) matches(r *classRule, peer peerOf) bool {
 	return e.s.matchesPeer(r.rule, *peer.addr)
 }
 
-// allowListPorts is the allow-list stage for class c: the ports its rules
-// allow towards dst.
-func (e *classEngine) allowListPorts(d Direction, c int, peer peerOf, dst int) PortSet {
-	var out PortSet
+// allowListPorts is the allow-list stage for class c: what its rules
+// allow and deny towards dst.
+func (e *classEngine) allowListPorts(d Direction, c int, peer peerOf, dst int) listJudgement {
+	j := listJudgement{isolated: e.isolated[dix(d)][c]}
 	for _, r := range e.rules[dix(d)][stageNetworkPolicy][c] {
 		if e.matches(r, peer) {
-			out = out.Union(r.portsTo(e.classes, dst))
+			j.add(r.action, r.portsTo(e.classes, dst))
 		}
 	}
-	return out
+	return j
 }
 
 // sidePorts is the ports one half of a flow lets through for class c:
@@ -274,17 +280,14 @@ func (e *classEngine) sidePorts(d Direction, c int, peer peerOf, dst int) PortSe
 	x := dix(d)
 	if !e.ordered[x][c] {
 		// Only the allow-list stage: decide's answer without the walk.
-		if !e.isolated[x][c] {
+		if e.free[x][c] {
 			return AllPorts()
 		}
-		return e.allowListPorts(d, c, peer, dst)
+		return e.allowListPorts(d, c, peer, dst).lets()
 	}
 	return decide(func(st stage, undecided PortSet) (PortSet, PortSet) {
 		if st.kind() == allowList {
-			if !e.isolated[x][c] {
-				return PortSet{}, undecided
-			}
-			return allowListJudgement(e.allowListPorts(d, c, peer, dst), true, undecided)
+			return allowListJudgement(e.allowListPorts(d, c, peer, dst), undecided)
 		}
 		rules := e.rules[x][st][c]
 		accept, pass, rest := walkRules(len(rules), func(i int) (Action, PortSet, bool) {

@@ -112,16 +112,17 @@ type appliedRule struct {
 }
 
 // stageRules lists the rules of stage st that apply to direction d of the
-// subject, in precedence order, and whether some policy of the stage
-// judges it (an allow-list policy isolates it even with no rules).
-func (s *Snapshot) stageRules(st stage, d Direction, subject *Pod) (rules []appliedRule, judged bool) {
+// subject, in precedence order, and whether the stage isolates it: for an
+// allow-list stage, some policy isolates it (even with no rules); for an
+// ordered one, some policy has rules for it.
+func (s *Snapshot) stageRules(st stage, d Direction, subject *Pod) (rules []appliedRule, isolated bool) {
 	for p := range s.judging(st, d, subject) {
-		judged = true
+		isolated = isolated || st.kind() == ordered || p.isolates(d)
 		for i := range p.rules(d) {
 			rules = append(rules, appliedRule{p, &p.rules(d)[i]})
 		}
 	}
-	return rules, judged
+	return rules, isolated
 }
 
 // verdict is how the stages split the ports of one half.
@@ -153,14 +154,42 @@ func decide(judge func(st stage, undecided PortSet) (accept, onward PortSet)) ve
 	return v
 }
 
-// allowListJudgement is an allow-list stage's judgement: a pod the stage
-// isolates gets what its rules allow, and nothing goes on; one it does not
-// isolate goes on whole.
-func allowListJudgement(allowed PortSet, isolated bool, undecided PortSet) (accept, onward PortSet) {
-	if isolated {
-		return allowed.Intersect(undecided), PortSet{}
+// listJudgement is what an allow-list stage's rules say of one half: the
+// ports matching Accept rules allow and matching Deny rules deny, and
+// whether the stage isolates the subject.
+type listJudgement struct {
+	allowed, denied PortSet
+	isolated        bool
+}
+
+// add takes in the ports of one matching rule.
+func (j *listJudgement) add(a Action, ports PortSet) {
+	if a == ActionDeny {
+		j.denied = j.denied.Union(ports)
+	} else {
+		j.allowed = j.allowed.Union(ports)
 	}
-	return PortSet{}, undecided
+}
+
+// lets is every port the stage lets through when nothing follows it:
+// what it allows and does not deny when it isolates the subject, else
+// everything it does not deny.
+func (j listJudgement) lets() PortSet {
+	if j.isolated {
+		return j.allowed.Subtract(j.denied)
+	}
+	return AllPorts().Subtract(j.denied)
+}
+
+// allowListJudgement is an allow-list stage's judgement: Deny rules deny
+// what they match; a pod the stage isolates gets what its Accept rules
+// allow, and nothing goes on; for one it does not isolate, the ports not
+// denied go on.
+func allowListJudgement(j listJudgement, undecided PortSet) (accept, onward PortSet) {
+	if j.isolated {
+		return j.allowed.Subtract(j.denied).Intersect(undecided), PortSet{}
+	}
+	return PortSet{}, undecided.Subtract(j.denied)
 }
 
 // walkRules is an ordered stage's judgement: n rules in precedence order,
@@ -243,35 +272,28 @@ func (s *Snapshot) allowedPorts(src, dst flowEnd) PortSet {
 // named ports resolve.
 func (s *Snapshot) directionPorts(d Direction, subject *Pod, peer flowEnd, dst *Pod) PortSet {
 	if s.allowListOnly() {
-		allowed, isolated := s.allowListPorts(d, subject, peer, dst)
-		if !isolated {
-			return AllPorts()
-		}
-		return allowed
+		return s.allowListPorts(d, subject, peer, dst).lets()
 	}
 	return decide(func(st stage, undecided PortSet) (PortSet, PortSet) {
 		if st.kind() == allowList {
-			allowed, isolated := s.allowListPorts(d, subject, peer, dst)
-			return allowListJudgement(allowed, isolated, undecided)
+			return allowListJudgement(s.allowListPorts(d, subject, peer, dst), undecided)
 		}
 		rules, _ := s.stageRules(st, d, subject)
 		return s.orderedJudgement(rules, peer, dst, undecided, nil)
 	}).allowed
 }
 
-// allowListPorts is the allow-list stage for a pod pair: the union of the
-// ports the matching rules allow, and whether the stage isolates the pod.
-func (s *Snapshot) allowListPorts(d Direction, subject *Pod, peer flowEnd, dst *Pod) (PortSet, bool) {
-	var allowed PortSet
-	isolated := false
+// allowListPorts is the allow-list stage for a pod pair: what the
+// matching rules allow and deny, and whether the stage isolates the pod.
+func (s *Snapshot) allowListPorts(d Direction, subject *Pod, peer flowEnd, dst *Pod) listJudgement {
+	var j listJudgement
 	for p := range s.judging(stageNetworkPolicy, d, subject) {
-		isolated = true
+		j.isolated = j.isolated || p.isolates(d)
 		for i := range p.rules(d) {
-			r := &p.rules(d)[i]
-			if s.matchesPeer(r, peer) {
-				allowed = allowed.Union(r.portsFor(dst))
+			if a, ports, ok := s.ruleMatch(&p.rules(d)[i], peer, dst); ok {
+				j.add(a, ports)
 			}
 		}
 	}
-	return allowed, isolated
+	return j
 }

@@ -67,9 +67,12 @@ const (
 	// decides it (Accept and Deny are final, Pass hands it to the next
 	// stage); what no rule matches goes on to the next stage.
 	ordered stageKind = iota
-	// allowList: a pod some policy of the stage selects is isolated: the
-	// stage decides every port, allowing what some matching rule allows
-	// and denying the rest. A pod no policy selects goes on.
+	// allowList: a pod some policy of the stage isolates is in default
+	// deny: the stage decides every port, allowing what some matching
+	// Accept rule allows and no matching Deny rule denies (Cilium's deny
+	// rules; NetworkPolicy has none), denying the rest. For a pod no
+	// policy isolates, what matching Deny rules deny is denied and the
+	// rest goes on.
 	allowList
 )
 
@@ -101,6 +104,10 @@ type Policy struct {
 	// was not written.
 	types          []networkingv1.PolicyType
 	typesDefaulted bool
+	// nonIsolating are directions in which the policy's rules take part
+	// without isolating the pods it selects (a Cilium policy with
+	// enableDefaultDeny false for that direction).
+	nonIsolating []networkingv1.PolicyType
 	// PodSelector is a NetworkPolicy's spec.podSelector in selector syntax;
 	// Subject a cluster policy's spec.subject in words.
 	podSelector string
@@ -144,13 +151,19 @@ func (p *Policy) Selects(s *Snapshot, pod *Pod) bool {
 
 // judges reports whether the policy takes part in judging direction d of
 // the pods it selects: an allow-list policy when it isolates d (even with
-// no rules: then it denies everything), an ordered one when it has rules
-// for d.
+// no rules: then it denies everything) or has rules for d that do not
+// isolate, an ordered one when it has rules for d.
 func (p *Policy) judges(d Direction) bool {
 	if p.stage.kind() == allowList {
-		return p.hasType(d)
+		return p.isolates(d) || len(p.rules(d)) > 0 && slices.Contains(p.nonIsolating, policyTypeOf(d))
 	}
 	return len(p.rules(d)) > 0
+}
+
+// isolates reports whether an allow-list policy puts the pods it selects
+// in default deny for direction d.
+func (p *Policy) isolates(d Direction) bool {
+	return p.stage.kind() == allowList && p.hasType(d)
 }
 
 func policyTypeOf(d Direction) networkingv1.PolicyType {

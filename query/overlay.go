@@ -13,7 +13,7 @@ import (
 
 // ObjectRef names an object by kind, namespace and name ("" namespace for
 // Namespaces). Group is set only for the kinds of network plugins
-// (UnevaluatedKinds), whose names Kubernetes' own kinds may share.
+// (PluginKinds), whose names Kubernetes' own kinds may share.
 type ObjectRef struct {
 	Kind      string
 	Group     string
@@ -43,7 +43,7 @@ func ParseObjectRef(s string) (ObjectRef, error) {
 	clusterScoped := clusterScopedKinds[kind]
 	if kind == "" {
 		// A network plugin's policy kind, when the name means one.
-		if ks, err := UnevaluatedKindsNamed(parts[0]); err == nil && len(ks) == 1 {
+		if ks, err := PluginKindsNamed(parts[0]); err == nil && len(ks) == 1 {
 			kind, group, clusterScoped = ks[0].Kind, ks[0].Group(), !ks[0].Namespaced
 		}
 	}

@@ -31,8 +31,8 @@ type Options struct {
 	// into a stand-in pod built from its template: right for manifests, wrong
 	// for a live cluster, where a workload without pods runs nothing.
 	WorkloadStandIns bool
-	// IgnoreKinds are policy kinds of network plugins (UnevaluatedKinds,
-	// as UnevaluatedKindsNamed reads a name) to judge without: their
+	// IgnoreKinds are policy kinds of network plugins (PluginKinds,
+	// as PluginKindsNamed reads a name) to judge without: their
 	// objects are kept apart (Ignored) instead of making verdicts about
 	// the pods they select undecided.
 	IgnoreKinds []string
@@ -150,7 +150,7 @@ type Snapshot struct {
 	// unevaluated are the policy objects of network plugins' own APIs,
 	// and ignored those of Options.IgnoreKinds (ignoreKinds).
 	unevaluated, ignored []*Unevaluated
-	ignoreKinds          map[*UnevaluatedKind]bool
+	ignoreKinds          map[*PluginKind]bool
 	// ties is set when two cluster policies share a tier and priority, so
 	// that some verdicts may be ambiguous.
 	ties bool
@@ -163,7 +163,7 @@ type Snapshot struct {
 // NewSnapshot builds a snapshot from typed API objects: Namespaces, Pods,
 // Services, NetworkPolicies and workloads (Deployment, StatefulSet,
 // DaemonSet, ReplicaSet, Job, CronJob, ReplicationController), and as
-// *unstructured.Unstructured the policy kinds of UnevaluatedKinds. Objects
+// *unstructured.Unstructured the policy kinds of PluginKinds. Objects
 // must carry their namespace. Workloads that own none of the given pods become
 // stand-in pods. Other kinds are an error; the loader filters them first.
 func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {

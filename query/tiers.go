@@ -122,7 +122,7 @@ func traceOf(tr appliedRule, d Direction, peer flowEnd, s *Snapshot, took PortSe
 
 // applyTiers turns NetworkPolicy's trace of one half into the whole
 // answer when cluster policies exist.
-func (s *Snapshot) applyTiers(t DirectionTrace, d Direction, subject *Pod, peer flowEnd, dst *Pod, ask portAsk) DirectionTrace {
+func (s *Snapshot) applyTiers(t DirectionTrace, j listJudgement, d Direction, subject *Pod, peer flowEnd, dst *Pod, ask portAsk) DirectionTrace {
 	node, _ := s.stageRules(stageNode, d, subject)
 	admin, _ := s.stageRules(stageAdmin, d, subject)
 	baseline, _ := s.stageRules(stageBaseline, d, subject)
@@ -142,7 +142,7 @@ func (s *Snapshot) applyTiers(t DirectionTrace, d Direction, subject *Pod, peer 
 				baseTr = append(baseTr, traceOf(baseline[i], d, peer, s, took))
 			})
 		}
-		return allowListJudgement(t.AllowedPorts, t.Isolated, undecided)
+		return allowListJudgement(j, undecided)
 	})
 	scope := ask.scope
 	if ask.single {

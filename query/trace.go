@@ -45,6 +45,10 @@ type RuleTrace struct {
 	// Allows is true when this rule allows the flow (the asked port, or at
 	// least one port when none was asked).
 	Allows bool `json:"allows"`
+	// Deny is set for a deny rule (Cilium's ingressDeny, egressDeny), and
+	// Denies when it denies the flow as Allows says of an allow rule.
+	Deny   bool `json:"deny,omitempty"`
+	Denies bool `json:"denies,omitempty"`
 }
 
 // DirectionTrace is one half of a flow: the source's egress or the
@@ -76,21 +80,25 @@ type DirectionTrace struct {
 // end, and dst the flow's destination pod (nil outside the cluster), against
 // which named ports resolve.
 func (s *Snapshot) evalDirection(d Direction, subject *Pod, peer flowEnd, dst *Pod, ask portAsk) DirectionTrace {
-	t := s.evalNetworkPolicies(d, subject, peer, dst, ask)
+	t, j := s.evalNetworkPolicies(d, subject, peer, dst, ask)
 	if s.allowListOnly() {
 		return t
 	}
-	return s.applyTiers(t, d, subject, peer, dst, ask)
+	return s.applyTiers(t, j, d, subject, peer, dst, ask)
 }
 
 // evalNetworkPolicies is the allow-list stage's judgement of one half,
-// traced: every rule of the policies that isolate the subject, with what
-// matched or why not.
-func (s *Snapshot) evalNetworkPolicies(d Direction, subject *Pod, peer flowEnd, dst *Pod, ask portAsk) DirectionTrace {
+// traced: every rule of the policies that judge the subject, with what
+// matched or why not, and the stage's judgement.
+func (s *Snapshot) evalNetworkPolicies(d Direction, subject *Pod, peer flowEnd, dst *Pod, ask portAsk) (DirectionTrace, listJudgement) {
 	t := DirectionTrace{Direction: d, Pod: subject.Key(), Policies: []PolicyRef{}}
-	var allowed PortSet
+	var j listJudgement
+	var isolating []string
 	for p := range s.judging(stageNetworkPolicy, d, subject) {
-		t.Isolated = true
+		if p.isolates(d) {
+			j.isolated = true
+			isolating = append(isolating, p.key())
+		}
 		t.Policies = append(t.Policies, PolicyRef{Name: p.key(), PolicyTypes: p.types, TypesDefaulted: p.typesDefaulted})
 		for i := range p.rules(d) {
 			r := &p.rules(d)[i]
@@ -99,37 +107,55 @@ func (s *Snapshot) evalNetworkPolicies(d Direction, subject *Pod, peer flowEnd, 
 				rt.askPort(r, dst, ask.proto, ask.port, ask.brief)
 			}
 			if rt.PeerMatched {
-				allowed = allowed.Union(rt.Ports)
+				j.add(r.action, rt.Ports)
 			}
 			t.Rules = append(t.Rules, rt)
 		}
 	}
-	if !t.Isolated {
-		t.AllowedPorts, t.Allowed = AllPorts(), true
-		t.Summary = fmt.Sprintf("not isolated for %s: no policy of type %s selects the pod", d, policyTypeOf(d))
-		return t
-	}
-	t.AllowedPorts = allowed
-	t.Allowed = !allowed.Intersect(ask.scope).IsEmpty()
-	if t.Allowed {
+	t.Isolated = j.isolated
+	t.AllowedPorts = j.lets()
+	t.Allowed = !t.AllowedPorts.Intersect(ask.scope).IsEmpty()
+	denied := !j.denied.Intersect(ask.scope).IsEmpty()
+	switch {
+	case t.Allowed && j.isolated:
 		// The rules that allow it are the answer; the misses of the others
 		// would only differ from pod to pod (labels, IPs).
-		t.Rules = slices.DeleteFunc(t.Rules, func(r RuleTrace) bool { return !r.Allows })
+		t.Rules = slices.DeleteFunc(t.Rules, func(r RuleTrace) bool { return !r.Allows && !r.Denies })
+	case t.Allowed:
+		t.Rules = slices.DeleteFunc(t.Rules, func(r RuleTrace) bool { return !r.Denies })
+	case denied:
+		// Deny rules decide: the allows they override are beside the point.
+		t.Rules = slices.DeleteFunc(t.Rules, func(r RuleTrace) bool { return !r.Denies })
 	}
-	names := make([]string, len(t.Policies))
-	for i, p := range t.Policies {
-		names[i] = p.Name
+	denying := func() string {
+		var names []string
+		for _, r := range t.Rules {
+			if r.Denies && !slices.Contains(names, r.Policy) {
+				names = append(names, r.Policy)
+			}
+		}
+		return strings.Join(names, ", ")
 	}
-	if len(t.Rules) == 0 {
+	switch {
+	case !j.isolated && !denied:
+		t.Summary = fmt.Sprintf("not isolated for %s: no policy of type %s selects the pod", d, policyTypeOf(d))
+		if len(t.Policies) > 0 {
+			t.Summary = fmt.Sprintf("not isolated for %s: the policies that select the pod leave default deny off", d)
+		}
+	case !j.isolated:
+		t.Summary = fmt.Sprintf("not isolated for %s; denied by %s", d, denying())
+	case denied && !t.Allowed:
+		t.Summary = fmt.Sprintf("isolated for %s by %s; denied by %s, which overrides any allow", d, strings.Join(isolating, ", "), denying())
+	case len(t.Rules) == 0:
 		verb := "allows"
-		if len(names) > 1 {
+		if len(isolating) > 1 {
 			verb = "allow"
 		}
-		t.Summary = fmt.Sprintf("isolated for %s by %s, which %s no %s (default deny)", d, strings.Join(names, ", "), verb, d)
-	} else {
-		t.Summary = fmt.Sprintf("isolated for %s by %s", d, strings.Join(names, ", "))
+		t.Summary = fmt.Sprintf("isolated for %s by %s, which %s no %s (default deny)", d, strings.Join(isolating, ", "), verb, d)
+	default:
+		t.Summary = fmt.Sprintf("isolated for %s by %s", d, strings.Join(isolating, ", "))
 	}
-	return t
+	return t, j
 }
 
 // evalRule judges one rule: does some peer match the other end, and which
@@ -148,8 +174,12 @@ func (s *Snapshot) evalRule(d Direction, p *Policy, r *Rule, peer flowEnd, dst *
 		}
 	}
 	rt.Ports = r.portsFor(dst)
+	rt.Deny = r.action == ActionDeny
 	rt.Allows = rt.PeerMatched && !rt.Ports.IsEmpty()
-	if !rt.Allows && rt.PeerMatched && !brief {
+	if rt.Deny {
+		rt.Allows, rt.Denies = false, rt.Allows
+	}
+	if !rt.Allows && !rt.Denies && rt.PeerMatched && !brief {
 		rt.PortMisses = portMisses(r, dst, nil)
 	}
 	return rt
@@ -174,7 +204,8 @@ func (rt *RuleTrace) MatchPath() string {
 func (rt *RuleTrace) askPort(r *Rule, dst *Pod, proto corev1.Protocol, port int32, brief bool) {
 	rt.MatchedPort, rt.PortMisses = "", nil
 	inRule := rt.Ports.Contains(proto, port)
-	rt.Allows = rt.PeerMatched && inRule
+	rt.Allows = rt.PeerMatched && inRule && !rt.Deny
+	rt.Denies = rt.PeerMatched && inRule && rt.Deny
 	if !inRule {
 		if !brief {
 			rt.PortMisses = portMisses(r, dst, &askedPort{proto, port})

@@ -17,9 +17,9 @@ import (
 // they may apply to, so that a verdict that depends on them is not given
 // as if they did not exist.
 
-// UnevaluatedKind is a policy kind of a network plugin's own API that the
+// PluginKind is a policy kind of a network plugin's own API that the
 // engine reads but does not evaluate.
-type UnevaluatedKind struct {
+type PluginKind struct {
 	Kind string
 	// Resource is the plural resource name, as API paths and RBAC rules
 	// name it.
@@ -37,7 +37,7 @@ type UnevaluatedKind struct {
 	// kind's name alone is Kubernetes' own or does not say it.
 	display string
 	// compile says which pods an object may apply to.
-	compile func(u *unstructured.Unstructured, k *UnevaluatedKind) selection
+	compile func(u *unstructured.Unstructured, k *PluginKind) selection
 }
 
 func gvs(s ...string) []schema.GroupVersion {
@@ -48,9 +48,9 @@ func gvs(s ...string) []schema.GroupVersion {
 	return out
 }
 
-// UnevaluatedKinds are the policy kinds the engine reads without
+// PluginKinds are the policy kinds the engine reads without
 // evaluating them, each group/version listed once.
-var UnevaluatedKinds = []*UnevaluatedKind{
+var PluginKinds = []*PluginKind{
 	{Kind: "NetworkPolicy", Resource: "networkpolicies", Plugin: "Calico", Namespaced: true,
 		GroupVersions: gvs("projectcalico.org/v3", "crd.projectcalico.org/v1"), display: "Calico NetworkPolicy", compile: calicoSelection},
 	{Kind: "GlobalNetworkPolicy", Resource: "globalnetworkpolicies", Plugin: "Calico",
@@ -70,18 +70,18 @@ var UnevaluatedKinds = []*UnevaluatedKind{
 }
 
 // Group is the kind's preferred API group, the one it is named by.
-func (k *UnevaluatedKind) Group() string { return k.GroupVersions[0].Group }
+func (k *PluginKind) Group() string { return k.GroupVersions[0].Group }
 
 // String names the kind as Kind.group, as kubectl names a resource of a
 // group: "GlobalNetworkPolicy.projectcalico.org".
-func (k *UnevaluatedKind) String() string { return k.Kind + "." + k.Group() }
+func (k *PluginKind) String() string { return k.Kind + "." + k.Group() }
 
 // Display names the kind in messages: "Calico NetworkPolicy",
 // "CiliumNetworkPolicy".
-func (k *UnevaluatedKind) Display() string { return k.display }
+func (k *PluginKind) Display() string { return k.display }
 
 // displayPlural is Display in the plural: "Calico NetworkPolicies".
-func (k *UnevaluatedKind) displayPlural() string {
+func (k *PluginKind) displayPlural() string {
 	if s, ok := strings.CutSuffix(k.display, "y"); ok {
 		return s + "ies"
 	}
@@ -89,15 +89,15 @@ func (k *UnevaluatedKind) displayPlural() string {
 }
 
 // servedBy reports whether the group serves the kind, at any version.
-func (k *UnevaluatedKind) servedBy(group string) bool {
+func (k *PluginKind) servedBy(group string) bool {
 	return slices.ContainsFunc(k.GroupVersions, func(gv schema.GroupVersion) bool { return gv.Group == group })
 }
 
-// LookupUnevaluatedKind returns the kind an object of apiVersion and kind
+// LookupPluginKind returns the kind an object of apiVersion and kind
 // is, and whether that version serves it; nil when no group of the table
 // serves a kind of that name.
-func LookupUnevaluatedKind(gvk schema.GroupVersionKind) (k *UnevaluatedKind, versionServed bool) {
-	for _, u := range UnevaluatedKinds {
+func LookupPluginKind(gvk schema.GroupVersionKind) (k *PluginKind, versionServed bool) {
+	for _, u := range PluginKinds {
 		if u.Kind != gvk.Kind || !u.servedBy(gvk.Group) {
 			continue
 		}
@@ -106,7 +106,7 @@ func LookupUnevaluatedKind(gvk schema.GroupVersionKind) (k *UnevaluatedKind, ver
 	return nil, false
 }
 
-// UnevaluatedKindsNamed returns the kinds a name given by a user means:
+// PluginKindsNamed returns the kinds a name given by a user means:
 // the kind (any case), its plural resource name or singular, optionally
 // followed by "." and its group ("GlobalNetworkPolicy.projectcalico.org",
 // "ciliumnetworkpolicies"). A group matches the kind's groups, with or
@@ -114,11 +114,11 @@ func LookupUnevaluatedKind(gvk schema.GroupVersionKind) (k *UnevaluatedKind, ver
 // Kubernetes' own evaluated kinds share (NetworkPolicy,
 // ClusterNetworkPolicy) is an error asking for the group: ignoring "the
 // NetworkPolicies" must not read as ignoring the ones that are evaluated.
-func UnevaluatedKindsNamed(name string) ([]*UnevaluatedKind, error) {
+func PluginKindsNamed(name string) ([]*PluginKind, error) {
 	kindName, group, _ := strings.Cut(strings.TrimSpace(name), ".")
 	kindName = strings.ToLower(kindName)
-	var out []*UnevaluatedKind
-	for _, k := range UnevaluatedKinds {
+	var out []*PluginKind
+	for _, k := range PluginKinds {
 		if kindName != strings.ToLower(k.Kind) && kindName != k.Resource {
 			continue
 		}
@@ -129,7 +129,7 @@ func UnevaluatedKindsNamed(name string) ([]*UnevaluatedKind, error) {
 	}
 	if len(out) == 0 {
 		var names []string
-		for _, k := range UnevaluatedKinds {
+		for _, k := range PluginKinds {
 			if !slices.Contains(names, k.String()) {
 				names = append(names, k.String())
 			}
@@ -156,11 +156,11 @@ type Unevaluated struct {
 	Namespace string
 	Name      string
 
-	kind      *UnevaluatedKind
+	kind      *PluginKind
 	selection selection
 }
 
-// NewUnevaluated reads an object of one of UnevaluatedKinds: its kind,
+// NewUnevaluated reads an object of one of PluginKinds: its kind,
 // name and which pods it may apply to. Its spec is read only as far as
 // that needs, leniently: a part that cannot be read widens the pods it
 // may apply to (to its namespace, or every pod), never narrows them.
@@ -176,8 +176,8 @@ func NewUnevaluated(u *unstructured.Unstructured) (*Unevaluated, error) {
 
 // unevaluatedKindRef checks an object's kind, version and names, and
 // returns its kind and reference.
-func unevaluatedKindRef(u *unstructured.Unstructured) (*UnevaluatedKind, ObjectRef, error) {
-	k, served := LookupUnevaluatedKind(u.GroupVersionKind())
+func unevaluatedKindRef(u *unstructured.Unstructured) (*PluginKind, ObjectRef, error) {
+	k, served := LookupPluginKind(u.GroupVersionKind())
 	if k == nil || !served {
 		return nil, ObjectRef{}, fmt.Errorf("%s %s: kind or version not supported", u.GetAPIVersion(), u.GetKind())
 	}
@@ -195,7 +195,7 @@ func unevaluatedKindRef(u *unstructured.Unstructured) (*UnevaluatedKind, ObjectR
 	return k, ObjectRef{Kind: k.Kind, Group: k.Group(), Namespace: ns, Name: u.GetName()}, nil
 }
 
-// unevaluatedRef is the reference of an object of UnevaluatedKinds, for
+// unevaluatedRef is the reference of an object of PluginKinds, for
 // overlays.
 func unevaluatedRef(u *unstructured.Unstructured) (ObjectRef, error) {
 	_, ref, err := unevaluatedKindRef(u)
@@ -203,7 +203,7 @@ func unevaluatedRef(u *unstructured.Unstructured) (ObjectRef, error) {
 }
 
 // Type is the kind of the object.
-func (o *Unevaluated) Type() *UnevaluatedKind { return o.kind }
+func (o *Unevaluated) Type() *PluginKind { return o.kind }
 
 // String names the object: "CiliumNetworkPolicy prod/deny-db",
 // "Calico GlobalNetworkPolicy default-deny".
@@ -252,7 +252,7 @@ func (l UnevaluatedList) Summary() []string {
 		return cmp.Or(cmp.Compare(a.display, b.display), cmp.Compare(a.namespace, b.namespace))
 	})
 	out := make([]string, len(keys))
-	kinds := map[string]*UnevaluatedKind{}
+	kinds := map[string]*PluginKind{}
 	for _, o := range l {
 		kinds[o.kind.display] = o.kind
 	}
@@ -275,10 +275,10 @@ func (l UnevaluatedList) Summary() []string {
 func (l UnevaluatedList) String() string { return strings.Join(l.Summary(), ", ") }
 
 // ignoredKinds resolves Options.IgnoreKinds.
-func ignoredKinds(names []string) (map[*UnevaluatedKind]bool, error) {
-	out := map[*UnevaluatedKind]bool{}
+func ignoredKinds(names []string) (map[*PluginKind]bool, error) {
+	out := map[*PluginKind]bool{}
 	for _, n := range names {
-		ks, err := UnevaluatedKindsNamed(n)
+		ks, err := PluginKindsNamed(n)
 		if err != nil {
 			return nil, fmt.Errorf("ignore kind: %w", err)
 		}

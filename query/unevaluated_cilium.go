@@ -49,7 +49,7 @@ const (
 // (spec, specs[]) of a CiliumNetworkPolicy or
 // CiliumClusterwideNetworkPolicy. A nodeSelector selects nodes: of pods,
 // only host-network ones.
-func ciliumSelection(u *unstructured.Unstructured, k *UnevaluatedKind) selection {
+func ciliumSelection(u *unstructured.Unstructured, k *PluginKind) selection {
 	type rule struct {
 		path string
 		m    map[string]any
@@ -104,7 +104,7 @@ func ciliumSelection(u *unstructured.Unstructured, k *UnevaluatedKind) selection
 
 // ciliumTerm reads one endpoint selector; dropped says which requirements
 // were not read. ok is false when it is not a label selector.
-func ciliumTerm(raw any, u *unstructured.Unstructured, k *UnevaluatedKind) (t selTerm, dropped []string, ok bool) {
+func ciliumTerm(raw any, u *unstructured.Unstructured, k *PluginKind) (t selTerm, dropped []string, ok bool) {
 	ls, ok := toLabelSelector(raw)
 	if !ok {
 		return t, nil, false

@@ -84,7 +84,7 @@ func termsSelection(terms []selTerm, reasons ...string) selection {
 
 // scopeTerm matches every pod an object can apply to at all: those of its
 // namespace, or every pod for cluster-scoped kinds.
-func scopeTerm(u *unstructured.Unstructured, k *UnevaluatedKind) selTerm {
+func scopeTerm(u *unstructured.Unstructured, k *PluginKind) selTerm {
 	if k.Namespaced {
 		return selTerm{namespace: u.GetNamespace()}
 	}
@@ -93,7 +93,7 @@ func scopeTerm(u *unstructured.Unstructured, k *UnevaluatedKind) selTerm {
 
 // scope is the selection of scopeTerm, with why the selector was not read
 // ("" when the kind has none).
-func scope(u *unstructured.Unstructured, k *UnevaluatedKind, why string) selection {
+func scope(u *unstructured.Unstructured, k *PluginKind, why string) selection {
 	if why == "" {
 		return termsSelection([]selTerm{scopeTerm(u, k)})
 	}
@@ -102,20 +102,20 @@ func scope(u *unstructured.Unstructured, k *UnevaluatedKind, why string) selecti
 
 // namespaceSelection: an EgressFirewall applies to every pod of its
 // namespace.
-func namespaceSelection(u *unstructured.Unstructured, k *UnevaluatedKind) selection {
+func namespaceSelection(u *unstructured.Unstructured, k *PluginKind) selection {
 	return scope(u, k, "")
 }
 
 // calicoSelection: Calico's spec.selector is written in Calico's own
 // selector language, which is not read; a NetworkPolicy may apply to
 // every pod of its namespace, a GlobalNetworkPolicy to every pod.
-func calicoSelection(u *unstructured.Unstructured, k *UnevaluatedKind) selection {
+func calicoSelection(u *unstructured.Unstructured, k *PluginKind) selection {
 	return scope(u, k, "spec.selector is Calico's selector language, not read")
 }
 
 // multiNetworkSelection: a MultiNetworkPolicy's spec.podSelector selects
 // pods of its namespace, as a NetworkPolicy's does.
-func multiNetworkSelection(u *unstructured.Unstructured, k *UnevaluatedKind) selection {
+func multiNetworkSelection(u *unstructured.Unstructured, k *PluginKind) selection {
 	raw, found, _ := unstructured.NestedFieldNoCopy(u.Object, "spec", "podSelector")
 	if !found {
 		return scope(u, k, "no spec.podSelector")
@@ -164,7 +164,7 @@ func toLabelSelector(raw any) (*metav1.LabelSelector, bool) {
 // every pod of the namespace it names (for a ClusterGroup, of the
 // cluster). An appliedTo given per rule rather than for the policy is not
 // read either: the policy may apply to every pod of its scope.
-func antreaSelection(u *unstructured.Unstructured, k *UnevaluatedKind) selection {
+func antreaSelection(u *unstructured.Unstructured, k *PluginKind) selection {
 	raw, found, _ := unstructured.NestedFieldNoCopy(u.Object, "spec", "appliedTo")
 	entries, isList := raw.([]any)
 	if !found || !isList || len(entries) == 0 {

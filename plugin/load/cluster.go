@@ -61,7 +61,7 @@ type Failure struct {
 // Read lists what the scope needs. Namespaces, Pods, NetworkPolicies, the
 // cluster policies (ClusterNetworkPolicy, AdminNetworkPolicy,
 // BaselineAdminNetworkPolicy, when their CRDs are installed) and the
-// network plugins' own policies (query.UnevaluatedKinds, when served)
+// network plugins' own policies (query.PluginKinds, when served)
 // decide every verdict, so failing to read them is an error; Services and workloads only
 // name things, and Nodes only matter to cluster policy rules that select
 // nodes, so those failures are returned for the snapshot to record.

@@ -15,7 +15,7 @@ import (
 )
 
 // readUnevaluated lists the network plugins' policy kinds
-// (query.UnevaluatedKinds) the server serves, each at the first of its
+// (query.PluginKinds) the server serves, each at the first of its
 // group/versions served: namespaced kinds in each of namespaces (one
 // namespace "" for all), as NetworkPolicies are read, cluster-scoped ones
 // cluster-wide. The engine does not evaluate them but must know which
@@ -33,7 +33,7 @@ func (c *Cluster) readUnevaluated(ctx context.Context, namespaces []string) ([]r
 		return nil, err
 	}
 	var objs []runtime.Object
-	for _, k := range query.UnevaluatedKinds {
+	for _, k := range query.PluginKinds {
 		for _, gv := range k.GroupVersions {
 			ok, err := d.serves(ctx, gv.Group, gv.Version, k.Resource)
 			if err != nil {

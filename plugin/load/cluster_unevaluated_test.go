@@ -303,7 +303,7 @@ func TestDocumentedRoleListsPluginPolicies(t *testing.T) {
 	if err := yaml.UnmarshalStrict(b, &role); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range query.UnevaluatedKinds {
+	for _, k := range query.PluginKinds {
 		for _, gv := range k.GroupVersions {
 			if !slices.ContainsFunc(role.Rules, func(r rbacv1.PolicyRule) bool {
 				return slices.Contains(r.APIGroups, gv.Group) && slices.Contains(r.Resources, k.Resource) && slices.Contains(r.Verbs, "list")

@@ -95,7 +95,7 @@ func nearKind(kind string) string {
 	for name := range served {
 		candidates = append(candidates, name, name+"List")
 	}
-	for _, k := range query.UnevaluatedKinds {
+	for _, k := range query.PluginKinds {
 		candidates = append(candidates, k.Kind, k.Kind+"List")
 	}
 	for _, c := range candidates {

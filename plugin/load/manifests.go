@@ -418,7 +418,7 @@ func (res *fileResult) decodeItem(raw []byte, defaultNS string, list *typeMeta) 
 // The network plugins' policy kinds are unstructured (unevaluatedObject).
 // emptyStatus tells that the empty status of a NetworkPolicy was ignored.
 func typed(raw []byte, gvk schema.GroupVersionKind, defaultNS string) (obj runtime.Object, warnings []string, emptyStatus bool, err error) {
-	if k, _ := query.LookupUnevaluatedKind(gvk); k != nil {
+	if k, _ := query.LookupPluginKind(gvk); k != nil {
 		u, err := unevaluatedObject(raw, gvk, k, defaultNS)
 		if err != nil {
 			return nil, nil, false, err

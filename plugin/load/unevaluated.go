@@ -13,18 +13,18 @@ import (
 	"github.com/kubectl-netpol/kubectl-netpol/query"
 )
 
-// The policy kinds of network plugins (query.UnevaluatedKinds: Calico,
+// The policy kinds of network plugins (query.PluginKinds: Calico,
 // Cilium, Antrea, OVN-Kubernetes, MultiNetworkPolicy) are read as
 // unstructured objects: the engine does not evaluate them, it only reads
 // which pods they may apply to, so that verdicts about those pods are not
 // given as if they did not exist. Skipping them would do just that.
 
-// unevaluatedObject decodes an object of one of query.UnevaluatedKinds.
+// unevaluatedObject decodes an object of one of query.PluginKinds.
 // Its metadata is decoded strictly and checked as the API server checks
 // it, and a namespaced object without namespace is given defaultNS; the
 // rest is left to the engine, which reads only what says which pods the
 // object applies to.
-func unevaluatedObject(raw []byte, gvk schema.GroupVersionKind, k *query.UnevaluatedKind, defaultNS string) (*unstructured.Unstructured, error) {
+func unevaluatedObject(raw []byte, gvk schema.GroupVersionKind, k *query.PluginKind, defaultNS string) (*unstructured.Unstructured, error) {
 	// The whole object, for its duplicate fields (whose last value would
 	// silently win), with whole numbers as int64 as unstructured objects
 	// hold them.
@@ -78,13 +78,13 @@ func unevaluatedObject(raw []byte, gvk schema.GroupVersionKind, k *query.Unevalu
 }
 
 // unevaluatedKindOf decides, as kindOf does, what is done with a document
-// of a kind some group of query.UnevaluatedKinds serves (known false when
+// of a kind some group of query.PluginKinds serves (known false when
 // none does): read when gvk is listed, an error naming the listed versions
 // when its group serves the kind at others, or when a Kubernetes group
 // is given a network plugin's kind that Kubernetes has not (a
 // networking.k8s.io NetworkPolicy is Kubernetes' own).
 func unevaluatedKindOf(gvk schema.GroupVersionKind) (known, read bool, err error) {
-	if k, served := query.LookupUnevaluatedKind(gvk); k != nil {
+	if k, served := query.LookupPluginKind(gvk); k != nil {
 		if served {
 			return true, true, nil
 		}
@@ -94,7 +94,7 @@ func unevaluatedKindOf(gvk schema.GroupVersionKind) (known, read bool, err error
 		return false, false, nil
 	}
 	var use []string
-	for _, k := range query.UnevaluatedKinds {
+	for _, k := range query.PluginKinds {
 		if k.Kind == gvk.Kind {
 			use = append(use, groupVersions(k))
 		}
@@ -105,7 +105,7 @@ func unevaluatedKindOf(gvk schema.GroupVersionKind) (known, read bool, err error
 	return true, false, fmt.Errorf("apiVersion %s does not serve %s: use apiVersion %s", gvk.GroupVersion(), gvk.Kind, strings.Join(use, " or "))
 }
 
-func groupVersions(k *query.UnevaluatedKind) string {
+func groupVersions(k *query.PluginKind) string {
 	s := make([]string, len(k.GroupVersions))
 	for i, gv := range k.GroupVersions {
 		s[i] = gv.String()
@@ -118,7 +118,7 @@ func groupVersions(k *query.UnevaluatedKind) string {
 // whose names Kubernetes' own may share ("networkpolicy.projectcalico.org
 // prod/db"); Calico's two groups serve one object, named by the first.
 func objectID(gvk schema.GroupVersionKind, namespace, name string) string {
-	if k, _ := query.LookupUnevaluatedKind(gvk); k != nil {
+	if k, _ := query.LookupPluginKind(gvk); k != nil {
 		return describe(k.Kind+"."+k.Group(), namespace, name)
 	}
 	return describe(gvk.Kind, namespace, name)

@@ -183,8 +183,8 @@ func TestNetworkPluginPolicyDirectory(t *testing.T) {
 		t.Fatalf("error %v, warnings %q", err, warn.String())
 	}
 	files, _ := filepath.Glob("../../testdata/cni/*.yaml")
-	if len(objs) != len(files) || len(files) != len(query.UnevaluatedKinds) {
-		t.Errorf("%d objects from %d files; want one file per kind (%d kinds)", len(objs), len(files), len(query.UnevaluatedKinds))
+	if len(objs) != len(files) || len(files) != len(query.PluginKinds) {
+		t.Errorf("%d objects from %d files; want one file per kind (%d kinds)", len(objs), len(files), len(query.PluginKinds))
 	}
 	for _, f := range files {
 		b, _ := os.ReadFile(f)
