@@ -22,6 +22,16 @@ type flowEnd struct {
 	addr netip.Addr
 	// cidr is set for an external range; addr is then invalid.
 	cidr netip.Prefix
+	// at is the node of the pod whose policies judge the half this end is
+	// the peer of, when known: Cilium tells its own node (host) from
+	// others (remote-node).
+	at string
+}
+
+// seenFrom is the end as the peer of a half whose subject is on node.
+func (e flowEnd) seenFrom(subject *Pod) flowEnd {
+	e.at = subject.NodeName
+	return e
 }
 
 func podEnd(p *Pod) flowEnd {
@@ -49,7 +59,7 @@ func (e flowEnd) String() string {
 // policies isolate (or apply to) this pod".
 func (s *Snapshot) judging(st stage, d Direction, subject *Pod) iter.Seq[*Policy] {
 	return func(yield func(*Policy) bool) {
-		for _, list := range [][]*Policy{s.nodeLocal, s.policies[subject.Namespace], s.cluster} {
+		for _, list := range [][]*Policy{s.nodeLocal, s.policies[subject.Namespace], s.clusterCilium, s.cluster} {
 			for _, p := range list {
 				if p.stage == st && p.judges(d) && p.Selects(s, subject) && !yield(p) {
 					return
@@ -63,7 +73,7 @@ func (s *Snapshot) judging(st stage, d Direction, subject *Pod) iter.Seq[*Policy
 // evaluation order, then namespaced ones by namespace and name.
 func (s *Snapshot) allPolicies() iter.Seq[*Policy] {
 	return func(yield func(*Policy) bool) {
-		for _, list := range [][]*Policy{s.nodeLocal, s.cluster} {
+		for _, list := range [][]*Policy{s.nodeLocal, s.cluster, s.clusterCilium} {
 			for _, p := range list {
 				if !yield(p) {
 					return
@@ -271,6 +281,7 @@ func (s *Snapshot) allowedPorts(src, dst flowEnd) PortSet {
 // dst the flow's destination pod (nil outside the cluster), against which
 // named ports resolve.
 func (s *Snapshot) directionPorts(d Direction, subject *Pod, peer flowEnd, dst *Pod) PortSet {
+	peer = peer.seenFrom(subject)
 	if s.allowListOnly() {
 		return s.allowListPorts(d, subject, peer, dst).lets()
 	}

@@ -202,8 +202,14 @@ type Rule struct {
 	// address outside the cluster (nodes), so the index alone cannot answer.
 	walkAddrs bool
 	// ipBlocks is set when some peer is an ipBlock, which may not match
-	// pod or node addresses on some network plugins (ipBlocksSee).
-	ipBlocks bool
+	// pod or node addresses on some network plugins (ipBlocksSee);
+	// ciliumCIDRs when some is a Cilium CIDR peer (ciliumCIDRSees).
+	ipBlocks, ciliumCIDRs bool
+	// icmp is set for a Cilium rule of ICMP types only; l7 says which L7
+	// rules the flows it allows are subject to; authRequired is the
+	// mutual authentication mode the flows it allows need.
+	icmp             bool
+	l7, authRequired string
 	// describe renders the rule in words; desc keeps it once rendered:
 	// traces of many pairs repeat it.
 	describe func(r *Rule, d Direction) string
@@ -246,6 +252,9 @@ type selector struct {
 	// keeps only host-network pods.
 	node            string
 	hostNetworkOnly bool
+	// cilium, when set, selects Cilium endpoints (pods that do not use the
+	// node's network) by their identity labels, within namespace when set.
+	cilium *ciliumSelector
 	// hostNetwork is set when host-network pods match as well: NetworkPolicy
 	// selectors take them like other pods (an assumption the answers
 	// state), cluster policies never select them.
@@ -265,6 +274,17 @@ func (sel *selector) matchNamespace(s *Snapshot, ns string) miss {
 
 // match tells whether the pod matches, missNone when it does.
 func (sel *selector) match(s *Snapshot, pod *Pod) miss {
+	if sel.cilium != nil {
+		switch {
+		case pod.HostNetwork:
+			return missNotEndpoint
+		case sel.namespace != "" && pod.Namespace != sel.namespace:
+			return missOtherNamespace
+		case !sel.cilium.matches(s.ciliumPodIdentity(pod)):
+			return missCiliumLabels
+		}
+		return missNone
+	}
 	if pod.HostNetwork && !sel.hostNetwork {
 		return missHostNetwork
 	}

@@ -31,10 +31,20 @@ const (
 	peerNetworks        peerKind = "networks"
 	peerNodes           peerKind = "nodes"
 	peerDomainNames     peerKind = "domainNames"
+	// Cilium's peers (cilium.go): endpoint selectors, CIDRs (fromCIDR,
+	// fromCIDRSet), entities, toServices, and the peers only the dataplane
+	// knows the members of at run time (toFQDNs, toGroups, a CIDR group
+	// not read).
+	peerCiliumEndpoints peerKind = "endpoints"
+	peerCiliumCIDR      peerKind = "cidr"
+	peerCiliumEntity    peerKind = "entity"
+	peerCiliumService   peerKind = "service"
+	peerRunTime         peerKind = "run-time"
 )
 
 // peerKinds are every peer kind, for the tests that check each is handled.
-var peerKinds = []peerKind{peerPods, peerNamespaces, peerPodAndNamespace, peerIPBlock, peerNetworks, peerNodes, peerDomainNames}
+var peerKinds = []peerKind{peerPods, peerNamespaces, peerPodAndNamespace, peerIPBlock, peerNetworks, peerNodes, peerDomainNames,
+	peerCiliumEndpoints, peerCiliumCIDR, peerCiliumEntity, peerCiliumService, peerRunTime}
 
 // Peer is one entry of a rule's from/to list.
 type Peer struct {
@@ -57,12 +67,36 @@ type Peer struct {
 	// peer.
 	sel     selector
 	nodeSel labels.Selector
+
+	// ciliumSel is a Cilium endpoint selector; entity a Cilium entity;
+	// svcName, svcNamespace and svcSelector name the Services of a
+	// toServices peer (an empty namespace is any).
+	ciliumSel    *ciliumSelector
+	entity       string
+	svcName      string
+	svcNamespace string
+	svcSelector  labels.Selector
+	// runTime says why a run-time peer's members are not known.
+	runTime string
 }
 
 // isAddress tells whether the peer matches by address alone, so that a
 // rule's address index answers for it.
 func (pe *Peer) isAddress() bool {
-	return pe.kind == peerIPBlock || pe.kind == peerNetworks
+	return pe.kind == peerIPBlock || pe.kind == peerNetworks || pe.kind == peerCiliumCIDR
+}
+
+// relative tells whether the peer's answer for a node's address or a
+// host-network pod depends on the subject's node (Cilium's host and
+// remote-node identities).
+func (pe *Peer) relative() bool {
+	switch pe.kind {
+	case peerCiliumEntity:
+		return pe.entity == ciliumReservedHost || pe.entity == ciliumReservedRemote
+	case peerCiliumEndpoints:
+		return pe.ciliumSel.hasSource(ciliumSourceReserved)
+	}
+	return false
 }
 
 // miss says why a peer did not match; missNone means it matched.
@@ -85,6 +119,18 @@ const (
 	missExcept
 	missNoNode
 	missDomain
+	missNotEndpoint
+	missCiliumLabels
+	missCIDRPodIPs
+	missCIDRNodeIPs
+	missEntity
+	missNoService
+	missNotBackend
+	// missRunTime: the peer may hold the end, which only the dataplane
+	// knows at run time; the snapshot's reading takes it as no match for
+	// an Accept rule and as a match for a Deny rule, its run-time variant
+	// the other way (variants.go).
+	missRunTime
 )
 
 // matchPeer tells whether one peer entry of a rule with the given action
@@ -118,6 +164,29 @@ func (s *Snapshot) matchPeer(pe *Peer, action Action, end flowEnd) miss {
 		// Domain names are resolved by the dataplane at run time; offline
 		// they match nothing (the trace notes it).
 		return missDomain
+	case peerCiliumEndpoints:
+		ce := s.ciliumEndOf(end)
+		if ce.node && ce.nodeUnknown && pe.relative() {
+			return s.runTimeMatch(action)
+		}
+		if pe.ciliumSel.matches(ce.id) {
+			return missNone
+		}
+		return missCiliumLabels
+	case peerCiliumCIDR:
+		if m := s.ciliumCIDRSees(end); m != missNone {
+			return m
+		}
+		return matchAddress(pe.networks, pe.except, action, end)
+	case peerCiliumEntity:
+		return s.matchEntity(pe.entity, action, end)
+	case peerCiliumService:
+		return s.matchService(pe, action, end)
+	case peerRunTime:
+		if end.pod != nil && !end.pod.HostNetwork {
+			return missEntity // pods keep their own identity
+		}
+		return s.runTimeMatch(action)
 	}
 	panic(fmt.Sprintf("query: peer kind %q has no matcher", pe.kind))
 }
@@ -183,7 +252,7 @@ func matchAddress(networks, except []netip.Prefix, action Action, end flowEnd) m
 // only one over the selector peers before the first address peer that
 // holds its IP. Ranges need the walk: Deny rules match ranges that overlap.
 func (s *Snapshot) firstPeer(r *Rule, end flowEnd) int {
-	indexed := !end.cidr.IsValid() && (!r.ipBlocks || s.ipBlocksSee(end) == missNone)
+	indexed := !end.cidr.IsValid() && (!r.ipBlocks || s.ipBlocksSee(end) == missNone) && (!r.ciliumCIDRs || s.ciliumCIDRSees(end) == missNone)
 	limit := len(r.peers)
 	if indexed {
 		b := r.addrs.first(end.addr)
@@ -210,8 +279,13 @@ func (s *Snapshot) firstPeer(r *Rule, end flowEnd) int {
 }
 
 // matchesPeer tells whether the rule matches the other end of the flow:
-// it matches any peer, fails closed as Deny all, or some peer matches.
+// it matches any peer, fails closed as Deny all, or some peer matches (and
+// the mutual authentication it requires succeeds, which only the run-time
+// reading assumes).
 func (s *Snapshot) matchesPeer(r *Rule, end flowEnd) bool {
+	if r.authRequired != "" && !s.opts.runTimeMatch {
+		return false
+	}
 	return r.anyPeer || r.denyAll || s.firstPeer(r, end) >= 0
 }
 
@@ -233,10 +307,18 @@ func (s *Snapshot) namespacesOfPeer(pe *Peer) (names []string, all bool) {
 			}
 		}
 		return names, false
-	case peerIPBlock, peerNetworks, peerNodes:
+	case peerIPBlock, peerNetworks, peerNodes, peerCiliumCIDR, peerCiliumEntity, peerCiliumService, peerRunTime:
 		return nil, true
 	case peerDomainNames:
 		return nil, false
+	case peerCiliumEndpoints:
+		if ns, ok := pe.ciliumSel.namespace(); ok {
+			if _, known := s.namespaces[ns]; known {
+				return []string{ns}, false
+			}
+			return nil, false
+		}
+		return nil, true
 	}
 	panic(fmt.Sprintf("query: peer kind %q has no namespaces", pe.kind))
 }
@@ -249,6 +331,8 @@ func (s *Snapshot) peerPrefixes(pe *Peer) []netip.Prefix {
 		return append([]netip.Prefix{pe.cidr}, pe.except...)
 	case peerNetworks:
 		return pe.networks
+	case peerCiliumCIDR:
+		return append(slices.Clone(pe.networks), pe.except...)
 	case peerNodes:
 		var out []netip.Prefix
 		for _, n := range s.nodes {
@@ -257,7 +341,8 @@ func (s *Snapshot) peerPrefixes(pe *Peer) []netip.Prefix {
 			}
 		}
 		return out
-	case peerPods, peerNamespaces, peerPodAndNamespace, peerDomainNames:
+	case peerPods, peerNamespaces, peerPodAndNamespace, peerDomainNames,
+		peerCiliumEndpoints, peerCiliumEntity, peerCiliumService, peerRunTime:
 		return nil
 	}
 	panic(fmt.Sprintf("query: peer kind %q has no prefixes", pe.kind))
@@ -268,9 +353,10 @@ func (s *Snapshot) peerPrefixes(pe *Peer) []netip.Prefix {
 // pods into classes.
 func (pe *Peer) byAddress() bool {
 	switch pe.kind {
-	case peerIPBlock, peerNetworks, peerNodes:
+	case peerIPBlock, peerNetworks, peerNodes, peerCiliumCIDR:
 		return true
-	case peerPods, peerNamespaces, peerPodAndNamespace, peerDomainNames:
+	case peerPods, peerNamespaces, peerPodAndNamespace, peerDomainNames,
+		peerCiliumEndpoints, peerCiliumEntity, peerCiliumService, peerRunTime:
 		return false
 	}
 	panic(fmt.Sprintf("query: peer kind %q is not classified", pe.kind))
@@ -317,6 +403,25 @@ func (s *Snapshot) missReason(m miss, pe *Peer, end flowEnd) string {
 		return fmt.Sprintf("%s is not the address of a node the selector matches", end)
 	case missDomain:
 		return "domain names are resolved at run time and cannot be judged offline"
+	case missNotEndpoint:
+		return "the pod uses the node's network: it is not a Cilium endpoint, and Cilium policies select only endpoints"
+	case missCiliumLabels:
+		return fmt.Sprintf("identity %s does not match {%s}", s.ciliumEndOf(end).id, pe.ciliumSel)
+	case missCIDRPodIPs:
+		return "Cilium's CIDR rules do not match pod IPs (policy-cidr-match-mode does not include pods), and this end is a pod"
+	case missCIDRNodeIPs:
+		return "Cilium's CIDR rules do not match nodes (policy-cidr-match-mode does not include nodes), and this end is a node"
+	case missEntity:
+		return fmt.Sprintf("%s is not in %s", s.ciliumEndOf(end).id, pe.text)
+	case missNoService:
+		return fmt.Sprintf("no Service read matches %s", pe.text)
+	case missNotBackend:
+		return fmt.Sprintf("%s is not selected by %s", end, pe.text)
+	case missRunTime:
+		if pe.runTime != "" {
+			return pe.runTime
+		}
+		return "whether it matches is known only at run time"
 	}
 	return ""
 }
@@ -371,10 +476,12 @@ func (r *Rule) index() {
 			for _, ex := range pe.except {
 				entries = append(entries, addrEntry{prefix: ex, set: i, except: true})
 			}
-		case pe.kind == peerNodes:
+		case pe.kind == peerNodes, pe.kind == peerCiliumEntity, pe.kind == peerCiliumService, pe.kind == peerRunTime,
+			pe.kind == peerCiliumEndpoints && pe.relative():
 			r.walkAddrs = true
 		}
 		r.ipBlocks = r.ipBlocks || pe.kind == peerIPBlock
+		r.ciliumCIDRs = r.ciliumCIDRs || pe.kind == peerCiliumCIDR
 	}
 	if len(entries) > 0 {
 		r.addrs = newAddrIndex(len(r.peers), entries)

@@ -43,6 +43,11 @@ type Options struct {
 	// assume decides unknown behaviours of the profile: a variant of the
 	// snapshot (Variants).
 	assume map[Behaviour]bool
+	// runTimeMatch is the run-time variant's reading of the peers whose
+	// members only the dataplane knows (toFQDNs, kube-apiserver...): they
+	// match in Accept rules and not in Deny rules (runTimeMatch in
+	// cilium_match.go).
+	runTimeMatch bool
 }
 
 // DefaultOptions judge by the API text (SpecProfile), for manifests.
@@ -88,6 +93,9 @@ type Pod struct {
 	HostNetwork bool
 	// NodeName is the node the pod is scheduled on, when known.
 	NodeName string
+	// ServiceAccount is the pod's service account ("default" when not
+	// written, as the API server sets it).
+	ServiceAccount string
 
 	// source is the Pod object the pod was read from; nil for stand-ins.
 	source runtime.Object
@@ -100,6 +108,7 @@ func (p *Pod) Key() string { return p.Namespace + "/" + p.Name }
 type Service struct {
 	Namespace string
 	Name      string
+	Labels    map[string]string
 	Selector  map[string]string
 	Ports     []corev1.ServicePort
 }
@@ -134,8 +143,11 @@ type Snapshot struct {
 	terminated map[string]corev1.PodPhase
 	services   map[string][]*Service
 	policies   map[string][]*Policy
-	// cluster are the cluster-scoped policies in evaluation order.
-	cluster   []*Policy
+	// cluster are the cluster-scoped policies in evaluation order;
+	// clusterCilium the CiliumClusterwideNetworkPolicies' rules, which
+	// judge in the NetworkPolicy stage.
+	cluster       []*Policy
+	clusterCilium []*Policy
 	nodes     []*clusterNode
 	workloads map[string][]WorkloadRef // namespace -> workloads
 	// unreadable records reads that failed, by "kind namespace", so that
@@ -151,6 +163,17 @@ type Snapshot struct {
 	// and ignored those of Options.IgnoreKinds (ignoreKinds).
 	unevaluated, ignored []*Unevaluated
 	ignoreKinds          map[*PluginKind]bool
+	// ciliumIDs are the Cilium identities of the pods (cilium_identity.go),
+	// built by index when Cilium policies are read; ciliumGroups the
+	// CiliumCIDRGroups read.
+	ciliumIDs    map[*Pod]ciliumIdentity
+	ciliumGroups []*ciliumCIDRGroup
+	// runTime is set when some rule has a peer only the dataplane knows
+	// the members of: the answers are also judged under its other reading.
+	runTime bool
+	// nodeRelative is set when some rule has a peer whose answer depends
+	// on the subject's node: classes then split by node.
+	nodeRelative bool
 	// ties is set when two cluster policies share a tier and priority, so
 	// that some verdicts may be ambiguous.
 	ties bool
@@ -187,6 +210,7 @@ func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {
 		return nil, err
 	}
 	var workloads []runtime.Object
+	var cilium []*unstructured.Unstructured
 	for _, obj := range objs {
 		switch o := obj.(type) {
 		case *corev1.Namespace:
@@ -214,7 +238,7 @@ func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {
 			s.addPod(pod)
 		case *corev1.Service:
 			s.services[o.Namespace] = append(s.services[o.Namespace], &Service{
-				Namespace: o.Namespace, Name: o.Name, Selector: o.Spec.Selector, Ports: o.Spec.Ports,
+				Namespace: o.Namespace, Name: o.Name, Labels: o.Labels, Selector: o.Spec.Selector, Ports: o.Spec.Ports,
 			})
 		case *networkingv1.NetworkPolicy:
 			p, err := CompilePolicy(o)
@@ -230,6 +254,10 @@ func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {
 			}
 			s.nodes = append(s.nodes, n)
 		case *unstructured.Unstructured:
+			if isCiliumKind(o) {
+				cilium = append(cilium, o)
+				continue
+			}
 			if err := s.addUnevaluated(o); err != nil {
 				return nil, err
 			}
@@ -263,6 +291,9 @@ func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {
 		}
 	}
 	if err := s.addWorkloads(workloads); err != nil {
+		return nil, err
+	}
+	if err := s.addCilium(cilium); err != nil {
 		return nil, err
 	}
 	s.index()
@@ -337,8 +368,10 @@ func (s *Snapshot) index() {
 	}
 	for ns, ps := range s.policies {
 		s.ensureNamespace(ns)
-		slices.SortFunc(ps, func(a, b *Policy) int { return cmp.Compare(a.name, b.name) })
+		slices.SortStableFunc(ps, func(a, b *Policy) int { return cmp.Or(cmp.Compare(a.name, b.name), cmp.Compare(a.kind, b.kind)) })
 	}
+	slices.SortStableFunc(s.clusterCilium, func(a, b *Policy) int { return cmp.Compare(a.name, b.name) })
+	s.indexCilium()
 	for ns, svcs := range s.services {
 		s.ensureNamespace(ns)
 		slices.SortFunc(svcs, func(a, b *Service) int { return cmp.Compare(a.Name, b.Name) })
@@ -440,7 +473,8 @@ func podFromObject(o *corev1.Pod) (*Pod, error) {
 // podFromSpec builds a pod from labels and a pod spec: containers and
 // restartable init containers (sidecars) contribute their declared ports.
 func podFromSpec(ns, name string, lbls map[string]string, spec *corev1.PodSpec) *Pod {
-	p := &Pod{Namespace: ns, Name: name, Labels: labels.Set{}, HostNetwork: spec.HostNetwork, NodeName: spec.NodeName}
+	p := &Pod{Namespace: ns, Name: name, Labels: labels.Set{}, HostNetwork: spec.HostNetwork, NodeName: spec.NodeName,
+		ServiceAccount: cmp.Or(spec.ServiceAccountName, spec.DeprecatedServiceAccount, "default")}
 	for k, v := range lbls {
 		p.Labels[k] = v
 	}

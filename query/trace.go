@@ -80,6 +80,7 @@ type DirectionTrace struct {
 // end, and dst the flow's destination pod (nil outside the cluster), against
 // which named ports resolve.
 func (s *Snapshot) evalDirection(d Direction, subject *Pod, peer flowEnd, dst *Pod, ask portAsk) DirectionTrace {
+	peer = peer.seenFrom(subject)
 	t, j := s.evalNetworkPolicies(d, subject, peer, dst, ask)
 	if s.allowListOnly() {
 		return t

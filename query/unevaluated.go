@@ -33,6 +33,12 @@ type PluginKind struct {
 	// crd.projectcalico.org/v1 CRDs it stores them in.
 	GroupVersions []schema.GroupVersion
 
+	// Evaluated is set for the kinds the engine evaluates (Cilium's,
+	// cilium.go); the others it reads only to know which pods they may
+	// apply to. ShortNames are kubectl's for the kind.
+	Evaluated  bool
+	ShortNames []string
+
 	// display names the kind in messages: the plugin is said where the
 	// kind's name alone is Kubernetes' own or does not say it.
 	display string
@@ -56,9 +62,11 @@ var PluginKinds = []*PluginKind{
 	{Kind: "GlobalNetworkPolicy", Resource: "globalnetworkpolicies", Plugin: "Calico",
 		GroupVersions: gvs("projectcalico.org/v3", "crd.projectcalico.org/v1"), display: "Calico GlobalNetworkPolicy", compile: calicoSelection},
 	{Kind: "CiliumNetworkPolicy", Resource: "ciliumnetworkpolicies", Plugin: "Cilium", Namespaced: true,
-		GroupVersions: gvs("cilium.io/v2"), display: "CiliumNetworkPolicy", compile: ciliumSelection},
+		GroupVersions: gvs("cilium.io/v2"), display: "CiliumNetworkPolicy", Evaluated: true, ShortNames: []string{"cnp", "ciliumnp"}},
 	{Kind: "CiliumClusterwideNetworkPolicy", Resource: "ciliumclusterwidenetworkpolicies", Plugin: "Cilium",
-		GroupVersions: gvs("cilium.io/v2"), display: "CiliumClusterwideNetworkPolicy", compile: ciliumSelection},
+		GroupVersions: gvs("cilium.io/v2"), display: "CiliumClusterwideNetworkPolicy", Evaluated: true, ShortNames: []string{"ccnp"}},
+	{Kind: "CiliumCIDRGroup", Resource: "ciliumcidrgroups", Plugin: "Cilium",
+		GroupVersions: gvs("cilium.io/v2"), display: "CiliumCIDRGroup", Evaluated: true, ShortNames: []string{"ccg"}},
 	{Kind: "ClusterNetworkPolicy", Resource: "clusternetworkpolicies", Plugin: "Antrea",
 		GroupVersions: gvs("crd.antrea.io/v1beta1", "crd.antrea.io/v1alpha1"), display: "Antrea ClusterNetworkPolicy", compile: antreaSelection},
 	{Kind: "NetworkPolicy", Resource: "networkpolicies", Plugin: "Antrea", Namespaced: true,
