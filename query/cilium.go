@@ -969,3 +969,25 @@ func (s *Snapshot) indexCilium() {
 		s.ciliumIDs[p] = s.newCiliumIdentity(p)
 	}
 }
+
+// CheckPluginObject validates an object of one of PluginKinds as the
+// snapshot will read it: a Cilium policy or CIDR group compiled (an error
+// names the field), another plugin's policy read for the pods it may apply
+// to.
+func CheckPluginObject(u *unstructured.Unstructured) error {
+	k, served := LookupPluginKind(u.GroupVersionKind())
+	if k == nil || !served {
+		_, _, err := unevaluatedKindRef(u)
+		return err
+	}
+	if !k.Evaluated {
+		_, err := NewUnevaluated(u)
+		return err
+	}
+	if u.GetKind() == KindCiliumCIDRGroup {
+		_, err := compileCiliumCIDRGroup(u)
+		return err
+	}
+	_, err := compileCilium(u, nil)
+	return err
+}

@@ -56,6 +56,18 @@ type ciliumLabel struct {
 // ciliumIdentity is the label set of one end of a flow.
 type ciliumIdentity []ciliumLabel
 
+// String renders the identity as Cilium lists it: "k8s:app=web, ...".
+func (id ciliumIdentity) String() string {
+	parts := make([]string, len(id))
+	for i, l := range id {
+		parts[i] = l.source + ":" + l.key
+		if l.value != "" {
+			parts[i] += "=" + l.value
+		}
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
 // lookup finds the value of a label by a selector key: source any (or
 // unspec) matches every source.
 func (id ciliumIdentity) lookup(source, key string) (string, bool) {

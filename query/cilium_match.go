@@ -1,8 +1,10 @@
 package query
 
 import (
+	"fmt"
 	"k8s.io/apimachinery/pkg/labels"
 	kselection "k8s.io/apimachinery/pkg/selection"
+	"slices"
 )
 
 // How Cilium's peers match the other end of a flow (peer.go dispatches
@@ -15,7 +17,7 @@ import (
 // variant the other way (the most); an answer that differs between the two
 // is undecided (variants.go).
 func (s *Snapshot) runTimeMatch(action Action) miss {
-	if (action == ActionDeny) != s.opts.runTimeMatch {
+	if (action == ActionDeny) != s.sem.runTime {
 		return missNone
 	}
 	return missRunTime
@@ -129,4 +131,57 @@ func (cs *ciliumSelector) namespace() (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// runTimeReasons names the peers known only at run time of the rules that
+// judge flows from srcs to dsts (the sources' egress, the destinations'
+// ingress), for an answer that depends on them.
+func (s *Snapshot) runTimeReasons(srcs, dsts []*Pod) []string {
+	var out []string
+	add := func(p *Policy, r *Rule, path, why string) {
+		line := fmt.Sprintf("%s %s %s: %s", p.kind, p.key(), path, why)
+		if !slices.Contains(out, line) {
+			out = append(out, line)
+		}
+	}
+	for _, side := range []struct {
+		d    Direction
+		pods []*Pod
+	}{{Egress, srcs}, {Ingress, dsts}} {
+		for _, pod := range side.pods {
+			for p := range s.judging(stageNetworkPolicy, side.d, pod) {
+				for i := range p.rules(side.d) {
+					r := &p.rules(side.d)[i]
+					if r.authRequired != "" {
+						add(p, r, r.path, "allowed only once mutual authentication ("+r.authRequired+") succeeds at run time")
+					}
+					for j := range r.peers {
+						if why := r.peers[j].runTimeWhy(); why != "" {
+							add(p, r, r.peers[j].path, why)
+						}
+					}
+				}
+			}
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, behaviourRunTime.Question())
+	}
+	return out
+}
+
+// runTimeWhy says why a peer's members are known only at run time; "" for
+// one the snapshot knows.
+func (pe *Peer) runTimeWhy() string {
+	switch {
+	case pe.kind == peerRunTime:
+		return pe.runTime
+	case pe.kind == peerCiliumService:
+		return "the backends of " + pe.text + " are known only from the Services and endpoints Cilium sees at run time"
+	case pe.kind == peerCiliumEntity && pe.entity == ciliumReservedAPI:
+		return "the API server's addresses are not among the objects read"
+	case pe.relative():
+		return "which node's address (or host-network pod) it is, relative to the pod's own node, is not known without Node objects or the pods' nodes"
+	}
+	return ""
 }

@@ -81,6 +81,14 @@ func (s *Snapshot) classKey(p *Pod, byAddr []*Peer) string {
 	if p.HostNetwork {
 		b.WriteString("|host")
 	}
+	if s.nodeRelative {
+		// Cilium's host and remote-node peers tell the pod's own node
+		// from the others.
+		b.WriteString("|on " + p.NodeName)
+	}
+	if s.ciliumIDs != nil {
+		b.WriteString("|sa " + p.ServiceAccount)
+	}
 	if s.hasNodeLocal(p.NodeName) {
 		// The node's own traffic reaches only its pods.
 		b.WriteString("|node " + p.NodeName)

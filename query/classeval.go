@@ -30,6 +30,9 @@ func (b bitset) or(o bitset) {
 type classRule struct {
 	rule   *Rule
 	action Action
+	// relative is set when some peer's answer depends on the subject's
+	// node: the rule is matched per pair, not by its bitset.
+	relative bool
 	peers  bitset // classes the rule's peers match
 	static *PortSet
 	// named memoises the ports per destination class of a rule that names
@@ -157,6 +160,7 @@ func dix(d Direction) int {
 // compile compiles a rule against the classes.
 func (e *classEngine) compile(r *Rule) *classRule {
 	cr := &classRule{rule: r, action: r.action, peers: newBitset(len(e.classes)), named: map[int]PortSet{}}
+	cr.relative = slices.ContainsFunc(r.peers, func(pe Peer) bool { return pe.relative() })
 	if r.denyAll {
 		cr.action = ActionDeny
 	}
@@ -253,11 +257,17 @@ type peerOf struct {
 	addr  *flowEnd
 }
 
-func (e *classEngine) matches(r *classRule, peer peerOf) bool {
-	if peer.class >= 0 {
+// matches tells whether the rule matches the other end for subject class
+// c: by the rule's bitset, or for an address (or a rule whose peers depend
+// on the subject's node) by the one matcher.
+func (e *classEngine) matches(r *classRule, peer peerOf, c int) bool {
+	switch {
+	case r.relative && peer.class >= 0:
+		return e.s.matchesPeer(r.rule, podEnd(e.classes[peer.class].Rep).seenFrom(e.classes[c].Rep))
+	case peer.class >= 0:
 		return r.peers.has(peer.class)
 	}
-	return e.s.matchesPeer(r.rule, *peer.addr)
+	return e.s.matchesPeer(r.rule, peer.addr.seenFrom(e.classes[c].Rep))
 }
 
 // allowListPorts is the allow-list stage for class c: what its rules
@@ -265,7 +275,7 @@ func (e *classEngine) matches(r *classRule, peer peerOf) bool {
 func (e *classEngine) allowListPorts(d Direction, c int, peer peerOf, dst int) listJudgement {
 	j := listJudgement{isolated: e.isolated[dix(d)][c]}
 	for _, r := range e.rules[dix(d)][stageNetworkPolicy][c] {
-		if e.matches(r, peer) {
+		if e.matches(r, peer, c) {
 			j.add(r.action, r.portsTo(e.classes, dst))
 		}
 	}
@@ -291,7 +301,7 @@ func (e *classEngine) sidePorts(d Direction, c int, peer peerOf, dst int) PortSe
 		}
 		rules := e.rules[x][st][c]
 		accept, pass, rest := walkRules(len(rules), func(i int) (Action, PortSet, bool) {
-			if !e.matches(rules[i], peer) {
+			if !e.matches(rules[i], peer, c) {
 				return rules[i].action, PortSet{}, false
 			}
 			return rules[i].action, rules[i].portsTo(e.classes, dst), true

@@ -61,6 +61,8 @@ type RuleSummary struct {
 	// MatchesNothing is true when no peer of the rule matches anything
 	// that exists: the rule allows nothing.
 	MatchesNothing bool `json:"matchesNothing,omitempty"`
+	// Deny is set for a deny rule (Cilium's ingressDeny, egressDeny).
+	Deny bool `json:"deny,omitempty"`
 }
 
 // PeerSummary says what one peer entry matches in the snapshot.
@@ -174,10 +176,11 @@ func (s *Snapshot) summarize(d Direction, u *Unit, units []*Unit) DirectionSumma
 	for p := range s.judging(stageNetworkPolicy, d, rep) {
 		ds.Policies = append(ds.Policies, PolicyRef{Name: p.key(), PolicyTypes: p.types, TypesDefaulted: p.typesDefaulted})
 	}
+	restricted := ds.Isolated
 	for _, ar := range rules {
 		ds.Rules = append(ds.Rules, s.summarizeRule(d, ar.policy, ar.rule))
+		restricted = restricted || ar.rule.action == ActionDeny
 	}
-	restricted := ds.Isolated
 	for _, st := range []stage{stageAdmin, stageBaseline} {
 		if st == stageBaseline && ds.Isolated {
 			break // NetworkPolicy decides what the Admin tier leaves
@@ -240,7 +243,7 @@ func (s *Snapshot) peers(d Direction, u *Unit, units []*Unit, regions []region) 
 }
 
 func (s *Snapshot) summarizeRule(d Direction, p *Policy, r *Rule) RuleSummary {
-	rs := RuleSummary{Policy: p.key(), Rule: r.path, Description: r.text(d)}
+	rs := RuleSummary{Policy: p.key(), Rule: r.path, Description: r.text(d), Deny: r.action == ActionDeny}
 	if r.anyPeer {
 		return rs
 	}
@@ -248,7 +251,7 @@ func (s *Snapshot) summarizeRule(d Direction, p *Policy, r *Rule) RuleSummary {
 	for i := range r.peers {
 		pe := &r.peers[i]
 		ps := PeerSummary{Path: pe.path, Description: pe.text}
-		if pe.byAddress() {
+		if _, all := s.namespacesOfPeer(pe); all && pe.kind != peerCiliumEndpoints || pe.byAddress() {
 			rs.MatchesNothing = false
 			rs.Peers = append(rs.Peers, ps)
 			continue
@@ -258,6 +261,11 @@ func (s *Snapshot) summarizeRule(d Direction, p *Policy, r *Rule) RuleSummary {
 			ps.Workloads = append(ps.Workloads, u.String())
 		}
 		switch {
+		case pe.kind == peerCiliumEndpoints && len(matched) == 0:
+			ps.MatchesNothing = true
+			ps.Note = "no pod's identity matches the selector"
+		case pe.kind == peerCiliumEndpoints:
+			rs.MatchesNothing = false
 		case len(nsMatched) == 0:
 			ps.MatchesNothing = true
 			ps.Note = "no namespace matches the namespaceSelector"

@@ -122,10 +122,15 @@ type Policy struct {
 	subject selector
 }
 
-// Key names the policy: "namespace/name" for a namespaced policy,
-// "Kind/name" for a cluster-scoped one.
+// Key names the policy: "namespace/name" for a NetworkPolicy,
+// "Kind/name" for a cluster-scoped one, "CiliumNetworkPolicy/namespace/name"
+// for Cilium's namespaced one.
 func (p *Policy) key() string {
-	if p.namespace != "" {
+	switch {
+	case p.kind == KindCiliumNetworkPolicy:
+		// Beside NetworkPolicies of the same names.
+		return p.kind + "/" + p.namespace + "/" + p.name
+	case p.namespace != "":
 		return p.namespace + "/" + p.name
 	}
 	return p.kind + "/" + p.name

@@ -283,7 +283,7 @@ func (s *Snapshot) firstPeer(r *Rule, end flowEnd) int {
 // the mutual authentication it requires succeeds, which only the run-time
 // reading assumes).
 func (s *Snapshot) matchesPeer(r *Rule, end flowEnd) bool {
-	if r.authRequired != "" && !s.opts.runTimeMatch {
+	if r.authRequired != "" && !s.sem.runTime {
 		return false
 	}
 	return r.anyPeer || r.denyAll || s.firstPeer(r, end) >= 0

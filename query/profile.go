@@ -82,6 +82,7 @@ var describeBehaviour = map[Behaviour]string{
 	BehaviourHostNetworkPeers:    "whether selectors match host-network pods on this CNI",
 	BehaviourNodeToPod:           "whether this CNI always allows traffic from a pod's own node",
 	BehaviourClusterPolicies:     "whether this CNI enforces ClusterNetworkPolicy (AdminNetworkPolicy)",
+	behaviourRunTime:             "what the peers known only at run time hold (DNS names, services, cloud groups, the API server's and nodes' addresses, mutual authentication)",
 }
 
 // Question is the behaviour as a question, e.g. "whether ipBlock matches
@@ -319,6 +320,9 @@ func SpecProfile() Profile {
 type semantics struct {
 	isolateAll, clusterPolicies, ipBlockPodIPs, ipBlockNodeIPs, sctp, endPort     bool
 	namedIngress, namedEgress, hostNetSubjects, hostNetPeers, nodeToPod, enforced bool
+	// runTime is the run-time variant's reading of peers only the
+	// dataplane knows the members of (behaviourRunTime).
+	runTime bool
 }
 
 // semanticsOf resolves the profile's switches, with assume deciding the
@@ -343,7 +347,7 @@ func semanticsOf(p Profile, assume map[Behaviour]bool) semantics {
 		sctp: v(BehaviourSCTP), endPort: v(BehaviourEndPort),
 		namedIngress: v(BehaviourNamedPortsIngress), namedEgress: v(BehaviourNamedPortsEgress),
 		hostNetSubjects: v(BehaviourHostNetworkSubjects), hostNetPeers: v(BehaviourHostNetworkPeers),
-		nodeToPod: v(BehaviourNodeToPod),
+		nodeToPod: v(BehaviourNodeToPod), runTime: v(behaviourRunTime),
 	}
 }
 

@@ -43,11 +43,6 @@ type Options struct {
 	// assume decides unknown behaviours of the profile: a variant of the
 	// snapshot (Variants).
 	assume map[Behaviour]bool
-	// runTimeMatch is the run-time variant's reading of the peers whose
-	// members only the dataplane knows (toFQDNs, kube-apiserver...): they
-	// match in Accept rules and not in Deny rules (runTimeMatch in
-	// cilium_match.go).
-	runTimeMatch bool
 }
 
 // DefaultOptions judge by the API text (SpecProfile), for manifests.

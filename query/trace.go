@@ -49,6 +49,9 @@ type RuleTrace struct {
 	// Denies when it denies the flow as Allows says of an allow rule.
 	Deny   bool `json:"deny,omitempty"`
 	Denies bool `json:"denies,omitempty"`
+	// L7 names the L7 rules the flows this rule allows are subject to
+	// (Cilium's toPorts rules): allowed at L4 only.
+	L7 string `json:"l7,omitempty"`
 }
 
 // DirectionTrace is one half of a flow: the source's egress or the
@@ -122,6 +125,11 @@ func (s *Snapshot) evalNetworkPolicies(d Direction, subject *Pod, peer flowEnd, 
 		// The rules that allow it are the answer; the misses of the others
 		// would only differ from pod to pod (labels, IPs).
 		t.Rules = slices.DeleteFunc(t.Rules, func(r RuleTrace) bool { return !r.Allows && !r.Denies })
+		for _, r := range t.Rules {
+			if r.Allows && r.L7 != "" {
+				t.Notes = appendNew(t.Notes, "allowed at L4; "+r.L7)
+			}
+		}
 	case t.Allowed:
 		t.Rules = slices.DeleteFunc(t.Rules, func(r RuleTrace) bool { return !r.Denies })
 	case denied:
@@ -176,6 +184,13 @@ func (s *Snapshot) evalRule(d Direction, p *Policy, r *Rule, peer flowEnd, dst *
 	}
 	rt.Ports = r.portsFor(dst)
 	rt.Deny = r.action == ActionDeny
+	rt.L7 = r.l7
+	if r.authRequired != "" && rt.PeerMatched && !s.sem.runTime {
+		rt.PeerMatched, rt.MatchedPeer = false, ""
+		if !brief {
+			rt.PeerMisses = []Miss{{Path: r.path, Reason: "allowed only once mutual authentication (" + r.authRequired + ") succeeds at run time"}}
+		}
+	}
 	rt.Allows = rt.PeerMatched && !rt.Ports.IsEmpty()
 	if rt.Deny {
 		rt.Allows, rt.Denies = false, rt.Allows

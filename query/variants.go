@@ -13,6 +13,15 @@ import (
 // answer that differs between variants is undecided, naming the
 // behaviours it depends on.
 
+// behaviourRunTime is not the network plugin's but the run time's: what
+// the peers hold whose members only the dataplane knows (Cilium's
+// toFQDNs, toServices without selector, toGroups, kube-apiserver, host and
+// remote-node without Node objects, mutual authentication). The snapshot
+// reads them as allowing the least (runTimeMatch); the variant assuming
+// this behaviour as allowing the most. It is judged like an unknown
+// behaviour when the snapshot has such peers (Snapshot.runTime).
+const behaviourRunTime Behaviour = "run-time-peers"
+
 // maxUnknowns bounds the unknown behaviours judged in every combination
 // (2^n snapshots).
 const maxUnknowns = 6
@@ -69,6 +78,9 @@ func (s *Snapshot) relevantUnknowns() []Behaviour {
 		if relevant[b] {
 			out = append(out, b)
 		}
+	}
+	if s.runTime {
+		out = append(out, behaviourRunTime)
 	}
 	return out
 }
@@ -134,6 +146,10 @@ func (s *Snapshot) settle(ans *Answer, again func(*Snapshot) (*Answer, error)) e
 		}
 	}
 	for _, b := range s.dependsOn(differs) {
+		if b == behaviourRunTime {
+			ans.DependsOn = append(ans.DependsOn, s.runTimeReasons(ans.Source.PodList(), ans.Destination.PodList())...)
+			continue
+		}
 		ans.DependsOn = append(ans.DependsOn, b.Question())
 	}
 	s.settleUnevaluated(ans)
@@ -176,6 +192,8 @@ func (sem semantics) value(b Behaviour) bool {
 		return sem.hostNetPeers
 	case BehaviourNodeToPod:
 		return sem.nodeToPod
+	case behaviourRunTime:
+		return sem.runTime
 	}
 	panic(fmt.Sprintf("query: behaviour %q has no value", b))
 }
@@ -211,7 +229,7 @@ func (s *Snapshot) dependsOn(differs []*Snapshot) []Behaviour {
 		keys = alone
 	}
 	var out []Behaviour
-	for _, b := range Behaviours {
+	for _, b := range append(slices.Clone(Behaviours), behaviourRunTime) {
 		if slices.Contains(keys, b) && !slices.Contains(out, b) {
 			out = append(out, b)
 		}

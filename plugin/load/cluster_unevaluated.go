@@ -91,7 +91,7 @@ func unstructuredList(ctx context.Context, rc rest.Interface, gvk schema.GroupVe
 			u.Object = item
 			u.SetGroupVersionKind(gvk)
 			u.SetManagedFields(nil)
-			if _, err := query.NewUnevaluated(u); err != nil {
+			if err := query.CheckPluginObject(u); err != nil {
 				return nil, fmt.Errorf("%s.%s/%s: %w", resource, gvk.Group, gvk.Version, err)
 			}
 		}

@@ -71,7 +71,7 @@ func unevaluatedObject(raw []byte, gvk schema.GroupVersionKind, k *query.PluginK
 	// An item of a typed list may name neither.
 	u.SetGroupVersionKind(gvk)
 	u.SetNamespace(m.Namespace)
-	if _, err := query.NewUnevaluated(u); err != nil {
+	if err := query.CheckPluginObject(u); err != nil {
 		return nil, err
 	}
 	return u, nil

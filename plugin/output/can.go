@@ -3,6 +3,8 @@ package output
 import (
 	"fmt"
 	"io"
+	networkingv1 "k8s.io/api/networking/v1"
+	"slices"
 	"strings"
 
 	"github.com/kubectl-netpol/kubectl-netpol/query"
@@ -134,7 +136,18 @@ func writeTiers(b *strings.Builder, t *query.DirectionTrace, tier query.Tier, as
 // writeNetworkPolicies prints NetworkPolicy's part of a half: the rules
 // that allow it, or why none does.
 func writeNetworkPolicies(b *strings.Builder, t *query.DirectionTrace, asked bool) {
-	if !t.Isolated || len(t.Policies) == 0 {
+	if len(t.Policies) == 0 {
+		return
+	}
+	if !t.Allowed && slices.ContainsFunc(t.Rules, func(r query.RuleTrace) bool { return r.Denies }) {
+		for _, r := range t.Rules {
+			if r.Denies {
+				fmt.Fprintf(b, "%sdenied by %s %s\n%s  %s\n", ind, r.Policy, rulePath(&r, asked), ind, r.Description)
+			}
+		}
+		return
+	}
+	if !t.Isolated {
 		return
 	}
 	if t.Allowed {
@@ -152,7 +165,7 @@ func writeNetworkPolicies(b *strings.Builder, t *query.DirectionTrace, asked boo
 	for _, pol := range t.Policies {
 		n := 0
 		for _, r := range t.Rules {
-			if r.Policy != pol.Name {
+			if r.Policy != pol.Name || r.Deny {
 				continue
 			}
 			n++
@@ -171,7 +184,7 @@ func writeNetworkPolicies(b *strings.Builder, t *query.DirectionTrace, asked boo
 				fmt.Fprintf(b, "%s  x %s: %s\n", ind, m.Path, m.Reason)
 			}
 		}
-		if n == 0 {
+		if n == 0 && slices.ContainsFunc(pol.PolicyTypes, func(pt networkingv1.PolicyType) bool { return strings.EqualFold(string(pt), string(t.Direction)) }) {
 			fmt.Fprintf(b, "%s%s: has no %s rules, so it allows nothing (default deny)\n", ind, pol.Name, t.Direction)
 		}
 	}
