@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	kselection "k8s.io/apimachinery/pkg/selection"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -80,7 +81,8 @@ func TestEveryPeerKindIsMatched(t *testing.T) {
 			"prod": {Name: "prod", Labels: labels.Set{"env": "prod"}},
 			"dev":  {Name: "dev", Labels: labels.Set{"env": "dev"}},
 		},
-		nodes: []*clusterNode{{name: "n1", labels: labels.Set{"role": "worker"}, addrs: []netip.Addr{netip.MustParseAddr("192.0.2.1")}}},
+		nodes:    []*clusterNode{{name: "n1", labels: labels.Set{"role": "worker"}, addrs: []netip.Addr{netip.MustParseAddr("192.0.2.1")}}},
+		services: map[string][]*Service{"prod": {{Namespace: "prod", Name: "db", Selector: map[string]string{"app": "db"}}}},
 	}
 	in := &Pod{Namespace: "prod", Name: "db", Labels: labels.Set{"app": "db"}, IPs: []netip.Addr{netip.MustParseAddr("10.0.0.5")}}
 	out := &Pod{Namespace: "dev", Name: "web", Labels: labels.Set{"app": "web"}, IPs: []netip.Addr{netip.MustParseAddr("10.9.0.5")}}
@@ -99,6 +101,14 @@ func TestEveryPeerKindIsMatched(t *testing.T) {
 		peerNetworks:        {Peer{networks: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/16")}}, []*Pod{in}, []*Pod{out, host}},
 		peerNodes:           {Peer{nodeSel: labels.SelectorFromSet(labels.Set{"role": "worker"})}, []*Pod{host}, []*Pod{in, out}},
 		peerDomainNames:     {Peer{domains: []string{"example.com"}}, nil, []*Pod{in, out, host}},
+		peerCiliumEndpoints: {Peer{ciliumSel: &ciliumSelector{reqs: []ciliumRequirement{
+			{source: ciliumSourceAny, key: "app", op: kselection.Equals, values: []string{"db"}},
+			{source: ciliumSourceK8s, key: ciliumNamespaceName, op: kselection.Equals, values: []string{"prod"}}}}},
+			[]*Pod{in}, []*Pod{out, host}},
+		peerCiliumCIDR:    {Peer{cidr: netip.MustParsePrefix("10.0.0.0/8"), networks: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}, nil, []*Pod{in, out, host}},
+		peerCiliumEntity:  {Peer{entity: "cluster"}, []*Pod{in, out, host}, nil},
+		peerCiliumService: {Peer{svcName: "db", svcNamespace: "prod"}, []*Pod{in}, []*Pod{out, host}},
+		peerRunTime:       {Peer{runTime: "known at run time"}, nil, []*Pod{in, out}},
 	}
 	for _, k := range peerKinds {
 		tc, ok := tests[k]
@@ -131,7 +141,7 @@ func TestEveryPeerKindIsMatched(t *testing.T) {
 				}
 			}
 			_ = s.peerPrefixes(&pe)
-			if pe.byAddress() != (k == peerIPBlock || k == peerNetworks || k == peerNodes) {
+			if pe.byAddress() != (k == peerIPBlock || k == peerNetworks || k == peerNodes || k == peerCiliumCIDR) {
 				t.Errorf("byAddress = %v", pe.byAddress())
 			}
 			r := Rule{path: "spec.ingress[0]", action: ActionAccept, peers: []Peer{pe}}
