@@ -167,7 +167,9 @@ func registerGlobalCompletions(cmd *cobra.Command, g *globalOptions) {
 	mustRegister(cmd.RegisterFlagCompletionFunc("cni", cobra.FixedCompletions(query.ProfileNames(), cobra.ShellCompDirectiveNoFileComp)))
 	var kinds []string
 	for _, k := range query.PluginKinds {
-		kinds = append(kinds, k.String())
+		if !k.Evaluated {
+			kinds = append(kinds, k.String())
+		}
 	}
 	mustRegister(cmd.RegisterFlagCompletionFunc("ignore-kind", cobra.FixedCompletions(kinds, cobra.ShellCompDirectiveNoFileComp)))
 }

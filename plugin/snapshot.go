@@ -53,7 +53,7 @@ type policyKinds struct{ sliceValue }
 // not a network plugin's policy kind.
 func (v policyKinds) Set(s string) error {
 	for _, k := range strings.Split(s, ",") {
-		if _, err := query.PluginKindsNamed(k); err != nil {
+		if _, err := query.IgnorableKindsNamed(k); err != nil {
 			return err
 		}
 	}

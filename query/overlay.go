@@ -41,6 +41,11 @@ func ParseObjectRef(s string) (ObjectRef, error) {
 	parts := strings.Split(s, "/")
 	kind, group := refKind(parts[0]), ""
 	clusterScoped := clusterScopedKinds[kind]
+	if strings.EqualFold(parts[0], "cnp") && len(parts) == 3 {
+		// kubectl's short name of both: ClusterNetworkPolicy is
+		// cluster-scoped (cnp/NAME), CiliumNetworkPolicy namespaced.
+		kind = ""
+	}
 	if kind == "" {
 		// A network plugin's policy kind, when the name means one.
 		if ks, err := PluginKindsNamed(parts[0]); err == nil && len(ks) == 1 {
@@ -49,7 +54,7 @@ func ParseObjectRef(s string) (ObjectRef, error) {
 	}
 	switch {
 	case kind == "":
-		return ObjectRef{}, fmt.Errorf("%q: unknown kind %q (networkpolicy, clusternetworkpolicy, namespace, pod, service, a workload kind or a network plugin's policy kind)", s, parts[0])
+		return ObjectRef{}, fmt.Errorf("%q: unknown kind %q (networkpolicy, clusternetworkpolicy, ciliumnetworkpolicy (cnp/NS/NAME), ciliumclusterwidenetworkpolicy (ccnp), namespace, pod, service, a workload kind or a network plugin's policy kind)", s, parts[0])
 	case clusterScoped && len(parts) == 2 && parts[1] != "":
 		return ObjectRef{Kind: kind, Group: group, Name: parts[1]}, nil
 	case !clusterScoped && len(parts) == 3 && parts[1] != "" && parts[2] != "":

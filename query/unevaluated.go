@@ -127,7 +127,7 @@ func PluginKindsNamed(name string) ([]*PluginKind, error) {
 	kindName = strings.ToLower(kindName)
 	var out []*PluginKind
 	for _, k := range PluginKinds {
-		if kindName != strings.ToLower(k.Kind) && kindName != k.Resource {
+		if kindName != strings.ToLower(k.Kind) && kindName != k.Resource && !slices.Contains(k.ShortNames, kindName) {
 			continue
 		}
 		if group != "" && !k.servedBy(group) && !k.servedBy("crd."+group) {
@@ -152,6 +152,22 @@ func PluginKindsNamed(name string) ([]*PluginKind, error) {
 		return nil, fmt.Errorf("%q is also a Kubernetes kind, which is evaluated: name the group, e.g. %s", name, strings.Join(names, " or "))
 	}
 	return out, nil
+}
+
+// IgnorableKindsNamed is PluginKindsNamed for --ignore-kind: only kinds
+// that are not evaluated can be judged without; an evaluated one is an
+// error pointing at --without.
+func IgnorableKindsNamed(name string) ([]*PluginKind, error) {
+	ks, err := PluginKindsNamed(name)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range ks {
+		if k.Evaluated {
+			return nil, fmt.Errorf("%q is evaluated, not only read: to judge without some of its objects, use --without (e.g. cnp/NAMESPACE/NAME, ccnp/NAME)", name)
+		}
+	}
+	return ks, nil
 }
 
 // Unevaluated is a policy object of a network plugin's own API: not
@@ -286,7 +302,7 @@ func (l UnevaluatedList) String() string { return strings.Join(l.Summary(), ", "
 func ignoredKinds(names []string) (map[*PluginKind]bool, error) {
 	out := map[*PluginKind]bool{}
 	for _, n := range names {
-		ks, err := PluginKindsNamed(n)
+		ks, err := IgnorableKindsNamed(n)
 		if err != nil {
 			return nil, fmt.Errorf("ignore kind: %w", err)
 		}
