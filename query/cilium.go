@@ -12,8 +12,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	kselection "k8s.io/apimachinery/pkg/selection"
 	kjson "sigs.k8s.io/json"
 )
@@ -56,12 +56,12 @@ func isCiliumKind(u *unstructured.Unstructured) bool {
 // The API objects, as far as verdicts need them. Pointers to slices keep
 // an absent list apart from an empty one, which Cilium reads differently.
 type ciliumPolicyObject struct {
-	Metadata json.RawMessage `json:"metadata"`
-	Kind     string          `json:"kind"`
-	API      string          `json:"apiVersion"`
-	Spec     *ciliumRuleSpec `json:"spec"`
+	Metadata json.RawMessage  `json:"metadata"`
+	Kind     string           `json:"kind"`
+	API      string           `json:"apiVersion"`
+	Spec     *ciliumRuleSpec  `json:"spec"`
 	Specs    []ciliumRuleSpec `json:"specs"`
-	Status   json.RawMessage `json:"status"`
+	Status   json.RawMessage  `json:"status"`
 }
 
 type ciliumRuleSpec struct {
@@ -870,8 +870,10 @@ func describeCiliumRule(r *Rule, d Direction) string {
 	switch {
 	case r.anyPeer:
 		peers = "anywhere"
+	case len(r.peers) == 0 && r.ports == nil:
+		return verb + " nothing (an empty rule: it only puts the endpoints in default deny)"
 	case len(r.peers) == 0:
-		peers = "nothing (a rule without peers or ports selects nothing)"
+		peers = "nothing (an empty list of peers selects nothing)"
 	default:
 		parts := make([]string, len(r.peers))
 		for i := range r.peers {
@@ -920,6 +922,7 @@ func (s *Snapshot) addCilium(objs []*unstructured.Unstructured) error {
 			return fmt.Errorf("%s %s: %w", strings.ToLower(u.GetKind()), strings.TrimPrefix(u.GetNamespace()+"/"+u.GetName(), "/"), err)
 		}
 		for _, p := range c.policies {
+			p.adaptPorts(s.sem)
 			if p.namespace == "" {
 				s.clusterCilium = append(s.clusterCilium, p)
 			} else {
@@ -990,4 +993,28 @@ func CheckPluginObject(u *unstructured.Unstructured) error {
 	}
 	_, err := compileCilium(u, nil)
 	return err
+}
+
+// adaptPorts drops the SCTP entries of a Cilium policy's rules unless
+// Cilium enforces SCTP (enable-sctp, false by default): as for a
+// NetworkPolicy (adapt), an entry the plugin does not enforce matches
+// nothing, and the rule's words stay as written.
+func (p *Policy) adaptPorts(sem semantics) {
+	if sem.sctp && sem.ciliumProfile {
+		return
+	}
+	for _, d := range []Direction{Ingress, Egress} {
+		rules := p.rules(d)
+		for i := range rules {
+			r := &rules[i]
+			if !slices.ContainsFunc(r.ports, func(pt Port) bool { return pt.protocol == corev1.ProtocolSCTP }) {
+				continue
+			}
+			text := r.text(d)
+			r.describe = func(*Rule, Direction) string { return text }
+			r.desc = nil
+			r.ports = slices.DeleteFunc(slices.Clone(r.ports), func(pt Port) bool { return pt.protocol == corev1.ProtocolSCTP })
+			r.index()
+		}
+	}
 }

@@ -30,7 +30,7 @@ func (s *Snapshot) runTimeMatch(action Action) miss {
 // profile Cilium's default (neither) holds.
 func (s *Snapshot) ciliumCIDRSees(end flowEnd) miss {
 	pods, nodes := false, false
-	if s.opts.Profile.Name == "cilium" {
+	if s.sem.ciliumProfile {
 		pods, nodes = s.sem.ipBlockPodIPs, s.sem.ipBlockNodeIPs
 	}
 	switch {

@@ -33,8 +33,8 @@ type classRule struct {
 	// relative is set when some peer's answer depends on the subject's
 	// node: the rule is matched per pair, not by its bitset.
 	relative bool
-	peers  bitset // classes the rule's peers match
-	static *PortSet
+	peers    bitset // classes the rule's peers match
+	static   *PortSet
 	// named memoises the ports per destination class of a rule that names
 	// ports; map rows are computed concurrently.
 	mu    sync.Mutex

@@ -174,7 +174,7 @@ func (s *Snapshot) summarize(d Direction, u *Unit, units []*Unit) DirectionSumma
 	rules, isolated := s.stageRules(stageNetworkPolicy, d, rep)
 	ds.Isolated = isolated
 	for p := range s.judging(stageNetworkPolicy, d, rep) {
-		ds.Policies = append(ds.Policies, PolicyRef{Name: p.key(), PolicyTypes: p.types, TypesDefaulted: p.typesDefaulted})
+		ds.Policies = append(ds.Policies, p.ref(d))
 	}
 	restricted := ds.Isolated
 	for _, ar := range rules {

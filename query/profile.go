@@ -323,6 +323,10 @@ type semantics struct {
 	// runTime is the run-time variant's reading of peers only the
 	// dataplane knows the members of (behaviourRunTime).
 	runTime bool
+	// ciliumProfile is set under Cilium's profile, whose settings then
+	// hold for Cilium's own policies too; under any other, Cilium's
+	// defaults do (cilium_match.go).
+	ciliumProfile bool
 }
 
 // semanticsOf resolves the profile's switches, with assume deciding the
@@ -348,6 +352,7 @@ func semanticsOf(p Profile, assume map[Behaviour]bool) semantics {
 		namedIngress: v(BehaviourNamedPortsIngress), namedEgress: v(BehaviourNamedPortsEgress),
 		hostNetSubjects: v(BehaviourHostNetworkSubjects), hostNetPeers: v(BehaviourHostNetworkPeers),
 		nodeToPod: v(BehaviourNodeToPod), runTime: v(behaviourRunTime),
+		ciliumProfile: p.Name == "cilium",
 	}
 }
 

@@ -143,8 +143,8 @@ type Snapshot struct {
 	// judge in the NetworkPolicy stage.
 	cluster       []*Policy
 	clusterCilium []*Policy
-	nodes     []*clusterNode
-	workloads map[string][]WorkloadRef // namespace -> workloads
+	nodes         []*clusterNode
+	workloads     map[string][]WorkloadRef // namespace -> workloads
 	// unreadable records reads that failed, by "kind namespace", so that
 	// answers that depend on them fail instead of guessing.
 	unreadable map[string]error

@@ -16,6 +16,14 @@ type PolicyRef struct {
 	// TypesDefaulted is true when policyTypes was not written and the API
 	// server's defaulting decided them.
 	TypesDefaulted bool `json:"typesDefaulted,omitempty"`
+	// NonIsolating is set for a policy that judges the direction without
+	// isolating the pod (a Cilium policy with enableDefaultDeny false).
+	NonIsolating bool `json:"nonIsolating,omitempty"`
+}
+
+// ref is the policy's reference for direction d.
+func (p *Policy) ref(d Direction) PolicyRef {
+	return PolicyRef{Name: p.key(), PolicyTypes: p.types, TypesDefaulted: p.typesDefaulted, NonIsolating: !p.isolates(d)}
 }
 
 // Miss says why one peer or port entry of a rule did not match.
@@ -103,7 +111,7 @@ func (s *Snapshot) evalNetworkPolicies(d Direction, subject *Pod, peer flowEnd, 
 			j.isolated = true
 			isolating = append(isolating, p.key())
 		}
-		t.Policies = append(t.Policies, PolicyRef{Name: p.key(), PolicyTypes: p.types, TypesDefaulted: p.typesDefaulted})
+		t.Policies = append(t.Policies, p.ref(d))
 		for i := range p.rules(d) {
 			r := &p.rules(d)[i]
 			rt := s.evalRule(d, p, r, peer, dst, ask.brief)

@@ -46,21 +46,32 @@ func writeUnit(b *strings.Builder, p painter, u *query.UnitExplanation) {
 
 func writeDirectionSummary(b *strings.Builder, p painter, d *query.DirectionSummary) {
 	head := strings.ToUpper(string(d.Direction))
-	names := make([]string, len(d.Policies))
-	for i, pol := range d.Policies {
-		names[i] = pol.Name
+	var names, others []string
+	for _, pol := range d.Policies {
+		name := pol.Name
 		if pol.TypesDefaulted {
-			names[i] += " (policyTypes defaulted)"
+			name += " (policyTypes defaulted)"
 		}
+		if pol.NonIsolating {
+			others = append(others, name)
+		} else {
+			names = append(names, name)
+		}
+	}
+	also := ""
+	if len(others) > 0 {
+		also = "; also judged, without default deny, by " + strings.Join(others, ", ")
 	}
 	switch {
 	case d.Risk != "":
 		fmt.Fprintf(b, "  %s  %s\n", head, p.red("OPEN"))
 		fmt.Fprintf(b, "    risk: %s\n", d.Risk)
+	case !d.Isolated && len(others) > 0:
+		fmt.Fprintf(b, "  %s  not isolated: judged, without default deny, by %s\n", head, strings.Join(others, ", "))
 	case !d.Isolated:
 		fmt.Fprintf(b, "  %s  not isolated by NetworkPolicy; cluster policies apply\n", head)
 	default:
-		fmt.Fprintf(b, "  %s  isolated by %s\n", head, strings.Join(names, ", "))
+		fmt.Fprintf(b, "  %s  isolated by %s%s\n", head, strings.Join(names, ", "), also)
 	}
 	writeClusterRules(b, d, query.TierAdmin)
 	for _, pol := range d.Policies {
