@@ -392,8 +392,18 @@ func (c *ciliumRuleCompiler) rule(path string, d Direction, action Action, pr *c
 			err = add(runTimePeers(path+"."+word+"Groups", len(*groups), "cloud provider group", "its members are known only to Cilium's operator at run time"), nil)
 		}
 	}
+	denyServices := false
 	if err == nil && d == Egress && pr.ToServices != nil {
-		err = add(c.services(path+".toServices", *pr.ToServices))
+		if deny {
+			// Cilium resolves toServices for allow rules only: a deny
+			// rule's toServices leaves it no peer, so it denies its ports
+			// to every peer (with toPorts) or nothing (pkg/policy/k8s
+			// service.go; docs/semantics.md CIL-SVC-3).
+			_, err = c.services(path+".toServices", *pr.ToServices)
+			denyServices = true
+		} else {
+			err = add(c.services(path+".toServices", *pr.ToServices))
+		}
 	}
 	if err == nil && d == Egress && pr.ToFQDNs != nil {
 		err = add(c.fqdns(path+".toFQDNs", *pr.ToFQDNs))
@@ -417,6 +427,9 @@ func (c *ciliumRuleCompiler) rule(path string, d Direction, action Action, pr *c
 	r.l7 = l7
 	if l3 == 0 && hasL4 {
 		r.anyPeer = true
+	}
+	if denyServices && !hasL4 {
+		r.peers, r.anyPeer = nil, false
 	}
 	if pr.Authentication != nil && pr.Authentication.Mode != "" && pr.Authentication.Mode != "disabled" {
 		// Allowed only once Cilium's mutual authentication succeeds.

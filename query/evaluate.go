@@ -3,6 +3,7 @@ package query
 import (
 	"iter"
 	"net/netip"
+	"slices"
 )
 
 // The one evaluation of a half of a flow (the source's egress, or the
@@ -253,7 +254,7 @@ func (s *Snapshot) orderedJudgement(rules []appliedRule, peer flowEnd, dst *Pod,
 // allowListOnly tells whether the allow-list stage is the only one with
 // policies: then a half is that stage's answer, without the walk.
 func (s *Snapshot) allowListOnly() bool {
-	return len(s.cluster) == 0 && len(s.nodeLocal) == 0
+	return len(s.cluster) == 0 && !slices.ContainsFunc(s.nodeLocal, func(p *Policy) bool { return p.stage != stageNetworkPolicy })
 }
 
 // allowedPorts is every port the flow src -> dst may use: the source's

@@ -363,6 +363,16 @@ func semanticsOf(p Profile, assume map[Behaviour]bool) semantics {
 // as written.
 func (p *Policy) adapt(sem semantics) {
 	p.subject.hostNetwork = sem.hostNetSubjects
+	if sem.ciliumProfile {
+		// Cilium converts every rule of a NetworkPolicy, whatever its
+		// policyTypes: a direction with rules is isolated
+		// (pkg/k8s/network_policy.go; cilium/cilium#48703).
+		for _, d := range []Direction{Ingress, Egress} {
+			if len(p.rules(d)) > 0 && !p.hasType(d) {
+				p.types = append(slices.Clone(p.types), policyTypeOf(d))
+			}
+		}
+	}
 	for _, d := range []Direction{Ingress, Egress} {
 		named := sem.namedIngress
 		if d == Egress {
@@ -424,7 +434,13 @@ func isolateAllPolicy(ns string, sem semantics) *Policy {
 // known to run on that has a host-network pod or a known address, in the
 // first stage, accepting traffic to and from the host-network pods of that
 // node and the node's addresses when the Node object was given.
-func nodeLocalPolicies(pods []*Pod, nodes []*clusterNode) []*Policy {
+//
+// Cilium's is otherwise (allow-localhost, pkg/policy repository.go): an
+// ingress allow from the host added to the rules of a pod in default
+// deny, at the lowest precedence, so that deny rules override it; egress
+// to the node is judged like any other. There the policy judges ingress
+// in the NetworkPolicy stage without isolating.
+func nodeLocalPolicies(pods []*Pod, nodes []*clusterNode, sem semantics) []*Policy {
 	addrs := map[string][]netip.Prefix{}
 	for _, n := range nodes {
 		for _, a := range n.addrs {
@@ -456,8 +472,13 @@ func nodeLocalPolicies(pods []*Pod, nodes []*clusterNode) []*Policy {
 		e := r
 		e.peers = slices.Clone(r.peers)
 		e.index()
-		out = append(out, &Policy{kind: "NetworkPlugin", name: "node-" + n, tier: TierNode, stage: stageNode,
-			subjectText: "pods on node " + n, subject: selector{node: n, hostNetwork: true}, ingress: []Rule{r}, egress: []Rule{e}})
+		p := &Policy{kind: "NetworkPlugin", name: "node-" + n, tier: TierNode, stage: stageNode,
+			subjectText: "pods on node " + n, subject: selector{node: n, hostNetwork: true}, ingress: []Rule{r}, egress: []Rule{e}}
+		if sem.ciliumProfile {
+			p.tier, p.stage, p.egress = "", stageNetworkPolicy, nil
+			p.nonIsolating = []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}
+		}
+		out = append(out, p)
 	}
 	return out
 }

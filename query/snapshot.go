@@ -359,7 +359,7 @@ func (s *Snapshot) index() {
 		}
 	}
 	if s.sem.nodeToPod {
-		s.nodeLocal = nodeLocalPolicies(s.pods, s.nodes)
+		s.nodeLocal = nodeLocalPolicies(s.pods, s.nodes, s.sem)
 	}
 	for ns, ps := range s.policies {
 		s.ensureNamespace(ns)
