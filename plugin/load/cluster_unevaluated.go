@@ -92,7 +92,11 @@ func unstructuredList(ctx context.Context, rc rest.Interface, gvk schema.GroupVe
 			u.SetGroupVersionKind(gvk)
 			u.SetManagedFields(nil)
 			if err := query.CheckPluginObject(u); err != nil {
-				return nil, fmt.Errorf("%s.%s/%s: %w", resource, gvk.Group, gvk.Version, err)
+				name := u.GetName()
+				if u.GetNamespace() != "" {
+					name = u.GetNamespace() + "/" + name
+				}
+				return nil, fmt.Errorf("%s.%s/%s %s: %w", resource, gvk.Group, gvk.Version, name, err)
 			}
 		}
 		return list, nil
