@@ -588,3 +588,83 @@ func TestCiliumInvalid(t *testing.T) {
 		})
 	}
 }
+
+// TestCiliumProfileDepartures pins where Cilium departs from the API text
+// under its profile: allow-localhost is an ingress allow that deny rules
+// override, and a NetworkPolicy direction with rules is isolated whatever
+// policyTypes says.
+func TestCiliumProfileDepartures(t *testing.T) {
+	cilium, _ := ProfileNamed("cilium")
+	opts := Options{Profile: cilium, WorkloadStandIns: true}
+	objs := []runtime.Object{
+		testNamespace("x", "env=prod"),
+		onNode(testPod("x/a", "app=a", "10.0.0.1"), "n1"),
+		onNode(testPod("x/b", "app=b", "10.0.0.2"), "n1"),
+		onNode(hostNetPod("x/agent", "app=agent", "192.0.2.1"), "n1"),
+		onNode(hostNetPod("x/far", "app=agent", "192.0.2.2"), "n2"),
+	}
+	t.Run("the pod's own node reaches it on ingress past default deny, not another node", func(t *testing.T) {
+		s := testSnapshot(t, opts, append(objs, ciliumObjects(t, `
+kind: CiliumNetworkPolicy
+metadata: {name: p}
+spec: {endpointSelector: {}, ingress: [{}], egress: [{}]}`)...)...)
+		for _, f := range []ciliumFlow{{"x/agent", "x/a:80", vAllow}, {"x/far", "x/a:80", vDeny}, {"x/a", "x/agent:80", vDeny}} {
+			if got := verdictOf(can(t, s, f.src, f.dst)); got != f.want {
+				t.Errorf("can %s %s = %s, want %s", f.src, f.dst, got, f.want)
+			}
+		}
+	})
+	t.Run("a deny rule on the host overrides allow-localhost", func(t *testing.T) {
+		s := testSnapshot(t, opts, append(objs, ciliumObjects(t, `
+kind: CiliumNetworkPolicy
+metadata: {name: p}
+spec: {endpointSelector: {}, ingress: [{}], ingressDeny: [{fromEntities: [host]}]}`)...)...)
+		if got := verdictOf(can(t, s, "x/agent", "x/a:80")); got != vDeny {
+			t.Errorf("can x/agent x/a:80 = %s, want deny", got)
+		}
+	})
+	t.Run("a NetworkPolicy's ingress rules isolate ingress on Cilium even with policyTypes [Egress]", func(t *testing.T) {
+		np := testPolicies(t, `
+metadata: {name: p}
+spec:
+  podSelector: {matchLabels: {app: a}}
+  policyTypes: [Egress]
+  ingress: [{from: [{podSelector: {matchLabels: {app: c}}}]}]
+  egress: [{}]`)
+		onCilium := testSnapshot(t, opts, append(slicesClone(objs), np...)...)
+		if got := verdictOf(can(t, onCilium, "x/b", "x/a:80")); got != vDeny {
+			t.Errorf("on Cilium: can x/b x/a:80 = %s, want deny", got)
+		}
+		byAPI := testSnapshot(t, DefaultOptions(), append(slicesClone(objs), np...)...)
+		if got := verdictOf(can(t, byAPI, "x/b", "x/a:80")); got != vAllow {
+			t.Errorf("by the API text: can x/b x/a:80 = %s, want allow", got)
+		}
+	})
+}
+
+func slicesClone(objs []runtime.Object) []runtime.Object {
+	return append([]runtime.Object(nil), objs...)
+}
+
+// TestCiliumHostPolicies pins that a CCNP rule selecting nodes is not
+// evaluated: the host-network pods it may govern get undecided verdicts
+// naming it, other pods are judged by the CCNP's endpoint rules.
+func TestCiliumHostPolicies(t *testing.T) {
+	objs := append(baseObjects(), onNode(hostNetPod("x/agent", "app=agent", "192.0.2.1"), "n1"))
+	objs = append(objs, ciliumObjects(t, `
+kind: CiliumClusterwideNetworkPolicy
+metadata: {name: hosts}
+specs:
+- nodeSelector: {}
+  ingress: [{fromEntities: [cluster]}]
+- endpointSelector: {matchLabels: {app: a}}
+  ingress: [{}]`)...)
+	s := testSnapshot(t, DefaultOptions(), objs...)
+	a := can(t, s, "x/b", "x/agent:10250")
+	if verdictOf(a) != vUndecided || !strings.Contains(strings.Join(a.DependsOn, "; "), "CiliumClusterwideNetworkPolicy") {
+		t.Errorf("can x/b x/agent:10250 = %s depending on %q, want undecided naming the CCNP", verdictOf(a), a.DependsOn)
+	}
+	if got := verdictOf(can(t, s, "x/b", "x/a:80")); got != vDeny {
+		t.Errorf("can x/b x/a:80 = %s, want deny (the CCNP's endpoint rule)", got)
+	}
+}
