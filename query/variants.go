@@ -49,7 +49,7 @@ func (s *Snapshot) relevantUnknowns() []Behaviour {
 			has.np = true
 			for _, d := range []Direction{Ingress, Egress} {
 				for _, r := range p.rules(d) {
-					has.ipBlock = has.ipBlock || r.ipBlocks
+					has.ipBlock = has.ipBlock || r.ipBlocks || r.ciliumCIDRs && s.sem.ciliumProfile
 					for _, pt := range r.ports {
 						has.sctp = has.sctp || pt.protocol == "SCTP"
 						has.rng = has.rng || pt.named == "" && pt.from != pt.to
