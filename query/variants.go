@@ -41,7 +41,7 @@ type variantSet struct {
 func (s *Snapshot) relevantUnknowns() []Behaviour {
 	var has struct{ ipBlock, sctp, rng, namedIn, namedOut, np bool }
 	hostNet := slices.ContainsFunc(s.pods, func(p *Pod) bool { return p.HostNetwork })
-	for _, ps := range s.policies {
+	for _, ps := range append(slices.Collect(maps.Values(s.policies)), s.clusterCilium) {
 		for _, p := range ps {
 			if p.name == isolateAllName {
 				continue
