@@ -139,7 +139,7 @@ func (cs *ciliumSelector) namespace() (string, bool) {
 func (s *Snapshot) runTimeReasons(srcs, dsts []*Pod) []string {
 	var out []string
 	add := func(p *Policy, r *Rule, path, why string) {
-		line := fmt.Sprintf("%s %s %s: %s", p.kind, p.key(), path, why)
+		line := fmt.Sprintf("%s %s: %s", p.key(), path, why)
 		if !slices.Contains(out, line) {
 			out = append(out, line)
 		}

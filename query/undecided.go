@@ -43,7 +43,7 @@ func unknownsOf(snaps ...*Snapshot) []Behaviour {
 		}
 	}
 	var out []Behaviour
-	for _, b := range Behaviours {
+	for _, b := range judgedBehaviours {
 		if some[b] {
 			out = append(out, b)
 		}

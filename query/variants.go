@@ -22,6 +22,10 @@ import (
 // behaviour when the snapshot has such peers (Snapshot.runTime).
 const behaviourRunTime Behaviour = "run-time-peers"
 
+// judgedBehaviours are the behaviours variants judge both ways, in the
+// order answers name them: the profile's, then the run time's.
+var judgedBehaviours = append(slices.Clone(Behaviours), behaviourRunTime)
+
 // maxUnknowns bounds the unknown behaviours judged in every combination
 // (2^n snapshots).
 const maxUnknowns = 6
@@ -229,7 +233,7 @@ func (s *Snapshot) dependsOn(differs []*Snapshot) []Behaviour {
 		keys = alone
 	}
 	var out []Behaviour
-	for _, b := range append(slices.Clone(Behaviours), behaviourRunTime) {
+	for _, b := range judgedBehaviours {
 		if slices.Contains(keys, b) && !slices.Contains(out, b) {
 			out = append(out, b)
 		}
