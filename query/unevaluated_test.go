@@ -227,6 +227,20 @@ func TestIgnoreKinds(t *testing.T) {
 	}
 }
 
+// TestIgnoreCiliumHostPolicy: a CiliumClusterwideNetworkPolicy's host
+// policy (a rule with nodeSelector) is the one part of Cilium's kinds that
+// is not evaluated; --ignore-kind of its kind judges without it, as for
+// any other unevaluated object.
+func TestIgnoreCiliumHostPolicy(t *testing.T) {
+	opts := DefaultOptions()
+	opts.IgnoreKinds = []string{"CiliumClusterwideNetworkPolicy"}
+	s := testSnapshot(t, opts, append(unevaluatedWorld(),
+		testObject(t, "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: workers}\nspec: {nodeSelector: {}, ingress: [{fromEntities: [cluster]}]}"))...)
+	if got, want := s.Ignored().String(), "1 CiliumClusterwideNetworkPolicy"; got != want || len(s.Unevaluated()) != 0 {
+		t.Errorf("ignored %q, unevaluated %q; want %q ignored, nothing unevaluated", got, s.Unevaluated(), want)
+	}
+}
+
 func TestUnevaluatedMetadata(t *testing.T) {
 	for _, tc := range []struct{ name, doc, err string }{
 		{"a namespaced kind needs a namespace", "apiVersion: crd.antrea.io/v1beta1\nkind: NetworkPolicy\nmetadata: {name: p}", "networkpolicy p: metadata.namespace: required"},
