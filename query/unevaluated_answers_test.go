@@ -8,13 +8,13 @@ import (
 	"github.com/kubectl-netpol/kubectl-netpol/query"
 )
 
-// TestAnswersWithUnevaluatedPolicies: a CiliumNetworkPolicy selecting
+// TestAnswersWithUnevaluatedPolicies: a MultiNetworkPolicy selecting
 // prod's database makes every answer about the database undecided (can:
 // UNDECIDED naming it; map, explain, diff: every port of what touches the
 // database marked, said once; audit: a finding), answers about other pods
 // stay decided, and --ignore-kind judges without it, saying so.
 func TestAnswersWithUnevaluatedPolicies(t *testing.T) {
-	objs := loadObjects(t, threeTier, "../testdata/cni/cilium-networkpolicy.yaml")
+	objs := loadObjects(t, threeTier, "../testdata/cni/multinetworkpolicy.yaml")
 	snap := func(ignore ...string) *query.Snapshot {
 		opts := query.DefaultOptions()
 		opts.IgnoreKinds = ignore
@@ -39,7 +39,7 @@ func TestAnswersWithUnevaluatedPolicies(t *testing.T) {
 	}
 	t.Run("can about the selected pod is undecided, naming the policy", func(t *testing.T) {
 		ans := ask(s, "prod/api", "prod/db:3306")
-		if ans.Decided || !slices.Contains(ans.DependsOn, "1 CiliumNetworkPolicy in prod not evaluated") {
+		if ans.Decided || !slices.Contains(ans.DependsOn, "1 MultiNetworkPolicy in prod not evaluated") {
 			t.Errorf("decided %v, depends on %q", ans.Decided, ans.DependsOn)
 		}
 	})
@@ -49,9 +49,9 @@ func TestAnswersWithUnevaluatedPolicies(t *testing.T) {
 		}
 	})
 	t.Run("--ignore-kind judges without it and says so", func(t *testing.T) {
-		ans := ask(snap("CiliumNetworkPolicy"), "prod/api", "prod/db:3306")
+		ans := ask(snap("MultiNetworkPolicy"), "prod/api", "prod/db:3306")
 		if !ans.Decided || !ans.Allowed || !slices.ContainsFunc(ans.Warnings, func(w query.Warning) bool {
-			return strings.Contains(w.Message, "judged without 1 CiliumNetworkPolicy in prod (--ignore-kind)")
+			return strings.Contains(w.Message, "judged without 1 MultiNetworkPolicy in prod (--ignore-kind)")
 		}) {
 			t.Errorf("decided %v allowed %v warnings %v", ans.Decided, ans.Allowed, ans.Warnings)
 		}
@@ -109,10 +109,10 @@ func TestAnswersWithUnevaluatedPolicies(t *testing.T) {
 	})
 	t.Run("audit reports the policy", func(t *testing.T) {
 		found := slices.ContainsFunc(s.Audit(query.AuditOptions{Namespaces: []string{"prod"}}).Findings, func(f query.Finding) bool {
-			return f.Check == "unevaluated-policies" && f.Object == "1 CiliumNetworkPolicy in prod"
+			return f.Check == "unevaluated-policies" && f.Object == "1 MultiNetworkPolicy in prod"
 		})
 		if !found {
-			t.Error("no unevaluated-policies finding for 1 CiliumNetworkPolicy in prod")
+			t.Error("no unevaluated-policies finding for 1 MultiNetworkPolicy in prod")
 		}
 	})
 }
@@ -152,5 +152,50 @@ func TestManyFlowsOnAPluginThatEnforcesNothing(t *testing.T) {
 		if n := hypothetical(ws); n != 1 {
 			t.Errorf("%s: %d hypothetical warnings, want 1: %v", what, n, ws)
 		}
+	}
+}
+
+// TestAnswersWithCiliumPolicies: a CiliumNetworkPolicy is evaluated, not
+// read as an unevaluated object: the answers about the database it selects
+// stay decided, and its rule still lets the API in when the NetworkPolicy
+// that also does is gone.
+func TestAnswersWithCiliumPolicies(t *testing.T) {
+	s, err := query.NewSnapshot(loadObjects(t, threeTier, "../testdata/cni/cilium-networkpolicy.yaml"), query.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := s.Unevaluated(); len(u) != 0 {
+		t.Errorf("unevaluated %v, want none", u)
+	}
+	withoutNP, err := s.Without(query.ObjectRef{Kind: "NetworkPolicy", Namespace: "prod", Name: "db"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		s        *query.Snapshot
+		src, dst string
+		allowed  bool
+	}{
+		{"the API may call the database", s, "prod/api", "prod/db:3306", true},
+		{"without the NetworkPolicy db, the CiliumNetworkPolicy still lets the API in", withoutNP, "prod/api", "prod/db:3306", true},
+		{"without the NetworkPolicy db, the CiliumNetworkPolicy lets in no other caller", withoutNP, "prod/web", "prod/db:3306", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := query.ParseFlow([]string{tc.src, tc.dst})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ans, err := tc.s.Can(f, "prod")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ans.Decided || ans.Allowed != tc.allowed {
+				t.Errorf("decided %v allowed %v, depends on %q; want decided, allowed %v", ans.Decided, ans.Allowed, ans.DependsOn, tc.allowed)
+			}
+		})
+	}
+	if slices.ContainsFunc(s.Audit(query.AuditOptions{Namespaces: []string{"prod"}}).Findings, func(f query.Finding) bool { return f.Check == "unevaluated-policies" }) {
+		t.Error("an unevaluated-policies finding for an evaluated CiliumNetworkPolicy")
 	}
 }

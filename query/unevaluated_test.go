@@ -50,10 +50,9 @@ func selectedPods(s *Snapshot) []string {
 
 func TestUnevaluatedSelection(t *testing.T) {
 	const (
-		cnp  = "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: p, namespace: prod}\n"
-		ccnp = "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: p}\n"
 		acnp = "apiVersion: crd.antrea.io/v1beta1\nkind: ClusterNetworkPolicy\nmetadata: {name: p}\n"
 		annp = "apiVersion: crd.antrea.io/v1beta1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: prod}\n"
+		mnp  = "apiVersion: k8s.cni.cncf.io/v1beta1\nkind: MultiNetworkPolicy\nmetadata: {name: p, namespace: prod}\n"
 	)
 	all := []string{"dev/db", "kube-system/agent", "prod/db", "prod/web"}
 	for _, tc := range []struct {
@@ -62,76 +61,6 @@ func TestUnevaluatedSelection(t *testing.T) {
 		want    []string
 		selects string
 	}{
-		{
-			name: "a CiliumNetworkPolicy selects by its endpointSelector, with k8s: stripped, in its namespace only",
-			doc:  cnp + "spec: {endpointSelector: {matchLabels: {'k8s:app': db}}}",
-			want: []string{"prod/db"}, selects: "pods matching app=db in namespace prod",
-		},
-		{
-			name: "a key without a source and one with any: match pod labels",
-			doc:  cnp + "specs: [{endpointSelector: {matchLabels: {app: db}}}, {endpointSelector: {matchExpressions: [{key: 'any:app', operator: In, values: [web]}]}}]",
-			want: []string{"prod/db", "prod/web"},
-		},
-		{
-			name: "an empty endpointSelector selects every pod of the namespace",
-			doc:  cnp + "spec: {endpointSelector: {}}",
-			want: []string{"prod/db", "prod/web"}, selects: "every pod in namespace prod",
-		},
-		{
-			name: "a CiliumClusterwideNetworkPolicy selects across namespaces",
-			doc:  ccnp + "spec: {endpointSelector: {matchLabels: {app: db}}}",
-			want: []string{"dev/db", "prod/db"}, selects: "pods matching app=db",
-		},
-		{
-			name: "k8s:io.kubernetes.pod.namespace is the namespace's name",
-			doc:  ccnp + "spec: {endpointSelector: {matchLabels: {'k8s:io.kubernetes.pod.namespace': dev}}}",
-			want: []string{"dev/db"}, selects: "every pod in namespaces matching kubernetes.io/metadata.name=dev",
-		},
-		{
-			name: "NotIn on the namespace's name is read",
-			doc:  ccnp + "spec: {endpointSelector: {matchExpressions: [{key: 'k8s:io.kubernetes.pod.namespace', operator: NotIn, values: [kube-system]}]}}",
-			want: []string{"dev/db", "prod/db", "prod/web"},
-		},
-		{
-			name: "io.cilium.k8s.namespace.labels are the namespace's labels",
-			doc:  ccnp + "spec: {endpointSelector: {matchLabels: {'k8s:io.cilium.k8s.namespace.labels.env': prod}}}",
-			want: []string{"prod/db", "prod/web"},
-		},
-		{
-			name: "NotIn on a pod label is not read: Cilium's identity labels may leave it out",
-			doc:  cnp + "spec: {endpointSelector: {matchExpressions: [{key: app, operator: NotIn, values: [web]}]}}",
-			want: []string{"prod/db", "prod/web"}, selects: `every pod in namespace prod (spec.endpointSelector: "app" NotIn is not read: Cilium's identity labels may leave the label out)`,
-		},
-		{
-			name: "the service account label is not read",
-			doc:  cnp + "spec: {endpointSelector: {matchLabels: {app: db, 'k8s:io.cilium.k8s.policy.serviceaccount': db}}}",
-			want: []string{"prod/db"},
-		},
-		{
-			name: "another label source is not read",
-			doc:  cnp + "spec: {endpointSelector: {matchLabels: {'container:app': x}}}",
-			want: []string{"prod/db", "prod/web"},
-		},
-		{
-			name: "reserved:host selects host-network pods only",
-			doc:  ccnp + "spec: {endpointSelector: {matchLabels: {'reserved:host': ''}}}",
-			want: []string{"kube-system/agent"}, selects: "host-network pods",
-		},
-		{
-			name: "a nodeSelector selects nodes: host-network pods, no other pod",
-			doc:  ccnp + "spec: {nodeSelector: {matchLabels: {role: worker}}}",
-			want: []string{"kube-system/agent"}, selects: "host-network pods",
-		},
-		{
-			name: "an endpointSelector that cannot be read widens to the scope",
-			doc:  cnp + "spec: {endpointSelector: {matchExpressions: [{key: app, operator: Like}]}}",
-			want: []string{"prod/db", "prod/web"}, selects: "every pod in namespace prod (spec.endpointSelector could not be read)",
-		},
-		{
-			name: "a rule with neither selector widens to the scope",
-			doc:  ccnp + "spec: {ingress: [{}]}",
-			want: all,
-		},
 		{
 			name: "a Calico NetworkPolicy may apply to every pod of its namespace",
 			doc:  "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: p, namespace: prod}\nspec: {selector: app == 'db'}",
@@ -175,7 +104,7 @@ func TestUnevaluatedSelection(t *testing.T) {
 		{
 			name: "an Antrea nodeSelector selects host-network pods",
 			doc:  acnp + "spec: {appliedTo: [{nodeSelector: {}}]}",
-			want: []string{"kube-system/agent"},
+			want: []string{"kube-system/agent"}, selects: "host-network pods",
 		},
 		{
 			name: "an Antrea NetworkPolicy podSelector selects pods of its namespace",
@@ -189,8 +118,18 @@ func TestUnevaluatedSelection(t *testing.T) {
 		},
 		{
 			name: "a MultiNetworkPolicy selects by spec.podSelector in its namespace",
-			doc:  "apiVersion: k8s.cni.cncf.io/v1beta1\nkind: MultiNetworkPolicy\nmetadata: {name: p, namespace: prod}\nspec: {podSelector: {matchLabels: {app: web}}}",
-			want: []string{"prod/web"},
+			doc:  mnp + "spec: {podSelector: {matchLabels: {app: web}}}",
+			want: []string{"prod/web"}, selects: "pods matching app=web in namespace prod",
+		},
+		{
+			name: "a MultiNetworkPolicy podSelector that cannot be read widens to its namespace",
+			doc:  mnp + "spec: {podSelector: {matchExpressions: [{key: app, operator: Like}]}}",
+			want: []string{"prod/db", "prod/web"}, selects: "every pod in namespace prod (spec.podSelector could not be read)",
+		},
+		{
+			name: "a MultiNetworkPolicy without podSelector widens to its namespace",
+			doc:  mnp + "spec: {policyTypes: [Ingress]}",
+			want: []string{"prod/db", "prod/web"}, selects: "every pod in namespace prod (no spec.podSelector)",
 		},
 		{
 			name: "an EgressFirewall applies to every pod of its namespace",
@@ -215,10 +154,10 @@ func TestUnevaluatedSummary(t *testing.T) {
 		return testObject(t, "apiVersion: "+apiVersion+"\nkind: "+kind+"\nmetadata: {name: "+name+", namespace: "+ns+"}\nspec: {}")
 	}
 	s := testSnapshot(t, DefaultOptions(), append(unevaluatedWorld(),
-		doc("CiliumNetworkPolicy", "cilium.io/v2", "prod", "a"),
-		doc("CiliumNetworkPolicy", "cilium.io/v2", "prod", "b"),
-		doc("CiliumNetworkPolicy", "cilium.io/v2", "prod", "c"),
-		doc("CiliumNetworkPolicy", "cilium.io/v2", "dev", "a"),
+		doc("MultiNetworkPolicy", "k8s.cni.cncf.io/v1beta1", "prod", "a"),
+		doc("MultiNetworkPolicy", "k8s.cni.cncf.io/v1beta1", "prod", "b"),
+		doc("MultiNetworkPolicy", "k8s.cni.cncf.io/v1beta1", "prod", "c"),
+		doc("MultiNetworkPolicy", "k8s.cni.cncf.io/v1beta1", "dev", "a"),
 		doc("GlobalNetworkPolicy", "projectcalico.org/v3", "prod", "deny"),
 		doc("NetworkPolicy", "crd.projectcalico.org/v1", "dev", "first"),
 		doc("NetworkPolicy", "crd.projectcalico.org/v1", "dev", "second"),
@@ -227,14 +166,14 @@ func TestUnevaluatedSummary(t *testing.T) {
 	want := []string{
 		"1 Calico GlobalNetworkPolicy",
 		"2 Calico NetworkPolicies in dev",
-		"1 CiliumNetworkPolicy in dev",
-		"3 CiliumNetworkPolicies in prod",
 		"1 EgressFirewall in dev",
+		"1 MultiNetworkPolicy in dev",
+		"3 MultiNetworkPolicies in prod",
 	}
 	if diff := cmp.Diff(want, s.Unevaluated().Summary()); diff != "" {
 		t.Errorf("Summary (-want +got):\n%s", diff)
 	}
-	if got, want := s.UnevaluatedFor(s.Pods()[0]).String(), "1 Calico GlobalNetworkPolicy, 2 Calico NetworkPolicies in dev, 1 CiliumNetworkPolicy in dev, 1 EgressFirewall in dev"; got != want {
+	if got, want := s.UnevaluatedFor(s.Pods()[0]).String(), "1 Calico GlobalNetworkPolicy, 2 Calico NetworkPolicies in dev, 1 EgressFirewall in dev, 1 MultiNetworkPolicy in dev"; got != want {
 		t.Errorf("UnevaluatedFor(%s) = %q, want %q", s.Pods()[0].Key(), got, want)
 	}
 	if got := s.Unevaluated()[0].String(); got != "Calico GlobalNetworkPolicy deny" {
@@ -246,7 +185,7 @@ func TestIgnoreKinds(t *testing.T) {
 	objs := append(unevaluatedWorld(),
 		testObject(t, "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: deny}\nspec: {selector: all()}"),
 		testObject(t, "apiVersion: crd.projectcalico.org/v1\nkind: GlobalNetworkPolicy\nmetadata: {name: deny2}\nspec: {selector: all()}"),
-		testObject(t, "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: p, namespace: prod}\nspec: {endpointSelector: {}}"),
+		testObject(t, "apiVersion: k8s.cni.cncf.io/v1beta1\nkind: MultiNetworkPolicy\nmetadata: {name: p, namespace: prod}\nspec: {podSelector: {}}"),
 	)
 	for _, tc := range []struct {
 		name, ignore         string
@@ -257,7 +196,7 @@ func TestIgnoreKinds(t *testing.T) {
 		{name: "by plural resource name", ignore: "globalnetworkpolicies", unevaluated: 1, ignored: 2},
 		{name: "by Kind.group", ignore: "GlobalNetworkPolicy.projectcalico.org", unevaluated: 1, ignored: 2},
 		{name: "by Kind.group with the CRD group", ignore: "globalnetworkpolicy.crd.projectcalico.org", unevaluated: 1, ignored: 2},
-		{name: "by lower-case kind", ignore: "ciliumnetworkpolicy", unevaluated: 2, ignored: 1},
+		{name: "by lower-case kind", ignore: "multinetworkpolicy", unevaluated: 2, ignored: 1},
 		{name: "a kind the input does not hold changes nothing", ignore: "EgressFirewall", unevaluated: 3},
 		{name: "an unknown kind is an error naming the known ones", ignore: "CiliumPolicy", err: `ignore kind: "CiliumPolicy" is not a policy kind kubectl netpol reads without evaluating (one of NetworkPolicy.projectcalico.org, GlobalNetworkPolicy.projectcalico.org, CiliumNetworkPolicy.cilium.io`},
 		{name: "a group that does not serve the kind is an error", ignore: "CiliumNetworkPolicy.projectcalico.org", err: "is not a policy kind"},
@@ -288,11 +227,25 @@ func TestIgnoreKinds(t *testing.T) {
 	}
 }
 
+// TestIgnoreCiliumHostPolicy: a CiliumClusterwideNetworkPolicy's host
+// policy (a rule with nodeSelector) is the one part of Cilium's kinds that
+// is not evaluated; --ignore-kind of its kind judges without it, as for
+// any other unevaluated object.
+func TestIgnoreCiliumHostPolicy(t *testing.T) {
+	opts := DefaultOptions()
+	opts.IgnoreKinds = []string{"CiliumClusterwideNetworkPolicy"}
+	s := testSnapshot(t, opts, append(unevaluatedWorld(),
+		testObject(t, "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: workers}\nspec: {nodeSelector: {}, ingress: [{fromEntities: [cluster]}]}"))...)
+	if got, want := s.Ignored().String(), "1 CiliumClusterwideNetworkPolicy"; got != want || len(s.Unevaluated()) != 0 {
+		t.Errorf("ignored %q, unevaluated %q; want %q ignored, nothing unevaluated", got, s.Unevaluated(), want)
+	}
+}
+
 func TestUnevaluatedMetadata(t *testing.T) {
 	for _, tc := range []struct{ name, doc, err string }{
-		{"a namespaced kind needs a namespace", "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: p}", "ciliumnetworkpolicy p: metadata.namespace: required"},
-		{"every kind needs a name", "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {}", "ciliumclusterwidenetworkpolicy: metadata.name: required"},
-		{"a version the table does not list is an error", "apiVersion: cilium.io/v1\nkind: CiliumNetworkPolicy\nmetadata: {name: p, namespace: prod}", "cilium.io/v1 CiliumNetworkPolicy: kind or version not supported"},
+		{"a namespaced kind needs a namespace", "apiVersion: crd.antrea.io/v1beta1\nkind: NetworkPolicy\nmetadata: {name: p}", "networkpolicy p: metadata.namespace: required"},
+		{"every kind needs a name", "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {}", "globalnetworkpolicy: metadata.name: required"},
+		{"a version the table does not list is an error", "apiVersion: crd.antrea.io/v1\nkind: ClusterNetworkPolicy\nmetadata: {name: p}", "crd.antrea.io/v1 ClusterNetworkPolicy: kind or version not supported"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := NewSnapshot([]runtime.Object{testObject(t, tc.doc)}, DefaultOptions())
@@ -309,11 +262,32 @@ func TestUnevaluatedMetadata(t *testing.T) {
 	})
 }
 
+// TestCiliumMetadata: Cilium's kinds, evaluated, are held to the metadata
+// rules of the other plugin kinds: a CiliumNetworkPolicy without namespace
+// must not become cluster-wide, and a version PluginKinds does not list
+// is not read as cilium.io/v2.
+func TestCiliumMetadata(t *testing.T) {
+	const rule = "\nspec: {endpointSelector: {}, ingress: [{}]}"
+	for _, tc := range []struct{ name, doc, err string }{
+		{"a CiliumNetworkPolicy needs a namespace", "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: p}" + rule, "ciliumnetworkpolicy p: metadata.namespace: required"},
+		{"a CiliumClusterwideNetworkPolicy needs a name", "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {}" + rule, "ciliumclusterwidenetworkpolicy: metadata.name: required"},
+		{"a CiliumCIDRGroup needs a name", "apiVersion: cilium.io/v2\nkind: CiliumCIDRGroup\nmetadata: {}\nspec: {externalCIDRs: [10.0.0.0/8]}", "ciliumcidrgroup: metadata.name: required"},
+		{"a Cilium version the table does not list is an error", "apiVersion: cilium.io/v1\nkind: CiliumNetworkPolicy\nmetadata: {name: p, namespace: prod}" + rule, "cilium.io/v1 CiliumNetworkPolicy: kind or version not supported"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewSnapshot([]runtime.Object{testObject(t, tc.doc)}, DefaultOptions())
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("error %v, want it to contain %q", err, tc.err)
+			}
+		})
+	}
+}
+
 func TestUnevaluatedOverlay(t *testing.T) {
-	cnp := testObject(t, "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: p, namespace: prod}\nspec: {endpointSelector: {matchLabels: {app: db}}}")
+	mnp := testObject(t, "apiVersion: k8s.cni.cncf.io/v1beta1\nkind: MultiNetworkPolicy\nmetadata: {name: p, namespace: prod}\nspec: {podSelector: {matchLabels: {app: db}}}")
 	calicoNP := testObject(t, "apiVersion: crd.projectcalico.org/v1\nkind: NetworkPolicy\nmetadata: {name: db, namespace: prod}\nspec: {selector: all()}")
 	k8sNP := testPolicies(t, "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: db, namespace: prod}\nspec: {podSelector: {}}")[0]
-	s := testSnapshot(t, DefaultOptions(), append(unevaluatedWorld(), cnp, calicoNP)...)
+	s := testSnapshot(t, DefaultOptions(), append(unevaluatedWorld(), mnp, calicoNP)...)
 
 	t.Run("a Kubernetes NetworkPolicy of the same name replaces no Calico one", func(t *testing.T) {
 		next, err := s.With(k8sNP)
@@ -335,9 +309,9 @@ func TestUnevaluatedOverlay(t *testing.T) {
 		}
 	})
 	for _, tc := range []struct{ ref, want string }{
-		{"ciliumnetworkpolicy/prod/p", "1 Calico NetworkPolicy in prod"},
-		{"ciliumnetworkpolicies.cilium.io/prod/p", "1 Calico NetworkPolicy in prod"},
-		{"networkpolicy.projectcalico.org/prod/db", "1 CiliumNetworkPolicy in prod"},
+		{"multinetworkpolicy/prod/p", "1 Calico NetworkPolicy in prod"},
+		{"multi-networkpolicies.k8s.cni.cncf.io/prod/p", "1 Calico NetworkPolicy in prod"},
+		{"networkpolicy.projectcalico.org/prod/db", "1 MultiNetworkPolicy in prod"},
 	} {
 		t.Run("--without "+tc.ref, func(t *testing.T) {
 			ref, err := ParseObjectRef(tc.ref)

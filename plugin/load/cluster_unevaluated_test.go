@@ -88,6 +88,19 @@ func item(ns, name string) string {
 	return fmt.Sprintf(`{"metadata":{"name":%q,"namespace":%q,"managedFields":[{"manager":"kubectl"}]},"spec":{}}`, name, ns)
 }
 
+// ciliumItem is a CiliumNetworkPolicy (ns set) or
+// CiliumClusterwideNetworkPolicy of a list, with the smallest rule Cilium
+// accepts: Cilium's kinds are compiled when read, and a rule without
+// ingress or egress is an error.
+func ciliumItem(ns, name string) string {
+	return strings.Replace(item(ns, name), `"spec":{}`, `"spec":{"endpointSelector":{},"ingress":[{}]}`, 1)
+}
+
+// ciliumCIDRGroupItem is a CiliumCIDRGroup of a list.
+func ciliumCIDRGroupItem(name string) string {
+	return strings.Replace(item("", name), `"spec":{}`, `"spec":{"externalCIDRs":["192.0.2.0/24"]}`, 1)
+}
+
 func itemList(items ...string) string {
 	return `{"metadata":{"resourceVersion":"7"},"items":[` + strings.Join(items, ",") + `]}`
 }
@@ -120,14 +133,16 @@ func TestReadUnevaluated(t *testing.T) {
 			namespaces: []string{"dev", "prod"},
 			serve: map[string]string{
 				"/apis": groupList(map[string][]string{"cilium.io": {"v2", "v2alpha1"}}),
-				cilium:  resourceList("cilium.io/v2", "ciliumnetworkpolicies", "ciliumclusterwidenetworkpolicies", "ciliumendpoints"),
-				cilium + "/namespaces/dev/ciliumnetworkpolicies":  itemList(item("dev", "a")),
-				cilium + "/namespaces/prod/ciliumnetworkpolicies": itemList(item("prod", "b"), item("prod", "c")),
-				cilium + "/ciliumclusterwidenetworkpolicies":      itemList(item("", "d")),
+				cilium:  resourceList("cilium.io/v2", "ciliumnetworkpolicies", "ciliumclusterwidenetworkpolicies", "ciliumcidrgroups", "ciliumendpoints"),
+				cilium + "/namespaces/dev/ciliumnetworkpolicies":  itemList(ciliumItem("dev", "a")),
+				cilium + "/namespaces/prod/ciliumnetworkpolicies": itemList(ciliumItem("prod", "b"), ciliumItem("prod", "c")),
+				cilium + "/ciliumclusterwidenetworkpolicies":      itemList(ciliumItem("", "d")),
+				cilium + "/ciliumcidrgroups":                      itemList(ciliumCIDRGroupItem("e")),
 			},
-			want: []string{"CiliumNetworkPolicy.cilium.io dev/a", "CiliumNetworkPolicy.cilium.io prod/b", "CiliumNetworkPolicy.cilium.io prod/c", "CiliumClusterwideNetworkPolicy.cilium.io /d"},
+			want: []string{"CiliumNetworkPolicy.cilium.io dev/a", "CiliumNetworkPolicy.cilium.io prod/b", "CiliumNetworkPolicy.cilium.io prod/c", "CiliumClusterwideNetworkPolicy.cilium.io /d",
+				"CiliumCIDRGroup.cilium.io /e"},
 			requests: []string{"/apis?", cilium + "?", cilium + "/namespaces/dev/ciliumnetworkpolicies?limit=500", cilium + "/namespaces/prod/ciliumnetworkpolicies?limit=500",
-				cilium + "/ciliumclusterwidenetworkpolicies?limit=500"},
+				cilium + "/ciliumclusterwidenetworkpolicies?limit=500", cilium + "/ciliumcidrgroups?limit=500"},
 		},
 		{
 			name:       "all namespaces: one list of a namespaced kind",
@@ -135,7 +150,7 @@ func TestReadUnevaluated(t *testing.T) {
 			serve: map[string]string{
 				"/apis":                           groupList(map[string][]string{"cilium.io": {"v2"}}),
 				cilium:                            resourceList("cilium.io/v2", "ciliumnetworkpolicies"),
-				cilium + "/ciliumnetworkpolicies": itemList(item("dev", "a"), item("prod", "b")),
+				cilium + "/ciliumnetworkpolicies": itemList(ciliumItem("dev", "a"), ciliumItem("prod", "b")),
 			},
 			want:     []string{"CiliumNetworkPolicy.cilium.io dev/a", "CiliumNetworkPolicy.cilium.io prod/b"},
 			requests: []string{"/apis?", cilium + "?", cilium + "/ciliumnetworkpolicies?limit=500"},
@@ -220,11 +235,33 @@ func TestReadUnevaluated(t *testing.T) {
 			name:       "an item without a name is an error naming the resource",
 			namespaces: []string{"prod"},
 			serve: map[string]string{
+				"/apis": groupList(map[string][]string{"projectcalico.org": {"v3"}}),
+				calico:  resourceList("projectcalico.org/v3", "networkpolicies"),
+				calico + "/namespaces/prod/networkpolicies": itemList(`{"metadata":{"namespace":"prod"},"spec":{}}`),
+			},
+			errSubstr: []string{"networkpolicies.projectcalico.org/v3: networkpolicy: metadata.name: required"},
+			requests:  []string{"/apis?", calico + "?", calico + "/namespaces/prod/networkpolicies?limit=500"},
+		},
+		{
+			name:       "a Cilium item without a name is an error naming the resource",
+			namespaces: []string{"prod"},
+			serve: map[string]string{
 				"/apis": groupList(map[string][]string{"cilium.io": {"v2"}}),
 				cilium:  resourceList("cilium.io/v2", "ciliumnetworkpolicies"),
-				cilium + "/namespaces/prod/ciliumnetworkpolicies": itemList(`{"metadata":{"namespace":"prod"}}`),
+				cilium + "/namespaces/prod/ciliumnetworkpolicies": itemList(`{"metadata":{"namespace":"prod"},"spec":{"endpointSelector":{},"ingress":[{}]}}`),
 			},
 			errSubstr: []string{"ciliumnetworkpolicies.cilium.io/v2: ciliumnetworkpolicy: metadata.name: required"},
+			requests:  []string{"/apis?", cilium + "?", cilium + "/namespaces/prod/ciliumnetworkpolicies?limit=500"},
+		},
+		{
+			name:       "a Cilium item Cilium rejects is an error naming the resource and the field",
+			namespaces: []string{"prod"},
+			serve: map[string]string{
+				"/apis": groupList(map[string][]string{"cilium.io": {"v2"}}),
+				cilium:  resourceList("cilium.io/v2", "ciliumnetworkpolicies"),
+				cilium + "/namespaces/prod/ciliumnetworkpolicies": itemList(`{"metadata":{"name":"p","namespace":"prod"},"spec":{"endpointSelector":{}}}`),
+			},
+			errSubstr: []string{"cannot list ciliumnetworkpolicies.cilium.io in namespace prod: ciliumnetworkpolicies.cilium.io/v2: spec: rule must have at least one of ingress, ingressDeny, egress, egressDeny"},
 			requests:  []string{"/apis?", cilium + "?", cilium + "/namespaces/prod/ciliumnetworkpolicies?limit=500"},
 		},
 	} {
@@ -263,8 +300,8 @@ func TestReadUnevaluatedPages(t *testing.T) {
 	cs, requests := fakeAPI(t, map[string]string{
 		"/apis":               groupList(map[string][]string{"cilium.io": {"v2"}}),
 		"/apis/cilium.io/v2":  resourceList("cilium.io/v2", "ciliumclusterwidenetworkpolicies"),
-		path:                  `{"metadata":{"continue":"p2"},"items":[` + item("", "a") + `]}`,
-		path + "?continue=p2": itemList(item("", "b")),
+		path:                  `{"metadata":{"continue":"p2"},"items":[` + ciliumItem("", "a") + `]}`,
+		path + "?continue=p2": itemList(ciliumItem("", "b")),
 	})
 	objs, err := (&Cluster{Client: cs, ChunkSize: 1}).readUnevaluated(context.Background(), []string{"prod"})
 	if err != nil || len(objs) != 2 {

@@ -14,19 +14,26 @@ import (
 )
 
 // TestNetworkPluginPolicyFixtures: each manifest of testdata/cni is read
-// (not skipped) as an object the engine knows applies to some pods.
+// (not skipped): a kind the engine does not evaluate as an object it knows
+// applies to some pods; Cilium's kinds compiled, nothing left unevaluated
+// but a host policy (a rule with nodeSelector), for host-network pods.
 func TestNetworkPluginPolicyFixtures(t *testing.T) {
 	for _, tc := range []struct {
-		file, id, selects string
+		file string
+		// id and selects are the unevaluated object read, "" for none.
+		id, selects string
+		// policies is how many policies of namespace prod are evaluated.
+		policies int
 	}{
-		{"calico-networkpolicy.yaml", "Calico NetworkPolicy prod/db-from-api", "every pod in namespace prod (spec.selector is Calico's selector language, not read)"},
-		{"calico-globalnetworkpolicy-crd.yaml", "Calico GlobalNetworkPolicy deny-metadata", "every pod (spec.selector is Calico's selector language, not read)"},
-		{"cilium-networkpolicy.yaml", "CiliumNetworkPolicy prod/db-from-api", "pods matching role=db in namespace prod"},
-		{"cilium-clusterwidenetworkpolicy.yaml", "CiliumClusterwideNetworkPolicy dns-only", "every pod in namespaces matching kubernetes.io/metadata.name notin (kube-system); host-network pods"},
-		{"antrea-clusternetworkpolicy.yaml", "Antrea ClusterNetworkPolicy isolate-db", "pods matching role=db"},
-		{"antrea-networkpolicy.yaml", "Antrea NetworkPolicy prod/web-ingress", "pods matching role=web in namespace prod"},
-		{"ovn-egressfirewall.yaml", "EgressFirewall dev/default", "every pod in namespace dev"},
-		{"multinetworkpolicy.yaml", "MultiNetworkPolicy prod/storage-db", "pods matching role=db in namespace prod"},
+		{file: "calico-networkpolicy.yaml", id: "Calico NetworkPolicy prod/db-from-api", selects: "every pod in namespace prod (spec.selector is Calico's selector language, not read)"},
+		{file: "calico-globalnetworkpolicy-crd.yaml", id: "Calico GlobalNetworkPolicy deny-metadata", selects: "every pod (spec.selector is Calico's selector language, not read)"},
+		{file: "cilium-networkpolicy.yaml", policies: 1},
+		{file: "cilium-clusterwidenetworkpolicy.yaml", id: "CiliumClusterwideNetworkPolicy dns-only", selects: "host-network pods (host policies (specs[1] nodeSelector) are not evaluated)"},
+		{file: "cilium-cidrgroup.yaml"},
+		{file: "antrea-clusternetworkpolicy.yaml", id: "Antrea ClusterNetworkPolicy isolate-db", selects: "pods matching role=db"},
+		{file: "antrea-networkpolicy.yaml", id: "Antrea NetworkPolicy prod/web-ingress", selects: "pods matching role=web in namespace prod"},
+		{file: "ovn-egressfirewall.yaml", id: "EgressFirewall dev/default", selects: "every pod in namespace dev"},
+		{file: "multinetworkpolicy.yaml", id: "MultiNetworkPolicy prod/storage-db", selects: "pods matching role=db in namespace prod"},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			var warn bytes.Buffer
@@ -41,9 +48,19 @@ func TestNetworkPluginPolicyFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			u := snap.Unevaluated()
-			if len(u) != 1 || u[0].String() != tc.id || u[0].Selects() != tc.selects {
-				t.Errorf("unevaluated %v selecting %q; want %s selecting %q", u, u[0].Selects(), tc.id, tc.selects)
+			var got []string
+			for _, u := range snap.Unevaluated() {
+				got = append(got, u.String()+" selecting "+u.Selects())
+			}
+			var want []string
+			if tc.id != "" {
+				want = []string{tc.id + " selecting " + tc.selects}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("unevaluated (-want +got):\n%s", diff)
+			}
+			if n := len(snap.PoliciesIn("prod")); n != tc.policies {
+				t.Errorf("%d policies evaluated in prod, want %d", n, tc.policies)
 			}
 		})
 	}
@@ -97,22 +114,22 @@ func TestNetworkPluginPolicyKinds(t *testing.T) {
 		},
 		{
 			name:     "a name is required",
-			manifest: cnp + "metadata: {namespace: prod}\nspec: {endpointSelector: {}}\n",
+			manifest: cnp + "metadata: {namespace: prod}\nspec: {endpointSelector: {}, ingress: [{}]}\n",
 			wantErr:  []string{"ciliumnetworkpolicy without a name: metadata.name: required"},
 		},
 		{
 			name:     "an invalid name is an error as the API server words it",
-			manifest: cnp + "metadata: {name: Deny_All, namespace: prod}\nspec: {endpointSelector: {}}\n",
+			manifest: cnp + "metadata: {name: Deny_All, namespace: prod}\nspec: {endpointSelector: {}, ingress: [{}]}\n",
 			wantErr:  []string{`metadata.name: Invalid value: "Deny_All"`},
 		},
 		{
 			name:     "an invalid namespace is an error",
-			manifest: cnp + "metadata: {name: p, namespace: Prod}\nspec: {endpointSelector: {}}\n",
+			manifest: cnp + "metadata: {name: p, namespace: Prod}\nspec: {endpointSelector: {}, ingress: [{}]}\n",
 			wantErr:  []string{`metadata.namespace: Invalid value: "Prod"`},
 		},
 		{
 			name:     "an unknown metadata field is an error",
-			manifest: cnp + "metadata: {name: p, namespace: prod, label: {app: x}}\nspec: {endpointSelector: {}}\n",
+			manifest: cnp + "metadata: {name: p, namespace: prod, label: {app: x}}\nspec: {endpointSelector: {}, ingress: [{}]}\n",
 			wantErr:  []string{`strict decoding error: unknown field "metadata.label"`},
 		},
 		{
@@ -121,8 +138,22 @@ func TestNetworkPluginPolicyKinds(t *testing.T) {
 			wantErr:  []string{`duplicate field "spec.endpointSelector"`},
 		},
 		{
-			name:     "the plugin's own fields are not checked: Cilium's API is not this tool's",
+			name:     "a plugin's own fields are not checked where the kind is not evaluated: Calico's API is not this tool's",
+			manifest: "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: p}\nspec: {selector: all(), futureField: 1, ingress: [{action: Teleport}]}\n",
+		},
+		{
+			name:     "Cilium's kinds are evaluated: a policy Cilium accepts is read",
 			manifest: cnp + "metadata: {name: p, namespace: prod}\nspec: {endpointSelector: {}, ingressDeny: [{fromEntities: [world]}], enableDefaultDeny: {ingress: true}}\n",
+		},
+		{
+			name:     "Cilium's kinds are evaluated: a rule Cilium rejects is an error naming the field",
+			manifest: cnp + "metadata: {name: p, namespace: prod}\nspec: {endpointSelector: {}}\n",
+			wantErr:  []string{"STDIN: ciliumnetworkpolicy prod/p: spec: rule must have at least one of ingress, ingressDeny, egress, egressDeny"},
+		},
+		{
+			name:     "Cilium's kinds are evaluated: an unknown field of a rule is an error",
+			manifest: cnp + "metadata: {name: p, namespace: prod}\nspec: {endpointSelector: {}, ingress: [{fromEndpoint: [{}]}]}\n",
+			wantErr:  []string{"STDIN: ciliumnetworkpolicy prod/p:", `unknown field "spec.ingress[0].fromEndpoint"`},
 		},
 		{
 			name:     "Calico's staged policies are not enforced: skipped with a warning",
@@ -153,12 +184,12 @@ func TestNetworkPluginPolicyNamespaces(t *testing.T) {
 		},
 		{
 			name:     "a cluster-scoped kind drops a namespace",
-			manifest: "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: c, namespace: prod}\nspec: {endpointSelector: {}}\n",
+			manifest: "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: c, namespace: prod}\nspec: {endpointSelector: {}, ingress: [{}]}\n",
 			want:     []string{"CiliumClusterwideNetworkPolicy /c"},
 		},
 		{
 			name:     "the items of a CiliumNetworkPolicyList are CiliumNetworkPolicies",
-			manifest: `{"kind":"CiliumNetworkPolicyList","apiVersion":"cilium.io/v2","items":[{"metadata":{"name":"a","namespace":"prod"},"spec":{"endpointSelector":{}}},{"metadata":{"name":"b"},"spec":{"endpointSelector":{}}}]}`,
+			manifest: `{"kind":"CiliumNetworkPolicyList","apiVersion":"cilium.io/v2","items":[{"metadata":{"name":"a","namespace":"prod"},"spec":{"endpointSelector":{},"ingress":[{}]}},{"metadata":{"name":"b"},"spec":{"endpointSelector":{},"ingress":[{}]}}]}`,
 			want:     []string{"CiliumNetworkPolicy prod/a", "CiliumNetworkPolicy default/b"},
 		},
 	} {

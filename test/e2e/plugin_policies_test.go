@@ -25,8 +25,9 @@ import (
 // The network plugins' policy scenario: minimal CRDs for Cilium's
 // CiliumNetworkPolicy and Calico's GlobalNetworkPolicy (as stored in
 // crd.projectcalico.org), and the fixtures of testdata/cni for them: a
-// CiliumNetworkPolicy selecting prod's db pods and a GlobalNetworkPolicy
-// that may apply to every pod.
+// CiliumNetworkPolicy letting prod's API reach its db pods, which is
+// evaluated, and a GlobalNetworkPolicy that may apply to every pod, which
+// is read but not evaluated.
 const (
 	pluginCRDs = "testdata/crds-cni"
 	ciliumCNP  = "../../testdata/cni/cilium-networkpolicy.yaml"
@@ -37,9 +38,10 @@ var pluginGroups = []string{"cilium.io", "crd.projectcalico.org"}
 
 // TestNetworkPluginPolicies: with Cilium's and Calico's CRDs installed,
 // their policies are discovered and listed, read-only and paginated, and
-// tell which pods they may apply to as the same manifests do; the
-// documented role reads them, and a user who cannot list them gets an
-// error, never an answer without them.
+// read as the same manifests are (the CiliumNetworkPolicy evaluated, the
+// GlobalNetworkPolicy telling which pods it may apply to); the documented
+// role reads them, and a user who cannot list them gets an error, never an
+// answer without them.
 func TestNetworkPluginPolicies(t *testing.T) {
 	ctx := context.Background()
 	installPluginCRDs(t)
@@ -60,17 +62,45 @@ func TestNetworkPluginPolicies(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if got, want := pluginObjects(objs), pluginObjects(files); !slices.Equal(got, want) || len(got) != 2 {
+			t.Errorf("network plugin objects live: %q, manifests: %q", got, want)
+		}
 		offline := snapshotOf(t, files)
-		if got, want := live.Unevaluated().String(), offline.Unevaluated().String(); got != want || got != "1 Calico GlobalNetworkPolicy, 1 CiliumNetworkPolicy in prod" {
+		if got, want := live.Unevaluated().String(), offline.Unevaluated().String(); got != want || got != "1 Calico GlobalNetworkPolicy" {
 			t.Errorf("live: %q, manifests: %q", got, want)
 		}
 		for _, p := range live.PodsIn("prod") {
-			want := "1 Calico GlobalNetworkPolicy"
-			if p.Labels["role"] == "db" {
-				want += ", 1 CiliumNetworkPolicy in prod"
-			}
-			if got := live.UnevaluatedFor(p).String(); got != want {
+			if got, want := live.UnevaluatedFor(p).String(), "1 Calico GlobalNetworkPolicy"; got != want {
 				t.Errorf("%s: %q, want %q", p.Key(), got, want)
+			}
+		}
+		// The CiliumNetworkPolicy read live is evaluated: without prod's
+		// NetworkPolicy db (and judged without the GlobalNetworkPolicy) it
+		// alone lets the API reach the database.
+		opts := query.DefaultOptions()
+		opts.WorkloadStandIns = false
+		opts.IgnoreKinds = []string{"GlobalNetworkPolicy"}
+		judged, err := query.NewSnapshot(objs, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if judged, err = judged.Without(query.ObjectRef{Kind: "NetworkPolicy", Namespace: "prod", Name: "db"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			src, dst string
+			allowed  bool
+		}{{"prod/api", "prod/db:3306", true}, {"prod/web", "prod/db:3306", false}} {
+			f, err := query.ParseFlow([]string{tc.src, tc.dst})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ans, err := judged.Can(f, "prod")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ans.Decided || ans.Allowed != tc.allowed {
+				t.Errorf("can %s %s without networkpolicy/prod/db: decided %v allowed %v, depends on %q; want decided, allowed %v", tc.src, tc.dst, ans.Decided, ans.Allowed, ans.DependsOn, tc.allowed)
 			}
 		}
 		for _, want := range []string{
@@ -83,7 +113,7 @@ func TestNetworkPluginPolicies(t *testing.T) {
 				t.Errorf("%d requests %q, want 1:\n%s", n, want, strings.Join(log.paths, "\n"))
 			}
 		}
-		for _, never := range []string{"GET /apis/cilium.io?", "GET /apis/crd.projectcalico.org?", "/ciliumclusterwidenetworkpolicies", "/apis/crd.projectcalico.org/v1/namespaces/", "/apis/projectcalico.org", "/apis/crd.antrea.io"} {
+		for _, never := range []string{"GET /apis/cilium.io?", "GET /apis/crd.projectcalico.org?", "/ciliumclusterwidenetworkpolicies", "/ciliumcidrgroups", "/apis/crd.projectcalico.org/v1/namespaces/", "/apis/projectcalico.org", "/apis/crd.antrea.io"} {
 			if n := countPaths(log.paths, never); n != 0 {
 				t.Errorf("%q asked, though GET /apis and the versions' resource lists say it is not needed or not served:\n%s", never, strings.Join(log.paths, "\n"))
 			}
@@ -117,7 +147,9 @@ func TestNetworkPluginPolicies(t *testing.T) {
 		second.SetKind("CiliumNetworkPolicy")
 		second.SetNamespace("prod")
 		second.SetName("second")
-		second.Object["spec"] = map[string]any{"endpointSelector": map[string]any{}}
+		// The smallest rule Cilium accepts: one without ingress or egress
+		// is an error.
+		second.Object["spec"] = map[string]any{"endpointSelector": map[string]any{}, "ingress": []any{map[string]any{}}}
 		if err := c.Create(ctx, second); err != nil {
 			t.Fatal(err)
 		}
@@ -131,9 +163,10 @@ func TestNetworkPluginPolicies(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := snapshotOf(t, objs).Unevaluated().String(); got != "1 Calico GlobalNetworkPolicy, 2 CiliumNetworkPolicies in prod" {
-			t.Errorf("read %q", got)
+		if got, want := pluginObjects(objs), []string{"CiliumNetworkPolicy prod/db-from-api", "CiliumNetworkPolicy prod/second", "GlobalNetworkPolicy /deny-metadata"}; !slices.Equal(got, want) {
+			t.Errorf("read %q, want %q", got, want)
 		}
+		snapshotOf(t, objs)
 		if n := countPaths(log.paths, "/namespaces/prod/ciliumnetworkpolicies?continue="); n != 1 {
 			t.Errorf("%d continued CiliumNetworkPolicy pages, want 1:\n%s", n, strings.Join(log.paths, "\n"))
 		}
@@ -172,6 +205,19 @@ func TestNetworkPluginPolicies(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pluginObjects names the network plugins' objects among objs, sorted:
+// "CiliumNetworkPolicy prod/db-from-api".
+func pluginObjects(objs []runtime.Object) []string {
+	var out []string
+	for _, o := range objs {
+		if u, ok := o.(*unstructured.Unstructured); ok {
+			out = append(out, u.GetKind()+" "+u.GetNamespace()+"/"+u.GetName())
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // readLive reads the scope (namespaces, or all of them for nil) as "can"
