@@ -39,7 +39,7 @@ func (f *snapshotFlags) addFlags(fs *pflag.FlagSet) {
 	pathsVarP(fs, &f.with, "with", "", "Answer as if these manifests (files, directories or '-') were applied: objects replace those of the same kind, namespace and name")
 	fs.BoolVar(&f.noCNICheck, "no-cni-check", false, "Do not look at kube-system for a network plugin that enforces NetworkPolicy")
 	fs.StringSliceVar(&f.without, "without", nil, "Answer as if these objects were deleted: KIND/NAMESPACE/NAME, e.g. networkpolicy/prod/db (namespace/NAME for namespaces)")
-	fs.StringSliceVar(&f.ignoreKinds, "ignore-kind", nil, "Judge without the network plugin's policies of this kind (repeatable), e.g. CiliumNetworkPolicy or GlobalNetworkPolicy.projectcalico.org, which are otherwise not evaluated and leave the verdicts they may change undecided")
+	fs.StringSliceVar(&f.ignoreKinds, "ignore-kind", nil, "Judge without the network plugin's policies of this kind (repeatable), e.g. GlobalNetworkPolicy.projectcalico.org or MultiNetworkPolicy, which are otherwise not evaluated and leave the verdicts they may change undecided")
 	ik := fs.Lookup("ignore-kind")
 	ik.Value = policyKinds{ik.Value.(sliceValue)}
 	ik.DefValue = ""

@@ -42,15 +42,8 @@ const (
 // isCiliumKind tells whether an unstructured object is one the Cilium
 // compiler reads.
 func isCiliumKind(u *unstructured.Unstructured) bool {
-	gvk := u.GroupVersionKind()
-	if gvk.Group != ciliumGroup {
-		return false
-	}
-	switch gvk.Kind {
-	case KindCiliumNetworkPolicy, KindCiliumClusterwideNetworkPolicy, KindCiliumCIDRGroup:
-		return true
-	}
-	return false
+	k, _ := LookupPluginKind(u.GroupVersionKind())
+	return k != nil && k.Evaluated
 }
 
 // The API objects, as far as verdicts need them. Pointers to slices keep
@@ -917,6 +910,11 @@ func describeCiliumRule(r *Rule, d Direction) string {
 // host-network pods, whose traffic host policies govern.
 func (s *Snapshot) addCilium(objs []*unstructured.Unstructured) error {
 	for _, u := range objs {
+		if _, _, err := unevaluatedKindRef(u); err != nil {
+			return err // kind, version and names, as for the other plugin kinds
+		}
+	}
+	for _, u := range objs {
 		if u.GetKind() != KindCiliumCIDRGroup {
 			continue
 		}
@@ -991,20 +989,18 @@ func (s *Snapshot) indexCilium() {
 // names the field), another plugin's policy read for the pods it may apply
 // to.
 func CheckPluginObject(u *unstructured.Unstructured) error {
-	k, served := LookupPluginKind(u.GroupVersionKind())
-	if k == nil || !served {
-		_, _, err := unevaluatedKindRef(u)
+	k, _, err := unevaluatedKindRef(u)
+	if err != nil {
 		return err
 	}
-	if !k.Evaluated {
-		_, err := NewUnevaluated(u)
-		return err
+	switch {
+	case !k.Evaluated:
+		_, err = NewUnevaluated(u)
+	case u.GetKind() == KindCiliumCIDRGroup:
+		_, err = compileCiliumCIDRGroup(u)
+	default:
+		_, err = compileCilium(u, nil)
 	}
-	if u.GetKind() == KindCiliumCIDRGroup {
-		_, err := compileCiliumCIDRGroup(u)
-		return err
-	}
-	_, err := compileCilium(u, nil)
 	return err
 }
 

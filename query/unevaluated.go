@@ -66,7 +66,7 @@ var PluginKinds = []*PluginKind{
 	{Kind: "CiliumClusterwideNetworkPolicy", Resource: "ciliumclusterwidenetworkpolicies", Plugin: "Cilium",
 		GroupVersions: gvs("cilium.io/v2"), display: "CiliumClusterwideNetworkPolicy", Evaluated: true, ShortNames: []string{"ccnp"}},
 	{Kind: "CiliumCIDRGroup", Resource: "ciliumcidrgroups", Plugin: "Cilium",
-		GroupVersions: gvs("cilium.io/v2"), display: "CiliumCIDRGroup", Evaluated: true, ShortNames: []string{"ccg"}},
+		GroupVersions: gvs("cilium.io/v2", "cilium.io/v2alpha1"), display: "CiliumCIDRGroup", Evaluated: true, ShortNames: []string{"ccg"}},
 	{Kind: "ClusterNetworkPolicy", Resource: "clusternetworkpolicies", Plugin: "Antrea",
 		GroupVersions: gvs("crd.antrea.io/v1beta1", "crd.antrea.io/v1alpha1"), display: "Antrea ClusterNetworkPolicy", compile: antreaSelection},
 	{Kind: "NetworkPolicy", Resource: "networkpolicies", Plugin: "Antrea", Namespaced: true,
@@ -142,7 +142,7 @@ func PluginKindsNamed(name string) ([]*PluginKind, error) {
 				names = append(names, k.String())
 			}
 		}
-		return nil, fmt.Errorf("%q is not a policy kind kubectl netpol reads without evaluating (one of %s)", name, strings.Join(names, ", "))
+		return nil, fmt.Errorf("%q is not a network plugin's policy kind kubectl netpol reads (one of %s)", name, strings.Join(names, ", "))
 	}
 	if group == "" && (kindName == "networkpolicy" || kindName == "networkpolicies" || kindName == "clusternetworkpolicy" || kindName == "clusternetworkpolicies") {
 		var names []string
@@ -159,6 +159,15 @@ func PluginKindsNamed(name string) ([]*PluginKind, error) {
 // error pointing at --without.
 func IgnorableKindsNamed(name string) ([]*PluginKind, error) {
 	ks, err := PluginKindsNamed(name)
+	if err != nil && strings.Contains(err.Error(), "is not a network plugin's policy kind") {
+		var names []string
+		for _, k := range PluginKinds {
+			if !k.Evaluated && !slices.Contains(names, k.String()) {
+				names = append(names, k.String())
+			}
+		}
+		return nil, fmt.Errorf("%q is not a policy kind kubectl netpol reads without evaluating (one of %s)", name, strings.Join(names, ", "))
+	}
 	if err != nil {
 		return nil, err
 	}

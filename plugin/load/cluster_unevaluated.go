@@ -3,6 +3,7 @@ package load
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -92,11 +93,11 @@ func unstructuredList(ctx context.Context, rc rest.Interface, gvk schema.GroupVe
 			u.SetGroupVersionKind(gvk)
 			u.SetManagedFields(nil)
 			if err := query.CheckPluginObject(u); err != nil {
-				name := u.GetName()
-				if u.GetNamespace() != "" {
-					name = u.GetNamespace() + "/" + name
+				what := fmt.Sprintf("%s.%s/%s", resource, gvk.Group, gvk.Version)
+				if name := u.GetName(); name != "" {
+					what += " " + strings.TrimPrefix(u.GetNamespace()+"/"+name, "/")
 				}
-				return nil, fmt.Errorf("%s.%s/%s %s: %w", resource, gvk.Group, gvk.Version, name, err)
+				return nil, fmt.Errorf("%s: %w", what, err)
 			}
 		}
 		return list, nil

@@ -261,7 +261,7 @@ func TestReadUnevaluated(t *testing.T) {
 				cilium:  resourceList("cilium.io/v2", "ciliumnetworkpolicies"),
 				cilium + "/namespaces/prod/ciliumnetworkpolicies": itemList(`{"metadata":{"name":"p","namespace":"prod"},"spec":{"endpointSelector":{}}}`),
 			},
-			errSubstr: []string{"cannot list ciliumnetworkpolicies.cilium.io in namespace prod: ciliumnetworkpolicies.cilium.io/v2: spec: rule must have at least one of ingress, ingressDeny, egress, egressDeny"},
+			errSubstr: []string{"cannot list ciliumnetworkpolicies.cilium.io in namespace prod: ciliumnetworkpolicies.cilium.io/v2 prod/p: spec: rule must have at least one of ingress, ingressDeny, egress, egressDeny"},
 			requests:  []string{"/apis?", cilium + "?", cilium + "/namespaces/prod/ciliumnetworkpolicies?limit=500"},
 		},
 	} {
