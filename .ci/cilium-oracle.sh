@@ -10,8 +10,8 @@
 # where <key> is the first 16 hex digits of a sha256 over the module's
 # files (go.mod, go.sum, *.go), this script, and the Go
 # version/GOOS/GOARCH. If the binary is already there, nothing is built.
-# A cold build (empty Go build cache) takes ~13 min on 2 cores; a cached
-# run takes a second.
+# A cold build (empty Go build cache, modules downloaded) takes ~5 min on
+# 2 cores; a cached run takes a second.
 #
 # Progress goes to stderr. stdout gets only:
 #   bash .ci/cilium-oracle.sh          the binary's path (one line)

@@ -20,7 +20,7 @@ func envInt(name string, def int64) int64 {
 }
 
 var (
-	flagClusters   = flag.Int64("clusters", envInt("CILIUMDIFF_CLUSTERS", 120), "number of random clusters (env CILIUMDIFF_CLUSTERS)")
+	flagClusters   = flag.Int64("clusters", envInt("CILIUMDIFF_CLUSTERS", 250), "number of random clusters (env CILIUMDIFF_CLUSTERS)")
 	flagFirstSeed  = flag.Int64("first-seed", envInt("CILIUMDIFF_FIRST_SEED", 1), "seed of the first cluster; cluster i uses first-seed+i (env CILIUMDIFF_FIRST_SEED)")
 	flagSeed       = flag.Int64("seed", envInt("CILIUMDIFF_SEED", -1), "run only the cluster of this seed (env CILIUMDIFF_SEED)")
 	flagFamily     = flag.String("family", os.Getenv("CILIUMDIFF_FAMILY"), "generate only clusters of this family: np or cilium; empty: a random family per cluster (env CILIUMDIFF_FAMILY)")

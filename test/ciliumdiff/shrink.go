@@ -1,6 +1,9 @@
 package ciliumdiff
 
-import "k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+import (
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
 
 // verdictsOn is the engine's and Cilium's verdict on one flow of c, asked
 // as m was.
@@ -79,6 +82,14 @@ func smaller(c Cluster, m mismatch) []Cluster {
 		s.Policies = without(c.Policies, i)
 		out = append(out, s)
 	}
+	// One rule of a NetworkPolicy, one peer or port of a rule.
+	for i, np := range c.Policies {
+		for _, edit := range npRemovals(np) {
+			s := c
+			s.Policies = append(append(append([]*networkingv1.NetworkPolicy(nil), c.Policies[:i]...), edit), c.Policies[i+1:]...)
+			out = append(out, s)
+		}
+	}
 	// One spec of specs, one rule of a section.
 	for i, u := range c.Cilium {
 		for _, edit := range ruleRemovals(u) {
@@ -146,6 +157,43 @@ func ruleRemovals(u *unstructured.Unstructured) []*unstructured.Unstructured {
 				}
 				out = append(out, v)
 			}
+		}
+	}
+	return out
+}
+
+// npRemovals are copies of np with one ingress or egress rule, or one peer
+// or port of one rule, removed.
+func npRemovals(np *networkingv1.NetworkPolicy) []*networkingv1.NetworkPolicy {
+	var out []*networkingv1.NetworkPolicy
+	for i, r := range np.Spec.Ingress {
+		v := np.DeepCopy()
+		v.Spec.Ingress = without(v.Spec.Ingress, i)
+		out = append(out, v)
+		for j := range r.From {
+			v := np.DeepCopy()
+			v.Spec.Ingress[i].From = without(v.Spec.Ingress[i].From, j)
+			out = append(out, v)
+		}
+		for j := range r.Ports {
+			v := np.DeepCopy()
+			v.Spec.Ingress[i].Ports = without(v.Spec.Ingress[i].Ports, j)
+			out = append(out, v)
+		}
+	}
+	for i, r := range np.Spec.Egress {
+		v := np.DeepCopy()
+		v.Spec.Egress = without(v.Spec.Egress, i)
+		out = append(out, v)
+		for j := range r.To {
+			v := np.DeepCopy()
+			v.Spec.Egress[i].To = without(v.Spec.Egress[i].To, j)
+			out = append(out, v)
+		}
+		for j := range r.Ports {
+			v := np.DeepCopy()
+			v.Spec.Egress[i].Ports = without(v.Spec.Egress[i].Ports, j)
+			out = append(out, v)
 		}
 	}
 	return out
