@@ -79,6 +79,16 @@ func checkSeed(seed int64, orc *oracle) clusterResult {
 	return res
 }
 
+// firstOf is the first mismatch of kind in mms.
+func firstOf(mms []mismatch, kind string) (mismatch, bool) {
+	for _, m := range mms {
+		if m.kind == kind {
+			return m, true
+		}
+	}
+	return mismatch{}, false
+}
+
 // TestCiliumDifferential compares the engine under the Cilium profile with
 // Cilium's own policy engine on random clusters (README.md).
 func TestCiliumDifferential(t *testing.T) {
@@ -127,6 +137,12 @@ func TestCiliumDifferential(t *testing.T) {
 	perFamily := map[Family]*stats{}
 	clusters := map[Family]int{}
 	failed, reported, skipped := 0, 0, 0
+	type report struct {
+		seed int64
+		c    Cluster
+		m    mismatch
+	}
+	toReport := map[string][]report{}
 	for _, res := range results {
 		c := res.cluster
 		if res.skipped {
@@ -159,17 +175,23 @@ func TestCiliumDifferential(t *testing.T) {
 		if *flagDump {
 			t.Logf("seed %d: cluster:\n%s", res.seed, indent(ClusterYAML(c)))
 		}
-		// One report per kind and seed, up to max-reports in all.
-		seen := map[string]bool{}
-		for _, m := range res.mms {
-			if reported >= *flagMaxReports || seen[m.kind] || (m.kind == kindUndecided && *flagUndecided) {
-				continue
+		for _, kind := range []string{kindVerdict, kindHalf, kindUndecided} {
+			if m, ok := firstOf(res.mms, kind); ok && (kind != kindUndecided || !*flagUndecided) {
+				toReport[kind] = append(toReport[kind], report{res.seed, c, m})
 			}
-			seen[m.kind] = true
+		}
+	}
+	// At most max-reports reports, one per kind and seed: verdict
+	// mismatches first, then halves, then undecided answers.
+	for _, kind := range []string{kindVerdict, kindHalf, kindUndecided} {
+		for _, rep := range toReport[kind] {
+			if reported >= *flagMaxReports {
+				break
+			}
 			reported++
-			small, sm := shrink(c, m, oracles[0])
+			small, sm := shrink(rep.c, rep.m, oracles[0])
 			t.Errorf("seed %d: MISMATCH (%s) %s\n%s  shrunk reproducer (the same mismatch):\n  %s\n%s%s",
-				res.seed, m.kind, m, m.describe(), sm, sm.describe(), indent(ClusterYAML(small)))
+				rep.seed, kind, rep.m, rep.m.describe(), sm, sm.describe(), indent(ClusterYAML(small)))
 		}
 	}
 	t.Logf("%d clusters (%d with filtered labels skipped), %d flows compared (%d allowed by Cilium), mismatching flows by kind %v, %d flows of undecided port-less answers not asked, %d clusters failing, %v",
