@@ -226,6 +226,8 @@ type mismatch struct {
 	explicit bool // asked with the port, else read from allowedPorts
 	eng      engineVerdict
 	orc      oracleVerdict
+	// srcID and dstID are the labels of the ends' Cilium identities.
+	srcID, dstID []string
 }
 
 func (m mismatch) question() string {
@@ -262,6 +264,8 @@ func (m mismatch) describe() string {
 	if m.orc.IngressBy != "" {
 		fmt.Fprintf(&b, "    ingress decided by %s\n", m.orc.IngressBy)
 	}
+	fmt.Fprintf(&b, "    identity of %s: %s\n", m.src.name(), strings.Join(m.srcID, " "))
+	fmt.Fprintf(&b, "    identity of %s: %s\n", m.dst.name(), strings.Join(m.dstID, " "))
 	b.WriteString("  engine trace:\n")
 	b.WriteString(traceText(e.pair))
 	return b.String()
@@ -367,7 +371,8 @@ func compareCluster(engC, orcC Cluster, ps []pair, orc *oracle) (mms []mismatch,
 							inc(&st.dependsOn, d, 1)
 						}
 					}
-					mms = append(mms, mismatch{kind: kind, src: p.src, dst: p.dst, x: x, explicit: explicit, eng: ev, orc: ov})
+					mms = append(mms, mismatch{kind: kind, src: p.src, dst: p.dst, x: x, explicit: explicit, eng: ev, orc: ov,
+						srcID: res.identity(p.src.name()), dstID: res.identity(p.dst.name())})
 				}
 			}
 			if ans.Decided {

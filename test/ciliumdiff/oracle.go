@@ -224,6 +224,16 @@ func (o *oracle) close() {
 	_ = o.cmd.Wait()
 }
 
+// identity is the labels of the identity of the pod or address named.
+func (res *oracleResult) identity(name string) []string {
+	for _, id := range res.Identities {
+		if id.Endpoint == name {
+			return id.Labels
+		}
+	}
+	return nil
+}
+
 // policyErrors are the oracle's complaints about the scenario's policies:
 // any is a generator bug (the generator must produce what the API server
 // and Cilium accept).

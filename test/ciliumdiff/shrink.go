@@ -6,32 +6,32 @@ import (
 )
 
 // verdictsOn is the engine's and Cilium's verdict on one flow of c, asked
-// as m was.
-func verdictsOn(c Cluster, m mismatch, orc *oracle) (engineVerdict, oracleVerdict, bool) {
+// as m was, and the oracle's result.
+func verdictsOn(c Cluster, m mismatch, orc *oracle) (engineVerdict, oracleVerdict, *oracleResult, bool) {
 	sc, err := scenarioOf(c, []oracleFlow{{From: m.src.name(), To: m.dst.name(), Protocol: string(m.x.proto), Port: uint16(m.x.port)}})
 	if err != nil {
-		return engineVerdict{}, oracleVerdict{}, false
+		return engineVerdict{}, oracleVerdict{}, nil, false
 	}
 	res, err := orc.ask(sc)
 	if err != nil || len(res.policyErrors()) > 0 {
-		return engineVerdict{}, oracleVerdict{}, false
+		return engineVerdict{}, oracleVerdict{}, nil, false
 	}
 	eng, err := newEngine(c)
 	if err != nil {
-		return engineVerdict{}, oracleVerdict{}, false
+		return engineVerdict{}, oracleVerdict{}, nil, false
 	}
 	if m.explicit {
 		ans, err := eng.ask(m.src.name(), destArg(m.dst, m.x))
 		if err != nil {
-			return engineVerdict{}, oracleVerdict{}, false
+			return engineVerdict{}, oracleVerdict{}, nil, false
 		}
-		return explicit(ans), res.Flows[0], true
+		return explicit(ans), res.Flows[0], res, true
 	}
 	ans, err := eng.ask(m.src.name(), m.dst.name())
 	if err != nil {
-		return engineVerdict{}, oracleVerdict{}, false
+		return engineVerdict{}, oracleVerdict{}, nil, false
 	}
-	return portless(ans, m.x), res.Flows[0], true
+	return portless(ans, m.x), res.Flows[0], res, true
 }
 
 // shrink removes from c, greedily, every policy, rule, pod and namespace
@@ -40,12 +40,13 @@ func verdictsOn(c Cluster, m mismatch, orc *oracle) (engineVerdict, oracleVerdic
 // and returns the smaller cluster with the mismatch as it is there.
 func shrink(c Cluster, m mismatch, orc *oracle) (Cluster, mismatch) {
 	still := func(s Cluster) (mismatch, bool) {
-		ev, ov, ok := verdictsOn(s, m, orc)
+		ev, ov, res, ok := verdictsOn(s, m, orc)
 		if !ok || classify(ev, ov) != m.kind || !sameVerdicts(ev, m.eng) || !sameOracle(ov, m.orc) {
 			return mismatch{}, false
 		}
 		n := m
 		n.eng, n.orc = ev, ov
+		n.srcID, n.dstID = res.identity(m.src.name()), res.identity(m.dst.name())
 		return n, true
 	}
 	for changed := true; changed; {
