@@ -342,6 +342,44 @@ spec:
 			policyOK: true,
 		},
 		{
+			name: "a CNP's endpointSelector naming another namespace is rewritten to its own (not ANDed)",
+			sc: baseCluster(`
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: elsewhere, namespace: a}
+spec:
+  endpointSelector: {matchLabels: {k8s:io.kubernetes.pod.namespace: b, app: cli}}
+  ingress: [{}]`),
+			flows:    []fw{{"a/web", "a/cli", "TCP", 1, "a/d"}, {"a/web", "b/cli", "TCP", 1, "a/a"}},
+			policyOK: true,
+		},
+		{
+			name: "cilium#48703: a NetworkPolicy's egress rules are enforced although policyTypes lists only Ingress",
+			sc: baseCluster(`
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: in-only, namespace: a}
+spec:
+  podSelector: {matchLabels: {app: cli}}
+  policyTypes: [Ingress]
+  ingress: [{}]
+  egress: [{to: [{podSelector: {matchLabels: {app: web}}}]}]`),
+			flows:    []fw{{"a/cli", "a/web", "TCP", 1, "a/a"}, {"a/cli", "b/db", "TCP", 1, "d/a"}, {"a/cli", "ext", "TCP", 1, "d/u"}},
+			policyOK: true,
+		},
+		{
+			name: "endPort below port passes the schema and the sanitizer",
+			sc: baseCluster(`
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: backwards, namespace: a}
+spec:
+  endpointSelector: {matchLabels: {app: web}}
+  ingress: [{toPorts: [{ports: [{port: "80", endPort: 70, protocol: TCP}]}]}]`),
+			flows:    []fw{{"a/cli", "a/web", "TCP", 80, "a/a"}, {"a/cli", "a/web", "TCP", 75, "a/d"}},
+			policyOK: true,
+		},
+		{
 			name: "an invalid CNP is reported and ignored",
 			sc: baseCluster(`
 apiVersion: cilium.io/v2
