@@ -975,6 +975,12 @@ func (s *Snapshot) indexCilium() {
 			}
 		}
 	}
+	if s.sem.ciliumProfile {
+		s.visibleLabels = make(map[*Pod]labels.Set, len(s.pods))
+		for _, p := range s.pods {
+			s.visibleLabels[p] = visibleLabels(p)
+		}
+	}
 	if !cilium {
 		return
 	}

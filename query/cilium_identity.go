@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	kselection "k8s.io/apimachinery/pkg/selection"
 )
 
@@ -77,6 +78,41 @@ func (id ciliumIdentity) lookup(source, key string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// ciliumKeepsPodLabel tells whether a pod label is part of its Cilium
+// identity: not one of Cilium's own (io.cilium.k8s...), which it removes,
+// and kept by the identity label filter.
+func ciliumKeepsPodLabel(key string) bool {
+	return !strings.HasPrefix(key, "io.cilium.k8s") && !ciliumIgnoredLabel(key)
+}
+
+// identityLabelsOf is a pod's labels as Cilium's identity holds them,
+// for NetworkPolicy selectors on Cilium: built once per pod by index.
+func (s *Snapshot) identityLabelsOf(p *Pod) labels.Set {
+	if l, ok := s.visibleLabels[p]; ok {
+		return l
+	}
+	return visibleLabels(p)
+}
+
+// visibleLabels is the pod's labels Cilium's identity keeps.
+func visibleLabels(p *Pod) labels.Set {
+	var out labels.Set
+	for k := range p.Labels {
+		if !ciliumKeepsPodLabel(k) {
+			if out == nil {
+				out = labels.Set{}
+				for k2, v2 := range p.Labels {
+					if ciliumKeepsPodLabel(k2) {
+						out[k2] = v2
+					}
+				}
+			}
+			return out
+		}
+	}
+	return p.Labels
 }
 
 // ciliumIgnoredLabel tells whether Cilium's default identity label filter
@@ -155,8 +191,8 @@ func (s *Snapshot) newCiliumIdentity(p *Pod) ciliumIdentity {
 		}
 	}
 	for k, v := range p.Labels {
-		if !strings.HasPrefix(k, "io.cilium.k8s") {
-			add(k, v)
+		if ciliumKeepsPodLabel(k) {
+			id = append(id, ciliumLabel{ciliumSourceK8s, k, v})
 		}
 	}
 	if ns := s.namespaces[p.Namespace]; ns != nil {

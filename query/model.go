@@ -260,6 +260,10 @@ type selector struct {
 	// cilium, when set, selects Cilium endpoints (pods that do not use the
 	// node's network) by their identity labels, within namespace when set.
 	cilium *ciliumSelector
+	// identityLabels is set for NetworkPolicy selectors on Cilium, which
+	// match a pod's identity: its labels less those Cilium's identity
+	// label filter leaves out (cilium_identity.go).
+	identityLabels bool
 	// hostNetwork is set when host-network pods match as well: NetworkPolicy
 	// selectors take them like other pods (an assumption the answers
 	// state), cluster policies never select them.
@@ -299,8 +303,14 @@ func (sel *selector) match(s *Snapshot, pod *Pod) miss {
 	if m := sel.matchNamespace(s, pod.Namespace); m != missNone {
 		return m
 	}
-	if sel.podSel != nil && !sel.podSel.Matches(pod.Labels) {
-		return missPodLabels
+	if sel.podSel != nil {
+		lbls := pod.Labels
+		if sel.identityLabels {
+			lbls = s.identityLabelsOf(pod)
+		}
+		if !sel.podSel.Matches(lbls) {
+			return missPodLabels
+		}
 	}
 	return missNone
 }

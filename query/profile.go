@@ -363,6 +363,7 @@ func semanticsOf(p Profile, assume map[Behaviour]bool) semantics {
 // as written.
 func (p *Policy) adapt(sem semantics) {
 	p.subject.hostNetwork = sem.hostNetSubjects
+	p.subject.identityLabels = sem.ciliumProfile
 	if sem.ciliumProfile {
 		// Cilium converts every rule of a NetworkPolicy, whatever its
 		// policyTypes: a direction with rules is isolated
@@ -385,6 +386,7 @@ func (p *Policy) adapt(sem semantics) {
 				if r.peers[j].sel.hostNetwork != sem.hostNetPeers && !r.peers[j].byAddress() {
 					r.peers[j].sel.hostNetwork = sem.hostNetPeers
 				}
+				r.peers[j].sel.identityLabels = sem.ciliumProfile
 			}
 			if r.ports == nil {
 				continue

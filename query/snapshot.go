@@ -163,6 +163,9 @@ type Snapshot struct {
 	// CiliumCIDRGroups read.
 	ciliumIDs    map[*Pod]ciliumIdentity
 	ciliumGroups []*ciliumCIDRGroup
+	// visibleLabels are the pods' labels Cilium's identities keep, for
+	// NetworkPolicy selectors under the Cilium profile.
+	visibleLabels map[*Pod]labels.Set
 	// runTime is set when some rule has a peer only the dataplane knows
 	// the members of: the answers are also judged under its other reading.
 	runTime bool
