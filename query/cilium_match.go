@@ -133,31 +133,39 @@ func (cs *ciliumSelector) namespace() (string, bool) {
 	return "", false
 }
 
-// runTimeReasons names the peers known only at run time of the rules that
-// judge flows from srcs to dsts (the sources' egress, the destinations'
-// ingress), for an answer that depends on them.
-func (s *Snapshot) runTimeReasons(srcs, dsts []*Pod) []string {
+// runTimeReasons names the peers known only at run time that judge flows
+// from srcs to dsts (the sources' egress, the destinations' ingress): each
+// peer whose answer for the other end is known only at run time, and each
+// rule needing mutual authentication whose peers match it.
+func (s *Snapshot) runTimeReasons(srcs, dsts []flowEnd) []string {
 	var out []string
-	add := func(p *Policy, r *Rule, path, why string) {
+	add := func(p *Policy, path, why string) {
 		line := fmt.Sprintf("%s %s: %s", p.key(), path, why)
 		if !slices.Contains(out, line) {
 			out = append(out, line)
 		}
 	}
 	for _, side := range []struct {
-		d    Direction
-		pods []*Pod
-	}{{Egress, srcs}, {Ingress, dsts}} {
-		for _, pod := range side.pods {
-			for p := range s.judging(stageNetworkPolicy, side.d, pod) {
+		d                Direction
+		subjects, others []flowEnd
+	}{{Egress, srcs, dsts}, {Ingress, dsts, srcs}} {
+		for _, sub := range side.subjects {
+			if sub.pod == nil {
+				continue
+			}
+			for p := range s.judging(stageNetworkPolicy, side.d, sub.pod) {
 				for i := range p.rules(side.d) {
 					r := &p.rules(side.d)[i]
-					if r.authRequired != "" {
-						add(p, r, r.path, "allowed only once mutual authentication ("+r.authRequired+") succeeds at run time")
-					}
-					for j := range r.peers {
-						if why := r.peers[j].runTimeWhy(); why != "" {
-							add(p, r, r.peers[j].path, why)
+					for _, other := range side.others {
+						end := other.seenFrom(sub.pod)
+						if r.authRequired != "" && (r.anyPeer || s.firstPeer(r, end) >= 0) {
+							add(p, r.path, "allowed only once mutual authentication ("+r.authRequired+") succeeds at run time")
+						}
+						for j := range r.peers {
+							pe := &r.peers[j]
+							if s.matchPeer(pe, ActionAccept, end) == missRunTime {
+								add(p, pe.path, pe.runTimeWhy())
+							}
 						}
 					}
 				}
@@ -181,7 +189,7 @@ func (pe *Peer) runTimeWhy() string {
 	case pe.kind == peerCiliumEntity && pe.entity == ciliumReservedAPI:
 		return "the API server's addresses are not among the objects read"
 	case pe.relative():
-		return "which node's address (or host-network pod) it is, relative to the pod's own node, is not known without Node objects or the pods' nodes"
+		return "whether this end is the pod's own node, another node or neither is not known without the Node objects and the pods' nodes"
 	}
-	return ""
+	return "whether it matches is known only at run time"
 }

@@ -151,7 +151,7 @@ func (s *Snapshot) settle(ans *Answer, again func(*Snapshot) (*Answer, error)) e
 	}
 	for _, b := range s.dependsOn(differs) {
 		if b == behaviourRunTime {
-			ans.DependsOn = append(ans.DependsOn, s.runTimeReasons(ans.Source.PodList(), ans.Destination.PodList())...)
+			ans.DependsOn = append(ans.DependsOn, s.runTimeReasons(ans.Source.ends, ans.Destination.ends)...)
 			continue
 		}
 		ans.DependsOn = append(ans.DependsOn, b.Question())

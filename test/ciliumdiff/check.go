@@ -216,6 +216,10 @@ const (
 	// kindUndecided: the engine gave no verdict (Answer.Decided false)
 	// although the profile leaves nothing unknown.
 	kindUndecided = "undecided"
+	// kindNotModelled: undecided only for what the engine does not model
+	// and says so, the API server's addresses (the kube-apiserver entity):
+	// counted, not failed.
+	kindNotModelled = "not modelled"
 )
 
 // mismatch is one flow the engine and Cilium do not agree on.
@@ -281,9 +285,9 @@ type stats struct {
 	unasked int
 	// dependsOn tallies what undecided answers depend on.
 	dependsOn map[string]int
-	// known counts the mismatching flows put down to a known divergence
-	// of Cilium (divergence.go), by divergence.
-	known map[string]int
+	// notModelled counts the flows undecided only on what the engine does
+	// not model (kindNotModelled).
+	notModelled int
 }
 
 func (s *stats) add(o stats) {
@@ -296,9 +300,7 @@ func (s *stats) add(o stats) {
 	for k, n := range o.dependsOn {
 		inc(&s.dependsOn, k, n)
 	}
-	for k, n := range o.known {
-		inc(&s.known, k, n)
-	}
+	s.notModelled += o.notModelled
 }
 
 // inc adds n to (*m)[k], dropping keys that reach 0.
@@ -315,6 +317,8 @@ func inc(m *map[string]int, k string, n int) {
 // classify compares one flow.
 func classify(e engineVerdict, o oracleVerdict) string {
 	switch {
+	case !e.decided && notModelled(e.dependsOn):
+		return kindNotModelled
 	case !e.decided:
 		return kindUndecided
 	case e.allowed != o.Allowed:
@@ -364,7 +368,12 @@ func compareCluster(engC, orcC Cluster, ps []pair, orc *oracle) (mms []mismatch,
 				if ov.Allowed {
 					st.allowed++
 				}
-				if kind := classify(ev, ov); kind != "" {
+				kind := classify(ev, ov)
+				if kind == kindNotModelled {
+					st.notModelled++
+					kind = ""
+				}
+				if kind != "" {
 					inc(&st.mismatches, kind, 1)
 					if kind == kindUndecided {
 						for _, d := range ev.dependsOn {
@@ -389,8 +398,7 @@ func compareCluster(engC, orcC Cluster, ps []pair, orc *oracle) (mms []mismatch,
 			}
 		}
 	}
-	mms, err = explainKnown(orcC, mms, orc, &st)
-	return mms, st, err
+	return mms, st, nil
 }
 
 // sortMismatches puts verdict mismatches first, then halves, then
@@ -398,4 +406,15 @@ func compareCluster(engC, orcC Cluster, ps []pair, orc *oracle) (mms []mismatch,
 func sortMismatches(mms []mismatch) {
 	rank := map[string]int{kindVerdict: 0, kindHalf: 1, kindUndecided: 2}
 	sort.SliceStable(mms, func(i, j int) bool { return rank[mms[i].kind] < rank[mms[j].kind] })
+}
+
+// notModelled tells whether an undecided answer depends only on the API
+// server's addresses, which the engine does not read (kube-apiserver).
+func notModelled(dependsOn []string) bool {
+	for _, d := range dependsOn {
+		if !strings.Contains(d, "the API server's addresses are not among the objects read") {
+			return false
+		}
+	}
+	return len(dependsOn) > 0
 }

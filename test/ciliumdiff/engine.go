@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kubectl-netpol/kubectl-netpol/query"
@@ -50,6 +52,11 @@ func newEngine(c Cluster) (*engine, error) {
 	for _, o := range c.Cilium {
 		objs = append(objs, o.DeepCopy())
 	}
+	// The node every pod runs on, so that the engine knows the addresses
+	// outside the pods are not a node's (the host and remote-node
+	// entities), as the oracle takes them.
+	objs = append(objs, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: NodeName},
+		Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "172.20.0.1"}, {Type: corev1.NodeInternalIP, Address: "fd00:ff::1"}}}})
 	prof, err := CiliumProfile(c.EnablePolicy)
 	if err != nil {
 		return nil, err
