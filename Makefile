@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS := -s -w -X github.com/kubectl-netpol/kubectl-netpol/plugin.version=$(VERSION) -X github.com/kubectl-netpol/kubectl-netpol/plugin.gitCommit=$(COMMIT)
 
-.PHONY: all build test vet fmt-check differential e2e k8s-bins fuzz bench example clean krew-manifest release-check
+.PHONY: all build test vet fmt-check differential ciliumdiff cilium-oracle e2e k8s-bins fuzz bench example clean krew-manifest release-check
 
 all: build test
 
@@ -13,13 +13,26 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/kubectl-netpol
 
 # The whole test suite: unit, golden and command tests, then the
-# differential test against kube-network-policies (a separate module).
+# differential tests against kube-network-policies and against Cilium's own
+# policy engine (separate modules).
 test:
 	$(GO) test ./...
 	$(MAKE) differential
+	$(MAKE) ciliumdiff
 
 differential:
 	cd test/differential && $(GO) test ./... -count=1
+
+# Cilium v1.20.2's policy engine as a binary, built from the Go module
+# proxy by .ci/cilium-oracle.sh (about 5 minutes cold on 2 cores, then
+# cached), and the differential test against it.
+ciliumdiff:
+	oracle=$$(bash .ci/cilium-oracle.sh) && \
+	cd .ci/cilium-oracle && GOWORK=off CGO_ENABLED=0 $(GO) test ./... -count=1 && \
+	cd ../../test/ciliumdiff && CILIUM_ORACLE=$$oracle $(GO) test ./... -count=1
+
+cilium-oracle:
+	bash .ci/cilium-oracle.sh
 
 # End-to-end tests against a real kube-apiserver and etcd on 127.0.0.1,
 # built from the Go module proxy by .ci/k8s-bins.sh (about 15-25 minutes
@@ -36,7 +49,9 @@ k8s-bins:
 vet:
 	$(GO) vet ./...
 	cd test/differential && $(GO) vet ./...
+	cd test/ciliumdiff && $(GO) vet ./...
 	cd test/e2e && $(GO) vet ./...
+	cd .ci/cilium-oracle && GOWORK=off $(GO) vet ./...
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
