@@ -50,3 +50,42 @@ func TestCiliumShop(t *testing.T) {
 		})
 	}
 }
+
+// TestCiliumConfigFromManifests: Cilium's cilium-config ConfigMap given
+// with -f sets the Cilium profile's settings, in place of the API text
+// when no --cni was given; under another --cni it is ignored, saying so;
+// other ConfigMaps are skipped with a warning.
+func TestCiliumConfigFromManifests(t *testing.T) {
+	ipblock, config := "../testdata/profiles/ipblock", "../testdata/profiles/cilium-config/pods-mode.yaml"
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		wantCode int
+		stdout   []string
+		stderr   string
+	}{
+		{"no --cni: judged as Cilium with the ConfigMap's settings", []string{"-f", ipblock, "-f", config}, 0,
+			[]string{"ALLOWED", "judged as: cilium: Cilium's settings given with -f and ConfigMap kube-system/cilium-config"}, ""},
+		{"--cni cilium: the ConfigMap's settings apply", []string{"-f", ipblock, "-f", config, "--cni", "cilium"}, 0,
+			[]string{"ALLOWED", "judged as: cilium: given with --cni and ConfigMap kube-system/cilium-config"}, ""},
+		{"without it, Cilium's default: ipBlock does not match the pod", []string{"-f", ipblock, "--cni", "cilium"}, 1,
+			[]string{"DENIED"}, ""},
+		{"another --cni: ignored, with a warning", []string{"-f", ipblock, "-f", config, "--cni", "calico"}, 0,
+			[]string{"judged as: calico"}, "Warning: ConfigMap kube-system/cilium-config ignored: the network plugin is calico (--cni)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(t, "", append([]string{"can", "shop/client", "shop/db:5432"}, tc.args...)...)
+			if r.code != tc.wantCode {
+				t.Fatalf("exit %d, want %d\n%s%s", r.code, tc.wantCode, r.stdout, r.stderr)
+			}
+			for _, w := range tc.stdout {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, r.stdout)
+				}
+			}
+			if !strings.Contains(r.stderr, tc.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tc.stderr, r.stderr)
+			}
+		})
+	}
+}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 
@@ -44,11 +46,16 @@ type manifests struct {
 	stdin     io.Reader
 	// warn receives the warnings of reading, such as skipped kinds.
 	warn io.Writer
+	// cniGiven is set when --cni named the plugin; overrides applies the
+	// flags that override a profile's switches.
+	cniGiven  bool
+	overrides func(query.Profile) query.Profile
 }
 
 // manifests reads the paths given to flag, recursively with -R.
 func (g *globalOptions) manifests(flag string, paths []string) manifests {
-	return manifests{flag: flag, paths: paths, recursive: g.snapshot.recursive, stdin: g.In, warn: g.ErrOut}
+	return manifests{flag: flag, paths: paths, recursive: g.snapshot.recursive, stdin: g.In, warn: g.ErrOut,
+		cniGiven: g.snapshot.cni != "", overrides: g.overrides}
 }
 
 func (m manifests) String() string { return m.flag }
@@ -67,6 +74,7 @@ func (m manifests) snapshot(_ load.Scope, ns string, explicit bool, opts query.O
 	if err != nil {
 		return nil, err
 	}
+	objs, opts.Profile = m.ciliumConfig(objs, opts.Profile)
 	snap, err := query.NewSnapshot(objs, opts)
 	if err != nil {
 		return nil, err
@@ -75,6 +83,43 @@ func (m manifests) snapshot(_ load.Scope, ns string, explicit bool, opts query.O
 		ns = manifestNamespace(snap, ns)
 	}
 	return &loaded{snap: snap, namespace: ns}, nil
+}
+
+// ciliumConfig takes Cilium's cilium-config ConfigMap out of the
+// manifests and applies its settings to the profile (CNI-DET-2): to the
+// Cilium profile, or in place of the API text when no --cni was given, as
+// a live Cilium cluster's would be. Under another --cni it is ignored,
+// with a warning.
+func (m manifests) ciliumConfig(objs []runtime.Object, p query.Profile) ([]runtime.Object, query.Profile) {
+	var cm *corev1.ConfigMap
+	objs = slices.DeleteFunc(objs, func(o runtime.Object) bool {
+		c, ok := o.(*corev1.ConfigMap)
+		if ok {
+			cm = c
+		}
+		return ok
+	})
+	if cm == nil {
+		return objs, p
+	}
+	switch {
+	case p.Name == "cilium":
+	case !m.cniGiven:
+		cilium, err := query.ProfileNamed("cilium")
+		if err != nil {
+			panic(err) // a profile of the table
+		}
+		cilium.Why = "Cilium's settings given with " + m.flag
+		p = cilium
+	default:
+		fmt.Fprintf(m.warn, "Warning: ConfigMap %s/%s ignored: the network plugin is %s (--cni)\n", cm.Namespace, cm.Name, p.Name)
+		return objs, p
+	}
+	c := query.CNI{Name: "cilium", Profile: &p, Namespace: cm.Namespace, Enforces: true}.WithCiliumConfig(cm.Data)
+	if m.overrides != nil {
+		return objs, m.overrides(*c.Profile)
+	}
+	return objs, *c.Profile
 }
 
 // manifestNamespace picks the namespace unqualified names mean in manifests

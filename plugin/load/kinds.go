@@ -18,6 +18,7 @@ var served = map[string][]string{
 	"Service":                    {"v1"},
 	"ReplicationController":      {"v1"},
 	"Node":                       {"v1"},
+	"ConfigMap":                  {"v1"}, // only Cilium's cilium-config (readObject)
 	"Deployment":                 {"apps/v1"},
 	"StatefulSet":                {"apps/v1"},
 	"DaemonSet":                  {"apps/v1"},

@@ -72,7 +72,7 @@ func TestPolicyKindsAreNeverSkipped(t *testing.T) {
 		{
 			name:     "an unknown kind is skipped with a warning",
 			manifest: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: prod}\n",
-			wantWarn: []string{"skipping configmap prod/c: kubectl netpol does not read kind ConfigMap"},
+			wantWarn: []string{"skipping configmap prod/c: kubectl netpol reads only the ConfigMap cilium-config (Cilium's settings)"},
 		},
 	})
 }

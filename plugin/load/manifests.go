@@ -399,6 +399,12 @@ func (res *fileResult) decodeItem(raw []byte, defaultNS string, list *typeMeta) 
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
+	if cm, ok := obj.(*corev1.ConfigMap); ok && cm.Name != query.CiliumConfigMap {
+		// Of ConfigMaps, only Cilium's settings change verdicts.
+		res.warnings = append(res.warnings, fmt.Sprintf("skipping %s: kubectl netpol reads only the ConfigMap %s (Cilium's settings)", what, query.CiliumConfigMap))
+		res.skipped++
+		return nil
+	}
 	if emptyStatus {
 		res.emptyStatus = append(res.emptyStatus, what)
 	}

@@ -37,6 +37,8 @@ func validate(obj runtime.Object) ([]string, error) {
 	case *corev1.Node:
 		v.meta(&o.ObjectMeta, subdomainName)
 		v.nodeAddresses(o.Status.Addresses)
+	case *corev1.ConfigMap:
+		v.meta(&o.ObjectMeta, subdomainName)
 	case *corev1.Pod:
 		v.meta(&o.ObjectMeta, subdomainName)
 		v.podSpec(&o.Spec, specPath)
