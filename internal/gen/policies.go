@@ -17,18 +17,14 @@ import (
 type builder func() *networkingv1.NetworkPolicy
 
 // makePolicies shares cfg.Policies among the namespaces that use
-// NetworkPolicy. Each has a queue of the policies its workloads call for, in
-// the order a team writes them (default deny, DNS, ingress controller and
-// scraping, then per workload or per tier); a namespace whose share is
-// larger than its queue gets more policies of the kinds real namespaces
-// accumulate (stale ones, debugging access, team-wide allowances). When the
-// queues add up to more than the budget, some dev and staging namespaces
-// (up to a quarter of the application namespaces) go without policies, and
-// what is still too much is cut from the end of every queue alike.
+// NetworkPolicy (share). Each has a queue of the policies its workloads
+// call for, in the order a team writes them (default deny, DNS, ingress
+// controller and scraping, then per workload or per tier); a namespace
+// whose share is larger than its queue gets more policies of the kinds
+// real namespaces accumulate (stale ones, debugging access, team-wide
+// allowances).
 func (g *generator) makePolicies() {
-	total := g.cfg.Policies
 	queues := map[*namespace][]builder{}
-	sum := 0
 	for _, ns := range g.namespaces {
 		switch {
 		case ns.posture == open:
@@ -38,11 +34,39 @@ func (g *generator) makePolicies() {
 		default:
 			queues[ns] = g.appQueue(ns)
 		}
-		sum += len(queues[ns])
+	}
+	parts, quotas := share(g, g.cfg.Policies, queues, func(ns *namespace) *posture { return &ns.posture })
+	for i, ns := range parts {
+		q := queues[ns]
+		for k := range quotas[i] {
+			var np *networkingv1.NetworkPolicy
+			if k < len(q) {
+				np = q[k]()
+			} else {
+				np = g.filler(ns)
+			}
+			g.addPolicy(ns, np)
+		}
+	}
+}
+
+// share shares total policies among the namespaces with a queue and
+// returns them (in generation order) with their quotas. When the queues
+// add up to more than total, some dev and staging namespaces (up to a
+// quarter of the application namespaces) go without policies, their
+// posture set to open, and what is still too much is cut from the end of
+// every queue alike. Otherwise every queue is taken in full and the rest
+// shared in proportion to the queues, lengths jittered; when total is
+// less than the number of namespaces, one policy each to that many of them
+// at random.
+func share[T any](g *generator, total int, queues map[*namespace][]T, posture func(*namespace) *posture) ([]*namespace, []int) {
+	sum := 0
+	for _, q := range queues {
+		sum += len(q)
 	}
 	opened := 0
 	for _, ns := range g.apps {
-		if ns.posture == open {
+		if *posture(ns) == open {
 			opened++
 		}
 	}
@@ -50,7 +74,7 @@ func (g *generator) makePolicies() {
 	for _, env := range []string{"dev", "staging"} {
 		var c []*namespace
 		for _, ns := range g.apps {
-			if ns.env == env && ns.posture != open {
+			if ns.env == env && *posture(ns) != open {
 				c = append(c, ns)
 			}
 		}
@@ -63,17 +87,17 @@ func (g *generator) makePolicies() {
 		}
 		sum -= len(queues[ns])
 		delete(queues, ns)
-		ns.posture = open
+		*posture(ns) = open
 		opened++
 	}
 	var parts []*namespace
 	for _, ns := range g.namespaces {
-		if queues[ns] != nil {
+		if len(queues[ns]) > 0 {
 			parts = append(parts, ns)
 		}
 	}
 	if len(parts) == 0 {
-		return
+		return nil, nil
 	}
 	quotas := make([]int, len(parts))
 	weights := make([]float64, len(parts))
@@ -94,18 +118,7 @@ func (g *generator) makePolicies() {
 			quotas[i] = 1 + n
 		}
 	}
-	for i, ns := range parts {
-		q := queues[ns]
-		for k := range quotas[i] {
-			var np *networkingv1.NetworkPolicy
-			if k < len(q) {
-				np = q[k]()
-			} else {
-				np = g.filler(ns)
-			}
-			g.addPolicy(ns, np)
-		}
-	}
+	return parts, quotas
 }
 
 func (g *generator) addPolicy(ns *namespace, np *networkingv1.NetworkPolicy) {
@@ -340,7 +353,6 @@ func (g *generator) bothFor(w *workload) *networkingv1.NetworkPolicy {
 // (all APIs, all databases) from the components and namespaces that call
 // them, on the union of their ports.
 func (g *generator) tierIngress(ns *namespace, component string, ws []*workload) *networkingv1.NetworkPolicy {
-	const compLabel = "app.kubernetes.io/component"
 	np := newPolicy(pick(g, []string{"allow-to-", "allow-"})+component, *ml(compLabel, component), g.ingressTypes()...)
 	var comps []string
 	var cross []networkingv1.NetworkPolicyPeer
