@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -70,17 +69,7 @@ func (g *generator) ciliumAppQueue(ns *namespace) []cnpBuilder {
 		}
 	}
 	if ns.ciliumPosture == denyIngress && g.chance(0.5) {
-		tiers := map[string][]*workload{}
-		var order []string
-		for _, w := range ws {
-			if len(w.served) == 0 || w.component == "frontend" {
-				continue
-			}
-			if tiers[w.component] == nil {
-				order = append(order, w.component)
-			}
-			tiers[w.component] = append(tiers[w.component], w)
-		}
+		order, tiers := servedTiers(ws)
 		for _, c := range order {
 			q = append(q, func() *ciliumPolicy { return g.ciliumTierIngress(ns, c, tiers[c]) })
 			extra()
@@ -183,21 +172,8 @@ func (g *generator) ciliumPrometheus(ns *namespace) *ciliumPolicy {
 // its clients in the namespace by labels, elsewhere by namespace name and
 // labels, by namespace labels and component, or by namespace alone.
 func (g *generator) ciliumIngressFor(w *workload) *ciliumPolicy {
-	var same, cross []*workload
-	for _, c := range w.clients {
-		if c.ns == w.ns {
-			same = append(same, c)
-		} else {
-			cross = append(cross, c)
-		}
-	}
-	name := w.name + "-ingress"
-	switch {
-	case g.chance(0.2):
-		name = "allow-to-" + w.name
-	case len(w.clients) == 1 && g.chance(0.4):
-		name = fmt.Sprintf("allow-%s-to-%s", w.clients[0].name, w.name)
-	}
+	same, cross := w.clientsBySide()
+	name := g.ingressName(w)
 	p := newCNP(name, g.endpointSel(w))
 	var eps []metav1.LabelSelector
 	switch {
@@ -339,38 +315,13 @@ func (g *generator) ciliumBothFor(w *workload) *ciliumPolicy {
 // component (tierIngress's).
 func (g *generator) ciliumTierIngress(ns *namespace, component string, ws []*workload) *ciliumPolicy {
 	p := newCNP(pick(g, []string{"allow-to-", "allow-"})+component, *ml(compLabel, component))
-	var comps []string
-	var cross []metav1.LabelSelector
-	seenCross := map[string]bool{}
-	var ports []corev1.ContainerPort
-	for _, w := range ws {
-		for _, c := range w.clients {
-			if c.ns == ns {
-				if !slices.Contains(comps, c.component) {
-					comps = append(comps, c.component)
-				}
-				continue
-			}
-			if k := c.ns.name + "/" + c.component; !seenCross[k] {
-				seenCross[k] = true
-				cross = append(cross, inNamespace(c.ns.name, compLabel, c.component))
-			}
-		}
-		for _, pt := range w.served {
-			if !slices.ContainsFunc(ports, func(q corev1.ContainerPort) bool { return q.Name == pt.Name }) {
-				ports = append(ports, pt)
-			}
-		}
-	}
-	slices.Sort(comps)
+	comps, callers, ports := tierCallers(ns, ws)
 	var eps []metav1.LabelSelector
-	switch {
-	case len(comps) == 1:
-		eps = append(eps, *ml(compLabel, comps[0]))
-	case len(comps) > 1:
-		eps = append(eps, metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{expr(compLabel, metav1.LabelSelectorOpIn, comps...)}})
-	case len(cross) == 0:
-		eps = append(eps, metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{expr("tier", metav1.LabelSelectorOpIn, "web", "backend")}})
+	if sel := tierSelector(comps, len(callers)); sel != nil {
+		eps = append(eps, *sel)
+	}
+	for _, c := range callers {
+		eps = append(eps, inNamespace(c.ns.name, compLabel, c.component))
 	}
 	named := g.chance(0.6)
 	var cps []ciliumPort
@@ -381,7 +332,7 @@ func (g *generator) ciliumTierIngress(ns *namespace, component string, ws []*wor
 			cps = append(cps, g.cportNum(string(pt.Protocol), pt.ContainerPort))
 		}
 	}
-	p.Spec.Ingress = []ciliumPeers{{FromEndpoints: append(eps, cross...), ToPorts: toPorts(cps...)}}
+	p.Spec.Ingress = []ciliumPeers{{FromEndpoints: eps, ToPorts: toPorts(cps...)}}
 	return p
 }
 

@@ -24,8 +24,15 @@
 // select nothing or whose peers match nothing. Some namespaces have no
 // policy at all. Every policy is one the API server accepts.
 //
+// With Config.CiliumPolicies, the cluster also has CiliumNetworkPolicies
+// written for the same calls (cilium.go: default deny as "ingress: [{}]",
+// endpoint selectors with Cilium's namespace keys, toCIDRSet, entities,
+// deny rules, enableDefaultDeny false, L7 rules) and the cluster-wide
+// policies of ClusterwidePolicies, every one valid for Cilium's sanitizer.
+//
 // The pod and policy counts are exact: Config.Pods pods (DaemonSet pods
-// included) and Config.Policies NetworkPolicies.
+// included), Config.Policies NetworkPolicies and Config.CiliumPolicies
+// CiliumNetworkPolicies.
 package gen
 
 import (

@@ -300,17 +300,7 @@ func (g *generator) appQueue(ns *namespace) []builder {
 	// Some teams write one ingress policy per tier rather than per workload.
 	perTier := ns.posture == denyIngress && g.chance(0.5)
 	if perTier {
-		tiers := map[string][]*workload{}
-		var order []string
-		for _, w := range ws {
-			if len(w.served) == 0 || w.component == "frontend" {
-				continue
-			}
-			if tiers[w.component] == nil {
-				order = append(order, w.component)
-			}
-			tiers[w.component] = append(tiers[w.component], w)
-		}
+		order, tiers := servedTiers(ws)
 		for _, c := range order {
 			q = append(q, func() *networkingv1.NetworkPolicy { return g.tierIngress(ns, c, tiers[c]) })
 			extra()
@@ -339,6 +329,23 @@ func (g *generator) appQueue(ns *namespace) []builder {
 	return q
 }
 
+// servedTiers groups the served workloads other than frontends by
+// component, the components in the order of their first workload.
+func servedTiers(ws []*workload) ([]string, map[string][]*workload) {
+	tiers := map[string][]*workload{}
+	var order []string
+	for _, w := range ws {
+		if len(w.served) == 0 || w.component == "frontend" {
+			continue
+		}
+		if tiers[w.component] == nil {
+			order = append(order, w.component)
+		}
+		tiers[w.component] = append(tiers[w.component], w)
+	}
+	return order, tiers
+}
+
 // bothFor is one policy with a workload's ingress and egress allow-lists,
 // named after the workload.
 func (g *generator) bothFor(w *workload) *networkingv1.NetworkPolicy {
@@ -349,15 +356,11 @@ func (g *generator) bothFor(w *workload) *networkingv1.NetworkPolicy {
 	return in
 }
 
-// tierIngress is one ingress allow-list for every workload of a component
-// (all APIs, all databases) from the components and namespaces that call
-// them, on the union of their ports.
-func (g *generator) tierIngress(ns *namespace, component string, ws []*workload) *networkingv1.NetworkPolicy {
-	np := newPolicy(pick(g, []string{"allow-to-", "allow-"})+component, *ml(compLabel, component), g.ingressTypes()...)
-	var comps []string
-	var cross []networkingv1.NetworkPolicyPeer
+// tierCallers are the callers of the workloads of a tier: the components
+// of their namespace that call them (sorted), one caller per namespace and
+// component elsewhere, and the union of the ports the workloads serve.
+func tierCallers(ns *namespace, ws []*workload) (comps []string, cross []*workload, ports []corev1.ContainerPort) {
 	seenCross := map[string]bool{}
-	var ports []corev1.ContainerPort
 	for _, w := range ws {
 		for _, c := range w.clients {
 			if c.ns == ns {
@@ -368,7 +371,7 @@ func (g *generator) tierIngress(ns *namespace, component string, ws []*workload)
 			}
 			if k := c.ns.name + "/" + c.component; !seenCross[k] {
 				seenCross[k] = true
-				cross = append(cross, andPeer(nsNamed(c.ns.name), ml(compLabel, c.component)))
+				cross = append(cross, c)
 			}
 		}
 		for _, p := range w.served {
@@ -378,16 +381,37 @@ func (g *generator) tierIngress(ns *namespace, component string, ws []*workload)
 		}
 	}
 	slices.Sort(comps)
-	var peers []networkingv1.NetworkPolicyPeer
+	return comps, cross, ports
+}
+
+// tierSelector selects a tier's callers in its namespace by component;
+// when none calls it, here or elsewhere, every web and backend pod; nil
+// when only other namespaces call it.
+func tierSelector(comps []string, cross int) *metav1.LabelSelector {
 	switch {
 	case len(comps) == 1:
-		peers = append(peers, podPeer(ml(compLabel, comps[0])))
+		return ml(compLabel, comps[0])
 	case len(comps) > 1:
-		peers = append(peers, podPeer(&metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
-			expr(compLabel, metav1.LabelSelectorOpIn, comps...)}}))
-	case len(cross) == 0:
-		peers = append(peers, podPeer(&metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
-			expr("tier", metav1.LabelSelectorOpIn, "web", "backend")}}))
+		return &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{expr(compLabel, metav1.LabelSelectorOpIn, comps...)}}
+	case cross == 0:
+		return &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{expr("tier", metav1.LabelSelectorOpIn, "web", "backend")}}
+	}
+	return nil
+}
+
+// tierIngress is one ingress allow-list for every workload of a component
+// (all APIs, all databases) from the components and namespaces that call
+// them, on the union of their ports.
+func (g *generator) tierIngress(ns *namespace, component string, ws []*workload) *networkingv1.NetworkPolicy {
+	np := newPolicy(pick(g, []string{"allow-to-", "allow-"})+component, *ml(compLabel, component), g.ingressTypes()...)
+	comps, callers, ports := tierCallers(ns, ws)
+	var peers []networkingv1.NetworkPolicyPeer
+	if sel := tierSelector(comps, len(callers)); sel != nil {
+		peers = append(peers, podPeer(sel))
+	}
+	var cross []networkingv1.NetworkPolicyPeer
+	for _, c := range callers {
+		cross = append(cross, andPeer(nsNamed(c.ns.name), ml(compLabel, c.component)))
 	}
 	named := g.chance(0.6)
 	var nps []networkingv1.NetworkPolicyPort
@@ -448,11 +472,9 @@ func (g *generator) allowPrometheus(ns *namespace) *networkingv1.NetworkPolicy {
 	return np
 }
 
-// ingressFor is the allow-list of a served workload: its clients in the
-// namespace by pod selector, its clients elsewhere by namespace and pod
-// selector in one peer, or by namespace alone.
-func (g *generator) ingressFor(w *workload) *networkingv1.NetworkPolicy {
-	var same, cross []*workload
+// clientsBySide splits the workload's clients into those of its namespace
+// and those of others.
+func (w *workload) clientsBySide() (same, cross []*workload) {
 	for _, c := range w.clients {
 		if c.ns == w.ns {
 			same = append(same, c)
@@ -460,13 +482,27 @@ func (g *generator) ingressFor(w *workload) *networkingv1.NetworkPolicy {
 			cross = append(cross, c)
 		}
 	}
-	name := w.name + "-ingress"
+	return same, cross
+}
+
+// ingressName is the name of a workload's ingress policy, as teams name
+// them.
+func (g *generator) ingressName(w *workload) string {
 	switch {
 	case g.chance(0.2):
-		name = "allow-to-" + w.name
+		return "allow-to-" + w.name
 	case len(w.clients) == 1 && g.chance(0.4):
-		name = fmt.Sprintf("allow-%s-to-%s", w.clients[0].name, w.name)
+		return fmt.Sprintf("allow-%s-to-%s", w.clients[0].name, w.name)
 	}
+	return w.name + "-ingress"
+}
+
+// ingressFor is the allow-list of a served workload: its clients in the
+// namespace by pod selector, its clients elsewhere by namespace and pod
+// selector in one peer, or by namespace alone.
+func (g *generator) ingressFor(w *workload) *networkingv1.NetworkPolicy {
+	same, cross := w.clientsBySide()
+	name := g.ingressName(w)
 	np := newPolicy(name, metav1.LabelSelector{MatchLabels: w.sel()}, g.ingressTypes()...)
 	var peers []networkingv1.NetworkPolicyPeer
 	switch {
