@@ -15,11 +15,17 @@ import (
 // one NetworkPolicy per five pods.
 var benchSizes = []int{1000, 2000, 5000, 10000}
 
-// writeCluster generates a cluster and writes it as YAML manifests.
+// writeCluster generates a cluster with one NetworkPolicy per five pods
+// and writes it as YAML manifests.
 func writeCluster(b *testing.B, pods int) string {
+	return writeConfig(b, gen.Config{Pods: pods, Policies: pods / 5, Seed: 1})
+}
+
+// writeConfig generates a cluster and writes it as YAML manifests.
+func writeConfig(b *testing.B, cfg gen.Config) string {
 	b.Helper()
 	dir := b.TempDir()
-	if err := gen.WriteManifests(dir, gen.Cluster(gen.Config{Pods: pods, Policies: pods / 5, Seed: 1})); err != nil {
+	if err := gen.WriteManifests(dir, gen.Cluster(cfg)); err != nil {
 		b.Fatal(err)
 	}
 	return dir
@@ -30,17 +36,36 @@ func writeCluster(b *testing.B, pods int) string {
 func BenchmarkMapCommand(b *testing.B) {
 	for _, pods := range benchSizes {
 		b.Run(fmt.Sprintf("pods=%d", pods), func(b *testing.B) {
-			dir := writeCluster(b, pods)
-			b.ResetTimer()
-			for b.Loop() {
-				streams := genericiooptions.IOStreams{In: nil, Out: io.Discard, ErrOut: io.Discard}
-				cmd := NewCmdNetpol(streams)
-				cmd.SetArgs([]string{"map", "-A", "-o", "json", "-f", dir})
-				if err := cmd.Execute(); err != nil {
-					b.Fatal(err)
-				}
-			}
+			benchMap(b, writeCluster(b, pods))
 		})
+	}
+}
+
+// BenchmarkMapCommandCilium is BenchmarkMapCommand on the 10k-pod cluster
+// with CiliumNetworkPolicies: one per five pods and no NetworkPolicy, and
+// half of each (the cluster-wide Cilium policies of gen.ClusterwidePolicies
+// in both).
+func BenchmarkMapCommandCilium(b *testing.B) {
+	for _, cfg := range []gen.Config{
+		{Pods: 10000, CiliumPolicies: 2000, Seed: 1},
+		{Pods: 10000, Policies: 1000, CiliumPolicies: 1000, Seed: 1},
+	} {
+		b.Run(fmt.Sprintf("pods=%d/np=%d/cnp=%d", cfg.Pods, cfg.Policies, cfg.CiliumPolicies), func(b *testing.B) {
+			benchMap(b, writeConfig(b, cfg))
+		})
+	}
+}
+
+// benchMap times "map -A -o json -f dir".
+func benchMap(b *testing.B, dir string) {
+	b.ResetTimer()
+	for b.Loop() {
+		streams := genericiooptions.IOStreams{In: nil, Out: io.Discard, ErrOut: io.Discard}
+		cmd := NewCmdNetpol(streams)
+		cmd.SetArgs([]string{"map", "-A", "-o", "json", "-f", dir})
+		if err := cmd.Execute(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

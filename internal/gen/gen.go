@@ -24,8 +24,15 @@
 // select nothing or whose peers match nothing. Some namespaces have no
 // policy at all. Every policy is one the API server accepts.
 //
+// With Config.CiliumPolicies, the cluster also has CiliumNetworkPolicies
+// written for the same calls (cilium.go: default deny as "ingress: [{}]",
+// endpoint selectors with Cilium's namespace keys, toCIDRSet, entities,
+// deny rules, enableDefaultDeny false, L7 rules) and the cluster-wide
+// policies of ClusterwidePolicies, every one valid for Cilium's sanitizer.
+//
 // The pod and policy counts are exact: Config.Pods pods (DaemonSet pods
-// included) and Config.Policies NetworkPolicies.
+// included), Config.Policies NetworkPolicies and Config.CiliumPolicies
+// CiliumNetworkPolicies.
 package gen
 
 import (
@@ -38,15 +45,21 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // Config sizes a generated cluster.
 type Config struct {
-	Pods       int   // total pods, e.g. 1000, 2000, 5000, 10000
-	Policies   int   // total NetworkPolicies, e.g. Pods/5
-	Namespaces int   // application namespaces; 0 = derive (about Pods/50)
-	Seed       int64 // the same seed gives the same cluster
+	Pods     int // total pods, e.g. 1000, 2000, 5000, 10000
+	Policies int // total NetworkPolicies, e.g. Pods/5
+	// CiliumPolicies is the number of CiliumNetworkPolicies; with any,
+	// the cluster also has the CiliumClusterwideNetworkPolicies of
+	// ClusterwidePolicies. They come from a random stream of their own:
+	// the other objects are the same with and without them.
+	CiliumPolicies int
+	Namespaces     int   // application namespaces; 0 = derive (about Pods/50)
+	Seed           int64 // the same seed gives the same cluster
 }
 
 // MaxPods is the largest cluster Cluster generates: the address plan gives
@@ -61,11 +74,14 @@ var SystemNamespaces = []string{"default", "ingress-nginx", "kube-node-lease", "
 
 // Cluster generates a cluster: Namespaces first, then per namespace (in
 // name order) its workloads each followed by its ReplicaSets and Pods, its
-// Services and its NetworkPolicies. Every object has apiVersion and kind
-// set. Negative counts are taken as zero; more than MaxPods pods panics.
+// Services, its NetworkPolicies and its CiliumNetworkPolicies, and last
+// the CiliumClusterwideNetworkPolicies. Every object has apiVersion and
+// kind set; the Cilium policies are *unstructured.Unstructured, as the
+// engine reads them. Negative counts are taken as zero; more than MaxPods pods panics.
 func Cluster(cfg Config) []runtime.Object {
 	cfg.Pods = max(cfg.Pods, 0)
 	cfg.Policies = max(cfg.Policies, 0)
+	cfg.CiliumPolicies = max(cfg.CiliumPolicies, 0)
 	if cfg.Pods > MaxPods {
 		panic(fmt.Sprintf("gen: %d pods is more than %d", cfg.Pods, MaxPods))
 	}
@@ -74,7 +90,7 @@ func Cluster(cfg Config) []runtime.Object {
 	}
 	g := &generator{
 		cfg:    cfg,
-		rng:    rand.New(rand.NewPCG(uint64(cfg.Seed), 0x9e3779b97f4a7c15)),
+		rng:    rand.New(rand.NewPCG(uint64(cfg.Seed), mainStream)),
 		left:   cfg.Pods,
 		byName: map[string]*namespace{},
 		epoch:  time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC),
@@ -87,6 +103,9 @@ func Cluster(cfg Config) []runtime.Object {
 	g.makeAppWorkloads()
 	g.wire()
 	g.makePolicies()
+	if cfg.CiliumPolicies > 0 {
+		g.withStream(ciliumStream, g.makeCiliumPolicies)
+	}
 	return g.objects()
 }
 
@@ -105,6 +124,7 @@ type generator struct {
 	namespaces []*namespace // generation order
 	byName     map[string]*namespace
 	apps       []*namespace // application namespaces
+	ccnps      []*unstructured.Unstructured
 }
 
 // posture is how a namespace uses NetworkPolicy.
@@ -129,6 +149,26 @@ type namespace struct {
 	wlNames   map[string]bool
 	npNames   map[string]bool
 	policies  []*networkingv1.NetworkPolicy
+	// ciliumPosture is how the namespace uses CiliumNetworkPolicy.
+	ciliumPosture posture
+	cnpNames      map[string]bool
+	cnps          []*unstructured.Unstructured
+}
+
+// The random streams: the cluster and its NetworkPolicies, and the Cilium
+// policies.
+const (
+	mainStream   = 0x9e3779b97f4a7c15
+	ciliumStream = 0x6a09e667f3bcc909
+)
+
+// withStream runs f with the generator drawing from another random stream
+// of the seed, so that what f draws leaves the main stream as it was.
+func (g *generator) withStream(stream uint64, f func()) {
+	main := g.rng
+	g.rng = rand.New(rand.NewPCG(uint64(g.cfg.Seed), stream))
+	defer func() { g.rng = main }()
+	f()
 }
 
 func (g *generator) chance(p float64) bool { return g.rng.Float64() < p }

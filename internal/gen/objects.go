@@ -27,8 +27,9 @@ var (
 )
 
 // objects builds the API objects: Namespaces, then per namespace (by name)
-// its workloads each followed by its ReplicaSets and Pods, its Services and
-// its NetworkPolicies.
+// its workloads each followed by its ReplicaSets and Pods, its Services,
+// its NetworkPolicies and its CiliumNetworkPolicies, then the
+// CiliumClusterwideNetworkPolicies.
 func (g *generator) objects() []runtime.Object {
 	nss := slices.Clone(g.namespaces)
 	slices.SortFunc(nss, func(a, b *namespace) int { return cmp.Compare(a.name, b.name) })
@@ -57,6 +58,12 @@ func (g *generator) objects() []runtime.Object {
 		for _, np := range ns.policies {
 			out = append(out, np)
 		}
+		for _, p := range ns.cnps {
+			out = append(out, p)
+		}
+	}
+	for _, p := range g.ccnps {
+		out = append(out, p)
 	}
 	return out
 }

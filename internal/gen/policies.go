@@ -17,18 +17,14 @@ import (
 type builder func() *networkingv1.NetworkPolicy
 
 // makePolicies shares cfg.Policies among the namespaces that use
-// NetworkPolicy. Each has a queue of the policies its workloads call for, in
-// the order a team writes them (default deny, DNS, ingress controller and
-// scraping, then per workload or per tier); a namespace whose share is
-// larger than its queue gets more policies of the kinds real namespaces
-// accumulate (stale ones, debugging access, team-wide allowances). When the
-// queues add up to more than the budget, some dev and staging namespaces
-// (up to a quarter of the application namespaces) go without policies, and
-// what is still too much is cut from the end of every queue alike.
+// NetworkPolicy (share). Each has a queue of the policies its workloads
+// call for, in the order a team writes them (default deny, DNS, ingress
+// controller and scraping, then per workload or per tier); a namespace
+// whose share is larger than its queue gets more policies of the kinds
+// real namespaces accumulate (stale ones, debugging access, team-wide
+// allowances).
 func (g *generator) makePolicies() {
-	total := g.cfg.Policies
 	queues := map[*namespace][]builder{}
-	sum := 0
 	for _, ns := range g.namespaces {
 		switch {
 		case ns.posture == open:
@@ -38,11 +34,39 @@ func (g *generator) makePolicies() {
 		default:
 			queues[ns] = g.appQueue(ns)
 		}
-		sum += len(queues[ns])
+	}
+	parts, quotas := share(g, g.cfg.Policies, queues, func(ns *namespace) *posture { return &ns.posture })
+	for i, ns := range parts {
+		q := queues[ns]
+		for k := range quotas[i] {
+			var np *networkingv1.NetworkPolicy
+			if k < len(q) {
+				np = q[k]()
+			} else {
+				np = g.filler(ns)
+			}
+			g.addPolicy(ns, np)
+		}
+	}
+}
+
+// share shares total policies among the namespaces with a queue and
+// returns them (in generation order) with their quotas. When the queues
+// add up to more than total, some dev and staging namespaces (up to a
+// quarter of the application namespaces) go without policies, their
+// posture set to open, and what is still too much is cut from the end of
+// every queue alike. Otherwise every queue is taken in full and the rest
+// shared in proportion to the queues, lengths jittered; when total is
+// less than the number of namespaces, one policy each to that many of them
+// at random.
+func share[T any](g *generator, total int, queues map[*namespace][]T, posture func(*namespace) *posture) ([]*namespace, []int) {
+	sum := 0
+	for _, q := range queues {
+		sum += len(q)
 	}
 	opened := 0
 	for _, ns := range g.apps {
-		if ns.posture == open {
+		if *posture(ns) == open {
 			opened++
 		}
 	}
@@ -50,7 +74,7 @@ func (g *generator) makePolicies() {
 	for _, env := range []string{"dev", "staging"} {
 		var c []*namespace
 		for _, ns := range g.apps {
-			if ns.env == env && ns.posture != open {
+			if ns.env == env && *posture(ns) != open {
 				c = append(c, ns)
 			}
 		}
@@ -63,17 +87,17 @@ func (g *generator) makePolicies() {
 		}
 		sum -= len(queues[ns])
 		delete(queues, ns)
-		ns.posture = open
+		*posture(ns) = open
 		opened++
 	}
 	var parts []*namespace
 	for _, ns := range g.namespaces {
-		if queues[ns] != nil {
+		if len(queues[ns]) > 0 {
 			parts = append(parts, ns)
 		}
 	}
 	if len(parts) == 0 {
-		return
+		return nil, nil
 	}
 	quotas := make([]int, len(parts))
 	weights := make([]float64, len(parts))
@@ -94,18 +118,7 @@ func (g *generator) makePolicies() {
 			quotas[i] = 1 + n
 		}
 	}
-	for i, ns := range parts {
-		q := queues[ns]
-		for k := range quotas[i] {
-			var np *networkingv1.NetworkPolicy
-			if k < len(q) {
-				np = q[k]()
-			} else {
-				np = g.filler(ns)
-			}
-			g.addPolicy(ns, np)
-		}
-	}
+	return parts, quotas
 }
 
 func (g *generator) addPolicy(ns *namespace, np *networkingv1.NetworkPolicy) {
@@ -287,17 +300,7 @@ func (g *generator) appQueue(ns *namespace) []builder {
 	// Some teams write one ingress policy per tier rather than per workload.
 	perTier := ns.posture == denyIngress && g.chance(0.5)
 	if perTier {
-		tiers := map[string][]*workload{}
-		var order []string
-		for _, w := range ws {
-			if len(w.served) == 0 || w.component == "frontend" {
-				continue
-			}
-			if tiers[w.component] == nil {
-				order = append(order, w.component)
-			}
-			tiers[w.component] = append(tiers[w.component], w)
-		}
+		order, tiers := servedTiers(ws)
 		for _, c := range order {
 			q = append(q, func() *networkingv1.NetworkPolicy { return g.tierIngress(ns, c, tiers[c]) })
 			extra()
@@ -326,6 +329,23 @@ func (g *generator) appQueue(ns *namespace) []builder {
 	return q
 }
 
+// servedTiers groups the served workloads other than frontends by
+// component, the components in the order of their first workload.
+func servedTiers(ws []*workload) ([]string, map[string][]*workload) {
+	tiers := map[string][]*workload{}
+	var order []string
+	for _, w := range ws {
+		if len(w.served) == 0 || w.component == "frontend" {
+			continue
+		}
+		if tiers[w.component] == nil {
+			order = append(order, w.component)
+		}
+		tiers[w.component] = append(tiers[w.component], w)
+	}
+	return order, tiers
+}
+
 // bothFor is one policy with a workload's ingress and egress allow-lists,
 // named after the workload.
 func (g *generator) bothFor(w *workload) *networkingv1.NetworkPolicy {
@@ -336,16 +356,11 @@ func (g *generator) bothFor(w *workload) *networkingv1.NetworkPolicy {
 	return in
 }
 
-// tierIngress is one ingress allow-list for every workload of a component
-// (all APIs, all databases) from the components and namespaces that call
-// them, on the union of their ports.
-func (g *generator) tierIngress(ns *namespace, component string, ws []*workload) *networkingv1.NetworkPolicy {
-	const compLabel = "app.kubernetes.io/component"
-	np := newPolicy(pick(g, []string{"allow-to-", "allow-"})+component, *ml(compLabel, component), g.ingressTypes()...)
-	var comps []string
-	var cross []networkingv1.NetworkPolicyPeer
+// tierCallers are the callers of the workloads of a tier: the components
+// of their namespace that call them (sorted), one caller per namespace and
+// component elsewhere, and the union of the ports the workloads serve.
+func tierCallers(ns *namespace, ws []*workload) (comps []string, cross []*workload, ports []corev1.ContainerPort) {
 	seenCross := map[string]bool{}
-	var ports []corev1.ContainerPort
 	for _, w := range ws {
 		for _, c := range w.clients {
 			if c.ns == ns {
@@ -356,7 +371,7 @@ func (g *generator) tierIngress(ns *namespace, component string, ws []*workload)
 			}
 			if k := c.ns.name + "/" + c.component; !seenCross[k] {
 				seenCross[k] = true
-				cross = append(cross, andPeer(nsNamed(c.ns.name), ml(compLabel, c.component)))
+				cross = append(cross, c)
 			}
 		}
 		for _, p := range w.served {
@@ -366,16 +381,37 @@ func (g *generator) tierIngress(ns *namespace, component string, ws []*workload)
 		}
 	}
 	slices.Sort(comps)
-	var peers []networkingv1.NetworkPolicyPeer
+	return comps, cross, ports
+}
+
+// tierSelector selects a tier's callers in its namespace by component;
+// when none calls it, here or elsewhere, every web and backend pod; nil
+// when only other namespaces call it.
+func tierSelector(comps []string, cross int) *metav1.LabelSelector {
 	switch {
 	case len(comps) == 1:
-		peers = append(peers, podPeer(ml(compLabel, comps[0])))
+		return ml(compLabel, comps[0])
 	case len(comps) > 1:
-		peers = append(peers, podPeer(&metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
-			expr(compLabel, metav1.LabelSelectorOpIn, comps...)}}))
-	case len(cross) == 0:
-		peers = append(peers, podPeer(&metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
-			expr("tier", metav1.LabelSelectorOpIn, "web", "backend")}}))
+		return &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{expr(compLabel, metav1.LabelSelectorOpIn, comps...)}}
+	case cross == 0:
+		return &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{expr("tier", metav1.LabelSelectorOpIn, "web", "backend")}}
+	}
+	return nil
+}
+
+// tierIngress is one ingress allow-list for every workload of a component
+// (all APIs, all databases) from the components and namespaces that call
+// them, on the union of their ports.
+func (g *generator) tierIngress(ns *namespace, component string, ws []*workload) *networkingv1.NetworkPolicy {
+	np := newPolicy(pick(g, []string{"allow-to-", "allow-"})+component, *ml(compLabel, component), g.ingressTypes()...)
+	comps, callers, ports := tierCallers(ns, ws)
+	var peers []networkingv1.NetworkPolicyPeer
+	if sel := tierSelector(comps, len(callers)); sel != nil {
+		peers = append(peers, podPeer(sel))
+	}
+	var cross []networkingv1.NetworkPolicyPeer
+	for _, c := range callers {
+		cross = append(cross, andPeer(nsNamed(c.ns.name), ml(compLabel, c.component)))
 	}
 	named := g.chance(0.6)
 	var nps []networkingv1.NetworkPolicyPort
@@ -436,11 +472,9 @@ func (g *generator) allowPrometheus(ns *namespace) *networkingv1.NetworkPolicy {
 	return np
 }
 
-// ingressFor is the allow-list of a served workload: its clients in the
-// namespace by pod selector, its clients elsewhere by namespace and pod
-// selector in one peer, or by namespace alone.
-func (g *generator) ingressFor(w *workload) *networkingv1.NetworkPolicy {
-	var same, cross []*workload
+// clientsBySide splits the workload's clients into those of its namespace
+// and those of others.
+func (w *workload) clientsBySide() (same, cross []*workload) {
 	for _, c := range w.clients {
 		if c.ns == w.ns {
 			same = append(same, c)
@@ -448,13 +482,27 @@ func (g *generator) ingressFor(w *workload) *networkingv1.NetworkPolicy {
 			cross = append(cross, c)
 		}
 	}
-	name := w.name + "-ingress"
+	return same, cross
+}
+
+// ingressName is the name of a workload's ingress policy, as teams name
+// them.
+func (g *generator) ingressName(w *workload) string {
 	switch {
 	case g.chance(0.2):
-		name = "allow-to-" + w.name
+		return "allow-to-" + w.name
 	case len(w.clients) == 1 && g.chance(0.4):
-		name = fmt.Sprintf("allow-%s-to-%s", w.clients[0].name, w.name)
+		return fmt.Sprintf("allow-%s-to-%s", w.clients[0].name, w.name)
 	}
+	return w.name + "-ingress"
+}
+
+// ingressFor is the allow-list of a served workload: its clients in the
+// namespace by pod selector, its clients elsewhere by namespace and pod
+// selector in one peer, or by namespace alone.
+func (g *generator) ingressFor(w *workload) *networkingv1.NetworkPolicy {
+	same, cross := w.clientsBySide()
+	name := g.ingressName(w)
 	np := newPolicy(name, metav1.LabelSelector{MatchLabels: w.sel()}, g.ingressTypes()...)
 	var peers []networkingv1.NetworkPolicyPeer
 	switch {

@@ -99,11 +99,12 @@ func container(name, image string, res corev1.ResourceRequirements, ports ...cor
 func (g *generator) addNamespace(name, env, team, product string, system bool) *namespace {
 	ns := &namespace{
 		name: name, env: env, team: team, product: product, system: system,
-		labels:  map[string]string{"kubernetes.io/metadata.name": name},
-		appKey:  nameLabel,
-		created: g.epoch.Add(time.Duration(g.rng.IntN(90*24)) * time.Hour),
-		wlNames: map[string]bool{},
-		npNames: map[string]bool{},
+		labels:   map[string]string{"kubernetes.io/metadata.name": name},
+		appKey:   nameLabel,
+		created:  g.epoch.Add(time.Duration(g.rng.IntN(90*24)) * time.Hour),
+		wlNames:  map[string]bool{},
+		npNames:  map[string]bool{},
+		cnpNames: map[string]bool{},
 	}
 	if env != "" {
 		ns.labels["env"] = env

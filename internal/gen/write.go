@@ -16,8 +16,9 @@ import (
 
 // WriteManifests writes objects as multi-document YAML into dir (created
 // if missing): the objects of each namespace, in the order given, into
-// namespace-NAME.yaml, and cluster-scoped objects (Namespaces) into
-// namespaces.yaml. Objects without apiVersion and kind get them from the
+// namespace-NAME.yaml, Namespaces into namespaces.yaml and other
+// cluster-scoped objects (CiliumClusterwideNetworkPolicies) into
+// cluster.yaml. Objects without apiVersion and kind get them from the
 // client-go scheme (on a copy). Existing files of those names are replaced.
 //
 // The YAML is what kubectl get -o yaml prints (keys sorted, block style),
@@ -42,8 +43,11 @@ func WriteManifests(dir string, objs []runtime.Object) error {
 			return fmt.Errorf("object %d: %w", i, err)
 		}
 		file := "namespaces.yaml"
-		if ns := acc.GetNamespace(); ns != "" {
+		switch ns := acc.GetNamespace(); {
+		case ns != "":
 			file = "namespace-" + ns + ".yaml"
+		case obj.GetObjectKind().GroupVersionKind().Kind != "Namespace":
+			file = "cluster.yaml"
 		}
 		u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
 		if err != nil {

@@ -2,6 +2,7 @@
 // internal/gen as manifests, one YAML file per namespace:
 //
 //	go run ./test/gencluster -pods 2000 -out /tmp/cluster
+//	go run ./test/gencluster -pods 10000 -policies 0 -cilium-policies 2000 -out /tmp/cilium
 //	go run ./cmd/kubectl-netpol can -f /tmp/cluster NS/deployment/NAME NS2/statefulset/NAME2
 package main
 
@@ -15,6 +16,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kubectl-netpol/kubectl-netpol/internal/gen"
@@ -26,13 +28,14 @@ func main() {
 	var asJSON bool
 	flag.IntVar(&cfg.Pods, "pods", 1000, "total pods")
 	flag.IntVar(&cfg.Policies, "policies", -1, "total NetworkPolicies (default pods/5)")
+	flag.IntVar(&cfg.CiliumPolicies, "cilium-policies", 0, "total CiliumNetworkPolicies; with any, a few CiliumClusterwideNetworkPolicies too")
 	flag.IntVar(&cfg.Namespaces, "namespaces", 0, "application namespaces (0: about pods/50)")
 	flag.Int64Var(&cfg.Seed, "seed", 1, "random seed")
 	flag.StringVar(&out, "out", "", "directory to write the manifests to (required)")
 	flag.BoolVar(&asJSON, "json", false, "write one JSON List, as kubectl get -o json does, instead of YAML files")
 	flag.Parse()
 	if out == "" || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: gencluster [-pods N] [-policies N] [-namespaces N] [-seed N] -out DIR")
+		fmt.Fprintln(os.Stderr, "usage: gencluster [-pods N] [-policies N] [-cilium-policies N] [-namespaces N] [-seed N] -out DIR")
 		os.Exit(2)
 	}
 	if cfg.Policies < 0 {
@@ -47,9 +50,16 @@ func main() {
 		fmt.Fprintf(os.Stderr, "error: %v\n", err)
 		os.Exit(1)
 	}
-	var pods, workloads, policies, namespaces int
+	var pods, workloads, policies, cnps, ccnps, namespaces int
 	for _, o := range objs {
-		switch o.(type) {
+		switch o := o.(type) {
+		case *unstructured.Unstructured:
+			switch o.GetKind() {
+			case "CiliumNetworkPolicy":
+				cnps++
+			case "CiliumClusterwideNetworkPolicy":
+				ccnps++
+			}
 		case *corev1.Pod:
 			pods++
 		case *appsv1.Deployment, *appsv1.StatefulSet, *appsv1.DaemonSet:
@@ -60,8 +70,12 @@ func main() {
 			namespaces++
 		}
 	}
-	fmt.Fprintf(os.Stderr, "wrote %d objects to %s: %d pods, %d workloads, %d policies, %d namespaces\n",
+	fmt.Fprintf(os.Stderr, "wrote %d objects to %s: %d pods, %d workloads, %d policies, %d namespaces",
 		len(objs), out, pods, workloads, policies, namespaces)
+	if cnps+ccnps > 0 {
+		fmt.Fprintf(os.Stderr, ", %d CiliumNetworkPolicies, %d CiliumClusterwideNetworkPolicies", cnps, ccnps)
+	}
+	fmt.Fprintln(os.Stderr)
 }
 
 // writeJSONList writes every object into DIR/cluster.json as one v1 List,
