@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -120,6 +121,20 @@ func visibleLabels(p *Pod) labels.Set {
 // identity: an ignore pattern matches the key's start and no longer
 // include pattern does.
 func ciliumIgnoredLabel(key string) bool {
+	if v, ok := ignoredLabels.Load(key); ok {
+		return v.(bool)
+	}
+	v := filterLabel(key)
+	ignoredLabels.Store(key, v)
+	return v
+}
+
+// ignoredLabels caches ciliumIgnoredLabel by key: label keys repeat over
+// the pods of a cluster, and the filter is a list of regular expressions.
+var ignoredLabels sync.Map
+
+// filterLabel is ciliumIgnoredLabel uncached.
+func filterLabel(key string) bool {
 	included, ignored := 0, 0
 	for _, p := range ciliumLabelFilter {
 		loc := p.re.FindStringIndex(key)

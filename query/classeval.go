@@ -15,6 +15,16 @@ import (
 // bitset is a set of class indexes.
 type bitset []uint64
 
+// empty tells whether no bit is set.
+func (b bitset) empty() bool {
+	for _, w := range b {
+		if w != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 func newBitset(n int) bitset    { return make(bitset, (n+63)/64) }
 func (b bitset) set(i int)      { b[i/64] |= 1 << (i % 64) }
 func (b bitset) has(i int) bool { return b[i/64]&(1<<(i%64)) != 0 }
@@ -94,13 +104,16 @@ type classEngine struct {
 	// isolated[d][c] is set when the allow-list stage isolates class c.
 	isolated [2][]bool
 	// denies[d][c] is set when the allow-list stage has Deny rules for
-	// class c.
-	denies [2][]bool
+	// class c; denyPods when one of them may match a pod (not only
+	// addresses outside the cluster, like a deny of the cloud metadata
+	// address).
+	denies, denyPods [2][]bool
 	// ordered[d][c] is set when some ordered stage has rules for class c.
 	ordered [2][]bool
 	peers   map[*Peer]bitset
-	// free[d][c] is set when nothing judges class c in direction d.
-	free [2][]bool
+	// free[d][c] is set when nothing judges class c in direction d;
+	// freeOfPods when nothing judges it for a pod peer.
+	free, freeOfPods [2][]bool
 }
 
 func newClassEngine(s *Snapshot) *classEngine {
@@ -120,6 +133,8 @@ func newClassEngine(s *Snapshot) *classEngine {
 		x := dix(d)
 		e.isolated[x] = make([]bool, len(e.classes))
 		e.denies[x] = make([]bool, len(e.classes))
+		e.denyPods[x] = make([]bool, len(e.classes))
+		e.freeOfPods[x] = make([]bool, len(e.classes))
 		e.ordered[x] = make([]bool, len(e.classes))
 		e.free[x] = make([]bool, len(e.classes))
 		for st := range numStages {
@@ -138,12 +153,18 @@ func newClassEngine(s *Snapshot) *classEngine {
 				}
 				if st.kind() == allowList {
 					e.isolated[x][c] = e.isolated[x][c] || isolated
-					e.denies[x][c] = e.denies[x][c] || slices.ContainsFunc(rules, func(ar appliedRule) bool { return ar.rule.action == ActionDeny })
+					for _, cr := range e.rules[x][st][c] {
+						if cr.action == ActionDeny {
+							e.denies[x][c] = true
+							e.denyPods[x][c] = e.denyPods[x][c] || cr.relative || !cr.peers.empty()
+						}
+					}
 				} else {
 					e.ordered[x][c] = e.ordered[x][c] || len(rules) > 0
 				}
 			}
 			e.free[x][c] = !e.isolated[x][c] && !e.ordered[x][c] && !e.denies[x][c]
+			e.freeOfPods[x][c] = !e.isolated[x][c] && !e.ordered[x][c] && !e.denyPods[x][c]
 		}
 	}
 	return e
@@ -227,7 +248,7 @@ func (e *classEngine) restricted(d Direction, c int) bool {
 
 // classPorts is the ports class a may use to reach class b (distinct pods).
 func (e *classEngine) classPorts(a, b int) PortSet {
-	if e.free[dix(Egress)][a] && e.free[dix(Ingress)][b] {
+	if e.freeOfPods[dix(Egress)][a] && e.freeOfPods[dix(Ingress)][b] {
 		return allPorts // the common case of open namespaces
 	}
 	egress := e.sidePorts(Egress, a, peerOf{class: b}, b)
@@ -290,7 +311,7 @@ func (e *classEngine) sidePorts(d Direction, c int, peer peerOf, dst int) PortSe
 	x := dix(d)
 	if !e.ordered[x][c] {
 		// Only the allow-list stage: decide's answer without the walk.
-		if e.free[x][c] {
+		if e.free[x][c] || peer.class >= 0 && e.freeOfPods[x][c] {
 			return AllPorts()
 		}
 		return e.allowListPorts(d, c, peer, dst).lets()

@@ -189,7 +189,7 @@ func (j listJudgement) lets() PortSet {
 	if j.isolated {
 		return j.allowed.Subtract(j.denied)
 	}
-	return AllPorts().Subtract(j.denied)
+	return allPorts.Subtract(j.denied)
 }
 
 // allowListJudgement is an allow-list stage's judgement: Deny rules deny

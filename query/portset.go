@@ -190,6 +190,10 @@ func (s PortSet) Intersect(o PortSet) PortSet {
 func (s PortSet) Subtract(o PortSet) PortSet {
 	var out PortSet
 	for p := range s.ranges {
+		if len(o.ranges[p]) == 0 {
+			out.ranges[p] = s.ranges[p] // nothing to cut: share it
+			continue
+		}
 		var res []PortRange
 		holes := o.ranges[p]
 		h := 0
