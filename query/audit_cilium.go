@@ -137,7 +137,7 @@ func (s *Snapshot) auditCiliumFQDN(p *Policy, selected []*Pod) []Finding {
 			continue
 		}
 		out = append(out, Finding{Severity: Medium, Check: checkCiliumFQDNWithoutDNSRule, Object: ciliumObject(p), Field: r.path,
-			Why: fmt.Sprintf("%s %s: no policy gives %s an egress allow rule with DNS rules (toPorts rules.dns) on port 53, so Cilium's DNS proxy never sees their lookups and this toFQDNs rule allows no address", p.key(), r.path, unitsText(s.unitsOf(blind))),
+			Why: fmt.Sprintf("%s %s: no policy gives %s an egress allow rule with DNS rules (toPorts rules.dns) on port 53, so Cilium's DNS proxy never sees the lookups and this toFQDNs rule allows no address", p.key(), r.path, unitsText(s.unitsOf(blind))),
 			Fix: allowCiliumDNSYAML(p, r.path)})
 	}
 	return out

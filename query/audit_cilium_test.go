@@ -270,7 +270,8 @@ metadata: {name: db}
 spec:
   endpointSelector: {matchLabels: {app: db}}
   enableDefaultDeny: {ingress: false}
-  ingress: [{fromEntities: [world]}]`,
+  ingress: [{fromEntities: [world]}]
+  ingressDeny: [{fromEndpoints: [{matchLabels: {app: b}}]}]`,
 			want: []string{"cilium-allow-without-default-deny ciliumnetworkpolicy x/db spec.enableDefaultDeny.ingress"},
 		},
 		// cilium-unrestricted-egress
@@ -379,7 +380,7 @@ spec:
 			Why: "CiliumNetworkPolicy/x/p spec.egressDeny[0]: no pod's identity and no address matches endpoints {any:app=ghost,k8s:io.kubernetes.pod.namespace=x}, so this deny rule denies nothing today (a typo in a label?)",
 			Fix: "name peers that exist (pods' labels as their Cilium identities carry them, with k8s:io.kubernetes.pod.namespace for another namespace), or remove the rule"},
 		checkCiliumFQDNWithoutDNSRule: {Severity: Medium, Check: checkCiliumFQDNWithoutDNSRule, Object: "ciliumnetworkpolicy x/p", Field: "spec.egress[0]",
-			Why: "CiliumNetworkPolicy/x/p spec.egress[0]: no policy gives pod x/a, pod x/b, pod x/db an egress allow rule with DNS rules (toPorts rules.dns) on port 53, so Cilium's DNS proxy never sees their lookups and this toFQDNs rule allows no address",
+			Why: "CiliumNetworkPolicy/x/p spec.egress[0]: no policy gives pod x/a, pod x/b, pod x/db an egress allow rule with DNS rules (toPorts rules.dns) on port 53, so Cilium's DNS proxy never sees the lookups and this toFQDNs rule allows no address",
 			Fix: `add to spec.egress of CiliumNetworkPolicy/x/p:
 - toEndpoints:
   - matchLabels:
@@ -398,6 +399,30 @@ spec:
 			Why: "CiliumNetworkPolicy/x/db spec.ingress[0].fromEntities[0]: entity world is every address outside the cluster, and may reach pod x/db (PostgreSQL on 5432)",
 			Fix: "list the clients in fromEndpoints (with k8s:io.kubernetes.pod.namespace for another namespace), or the addresses that need it in fromCIDRSet"},
 	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}
+
+// TestAuditCiliumDatabaseInSystemNamespace: as database-open-to-all, a
+// database open to the world in a namespace Kubernetes creates is low.
+func TestAuditCiliumDatabaseInSystemNamespace(t *testing.T) {
+	db := dbPod()
+	db.Namespace = "kube-system"
+	objs := append(baseObjects(), testNamespace("kube-system", ""), db)
+	objs = append(objs, ciliumObjects(t, `
+kind: CiliumNetworkPolicy
+metadata: {name: db, namespace: kube-system}
+spec:
+  endpointSelector: {matchLabels: {app: db}}
+  ingress: [{fromEntities: [world]}]`)...)
+	var got []string
+	for _, f := range testSnapshot(t, DefaultOptions(), objs...).Audit(AuditOptions{Namespaces: []string{"kube-system"}}).Findings {
+		if f.Check == checkCiliumDatabaseOpenToWorld {
+			got = append(got, string(f.Severity)+" "+f.Object+" "+f.Field)
+		}
+	}
+	want := []string{"low ciliumnetworkpolicy kube-system/db spec.ingress[0].fromEntities[0]"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
