@@ -153,7 +153,7 @@ func ciliumDNSProxied(path string, rules []ciliumPortRule) bool {
 		}
 		ports, _, err := ciliumPorts(path, Egress, false, []ciliumPortRule{pr})
 		if err != nil {
-			continue
+			continue // not reached: rule compiled these toPorts already
 		}
 		for _, pt := range ports {
 			dns := pt.from == 0 || pt.from <= 53 && 53 <= pt.to
