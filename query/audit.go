@@ -164,6 +164,10 @@ func (s *Snapshot) auditUnit(u *Unit, g *classEngine, sev func(Severity) Severit
 	} else if stateful {
 		// A database reachable from every pod or every namespace.
 		for p := range s.judging(stageNetworkPolicy, Ingress, rep) {
+			if p.isCilium() {
+				out = append(out, s.auditCiliumDatabase(p, rep, port, what, sev)...)
+				continue
+			}
 			for _, r := range p.ingress {
 				if port != 0 && !r.portsFor(rep).Contains(corev1.ProtocolTCP, port) {
 					continue
@@ -237,7 +241,7 @@ func (s *Snapshot) auditPolicy(p *Policy) []Finding {
 						Fix: "list the external CIDRs the workload needs, or add except: for the ranges it must not reach"})
 				}
 			}
-			if d == Egress && r.anyPeer && len(selected) > 0 {
+			if d == Egress && r.anyPeer && len(selected) > 0 && !p.isCilium() { // Cilium's: cilium-unrestricted-egress
 				out = append(out, Finding{Severity: Medium, Check: checkUnrestrictedEgress, Object: obj, Field: r.path,
 					Why: "an egress rule without to: allows the selected pods to reach every address and every pod",
 					Fix: "add to: with the destinations the workload needs"})

@@ -23,6 +23,12 @@ const (
 	checkCNIDoesNotEnforce          = "cni-does-not-enforce"
 	checkCNIUnknown                 = "cni-unknown"
 	checkUnevaluatedPolicies        = "unevaluated-policies"
+	// Cilium's own policies (audit_cilium.go).
+	checkCiliumDenyMatchesNothing      = "cilium-deny-matches-nothing"
+	checkCiliumFQDNWithoutDNSRule      = "cilium-fqdn-without-dns-rule"
+	checkCiliumAllowWithoutDefaultDeny = "cilium-allow-without-default-deny"
+	checkCiliumDatabaseOpenToWorld     = "cilium-database-open-to-world"
+	checkCiliumUnrestrictedEgress      = "cilium-unrestricted-egress"
 )
 
 // noDefaultDeny is the check of a namespace without default deny, per
@@ -62,6 +68,11 @@ var auditChecks = []AuditCheck{
 	{checkCNIDoesNotEnforce, High, "against a cluster, a network plugin that does not enforce NetworkPolicy"},
 	{checkCNIUnknown, High, "against a cluster, no known network plugin found among DaemonSets and Deployments"},
 	{checkUnevaluatedPolicies, High, "policies of the network plugin's own API (Calico, Cilium, Antrea, OVN-Kubernetes, MultiNetworkPolicy) that apply to audited pods: read, not evaluated"},
+	{checkCiliumDenyMatchesNothing, Low, "a Cilium deny rule none of whose peers matches a pod or an address, so it denies nothing"},
+	{checkCiliumFQDNWithoutDNSRule, Medium, "a toFQDNs rule on endpoints whose egress has no allow rule with DNS rules (toPorts rules.dns) on port 53, so it allows no address"},
+	{checkCiliumAllowWithoutDefaultDeny, Medium, "Cilium allow rules under enableDefaultDeny false on endpoints no policy puts in default deny, so they have no effect"},
+	{checkCiliumDatabaseOpenToWorld, High, "a Cilium rule with toPorts only, entity all or world, or a CIDR of every address that lets any address reach a StatefulSet or database port"},
+	{checkCiliumUnrestrictedEgress, Medium, "a Cilium egress rule with toPorts only, entity all or world, a CIDR of every address, or toFQDNs matchPattern \"*\""},
 }
 
 // AuditChecks returns every check "audit" runs, in the order the README

@@ -34,6 +34,7 @@ func (s *Snapshot) Audit(o AuditOptions) *Audit {
 		a.Findings = append(a.Findings, s.auditNamespace(ns, g)...)
 	}
 	a.Findings = append(a.Findings, s.auditClusterPolicies(namespaces)...)
+	a.Findings = append(a.Findings, s.auditCilium(namespaces)...)
 	a.Findings = append(a.Findings, s.auditUnevaluated(namespaces)...)
 	slices.SortStableFunc(a.Findings, func(x, y Finding) int {
 		return cmp.Or(y.Severity.Rank()-x.Severity.Rank(), cmp.Compare(x.Object, y.Object), cmp.Compare(x.Field, y.Field), cmp.Compare(x.Check, y.Check))

@@ -116,6 +116,42 @@ spec:
   ingress: [{action: Deny, from: [{serviceAccounts: {name: reader}}]}]
 `
 
+// ciliumCorners has a finding of each check of Cilium's policies
+// (audit_cilium_test.go pins them one by one).
+const ciliumCorners = `apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: shop, labels: {app: api}}
+spec: {containers: [{name: c, image: c}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: shop, labels: {app: db}}
+spec: {containers: [{name: c, image: c, ports: [{containerPort: 5432, protocol: TCP}]}]}
+---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: api, namespace: shop}
+spec:
+  endpointSelector: {matchLabels: {app: api}}
+  egress:
+  - toFQDNs: [{matchPattern: "*"}]
+    toPorts: [{ports: [{port: "443", protocol: TCP}]}]
+  egressDeny: [{toEndpoints: [{matchLabels: {app: ghost}}]}]
+---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: db, namespace: shop}
+spec:
+  endpointSelector: {matchLabels: {app: db}}
+  ingress: [{fromEntities: [world]}]
+  enableDefaultDeny: {egress: false}
+  egress: [{toEndpoints: [{matchLabels: {app: api}}]}]
+`
+
 // TestAuditFindingsHaveTheSeverityOfTheirCheck: the fixtures give a
 // finding of every check of the table, each with the table's severity; low
 // in the namespaces Kubernetes creates, and high for a stateful
@@ -129,6 +165,10 @@ func TestAuditFindingsHaveTheSeverityOfTheirCheck(t *testing.T) {
 	if err := os.WriteFile(corners, []byte(clusterPolicyCorners), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	cilium := filepath.Join(t.TempDir(), "cilium.yaml")
+	if err := os.WriteFile(cilium, []byte(ciliumCorners), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	fired := map[string]bool{}
 	for _, tc := range []struct {
 		files []string
@@ -138,6 +178,7 @@ func TestAuditFindingsHaveTheSeverityOfTheirCheck(t *testing.T) {
 		{[]string{threeTier, tiers}, &query.CNI{Name: "flannel"}},
 		{[]string{threeTier, tiers, "../testdata/whatif/cnp-same-priority.yaml"}, nil},
 		{[]string{corners}, nil},
+		{[]string{cilium}, nil},
 		{[]string{threeTier, "../testdata/three-tier-calico"}, nil},
 	} {
 		for _, f := range loadSnapshot(t, tc.files...).Audit(query.AuditOptions{CNI: tc.cni}).Findings {

@@ -418,6 +418,7 @@ func (c *ciliumRuleCompiler) rule(path string, d Direction, action Action, pr *c
 		r.ports = ports
 	}
 	r.l7 = l7
+	r.dnsProxy = ciliumDNSProxied(path, pr.ToPorts)
 	if l3 == 0 && hasL4 {
 		r.anyPeer = true
 	}

@@ -215,6 +215,10 @@ type Rule struct {
 	// mutual authentication mode the flows it allows need.
 	icmp             bool
 	l7, authRequired string
+	// dnsProxy is set for a Cilium allow rule some toPorts entry of which
+	// has DNS rules (rules.dns) on port 53: its DNS traffic goes through
+	// Cilium's DNS proxy, whose answers toFQDNs rules learn addresses from.
+	dnsProxy bool
 	// describe renders the rule in words; desc keeps it once rendered:
 	// traces of many pairs repeat it.
 	describe func(r *Rule, d Direction) string
