@@ -33,6 +33,9 @@ func TestCiliumShop(t *testing.T) {
 		{"map_prod", []string{"map", "-n", "prod"}, 0},
 		{"test_expectations", []string{"test", "../testdata/three-tier/expectations.yaml"}, 0},
 		{"diff_without_db", []string{"diff", "--without", "cnp/prod/db"}, 1},
+		// The namespace's default deny is Cilium's "ingress: [{}]", and
+		// the deny rule of the CCNP is not "a peer that allows nothing".
+		{"audit_prod", []string{"audit", "-n", "prod"}, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

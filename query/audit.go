@@ -85,7 +85,7 @@ func (s *Snapshot) auditNamespace(ns string, g *classEngine) []Finding {
 	for _, d := range []Direction{Ingress, Egress} {
 		has := false
 		for _, p := range s.policies[ns] {
-			if p.hasType(d) && p.podSelector == "" && len(p.rules(d)) == 0 {
+			if p.deniesAllByDefault(d) {
 				has = true
 			}
 		}
@@ -213,20 +213,45 @@ func (s *Snapshot) auditDNS(u *Unit, sev func(Severity) Severity) (Finding, bool
 	return Finding{Severity: sev(High), Check: checkEgressBlocksDNS, Object: u.String(), Why: why, Fix: allowDNSYAML(u.Namespace)}, true
 }
 
+// deniesAllByDefault tells whether the policy is a namespace's default
+// deny for d: it selects every pod of its namespace and allows nothing in
+// d (a NetworkPolicy without rules of d; Cilium's "ingress: [{}]").
+func (p *Policy) deniesAllByDefault(d Direction) bool {
+	if !p.hasType(d) {
+		return false
+	}
+	if !p.isCilium() {
+		return p.podSelector == "" && len(p.rules(d)) == 0
+	}
+	if len(p.subject.cilium.reqs) != 1 { // only the namespace Cilium adds
+		return false
+	}
+	for _, r := range p.rules(d) {
+		if r.action == ActionAccept && (r.anyPeer || len(r.peers) > 0) {
+			return false
+		}
+	}
+	return true
+}
+
 func (s *Snapshot) auditPolicy(p *Policy) []Finding {
 	var out []Finding
-	obj := "networkpolicy " + p.key()
+	obj, field, sel := "networkpolicy "+p.key(), "spec.podSelector", "podSelector"
+	if p.isCilium() {
+		obj, field, sel = ciliumObject(p), p.selectorPath, "endpointSelector"
+	}
 	selected := s.selectedPods(p)
 	if len(selected) == 0 {
-		out = append(out, Finding{Severity: Low, Check: checkPolicySelectsNothing, Object: obj, Field: "spec.podSelector",
-			Why: fmt.Sprintf("podSelector {%s} matches no pod in namespace %s: the policy has no effect (a typo in a label?)", p.podSelector, p.namespace)})
+		out = append(out, Finding{Severity: Low, Check: checkPolicySelectsNothing, Object: obj, Field: field,
+			Why: fmt.Sprintf("%s {%s} matches no pod in namespace %s: the policy has no effect (a typo in a label?)", sel, p.podSelector, p.namespace)})
 	}
 	for _, d := range []Direction{Ingress, Egress} {
 		for i := range p.rules(d) {
 			r := &p.rules(d)[i]
 			rs := s.summarizeRule(d, p, r)
 			for _, ps := range rs.Peers {
-				if ps.MatchesNothing {
+				// A Cilium deny rule's peers are cilium-deny-matches-nothing's.
+				if ps.MatchesNothing && r.action != ActionDeny {
 					out = append(out, Finding{Severity: Low, Check: checkPeerMatchesNothing, Object: obj, Field: ps.Path,
 						Why: fmt.Sprintf("%s: %s, so this peer allows nothing (a typo in a label?)", ps.Description, ps.Note)})
 				}

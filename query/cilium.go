@@ -283,6 +283,7 @@ func compileCiliumRule(kind, ns, name, path string, r *ciliumRuleSpec, groups []
 		subject.set(ciliumSourceK8s, ciliumNamespaceName, ns)
 	}
 	p.subject = selector{namespace: ns, cilium: &subject}
+	p.selectorPath = selPath
 	p.podSelector = subject.String()
 	p.subjectText = "endpoints {" + subject.String() + "}"
 

@@ -112,6 +112,8 @@ type Policy struct {
 	// Subject a cluster policy's spec.subject in words.
 	podSelector string
 	subjectText string
+	// selectorPath is the field path of a Cilium rule's endpointSelector.
+	selectorPath string
 	ingress     []Rule
 	egress      []Rule
 	// failClosed lists what the policy holds that this tool does not know
