@@ -114,8 +114,8 @@ type Policy struct {
 	subjectText string
 	// selectorPath is the field path of a Cilium rule's endpointSelector.
 	selectorPath string
-	ingress     []Rule
-	egress      []Rule
+	ingress      []Rule
+	egress       []Rule
 	// failClosed lists what the policy holds that this tool does not know
 	// (a newer CRD's field) and how it was treated, as the API requires.
 	failClosed []string
