@@ -3,9 +3,10 @@ package output
 import (
 	"fmt"
 	"io"
-	networkingv1 "k8s.io/api/networking/v1"
 	"slices"
 	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/kubectl-netpol/kubectl-netpol/query"
 )
