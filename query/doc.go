@@ -17,15 +17,18 @@
 //     and address ranges it can name, and how to say why it missed;
 //   - a Port entry resolves named ports by one rule (ports.go).
 //
-// The compilers are networkpolicy.go and clusterpolicy.go. Nothing else
-// looks at the API objects of policies.
+// The compilers are networkpolicy.go, clusterpolicy.go and cilium.go
+// (Cilium's CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy, in the
+// NetworkPolicy stage, with Deny rules and rules that judge without
+// isolating). Nothing else looks at the API objects of policies.
 //
 // One evaluation (evaluate.go) judges each half of a flow (the source's
 // egress, the destination's ingress): the stages in order, each taking
 // the ports the ones before left undecided (decide). An ordered stage
 // walks its rules in precedence order, the first match deciding; an
 // allow-list stage isolates the pods its policies select and allows the
-// union of what their matching rules allow. judging says which policies
+// union of what their matching Accept rules allow, less what matching Deny
+// rules deny. judging says which policies
 // take part, for every analysis.
 //
 // Three paths run that evaluation, and differ only in how a rule is
