@@ -19,6 +19,7 @@ func TestOutputFlagHelpNamesTheFormats(t *testing.T) {
 		"map":     "Output format: one of (json, yaml, csv, dot, mermaid, html); an adjacency table when empty",
 		"test":    "Output format: one of (json, yaml, junit); " + text,
 		"audit":   "Output format: one of (json, yaml); " + text,
+		"replay":  "Output format: one of (json, yaml, markdown); " + text,
 		"version": "Output format: one of (json, yaml); " + text,
 	}
 	streams, _, _, _ := genericiooptions.NewTestIOStreams()
