@@ -13,14 +13,15 @@ import (
 func TestOutputFlagHelpNamesTheFormats(t *testing.T) {
 	const text = "human-readable text when empty"
 	want := map[string]string{
-		"can":     "Output format: one of (json, yaml); " + text,
-		"explain": "Output format: one of (json, yaml); " + text,
-		"diff":    "Output format: one of (json, yaml); " + text,
-		"map":     "Output format: one of (json, yaml, csv, dot, mermaid, html); an adjacency table when empty",
-		"test":    "Output format: one of (json, yaml, junit); " + text,
-		"audit":   "Output format: one of (json, yaml); " + text,
-		"replay":  "Output format: one of (json, yaml, markdown); " + text,
-		"version": "Output format: one of (json, yaml); " + text,
+		"can":      "Output format: one of (json, yaml); " + text,
+		"explain":  "Output format: one of (json, yaml); " + text,
+		"diff":     "Output format: one of (json, yaml); " + text,
+		"map":      "Output format: one of (json, yaml, csv, dot, mermaid, html); an adjacency table when empty",
+		"test":     "Output format: one of (json, yaml, junit); " + text,
+		"audit":    "Output format: one of (json, yaml); " + text,
+		"replay":   "Output format: one of (json, yaml, markdown); " + text,
+		"generate": "Output format: one of (json, yaml); the policies as YAML to apply, the proof on stderr, when empty",
+		"version":  "Output format: one of (json, yaml); " + text,
 	}
 	streams, _, _, _ := genericiooptions.NewTestIOStreams()
 	got := map[string]string{}
@@ -48,6 +49,7 @@ func TestUnknownOutputFormatNamesTheKnownOnes(t *testing.T) {
 		{"map", []string{"map"}, "json, yaml, csv, dot, mermaid, html"},
 		{"test", []string{"test", threeTier + "expectations.yaml"}, "json, yaml, junit"},
 		{"audit", []string{"audit"}, "json, yaml"},
+		{"generate", []string{"generate", "--from", threeTier + "traffic.yaml"}, "json, yaml"},
 		{"version", []string{"version"}, "json, yaml"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

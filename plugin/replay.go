@@ -181,34 +181,7 @@ func inputSummary(st flows.Stats) string {
 // forwarded ones allow, ones dropped by policy deny; connections recorded
 // both ways, not recorded, or not placed are left out, with a comment.
 func (o *ReplayOptions) emitExpectations(res *query.ReplayResult) error {
-	type expectation struct{ Name, From, To, Expect string }
-	var list []expectation
-	var left []string
-	for _, rc := range res.Connections {
-		fwd, denied := rc.Recorded[query.RecordedForwarded], rc.Recorded[query.RecordedDenied]
-		switch {
-		case rc.Unplaced != "":
-			left = append(left, fmt.Sprintf("%s -> %s %s/%d: %s", rc.From, rc.To, rc.Protocol, rc.Port, rc.Unplaced))
-			continue
-		case fwd > 0 && denied > 0:
-			left = append(left, fmt.Sprintf("%s -> %s %s/%d: recorded both forwarded (%d) and dropped by policy (%d)", rc.From, rc.To, rc.Protocol, rc.Port, fwd, denied))
-			continue
-		case fwd == 0 && denied == 0:
-			left = append(left, fmt.Sprintf("%s -> %s %s/%d: no verdict recorded", rc.From, rc.To, rc.Protocol, rc.Port))
-			continue
-		}
-		expect := "allow"
-		if denied > 0 {
-			expect = "deny"
-		}
-		how := map[string]string{"allow": "forwarded", "deny": "dropped by policy"}[expect]
-		list = append(list, expectation{
-			Name:   fmt.Sprintf("%s -> %s %s %d, observed %s", rc.From, rc.To, rc.Protocol, rc.Port, plural(rc.Count, "time ("+how+")", "times ("+how+")")),
-			From:   expectationEnd(rc.From),
-			To:     fmt.Sprintf("%s:%d/%s", expectationEnd(rc.To), rc.Port, strings.ToLower(rc.Protocol)),
-			Expect: expect,
-		})
-	}
+	list, left := observedExpectations(res, false)
 	var b strings.Builder
 	b.WriteString("# Expectations from observed traffic (kubectl netpol replay --emit-expectations).\n")
 	for _, l := range left {
@@ -225,6 +198,42 @@ func (o *ReplayOptions) emitExpectations(res *query.ReplayResult) error {
 	var err error
 	_, err = fmt.Fprint(o.Out, b.String())
 	return err
+}
+
+// observedExpectations turns observed connections into expectations:
+// forwarded ones allow, ones dropped by policy deny. Connections recorded
+// both ways or not placed are left out, with why; so are those with no
+// recorded verdict, unless unrecordedAllow takes them as allow (what
+// "generate" needs: a connection seen is one the team makes).
+func observedExpectations(res *query.ReplayResult, unrecordedAllow bool) (list []Expectation, left []string) {
+	for _, rc := range res.Connections {
+		fwd, denied := rc.Recorded[query.RecordedForwarded], rc.Recorded[query.RecordedDenied]
+		switch {
+		case rc.Unplaced != "":
+			left = append(left, fmt.Sprintf("%s -> %s %s/%d: %s", rc.From, rc.To, rc.Protocol, rc.Port, rc.Unplaced))
+			continue
+		case fwd > 0 && denied > 0:
+			left = append(left, fmt.Sprintf("%s -> %s %s/%d: recorded both forwarded (%d) and dropped by policy (%d)", rc.From, rc.To, rc.Protocol, rc.Port, fwd, denied))
+			continue
+		case fwd == 0 && denied == 0 && !unrecordedAllow:
+			left = append(left, fmt.Sprintf("%s -> %s %s/%d: no verdict recorded", rc.From, rc.To, rc.Protocol, rc.Port))
+			continue
+		}
+		expect, how := "allow", "forwarded"
+		switch {
+		case denied > 0:
+			expect, how = "deny", "dropped by policy"
+		case fwd == 0:
+			how = "no verdict recorded"
+		}
+		list = append(list, Expectation{
+			Name:   fmt.Sprintf("%s -> %s %s %d, observed %s", rc.From, rc.To, rc.Protocol, rc.Port, plural(rc.Count, "time ("+how+")", "times ("+how+")")),
+			From:   expectationEnd(rc.From),
+			To:     fmt.Sprintf("%s:%d/%s", expectationEnd(rc.To), rc.Port, strings.ToLower(rc.Protocol)),
+			Expect: expect,
+		})
+	}
+	return list, left
 }
 
 // plural counts n things in words.

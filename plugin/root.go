@@ -68,7 +68,7 @@ func NewCmdNetpolWithConfig(streams genericiooptions.IOStreams, configFlags *gen
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError(c, err)
 	})
-	cmd.AddCommand(NewCmdCan(g), NewCmdExplain(g), NewCmdDiff(g), NewCmdMap(g), NewCmdTest(g), NewCmdAudit(g), NewCmdReplay(g))
+	cmd.AddCommand(NewCmdCan(g), NewCmdExplain(g), NewCmdDiff(g), NewCmdMap(g), NewCmdTest(g), NewCmdAudit(g), NewCmdReplay(g), NewCmdGenerate(g))
 	cmd.AddCommand(NewCmdVersion(g), NewCmdCompletion(g))
 	cmd.Version = Version().Version
 	cmd.SetOut(streams.Out)

@@ -145,6 +145,9 @@ type Snapshot struct {
 	clusterCilium []*Policy
 	nodes         []*clusterNode
 	workloads     map[string][]WorkloadRef // namespace -> workloads
+	// workloadSelectors are the top-level workloads' matchLabels
+	// selectors, by "namespace/Kind/name".
+	workloadSelectors map[string]labels.Set
 	// unreadable records reads that failed, by "kind namespace", so that
 	// answers that depend on them fail instead of guessing.
 	unreadable map[string]error
@@ -189,19 +192,20 @@ type Snapshot struct {
 // stand-in pods. Other kinds are an error; the loader filters them first.
 func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {
 	s := &Snapshot{
-		opts:       opts,
-		sem:        semanticsOf(opts.Profile, opts.assume),
-		varied:     &variantSet{},
-		objects:    objs,
-		namespaces: map[string]*Namespace{},
-		podsByNS:   map[string][]*Pod{},
-		podsByIP:   map[netip.Addr][]*Pod{},
-		terminated: map[string]corev1.PodPhase{},
-		dns:        &dnsProbe{},
-		services:   map[string][]*Service{},
-		policies:   map[string][]*Policy{},
-		workloads:  map[string][]WorkloadRef{},
-		unreadable: map[string]error{},
+		opts:              opts,
+		sem:               semanticsOf(opts.Profile, opts.assume),
+		varied:            &variantSet{},
+		objects:           objs,
+		namespaces:        map[string]*Namespace{},
+		podsByNS:          map[string][]*Pod{},
+		podsByIP:          map[netip.Addr][]*Pod{},
+		terminated:        map[string]corev1.PodPhase{},
+		dns:               &dnsProbe{},
+		services:          map[string][]*Service{},
+		policies:          map[string][]*Policy{},
+		workloads:         map[string][]WorkloadRef{},
+		workloadSelectors: map[string]labels.Set{},
+		unreadable:        map[string]error{},
 	}
 	var err error
 	if s.ignoreKinds, err = ignoredKinds(opts.IgnoreKinds); err != nil {

@@ -10,6 +10,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
@@ -38,6 +39,10 @@ type workload struct {
 	owner     *WorkloadRef
 	labels    map[string]string
 	spec      *corev1.PodSpec
+	// selector is the workload's spec.selector when it is matchLabels
+	// alone (Deployment, StatefulSet, DaemonSet, ReplicaSet,
+	// ReplicationController), for generated policies to select by.
+	selector labels.Set
 }
 
 // workloadKind returns the kind and pod template of a workload object.
@@ -51,24 +56,35 @@ func workloadKind(obj runtime.Object) (workload, bool) {
 			spec:      &t.Spec,
 		}
 	}
+	withSelector := func(w workload, sel *metav1.LabelSelector) workload {
+		if sel != nil && len(sel.MatchExpressions) == 0 && len(sel.MatchLabels) > 0 {
+			w.selector = labels.Set(sel.MatchLabels)
+		}
+		return w
+	}
 	switch o := obj.(type) {
 	case *appsv1.Deployment:
-		return mk("Deployment", &o.ObjectMeta, &o.Spec.Template), true
+		return withSelector(mk("Deployment", &o.ObjectMeta, &o.Spec.Template), o.Spec.Selector), true
 	case *appsv1.StatefulSet:
-		return mk("StatefulSet", &o.ObjectMeta, &o.Spec.Template), true
+		return withSelector(mk("StatefulSet", &o.ObjectMeta, &o.Spec.Template), o.Spec.Selector), true
 	case *appsv1.DaemonSet:
-		return mk("DaemonSet", &o.ObjectMeta, &o.Spec.Template), true
+		return withSelector(mk("DaemonSet", &o.ObjectMeta, &o.Spec.Template), o.Spec.Selector), true
 	case *appsv1.ReplicaSet:
-		return mk("ReplicaSet", &o.ObjectMeta, &o.Spec.Template), true
+		return withSelector(mk("ReplicaSet", &o.ObjectMeta, &o.Spec.Template), o.Spec.Selector), true
 	case *batchv1.Job:
 		return mk("Job", &o.ObjectMeta, &o.Spec.Template), true
 	case *batchv1.CronJob:
 		return mk("CronJob", &o.ObjectMeta, &o.Spec.JobTemplate.Spec.Template), true
 	case *corev1.ReplicationController:
-		if o.Spec.Template == nil {
-			return mk("ReplicationController", &o.ObjectMeta, &corev1.PodTemplateSpec{}), true
+		t := o.Spec.Template
+		if t == nil {
+			t = &corev1.PodTemplateSpec{}
 		}
-		return mk("ReplicationController", &o.ObjectMeta, o.Spec.Template), true
+		w := mk("ReplicationController", &o.ObjectMeta, t)
+		if len(o.Spec.Selector) > 0 {
+			w.selector = labels.Set(o.Spec.Selector)
+		}
+		return w, true
 	}
 	return workload{}, false
 }
@@ -159,6 +175,9 @@ func (s *Snapshot) addWorkloads(objs []runtime.Object) error {
 		if !seen[w.namespace+"/"+ref.Kind+"/"+ref.Name] {
 			seen[w.namespace+"/"+ref.Kind+"/"+ref.Name] = true
 			s.workloads[w.namespace] = append(s.workloads[w.namespace], ref)
+			if w.selector != nil {
+				s.workloadSelectors[k] = w.selector
+			}
 		}
 		if hasPods[k] || !(s.opts.WorkloadStandIns || s.opts.standIns[k]) {
 			continue
