@@ -209,7 +209,7 @@ func Proof(w io.Writer, pr *query.Proof, limit int) error {
 	if !pr.Holds {
 		verdict = p.red("does not hold")
 	}
-	fmt.Fprintf(&b, "Proof: %s. %d of %d required flows allowed, %d of %d flows to stay denied denied, by the state with the generated policies.\n",
+	fmt.Fprintf(&b, "Proof: %s. With the generated policies, %d of %d required flows are allowed and %d of %d flows that must stay denied are denied.\n",
 		verdict, held(pr.Required), len(pr.Required), held(pr.Denied), len(pr.Denied))
 	for _, c := range append(append([]query.ProofCheck{}, pr.Required...), pr.Denied...) {
 		mark := p.green("ok  ")
