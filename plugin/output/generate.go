@@ -217,7 +217,10 @@ func Proof(w io.Writer, pr *query.Proof, limit int) error {
 			mark = p.red("FAIL")
 		}
 		name := c.From + " -> " + c.To
-		if c.Name != "" {
+		switch {
+		case strings.Contains(c.Name, " -> "):
+			name = c.Name // an observed connection's name says both ends
+		case c.Name != "":
 			name = c.Name + " (" + name + ")"
 		}
 		fmt.Fprintf(&b, "  %s %-9s %s\n", mark, c.Verdict, name)
