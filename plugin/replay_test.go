@@ -66,3 +66,44 @@ func TestReplayThreeTier(t *testing.T) {
 		}
 	})
 }
+
+// TestReplayGenericTwin: the generic CSV twin of the shop's Hubble day
+// (testdata/three-tier-replay/connections.csv, one row per distinct
+// connection with its count) replays to the same connections, verdicts and
+// counts as the Hubble records, with and without a change (first and last
+// seen differ: the twin has one time per row).
+func TestReplayGenericTwin(t *testing.T) {
+	const twin = "../testdata/three-tier-replay/connections.csv"
+	items := func(args ...string) string {
+		t.Helper()
+		r := run(t, "", append([]string{"replay", "-o", "json", "-f", threeTier}, args...)...)
+		if r.code == ExitError {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		var res struct {
+			Connections, Distinct, NewlyDenied int
+			Items                              []struct {
+				From, To, Protocol, Change string
+				Port, Count                int
+				Recorded                   map[string]int
+			}
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Items) != res.Distinct {
+			t.Fatalf("%d items, %d distinct", len(res.Items), res.Distinct)
+		}
+		b, _ := json.Marshal(res)
+		return string(b)
+	}
+	for _, change := range [][]string{nil, {"--without", "networkpolicy/prod/allow-dns"}} {
+		hubble, csv := items(append([]string{hubbleDay}, change...)...), items(append([]string{twin}, change...)...)
+		if hubble != csv {
+			t.Errorf("%v: Hubble\n%s\nCSV\n%s", change, hubble, csv)
+		}
+		if !strings.Contains(hubble, `"Connections":223,"Distinct":29`) {
+			t.Errorf("%v: %s", change, hubble)
+		}
+	}
+}
