@@ -72,7 +72,9 @@ type Generated struct {
 	// Namespaces are the namespaces in scope.
 	Namespaces []string          `json:"namespaces"`
 	Policies   []GeneratedPolicy `json:"policies"`
-	// Removes are the existing policies the proposal replaces (Replace).
+	// Removes are the existing policies the proposal replaces (Replace)
+	// that no generated policy overwrites by name: to delete once the
+	// generated ones are applied.
 	Removes []ObjectRef `json:"removes,omitempty"`
 	Proof   *Proof      `json:"proof"`
 }
@@ -181,6 +183,7 @@ func (s *Snapshot) Generate(flows []GenerateFlow, opts GenerateOptions) (*Genera
 		}
 		out.Policies = append(out.Policies, pols...)
 	}
+	out.Removes = notOverwritten(out.Removes, out.Policies)
 	proof, err := s.prove(pl, flows, out)
 	if err != nil {
 		return nil, err
@@ -350,7 +353,7 @@ func (pl *genPlan) need(rf requiredFlow) error {
 					for port := r.From; port <= r.To; port++ {
 						p := genPort{proto: proto, port: port}
 						if ingress {
-							p.name = portName(subject.pods, proto, port)
+							p.name = portName(pl.selectedPods(subject), proto, port)
 						}
 						if !slices.Contains(gp.ports, p) {
 							gp.ports = append(gp.ports, p)
@@ -374,7 +377,9 @@ func (pl *genPlan) need(rf requiredFlow) error {
 
 // portName is the name every pod of the destination gives the port, or
 // "" when one declares none or another: a rule by name then reads as
-// the workload describes itself and follows the port if it moves.
+// the workload describes itself and follows the port if it moves. The
+// pods are all those the rule's selector selects, not only the
+// workload's: a name resolves at each of them.
 func portName(pods []*Pod, proto corev1.Protocol, port int32) string {
 	name := ""
 	for i, p := range pods {
@@ -450,6 +455,17 @@ func (pl *genPlan) replaced() []ObjectRef {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
 	return out
+}
+
+// notOverwritten drops the replaced policies whose name a generated one
+// takes: applying it overwrites them, and deleting them afterwards would
+// delete the generated policy.
+func notOverwritten(removes []ObjectRef, pols []GeneratedPolicy) []ObjectRef {
+	return slices.DeleteFunc(removes, func(r ObjectRef) bool {
+		return slices.ContainsFunc(pols, func(p GeneratedPolicy) bool {
+			return p.Kind == r.Kind && p.Namespace == r.Namespace && p.Name == r.Name
+		})
+	})
 }
 
 // takenNames are the names of the kind written that existing policies
