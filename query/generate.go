@@ -88,6 +88,9 @@ type GeneratedPolicy struct {
 	Object    runtime.Object `json:"object"`
 	Comment   string         `json:"comment"`
 	Rules     []RuleNote     `json:"rules,omitempty"`
+	// defaultDeny marks a namespace's default deny, which the proof's
+	// over-permission is measured from; a workload may have its name.
+	defaultDeny bool
 }
 
 // RuleNote explains one generated rule, at Path (spec.ingress[0]).

@@ -77,7 +77,7 @@ func (s *Snapshot) prove(pl *genPlan, flows []GenerateFlow, g *Generated) (*Proo
 	var all, denies []runtime.Object
 	for _, p := range g.Policies {
 		all = append(all, p.Object)
-		if p.Name == "default-deny" || strings.HasPrefix(p.Name, "default-deny-generated") {
+		if p.defaultDeny {
 			denies = append(denies, p.Object)
 		}
 	}

@@ -53,13 +53,59 @@ func TestGenerateOnHiddenApplications(t *testing.T) {
 	if testing.Short() {
 		cases = 40
 	}
+	stats := propStats{}
 	for seed := range uint64(cases) {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			c := newPropCase(t, seed)
-			for _, v := range propVariants {
-				c.check(t, v)
+			c.stats = stats
+			for i, v := range propVariants {
+				c.check(t, v, uint64(i) == seed%uint64(len(propVariants)))
 			}
 		})
+	}
+	// The applications must keep producing what the checks are for.
+	for _, what := range slices.Sorted(maps.Keys(propFeatures)) {
+		t.Logf("%4d checks with %s", stats[what], what)
+		if stats[what] < cases/propFeatures[what] {
+			t.Errorf("only %d of %d cases checked %s, want at least %d", stats[what], cases*len(propVariants), what, cases/propFeatures[what])
+		}
+	}
+}
+
+// propFeatures are what the random applications must exercise, each
+// with the share of cases (1 in n) that must have it at least.
+var propFeatures = map[string]int{
+	"existing policies kept":                    10,
+	"existing policies replaced":                10,
+	"a replaced policy overwritten by name":     20,
+	"a generated name taken by a kept policy":   20,
+	"a selector that also selects another unit": 10,
+	"exact selectors: over-permission is DNS":   2,
+	"a named ingress port":                      10,
+	"a bare pod end":                            10,
+	"a StatefulSet end":                         5,
+	"an end mid-rollout":                        20,
+	"an address source":                         5,
+	"an address destination":                    5,
+	"an IPv6 address end":                       10,
+	"addresses widened":                         20,
+	"no cluster DNS pods":                       10,
+	"a peer in another namespace":               5,
+	"deny flows":                                2,
+	"the proof fails as the model says":         40,
+	"a flow asking for a port by name":          10,
+	"over-permission rows compared":             5,
+}
+
+// propStats counts the checks that exercised each of propFeatures.
+type propStats map[string]int
+
+func (s propStats) count(what string, ok bool) {
+	if _, known := propFeatures[what]; !known {
+		panic("unknown feature " + what)
+	}
+	if ok {
+		s[what]++
 	}
 }
 
@@ -80,6 +126,10 @@ type propCase struct {
 	keptAnswers   map[string]map[string]*query.Answer
 	dnsPods       []*query.Pod
 	unitByPodName map[string]*propUnit
+	// reps are per unit its pods that differ by more than the labels
+	// controllers write.
+	reps  map[*propUnit][]*query.Pod
+	stats propStats
 }
 
 func newPropCase(t *testing.T, seed uint64) *propCase {
@@ -122,8 +172,20 @@ func newPropCase(t *testing.T, seed uint64) *propCase {
 		}
 		c.candidates = append(c.candidates, propFlow{gf: gf, src: from, dst: to, ports: ports})
 	}
-	if r.IntN(5) == 0 {
-		c.nss = c.app.nss
+	switch k := r.IntN(10); {
+	case k < 2:
+		c.nss = c.app.nss // every namespace, those without required ends too
+	case k < 4:
+		// Some namespaces only: required flows may then need what the
+		// policies out of scope deny.
+		for _, ns := range c.app.nss {
+			if r.IntN(2) == 0 {
+				c.nss = append(c.nss, ns)
+			}
+		}
+		if c.nss == nil {
+			c.nss = c.app.nss[:1]
+		}
 	}
 	if r.IntN(6) == 0 {
 		c.widen4, c.widen6 = 24, 48
@@ -138,12 +200,14 @@ func newPropCase(t *testing.T, seed uint64) *propCase {
 func (c *propCase) probeSet() []probe {
 	var reps []*query.Pod
 	seen := map[string]bool{}
+	c.reps = map[*propUnit][]*query.Pod{}
 	for _, u := range c.units {
 		for _, p := range u.pods {
 			k := u.ref + "|" + stableOf(p) + "|" + fmt.Sprint(p.Ports)
 			if !seen[k] {
 				seen[k] = true
 				reps = append(reps, p)
+				c.reps[u] = append(c.reps[u], p)
 			}
 		}
 	}
@@ -273,7 +337,9 @@ func (m *propModel) allows(f propFlow) (bool, error) {
 }
 
 // check generates the policies of one variant and checks them.
-func (c *propCase) check(t *testing.T, v propVariant) {
+// Each variant judges a sample of the probes, and one variant in turn
+// generates again to compare: the cases stay many and quick.
+func (c *propCase) check(t *testing.T, v propVariant, again bool) {
 	t.Helper()
 	m := c.model(t, v)
 	var flows []query.GenerateFlow
@@ -320,32 +386,59 @@ func (c *propCase) check(t *testing.T, v propVariant) {
 		t.Fatalf("%s: Without: %v", v, err)
 	}
 
-	// Every required flow allowed, every deny flow denied; the proof says so.
+	// Every required flow allowed, every deny flow denied, but where the
+	// model says a policy out of scope blocks a required one; the proof
+	// says so, and names the blocker.
+	allowed := map[string]bool{}
+	holds := true
+	for _, rf := range c.required {
+		ok, err := m.allows(rf)
+		if err != nil {
+			t.Fatalf("%s: %v", v, err)
+		}
+		allowed[rf.gf.Name] = ok
+		holds = holds && ok
+	}
 	for _, f := range flows {
 		ans, err := applied.Can(f.Flow, "default")
 		if err != nil {
 			t.Fatalf("%s: can %s: %v", v, f.Name, err)
 		}
-		if !ans.Decided || ans.Allowed != f.Allow {
-			fail("%s (%s -> %s): allowed=%v decided=%v on the generated state, want allowed=%v", f.Name, f.From, f.To, ans.Allowed, ans.Decided, f.Allow)
+		if !ans.Decided || ans.Allowed != allowed[f.Name] {
+			fail("%s (%s -> %s): allowed=%v decided=%v on the generated state, want allowed=%v", f.Name, f.From, f.To, ans.Allowed, ans.Decided, allowed[f.Name])
 		}
 	}
-	if !g.Proof.Holds || g.Proof.Undecided || len(g.Proof.Required) != len(c.required) || len(g.Proof.Denied) != len(denies) {
-		fail("proof: holds=%v undecided=%v, %d required and %d denied checks, want %d and %d", g.Proof.Holds, g.Proof.Undecided, len(g.Proof.Required), len(g.Proof.Denied), len(c.required), len(denies))
+	if g.Proof.Holds != holds || g.Proof.Undecided || len(g.Proof.Required) != len(c.required) || len(g.Proof.Denied) != len(denies) {
+		fail("proof: holds=%v undecided=%v, %d required and %d denied checks, want holds=%v, %d and %d", g.Proof.Holds, g.Proof.Undecided, len(g.Proof.Required), len(g.Proof.Denied), holds, len(c.required), len(denies))
 	}
+	for _, pc := range append(slices.Clone(g.Proof.Required), g.Proof.Denied...) {
+		required := strings.HasPrefix(pc.Name, "required-")
+		want := allowed[pc.Name] == required
+		if pc.Holds != want || (!pc.Holds && required && pc.Blocker == "") {
+			fail("proof of %s: holds=%v (%s), blocker %q; want holds=%v, and a blocker if not", pc.Name, pc.Holds, pc.Verdict, pc.Blocker, want)
+		}
+	}
+	c.stats.count("the proof fails as the model says", !holds)
+	c.stats.count("deny flows", len(denies) > 0)
 
 	// Pair by pair, port by port, what the model says.
-	c.checkProbes(fail, m, applied)
+	c.checkProbes(fail, m, applied, v)
 
 	c.checkSelectors(fail, g, v)
 	c.checkAlsoAllowed(fail, g, m)
+	if again {
+		c.checkOverPermission(fail, g, m)
+	}
+	c.countFeatures(g, m, v)
 	for _, p := range g.Policies {
 		for _, e := range validPolicy(p) {
 			fail("%s %s/%s: %s", p.Kind, p.Namespace, p.Name, e)
 		}
 	}
 	c.checkNames(fail, g, v)
-	c.checkDeterministic(t, fail, g, flows, opts)
+	if again {
+		c.checkDeterministic(t, fail, g, flows, opts)
+	}
 }
 
 func flowList(flows []query.GenerateFlow) string {
@@ -389,10 +482,16 @@ func sortRefs(refs []query.ObjectRef) {
 	slices.SortFunc(refs, func(a, b query.ObjectRef) int { return strings.Compare(a.String(), b.String()) })
 }
 
-// checkProbes compares the generated state with the model on every
-// probe, half by half.
-func (c *propCase) checkProbes(fail func(string, ...any), m *propModel, applied *query.Snapshot) {
-	for _, p := range c.probes {
+// probesPerVariant is how many probes each variant judges.
+const probesPerVariant = 80
+
+// checkProbes compares the generated state with the model on a sample of
+// the probes, half by half.
+func (c *propCase) checkProbes(fail func(string, ...any), m *propModel, applied *query.Snapshot, v propVariant) {
+	probes := slices.Clone(c.probes)
+	r := rand.New(rand.NewPCG(c.seed, uint64(slices.Index(propVariants, v))))
+	r.Shuffle(len(probes), func(i, j int) { probes[i], probes[j] = probes[j], probes[i] })
+	for _, p := range probes[:min(len(probes), probesPerVariant)] {
 		wantE, wantI, err := m.want(p)
 		if err != nil {
 			fail("%v", err)

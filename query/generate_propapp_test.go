@@ -324,7 +324,7 @@ func (b *appBuilder) coreDNS() {
 		pl := withKey(lbls, "pod-template-hash", h)
 		b.add(&appsv1.ReplicaSet{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "ReplicaSet"},
 			ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: rs, OwnerReferences: []metav1.OwnerReference{*ownerRef("Deployment", "coredns")}},
-			Spec: appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: pl}, Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: pl}, Spec: podSpec(ports)}}},
+			Spec:       appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: pl}, Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: pl}, Spec: podSpec(ports)}}},
 			b.pod("kube-system", rs+"-"+b.hash()[:5], pl, ports, ownerRef("ReplicaSet", rs)))
 	}
 }

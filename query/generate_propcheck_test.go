@@ -274,6 +274,7 @@ func (c *propCase) checkAlsoAllowed(fail func(string, ...any), g *query.Generate
 	for _, p := range c.dnsPods {
 		dnsUnits[c.unitByPodName[p.Key()].String()] = true
 	}
+	c.stats.count("exact selectors: over-permission is DNS", true)
 	for _, op := range g.Proof.AlsoAllowed {
 		for _, f := range op.Flows {
 			if !dnsUnits[f.Destination] || !f.Ports.Subtract(dnsPortSet).IsEmpty() {

@@ -129,7 +129,9 @@ var dnsPortSet = query.SinglePort(corev1.ProtocolUDP, 53).Union(query.SinglePort
 
 // isDNS tells whether a pod is a cluster DNS pod the generated DNS egress
 // names.
-func isDNS(p *query.Pod) bool { return p.Namespace == "kube-system" && p.Labels["k8s-app"] == "kube-dns" }
+func isDNS(p *query.Pod) bool {
+	return p.Namespace == "kube-system" && p.Labels["k8s-app"] == "kube-dns"
+}
 
 // randomFlow draws a flow between units of the application (not the
 // cluster DNS) or between one and an address outside the cluster, with a
@@ -305,14 +307,10 @@ func ask(s *query.Snapshot, p probe) (*query.Answer, error) {
 // want is the ports the generated state should allow a probe, half by
 // half.
 func (m *propModel) want(p probe) (egress, ingress query.PortSet, err error) {
-	ans := m.answer[p.String()]
-	if ans == nil {
-		if ans, err = ask(m.kept, p); err != nil {
-			return egress, ingress, err
-		}
-		m.answer[p.String()] = ans
+	pv, err := m.keptPair(p)
+	if err != nil {
+		return egress, ingress, err
 	}
-	pv := ans.Pairs[0]
 	egress, ingress = query.AllPorts(), query.AllPorts()
 	if p.src != nil {
 		egress = pv.Egress.AllowedPorts
@@ -327,4 +325,17 @@ func (m *propModel) want(p probe) (egress, ingress query.PortSet, err error) {
 		}
 	}
 	return egress, ingress, nil
+}
+
+// keptPair is the kept policies' verdict on a probe, asked once.
+func (m *propModel) keptPair(p probe) (query.PairVerdict, error) {
+	ans := m.answer[p.String()]
+	if ans == nil {
+		var err error
+		if ans, err = ask(m.kept, p); err != nil {
+			return query.PairVerdict{}, err
+		}
+		m.answer[p.String()] = ans
+	}
+	return ans.Pairs[0], nil
 }
