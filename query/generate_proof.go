@@ -233,16 +233,48 @@ func regionPrefix(name string) (netip.Prefix, bool) {
 }
 
 // covered is the ports the required flows need from one peer of a diff
-// to another: peers named as units, or address regions that lie inside a
-// required range.
+// to another: peers named as units, or address regions that lie inside
+// a required range, or inside several that the rules merged into one
+// (192.0.2.10 and 192.0.2.11 are 192.0.2.10/31).
 func (pl *genPlan) covered(byUnit map[string]*Unit, src, dst string) PortSet {
 	out := PortSet{}
+	var parts []requiredFlow
 	for _, rf := range pl.required {
-		if pl.endIs(byUnit, rf.src, src) && pl.endIs(byUnit, rf.dst, dst) {
+		srcIs, dstIs := pl.endIs(byUnit, rf.src, src), pl.endIs(byUnit, rf.dst, dst)
+		switch {
+		case srcIs && dstIs:
 			out = out.Union(rf.ports)
+		case (srcIs || pl.endInside(rf.src, src)) && (dstIs || pl.endInside(rf.dst, dst)):
+			parts = append(parts, rf)
+		}
+	}
+	for _, rf := range parts {
+		var ranges []netip.Prefix
+		var region netip.Prefix
+		for _, o := range parts {
+			if rf.ports.Subtract(o.ports).IsEmpty() {
+				e, name := o.dst, dst
+				if o.src.external() {
+					e, name = o.src, src
+				}
+				ranges = append(ranges, e.prefix)
+				region, _ = regionPrefix(name)
+			}
+		}
+		for _, m := range mergePrefixes(ranges) {
+			if m.Bits() <= region.Bits() && m.Contains(region.Addr()) {
+				out = out.Union(rf.ports)
+			}
 		}
 	}
 	return out
+}
+
+// endInside tells whether a required address end lies inside a diff
+// peer's address region, of which it is then a part.
+func (pl *genPlan) endInside(e *genEnd, name string) bool {
+	p, ok := regionPrefix(name)
+	return e.external() && ok && p.Bits() < e.prefix.Bits() && p.Contains(e.prefix.Addr())
 }
 
 // endIs tells whether a diff peer name is (part of) a required end.

@@ -401,7 +401,7 @@ func (b *appBuilder) existingPolicies(tmpls []*propTemplate) {
 
 // propExternal are the addresses and ranges outside the cluster flows
 // name; none holds a pod address (10.0.0.0/16).
-var propExternal = []string{"192.0.2.10", "192.0.2.11", "203.0.113.5", "198.51.100.64/26", "198.51.100.0/24", "2001:db8::5", "2001:db8:1::/64"}
+var propExternal = []string{"192.0.2.10", "192.0.2.11", "203.0.113.4", "203.0.113.5", "198.51.100.64/26", "198.51.100.128/26", "198.51.100.0/24", "2001:db8::5", "2001:db8:1::/64"}
 
 func mustPrefix(s string) netip.Prefix {
 	if p, err := netip.ParsePrefix(s); err == nil {

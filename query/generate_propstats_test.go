@@ -1,6 +1,7 @@
 package query_test
 
 import (
+	"net/netip"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -75,6 +76,18 @@ func (c *propCase) countFeatures(g *query.Generated, m *propModel, v propVariant
 	c.stats.count("no cluster DNS pods", len(c.dnsPods) == 0)
 	c.stats.count("addresses widened", c.widen4 > 0)
 	taken, named := false, false
+	merged := false
+	for _, rf := range m.required {
+		for _, o := range m.required {
+			a, b := rf.src, o.src
+			if rf.dst.unit == nil {
+				a, b = rf.dst, o.dst
+			}
+			merged = merged || a.unit == nil && b.unit == nil && a.pfx != b.pfx && rf.ports.Equal(o.ports) && (rf.src.unit == o.src.unit && rf.dst.unit == o.dst.unit) &&
+				(a.pfx.Contains(b.pfx.Addr()) || siblings(a.pfx, b.pfx))
+		}
+	}
+	c.stats.count("addresses merged into one range", merged && c.widen4 == 0)
 	for _, p := range g.Policies {
 		taken = taken || strings.Contains(p.Name, "-generated")
 		if np, ok := p.Object.(*networkingv1.NetworkPolicy); ok {
@@ -111,4 +124,13 @@ func (c *propCase) countFeatures(g *query.Generated, m *propModel, v propVariant
 	for what, ok := range has {
 		c.stats.count(what, ok)
 	}
+}
+
+func siblings(a, b netip.Prefix) bool {
+	if a.Bits() != b.Bits() || a.Bits() == 0 || a.Addr().Is4() != b.Addr().Is4() {
+		return false
+	}
+	pa, _ := a.Addr().Prefix(a.Bits() - 1)
+	pb, _ := b.Addr().Prefix(b.Bits() - 1)
+	return pa == pb
 }
