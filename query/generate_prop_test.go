@@ -76,27 +76,28 @@ func TestGenerateOnHiddenApplications(t *testing.T) {
 // propFeatures are what the random applications must exercise, each
 // with the share of cases (1 in n) that must have it at least.
 var propFeatures = map[string]int{
-	"existing policies kept":                    10,
-	"existing policies replaced":                10,
-	"a replaced policy overwritten by name":     20,
-	"a generated name taken by a kept policy":   20,
-	"a selector that also selects another unit": 10,
-	"exact selectors: over-permission is DNS":   2,
-	"a named ingress port":                      10,
-	"a bare pod end":                            10,
-	"a StatefulSet end":                         5,
-	"an end mid-rollout":                        20,
-	"an address source":                         5,
-	"an address destination":                    5,
-	"an IPv6 address end":                       10,
-	"addresses widened":                         20,
-	"no cluster DNS pods":                       10,
-	"a peer in another namespace":               5,
-	"deny flows":                                2,
-	"the proof fails as the model says":         50,
-	"a flow asking for a port by name":          10,
-	"addresses merged into one range":           10,
-	"over-permission rows compared":             5,
+	"existing policies kept":                       10,
+	"existing policies replaced":                   10,
+	"a replaced policy overwritten by name":        20,
+	"a generated name taken by a kept policy":      20,
+	"a selector that also selects another unit":    10,
+	"exact selectors: over-permission is DNS":      2,
+	"a named ingress port":                         10,
+	"a bare pod end":                               10,
+	"a StatefulSet end":                            5,
+	"an end mid-rollout":                           20,
+	"an address source":                            5,
+	"an address destination":                       5,
+	"an IPv6 address end":                          10,
+	"addresses widened":                            20,
+	"no cluster DNS pods":                          10,
+	"a peer in another namespace":                  5,
+	"deny flows":                                   2,
+	"the proof fails as the model says":            50,
+	"a flow asking for a port by name":             10,
+	"CiliumNetworkPolicies under Cilium's profile": 5,
+	"addresses merged into one range":              10,
+	"over-permission rows compared":                5,
 }
 
 // propStats counts the checks that exercised each of propFeatures.
@@ -113,11 +114,14 @@ func (s propStats) count(what string, ok bool) {
 
 // propCase is one application with its request, before the variants.
 type propCase struct {
-	seed     uint64
-	app      propApp
-	snap     *query.Snapshot
-	units    []*propUnit
-	required []propFlow
+	seed uint64
+	app  propApp
+	snap *query.Snapshot
+	// ciliumSnap is the snapshot under Cilium's profile, built on first
+	// use.
+	ciliumSnap *query.Snapshot
+	units      []*propUnit
+	required   []propFlow
 	// candidates are flows to stay denied; each variant keeps those its
 	// model denies.
 	candidates    []propFlow
@@ -274,6 +278,40 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	return out
 }
 
+// optionsFor are the snapshot options a variant judges under: the API
+// text, or for CiliumNetworkPolicies in every other case Cilium's
+// profile, where they are meant to run.
+func (c *propCase) optionsFor(v propVariant) query.Options {
+	o := query.DefaultOptions()
+	if v.cilium && c.seed%2 == 1 {
+		p, err := query.ProfileNamed("cilium")
+		if err != nil {
+			panic(err)
+		}
+		o.Profile = p
+	}
+	return o
+}
+
+// snapFor is the application's snapshot a variant judges on. Its pods
+// are other objects than c.snap's, named the same: the model names pods
+// to the engine, never hands it c.snap's.
+func (c *propCase) snapFor(t *testing.T, v propVariant) *query.Snapshot {
+	t.Helper()
+	o := c.optionsFor(v)
+	if o.Profile.Name == query.DefaultOptions().Profile.Name {
+		return c.snap
+	}
+	if c.ciliumSnap == nil {
+		s, err := query.NewSnapshot(c.app.objs, o)
+		if err != nil {
+			t.Fatalf("NewSnapshot: %v", err)
+		}
+		c.ciliumSnap = s
+	}
+	return c.ciliumSnap
+}
+
 // model builds the expectation of one variant.
 func (c *propCase) model(t *testing.T, v propVariant) *propModel {
 	t.Helper()
@@ -294,7 +332,7 @@ func (c *propCase) model(t *testing.T, v propVariant) *propModel {
 	if v.replace {
 		replaced = replacedBy(c.app, m.scope, v.cilium)
 	}
-	base, err := c.snap.Without(replaced...)
+	base, err := c.snapFor(t, v).Without(replaced...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +340,7 @@ func (c *propCase) model(t *testing.T, v propVariant) *propModel {
 	if m.kept, err = base.With(testDenies(scope)...); err != nil {
 		t.Fatal(err)
 	}
-	key := fmt.Sprint(replaced)
+	key := fmt.Sprint(c.optionsFor(v).Profile.Name, replaced)
 	if c.keptAnswers[key] == nil {
 		c.keptAnswers[key] = map[string]*query.Answer{}
 	}
@@ -375,7 +413,8 @@ func (c *propCase) check(t *testing.T, v propVariant, again bool) {
 		}
 	}
 	opts := query.GenerateOptions{Namespaces: c.nss, DefaultNamespace: "default", Cilium: v.cilium, Replace: v.replace, IPv4Prefix: c.widen4, IPv6Prefix: c.widen6}
-	g, err := c.snap.Generate(flows, opts)
+	snap := c.snapFor(t, v)
+	g, err := snap.Generate(flows, opts)
 	if err != nil {
 		t.Fatalf("%s: Generate: %v\nflows:\n%s", v, err, flowList(flows))
 	}
@@ -395,7 +434,7 @@ func (c *propCase) check(t *testing.T, v propVariant, again bool) {
 	c.checkRemoves(fail, g, m, v)
 
 	// The state as the YAML says to make it: apply, then delete.
-	applied, err := c.snap.With(objs...)
+	applied, err := snap.With(objs...)
 	if err != nil {
 		t.Fatalf("%s: With: %v", v, err)
 	}
@@ -454,7 +493,7 @@ func (c *propCase) check(t *testing.T, v propVariant, again bool) {
 	}
 	c.checkNames(fail, g, v)
 	if again {
-		c.checkDeterministic(t, fail, g, flows, opts)
+		c.checkDeterministic(t, fail, v, g, flows, opts)
 	}
 }
 
@@ -535,20 +574,20 @@ func (c *propCase) checkProbes(fail func(string, ...any), m *propModel, applied 
 
 // checkDeterministic generates again, and from the objects in another
 // order, and wants the same answer byte for byte.
-func (c *propCase) checkDeterministic(t *testing.T, fail func(string, ...any), g *query.Generated, flows []query.GenerateFlow, opts query.GenerateOptions) {
+func (c *propCase) checkDeterministic(t *testing.T, fail func(string, ...any), v propVariant, g *query.Generated, flows []query.GenerateFlow, opts query.GenerateOptions) {
 	t.Helper()
 	want, err := json.Marshal(g)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := c.snap.Generate(flows, opts)
+	again, err := c.snapFor(t, v).Generate(flows, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	objs := slices.Clone(c.app.objs)
 	r := rand.New(rand.NewPCG(c.seed, 7))
 	r.Shuffle(len(objs), func(i, j int) { objs[i], objs[j] = objs[j], objs[i] })
-	shuffled, err := query.NewSnapshot(objs, query.DefaultOptions())
+	shuffled, err := query.NewSnapshot(objs, c.optionsFor(v))
 	if err != nil {
 		t.Fatal(err)
 	}

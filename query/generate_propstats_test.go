@@ -75,6 +75,7 @@ func (c *propCase) countFeatures(g *query.Generated, m *propModel, v propVariant
 	c.stats.count("a replaced policy overwritten by name", v.replace && len(g.Removes) < len(replaced))
 	c.stats.count("no cluster DNS pods", len(c.dnsPods) == 0)
 	c.stats.count("addresses widened", c.widen4 > 0)
+	c.stats.count("CiliumNetworkPolicies under Cilium's profile", c.optionsFor(v).Profile.Name == "cilium")
 	taken, named := false, false
 	merged := false
 	for _, rf := range m.required {
