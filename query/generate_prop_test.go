@@ -84,6 +84,7 @@ var propFeatures = map[string]int{
 	"exact selectors: over-permission is DNS":      2,
 	"a named ingress port":                         10,
 	"a bare pod end":                               10,
+	"a DaemonSet or Job end":                       10,
 	"a StatefulSet end":                            5,
 	"an end mid-rollout":                           20,
 	"an address source":                            5,

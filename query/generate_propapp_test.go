@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,9 +22,9 @@ import (
 )
 
 // Random "hidden applications" for the generation properties
-// (generate_prop_test.go): a few namespaces of Deployments and
-// StatefulSets, as manifests (stand-in pods) or as the pods their
-// controllers run (with pod-template-hash and the StatefulSet labels),
+// (generate_prop_test.go): a few namespaces of Deployments,
+// StatefulSets, DaemonSets and Jobs, as manifests (stand-in pods) or as
+// the pods their controllers run (with the labels controllers write),
 // some mid-rollout, some whose selector is wider than their pods' labels,
 // some twins that no stable label tells apart, bare pods (some copying a
 // workload's labels), named and unnamed container ports, sometimes
@@ -37,6 +38,11 @@ var propControllerKeys = map[string]bool{
 	"controller-revision-hash":           true,
 	"statefulset.kubernetes.io/pod-name": true,
 	"apps.kubernetes.io/pod-index":       true,
+	"pod-template-generation":            true,
+	"controller-uid":                     true,
+	"batch.kubernetes.io/controller-uid": true,
+	"job-name":                           true,
+	"batch.kubernetes.io/job-name":       true,
 }
 
 // propApp is a random application: its objects, and the namespaces its
@@ -127,8 +133,13 @@ func (b *appBuilder) workloads(ns string) []*propTemplate {
 	var out []*propTemplate
 	for _, name := range names[:1+b.r.IntN(4)] {
 		t := &propTemplate{ns: ns, kind: "Deployment", name: name}
-		if b.chance(0.3) {
+		switch k := b.r.IntN(20); {
+		case k < 5:
 			t.kind = "StatefulSet"
+		case k < 7:
+			t.kind = "DaemonSet"
+		case k < 8:
+			t.kind = "Job"
 		}
 		switch mode := b.r.IntN(10); {
 		case mode < 4:
@@ -278,6 +289,37 @@ func (b *appBuilder) workload(t *propTemplate) {
 			lbls["apps.kubernetes.io/pod-index"] = strconv.Itoa(i)
 			b.add(b.pod(t.ns, name, lbls, t.ports, ownerRef("StatefulSet", t.name)))
 		}
+	case "DaemonSet":
+		b.add(&appsv1.DaemonSet{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"}, ObjectMeta: meta,
+			Spec: appsv1.DaemonSetSpec{Selector: sel, Template: tmpl}})
+		if !running {
+			return
+		}
+		rev := t.name + "-" + b.hash()
+		for range 1 + b.r.IntN(3) {
+			lbls := cloneLabels(t.labels)
+			lbls["controller-revision-hash"] = rev
+			lbls["pod-template-generation"] = "1"
+			b.add(b.pod(t.ns, t.name+"-"+b.hash()[:5], lbls, t.ports, ownerRef("DaemonSet", t.name)))
+		}
+	case "Job":
+		// The API writes a Job's selector, on the uid it gives the Job.
+		b.add(&batchv1.Job{TypeMeta: metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"}, ObjectMeta: meta,
+			Spec: batchv1.JobSpec{Template: tmpl}})
+		if !running {
+			return
+		}
+		uid := b.hash()
+		lbls := cloneLabels(t.labels)
+		for _, k := range []string{"controller-uid", "batch.kubernetes.io/controller-uid"} {
+			lbls[k] = uid
+		}
+		for _, k := range []string{"job-name", "batch.kubernetes.io/job-name"} {
+			lbls[k] = t.name
+		}
+		owner := ownerRef("Job", t.name)
+		owner.APIVersion = "batch/v1"
+		b.add(b.pod(t.ns, t.name+"-"+b.hash()[:5], lbls, t.ports, owner))
 	}
 }
 

@@ -54,7 +54,7 @@ func unitsOf(snap *query.Snapshot) []*propUnit {
 	for _, p := range snap.Pods() {
 		u := &propUnit{ns: p.Namespace, kind: "Pod", name: p.Name, ref: p.Namespace + "/pod/" + p.Name}
 		if p.Workload != nil {
-			short := map[string]string{"Deployment": "deploy", "StatefulSet": "sts"}[p.Workload.Kind]
+			short := map[string]string{"Deployment": "deploy", "StatefulSet": "sts", "DaemonSet": "ds", "Job": "job"}[p.Workload.Kind]
 			u = &propUnit{ns: p.Namespace, kind: p.Workload.Kind, name: p.Workload.Name, ref: p.Namespace + "/" + short + "/" + p.Workload.Name}
 		}
 		if have := byKey[u.ref]; have != nil {

@@ -119,6 +119,7 @@ func (c *propCase) countFeatures(g *query.Generated, m *propModel, v propVariant
 			has["a selector that also selects another unit"] = has["a selector that also selects another unit"] || !e.unit.exact()
 			has["a bare pod end"] = has["a bare pod end"] || e.unit.kind == "Pod"
 			has["a StatefulSet end"] = has["a StatefulSet end"] || e.unit.kind == "StatefulSet"
+			has["a DaemonSet or Job end"] = has["a DaemonSet or Job end"] || e.unit.kind == "DaemonSet" || e.unit.kind == "Job"
 			has["an end mid-rollout"] = has["an end mid-rollout"] || len(c.reps[e.unit]) > 1
 		}
 	}
