@@ -248,26 +248,37 @@ func (pl *genPlan) covered(byUnit map[string]*Unit, src, dst string) PortSet {
 			parts = append(parts, rf)
 		}
 	}
+	if len(parts) == 0 {
+		return out
+	}
+	// The parts hold the region for a flow's ports when the ranges of
+	// the parts that need those ports, merged, hold it.
+	region, _ := regionPrefix(dst)
+	if parts[0].src.external() {
+		region, _ = regionPrefix(src)
+	}
 	for _, rf := range parts {
 		var ranges []netip.Prefix
-		var region netip.Prefix
 		for _, o := range parts {
 			if rf.ports.Subtract(o.ports).IsEmpty() {
-				e, name := o.dst, dst
-				if o.src.external() {
-					e, name = o.src, src
-				}
-				ranges = append(ranges, e.prefix)
-				region, _ = regionPrefix(name)
+				ranges = append(ranges, o.address())
 			}
 		}
-		for _, m := range mergePrefixes(ranges) {
-			if m.Bits() <= region.Bits() && m.Contains(region.Addr()) {
-				out = out.Union(rf.ports)
-			}
+		if slices.ContainsFunc(mergePrefixes(ranges), func(m netip.Prefix) bool {
+			return m.Bits() <= region.Bits() && m.Contains(region.Addr())
+		}) {
+			out = out.Union(rf.ports)
 		}
 	}
 	return out
+}
+
+// address is the range of a required flow's end outside the cluster.
+func (rf requiredFlow) address() netip.Prefix {
+	if rf.src.external() {
+		return rf.src.prefix
+	}
+	return rf.dst.prefix
 }
 
 // endInside tells whether a required address end lies inside a diff
