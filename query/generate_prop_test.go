@@ -1,8 +1,6 @@
 package query_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -70,46 +68,6 @@ func TestGenerateOnHiddenApplications(t *testing.T) {
 		if !testing.Short() && stats[what] < cases/propFeatures[what] {
 			t.Errorf("only %d of %d cases checked %s, want at least %d", stats[what], cases*len(propVariants), what, cases/propFeatures[what])
 		}
-	}
-}
-
-// propFeatures are what the random applications must exercise, each
-// with the share of cases (1 in n) that must have it at least.
-var propFeatures = map[string]int{
-	"existing policies kept":                       10,
-	"existing policies replaced":                   10,
-	"a replaced policy overwritten by name":        20,
-	"a generated name taken by a kept policy":      20,
-	"a selector that also selects another unit":    10,
-	"exact selectors: over-permission is DNS":      2,
-	"a named ingress port":                         10,
-	"a bare pod end":                               10,
-	"a DaemonSet or Job end":                       10,
-	"a StatefulSet end":                            5,
-	"an end mid-rollout":                           20,
-	"an address source":                            5,
-	"an address destination":                       5,
-	"an IPv6 address end":                          10,
-	"addresses widened":                            20,
-	"no cluster DNS pods":                          10,
-	"a peer in another namespace":                  5,
-	"deny flows":                                   2,
-	"the proof fails as the model says":            50,
-	"a flow asking for a port by name":             10,
-	"CiliumNetworkPolicies under Cilium's profile": 5,
-	"addresses merged into one range":              10,
-	"over-permission rows compared":                5,
-}
-
-// propStats counts the checks that exercised each of propFeatures.
-type propStats map[string]int
-
-func (s propStats) count(what string, ok bool) {
-	if _, known := propFeatures[what]; !known {
-		panic("unknown feature " + what)
-	}
-	if ok {
-		s[what]++
 	}
 }
 
@@ -495,114 +453,5 @@ func (c *propCase) check(t *testing.T, v propVariant, again bool) {
 	c.checkNames(fail, g, v)
 	if again {
 		c.checkDeterministic(t, fail, v, g, flows, opts)
-	}
-}
-
-func flowList(flows []query.GenerateFlow) string {
-	var b strings.Builder
-	for _, f := range flows {
-		verb := "allow"
-		if !f.Allow {
-			verb = "deny"
-		}
-		fmt.Fprintf(&b, "  %s %s: %s -> %s\n", verb, f.Name, f.From, f.To)
-	}
-	return b.String()
-}
-
-// checkRemoves checks Replace gives up exactly the existing policies of
-// the kind written in scope, and lists to delete those no generated
-// policy overwrites.
-func (c *propCase) checkRemoves(fail func(string, ...any), g *query.Generated, m *propModel, v propVariant) {
-	var want []query.ObjectRef
-	if v.replace {
-		want = replacedBy(c.app, m.scope, v.cilium)
-	}
-	overwritten := map[query.ObjectRef]bool{}
-	for _, p := range g.Policies {
-		ref := query.ObjectRef{Kind: p.Kind, Namespace: p.Namespace, Name: p.Name}
-		if v.cilium {
-			ref.Group = "cilium.io"
-		}
-		overwritten[ref] = true
-	}
-	want = slices.DeleteFunc(want, func(r query.ObjectRef) bool { return overwritten[r] })
-	sortRefs(want)
-	got := slices.Clone(g.Removes)
-	sortRefs(got)
-	if !slices.Equal(got, want) {
-		fail("removes %v, want %v (the replaced policies no generated one overwrites)", got, want)
-	}
-}
-
-func sortRefs(refs []query.ObjectRef) {
-	slices.SortFunc(refs, func(a, b query.ObjectRef) int { return strings.Compare(a.String(), b.String()) })
-}
-
-// probesPerVariant is how many probes each variant judges.
-const probesPerVariant = 80
-
-// checkProbes compares the generated state with the model on a sample of
-// the probes, half by half.
-func (c *propCase) checkProbes(fail func(string, ...any), m *propModel, applied *query.Snapshot, v propVariant) {
-	probes := slices.Clone(c.probes)
-	r := rand.New(rand.NewPCG(c.seed, uint64(slices.Index(propVariants, v))))
-	r.Shuffle(len(probes), func(i, j int) { probes[i], probes[j] = probes[j], probes[i] })
-	for _, p := range probes[:min(len(probes), probesPerVariant)] {
-		wantE, wantI, err := m.want(p)
-		if err != nil {
-			fail("%v", err)
-			return
-		}
-		ans, err := ask(applied, p)
-		if err != nil {
-			fail("%v", err)
-			return
-		}
-		pv := ans.Pairs[0]
-		if !ans.Decided {
-			fail("%s: undecided on the generated state: %v", p, ans.DependsOn)
-			continue
-		}
-		if !pv.Egress.AllowedPorts.Equal(wantE) {
-			fail("%s: egress allows %s, the model %s", p, pv.Egress.AllowedPorts, wantE)
-		}
-		if !pv.Ingress.AllowedPorts.Equal(wantI) {
-			fail("%s: ingress allows %s, the model %s", p, pv.Ingress.AllowedPorts, wantI)
-		}
-	}
-}
-
-// checkDeterministic generates again, and from the objects in another
-// order, and wants the same answer byte for byte.
-func (c *propCase) checkDeterministic(t *testing.T, fail func(string, ...any), v propVariant, g *query.Generated, flows []query.GenerateFlow, opts query.GenerateOptions) {
-	t.Helper()
-	want, err := json.Marshal(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	again, err := c.snapFor(t, v).Generate(flows, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs := slices.Clone(c.app.objs)
-	r := rand.New(rand.NewPCG(c.seed, 7))
-	r.Shuffle(len(objs), func(i, j int) { objs[i], objs[j] = objs[j], objs[i] })
-	shuffled, err := query.NewSnapshot(objs, c.optionsFor(v))
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := shuffled.Generate(flows, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, h := range map[string]*query.Generated{"generated again": again, "from the objects shuffled": other} {
-		got, err := json.Marshal(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, want) {
-			fail("%s: a different answer:\n%s\nwant\n%s", name, got, want)
-		}
 	}
 }

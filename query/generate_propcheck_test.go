@@ -1,21 +1,21 @@
 package query_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
-	"net/netip"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
+	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/kubectl-netpol/kubectl-netpol/query"
 )
@@ -255,35 +255,6 @@ func cnpPortsAre(rule any, want query.PortSet) bool {
 	return got.Equal(want)
 }
 
-// checkAlsoAllowed checks the claim that generated policies allow nothing
-// beyond the required flows but DNS, where every required end's stable
-// labels select its pods alone and no address is widened.
-func (c *propCase) checkAlsoAllowed(fail func(string, ...any), g *query.Generated, m *propModel) {
-	if m.widen4 > 0 || m.widen6 > 0 {
-		return
-	}
-	for _, rf := range m.required {
-		for _, e := range []propEnd{rf.src, rf.dst} {
-			if e.unit != nil && !e.unit.exact() {
-				return
-			}
-		}
-	}
-	// Without DNS pods, answers judge DNS against a standard one.
-	dnsUnits := map[string]bool{"pod kube-system/cluster-dns": len(c.dnsPods) == 0}
-	for _, p := range c.dnsPods {
-		dnsUnits[c.unitByPodName[p.Key()].String()] = true
-	}
-	c.stats.count("exact selectors: over-permission is DNS", true)
-	for _, op := range g.Proof.AlsoAllowed {
-		for _, f := range op.Flows {
-			if !dnsUnits[f.Destination] || !f.Ports.Subtract(dnsPortSet).IsEmpty() {
-				fail("with exact selectors, also allowed beyond the required flows and DNS: %s -> %s: %s, by %v", f.Source, f.Destination, f.Ports, op.AllowedBy)
-			}
-		}
-	}
-}
-
 // checkNames checks the generated objects live in the namespaces in
 // scope, under names unique there that no kept policy of their kind has.
 func (c *propCase) checkNames(fail func(string, ...any), g *query.Generated, v propVariant) {
@@ -318,238 +289,111 @@ func (c *propCase) checkNames(fail func(string, ...any), g *query.Generated, v p
 	}
 }
 
-// validPolicy checks a generated object against the rules the API server
-// validates: names, labels, selectors, ports, CIDRs, policy types (for
-// NetworkPolicy, a port of ValidateNetworkPolicySpec's rules); for a
-// CiliumNetworkPolicy, the fields and values Cilium's schema accepts.
-func validPolicy(p query.GeneratedPolicy) []string {
-	var errs field.ErrorList
-	m, ok := p.Object.(metav1.Object)
-	if !ok {
-		return []string{fmt.Sprintf("%T is not an API object", p.Object)}
-	}
-	meta := field.NewPath("metadata")
-	for _, msg := range validation.IsDNS1123Subdomain(m.GetName()) {
-		errs = append(errs, field.Invalid(meta.Child("name"), m.GetName(), msg))
-	}
-	for _, msg := range validation.IsDNS1123Label(m.GetNamespace()) {
-		errs = append(errs, field.Invalid(meta.Child("namespace"), m.GetNamespace(), msg))
-	}
-	errs = append(errs, validLabels(m.GetLabels(), meta.Child("labels"))...)
-	if m.GetName() != p.Name || m.GetNamespace() != p.Namespace {
-		errs = append(errs, field.Invalid(meta, m.GetNamespace()+"/"+m.GetName(), "not the name "+p.Namespace+"/"+p.Name+" the answer gives"))
-	}
-	switch o := p.Object.(type) {
-	case *networkingv1.NetworkPolicy:
-		if o.APIVersion != "networking.k8s.io/v1" || o.Kind != "NetworkPolicy" || p.Kind != "NetworkPolicy" {
-			errs = append(errs, field.Invalid(field.NewPath("kind"), o.Kind, "want networking.k8s.io/v1 NetworkPolicy"))
+func flowList(flows []query.GenerateFlow) string {
+	var b strings.Builder
+	for _, f := range flows {
+		verb := "allow"
+		if !f.Allow {
+			verb = "deny"
 		}
-		errs = append(errs, validNPSpec(&o.Spec, field.NewPath("spec"))...)
-	case *unstructured.Unstructured:
-		if o.GetAPIVersion() != "cilium.io/v2" || o.GetKind() != "CiliumNetworkPolicy" || p.Kind != "CiliumNetworkPolicy" {
-			errs = append(errs, field.Invalid(field.NewPath("kind"), o.GetKind(), "want cilium.io/v2 CiliumNetworkPolicy"))
-		}
-		errs = append(errs, validCNPSpec(o.Object["spec"], field.NewPath("spec"))...)
-	default:
-		errs = append(errs, field.Invalid(field.NewPath("kind"), fmt.Sprintf("%T", p.Object), "not a policy"))
+		fmt.Fprintf(&b, "  %s %s: %s -> %s\n", verb, f.Name, f.From, f.To)
 	}
-	var out []string
-	for _, e := range errs {
-		out = append(out, e.Error())
-	}
-	return out
+	return b.String()
 }
 
-func validLabels(l map[string]string, path *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	for k, v := range l {
-		for _, msg := range validation.IsQualifiedName(k) {
-			errs = append(errs, field.Invalid(path.Key(k), k, msg))
-		}
-		for _, msg := range validation.IsValidLabelValue(v) {
-			errs = append(errs, field.Invalid(path.Key(k), v, msg))
-		}
+// checkRemoves checks Replace gives up exactly the existing policies of
+// the kind written in scope, and lists to delete those no generated
+// policy overwrites.
+func (c *propCase) checkRemoves(fail func(string, ...any), g *query.Generated, m *propModel, v propVariant) {
+	var want []query.ObjectRef
+	if v.replace {
+		want = replacedBy(c.app, m.scope, v.cilium)
 	}
-	return errs
+	overwritten := map[query.ObjectRef]bool{}
+	for _, p := range g.Policies {
+		ref := query.ObjectRef{Kind: p.Kind, Namespace: p.Namespace, Name: p.Name}
+		if v.cilium {
+			ref.Group = "cilium.io"
+		}
+		overwritten[ref] = true
+	}
+	want = slices.DeleteFunc(want, func(r query.ObjectRef) bool { return overwritten[r] })
+	sortRefs(want)
+	got := slices.Clone(g.Removes)
+	sortRefs(got)
+	if !slices.Equal(got, want) {
+		fail("removes %v, want %v (the replaced policies no generated one overwrites)", got, want)
+	}
 }
 
-func validSelector(s *metav1.LabelSelector, path *field.Path) field.ErrorList {
-	return metav1validation.ValidateLabelSelector(s, metav1validation.LabelSelectorValidationOptions{}, path)
+func sortRefs(refs []query.ObjectRef) {
+	slices.SortFunc(refs, func(a, b query.ObjectRef) int { return strings.Compare(a.String(), b.String()) })
 }
 
-func validProtocol(p corev1.Protocol) bool {
-	return p == corev1.ProtocolTCP || p == corev1.ProtocolUDP || p == corev1.ProtocolSCTP
-}
+// probesPerVariant is how many probes each variant judges.
+const probesPerVariant = 80
 
-func validNPSpec(spec *networkingv1.NetworkPolicySpec, path *field.Path) field.ErrorList {
-	errs := validSelector(&spec.PodSelector, path.Child("podSelector"))
-	ports := func(ps []networkingv1.NetworkPolicyPort, path *field.Path) {
-		for i, p := range ps {
-			pp := path.Index(i)
-			if p.Protocol == nil || !validProtocol(*p.Protocol) {
-				errs = append(errs, field.Invalid(pp.Child("protocol"), p.Protocol, "want TCP, UDP or SCTP"))
-			}
-			switch {
-			case p.Port == nil:
-				errs = append(errs, field.Required(pp.Child("port"), "a generated rule names its ports"))
-			case p.Port.Type == intstr.Int:
-				for _, msg := range validation.IsValidPortNum(int(p.Port.IntVal)) {
-					errs = append(errs, field.Invalid(pp.Child("port"), p.Port.IntVal, msg))
-				}
-			default:
-				for _, msg := range validation.IsValidPortName(p.Port.StrVal) {
-					errs = append(errs, field.Invalid(pp.Child("port"), p.Port.StrVal, msg))
-				}
-			}
-			if p.EndPort != nil {
-				errs = append(errs, field.Forbidden(pp.Child("endPort"), "not generated"))
-			}
-		}
-	}
-	peers := func(ps []networkingv1.NetworkPolicyPeer, path *field.Path) {
-		if len(ps) == 0 {
-			errs = append(errs, field.Required(path, "a generated rule names its peers"))
-		}
-		for i, p := range ps {
-			pp := path.Index(i)
-			switch {
-			case p.IPBlock != nil && (p.PodSelector != nil || p.NamespaceSelector != nil):
-				errs = append(errs, field.Forbidden(pp, "may not specify both ipBlock and another peer"))
-			case p.IPBlock != nil:
-				errs = append(errs, validCIDR(p.IPBlock.CIDR, pp.Child("ipBlock", "cidr"))...)
-				if len(p.IPBlock.Except) > 0 {
-					errs = append(errs, field.Forbidden(pp.Child("ipBlock", "except"), "not generated"))
-				}
-			case p.PodSelector == nil && p.NamespaceSelector == nil:
-				errs = append(errs, field.Required(pp, "must specify a peer"))
-			}
-			if p.PodSelector != nil {
-				errs = append(errs, validSelector(p.PodSelector, pp.Child("podSelector"))...)
-			}
-			if p.NamespaceSelector != nil {
-				errs = append(errs, validSelector(p.NamespaceSelector, pp.Child("namespaceSelector"))...)
-			}
-		}
-	}
-	for i, r := range spec.Ingress {
-		ports(r.Ports, path.Child("ingress").Index(i).Child("ports"))
-		peers(r.From, path.Child("ingress").Index(i).Child("from"))
-	}
-	for i, r := range spec.Egress {
-		ports(r.Ports, path.Child("egress").Index(i).Child("ports"))
-		peers(r.To, path.Child("egress").Index(i).Child("to"))
-	}
-	types := map[networkingv1.PolicyType]bool{}
-	for i, t := range spec.PolicyTypes {
-		if (t != networkingv1.PolicyTypeIngress && t != networkingv1.PolicyTypeEgress) || types[t] {
-			errs = append(errs, field.Invalid(path.Child("policyTypes").Index(i), t, "want Ingress and Egress, each once"))
-		}
-		types[t] = true
-	}
-	if len(spec.PolicyTypes) == 0 {
-		errs = append(errs, field.Required(path.Child("policyTypes"), "a generated policy says what it isolates"))
-	}
-	if len(spec.Ingress) > 0 && !types[networkingv1.PolicyTypeIngress] || len(spec.Egress) > 0 && !types[networkingv1.PolicyTypeEgress] {
-		errs = append(errs, field.Invalid(path.Child("policyTypes"), spec.PolicyTypes, "rules of a direction the policy types leave out"))
-	}
-	return errs
-}
-
-// validCIDR wants a CIDR in the canonical form new objects must have.
-func validCIDR(s string, path *field.Path) field.ErrorList {
-	errs := validation.IsValidCIDR(path, s)
-	if p, err := netip.ParsePrefix(s); err == nil && p.Masked() != p {
-		errs = append(errs, field.Invalid(path, s, "not the network address"))
-	}
-	return errs
-}
-
-// validCNPSpec checks a CiliumNetworkPolicy spec's fields: an endpoint
-// selector, and rules of endpoint, CIDR and port peers as Cilium's schema
-// has them (ports as decimal strings, protocols TCP, UDP, SCTP or ANY).
-func validCNPSpec(v any, path *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	spec, ok := v.(map[string]any)
-	if !ok {
-		return field.ErrorList{field.Required(path, "")}
-	}
-	selector := func(v any, path *field.Path) {
-		m, ok := v.(map[string]any)
-		if !ok {
-			errs = append(errs, field.Invalid(path, v, "not a selector"))
+// checkProbes compares the generated state with the model on a sample of
+// the probes, half by half.
+func (c *propCase) checkProbes(fail func(string, ...any), m *propModel, applied *query.Snapshot, v propVariant) {
+	probes := slices.Clone(c.probes)
+	r := rand.New(rand.NewPCG(c.seed, uint64(slices.Index(propVariants, v))))
+	r.Shuffle(len(probes), func(i, j int) { probes[i], probes[j] = probes[j], probes[i] })
+	for _, p := range probes[:min(len(probes), probesPerVariant)] {
+		wantE, wantI, err := m.want(p)
+		if err != nil {
+			fail("%v", err)
 			return
 		}
-		for k := range m {
-			if k != "matchLabels" {
-				errs = append(errs, field.NotSupported(path.Child(k), k, []string{"matchLabels"}))
-			}
+		ans, err := ask(applied, p)
+		if err != nil {
+			fail("%v", err)
+			return
 		}
-		for k, lv := range strMap(m, "matchLabels") {
-			for _, msg := range validation.IsQualifiedName(strings.TrimPrefix(k, "k8s:")) {
-				errs = append(errs, field.Invalid(path.Child("matchLabels").Key(k), k, msg))
-			}
-			for _, msg := range validation.IsValidLabelValue(lv) {
-				errs = append(errs, field.Invalid(path.Child("matchLabels").Key(k), lv, msg))
-			}
+		pv := ans.Pairs[0]
+		if !ans.Decided {
+			fail("%s: undecided on the generated state: %v", p, ans.DependsOn)
+			continue
 		}
-	}
-	for k := range spec {
-		if k != "endpointSelector" && k != "ingress" && k != "egress" {
-			errs = append(errs, field.NotSupported(path.Child(k), k, []string{"endpointSelector", "ingress", "egress"}))
+		if !pv.Egress.AllowedPorts.Equal(wantE) {
+			fail("%s: egress allows %s, the model %s", p, pv.Egress.AllowedPorts, wantE)
+		}
+		if !pv.Ingress.AllowedPorts.Equal(wantI) {
+			fail("%s: ingress allows %s, the model %s", p, pv.Ingress.AllowedPorts, wantI)
 		}
 	}
-	if _, ok := spec["endpointSelector"]; !ok {
-		errs = append(errs, field.Required(path.Child("endpointSelector"), ""))
-	} else {
-		selector(spec["endpointSelector"], path.Child("endpointSelector"))
+}
+
+// checkDeterministic generates again, and from the objects in another
+// order, and wants the same answer byte for byte.
+func (c *propCase) checkDeterministic(t *testing.T, fail func(string, ...any), v propVariant, g *query.Generated, flows []query.GenerateFlow, opts query.GenerateOptions) {
+	t.Helper()
+	want, err := json.Marshal(g)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, dir := range []struct{ field, peers, cidrs string }{{"ingress", "fromEndpoints", "fromCIDR"}, {"egress", "toEndpoints", "toCIDR"}} {
-		rules, ok := spec[dir.field].([]any)
-		if _, has := spec[dir.field]; has && !ok {
-			errs = append(errs, field.Invalid(path.Child(dir.field), spec[dir.field], "not a list"))
+	again, err := c.snapFor(t, v).Generate(flows, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := slices.Clone(c.app.objs)
+	r := rand.New(rand.NewPCG(c.seed, 7))
+	r.Shuffle(len(objs), func(i, j int) { objs[i], objs[j] = objs[j], objs[i] })
+	shuffled, err := query.NewSnapshot(objs, c.optionsFor(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := shuffled.Generate(flows, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, h := range map[string]*query.Generated{"generated again": again, "from the objects shuffled": other} {
+		got, err := json.Marshal(h)
+		if err != nil {
+			t.Fatal(err)
 		}
-		for i, r := range rules {
-			rp := path.Child(dir.field).Index(i)
-			rm, ok := r.(map[string]any)
-			if !ok {
-				errs = append(errs, field.Invalid(rp, r, "not a rule"))
-				continue
-			}
-			for k, v := range rm {
-				list, _ := v.([]any)
-				switch k {
-				case dir.peers:
-					for j, ep := range list {
-						selector(ep, rp.Child(k).Index(j))
-					}
-				case dir.cidrs:
-					for j, c := range list {
-						errs = append(errs, validCIDR(fmt.Sprint(c), rp.Child(k).Index(j))...)
-					}
-				case "toPorts":
-					for j, tp := range list {
-						tm, _ := tp.(map[string]any)
-						ps, _ := tm["ports"].([]any)
-						if len(tm) != 1 || len(ps) == 0 {
-							errs = append(errs, field.Invalid(rp.Child(k).Index(j), tp, "want ports alone"))
-						}
-						for n, p := range ps {
-							pm, _ := p.(map[string]any)
-							port, _ := pm["port"].(string)
-							num, err := strconv.Atoi(port)
-							if err != nil || validation.IsValidPortNum(num) != nil || strconv.Itoa(num) != port {
-								errs = append(errs, field.Invalid(rp.Child(k).Index(j).Child("ports").Index(n).Child("port"), pm["port"], "want a port number as a string"))
-							}
-							if proto, _ := pm["protocol"].(string); !validProtocol(corev1.Protocol(proto)) && proto != "ANY" {
-								errs = append(errs, field.Invalid(rp.Child(k).Index(j).Child("ports").Index(n).Child("protocol"), pm["protocol"], "want TCP, UDP, SCTP or ANY"))
-							}
-						}
-					}
-				default:
-					errs = append(errs, field.NotSupported(rp.Child(k), k, []string{dir.peers, dir.cidrs, "toPorts"}))
-				}
-			}
+		if !bytes.Equal(got, want) {
+			fail("%s: a different answer:\n%s\nwant\n%s", name, got, want)
 		}
 	}
-	return errs
 }
