@@ -26,7 +26,10 @@ import (
 // the comment says so; with selectors that exact, the proof's
 // over-permission is DNS alone; the objects pass the API server's
 // validation rules; and generating twice, or from the objects in another
-// order, writes the same.
+// order, writes the same. The proof itself must say what the model says:
+// which flows hold, and what the policies also allow, row by row.
+//
+// To look into one case: go test ./query -run 'TestGenerateOnHiddenApplications/seed=17$'.
 
 // propVariant is one way of asking for the policies of an application.
 type propVariant struct {
@@ -333,7 +336,7 @@ func pairsOf(f propFlow) []probe {
 	return out
 }
 
-// modelAllows tells whether the model allows a flow's port at every pair.
+// allows tells whether the model allows a flow's ports at every pair.
 func (m *propModel) allows(f propFlow) (bool, error) {
 	for _, p := range pairsOf(f) {
 		if p.src == p.dst && p.src != nil {
