@@ -72,9 +72,17 @@ type Generated struct {
 	// Namespaces are the namespaces in scope.
 	Namespaces []string          `json:"namespaces"`
 	Policies   []GeneratedPolicy `json:"policies"`
-	// Removes are the existing policies the proposal replaces (Replace).
+	// Removes are the existing policies the proposal replaces (Replace)
+	// that no generated policy overwrites by name: to delete once the
+	// generated ones are applied.
 	Removes []ObjectRef `json:"removes,omitempty"`
-	Proof   *Proof      `json:"proof"`
+	// Overwrites are the existing policies the proposal replaces (Replace)
+	// that a generated policy of the same name overwrites when applied.
+	Overwrites []ObjectRef `json:"overwrites,omitempty"`
+	Proof      *Proof      `json:"proof"`
+
+	// replaced are all the existing policies the proposal replaces.
+	replaced []ObjectRef
 }
 
 // GeneratedPolicy is one generated object with what explains it: a
@@ -86,6 +94,9 @@ type GeneratedPolicy struct {
 	Object    runtime.Object `json:"object"`
 	Comment   string         `json:"comment"`
 	Rules     []RuleNote     `json:"rules,omitempty"`
+	// defaultDeny marks a namespace's default deny, which the proof's
+	// over-permission is measured from; a workload may have its name.
+	defaultDeny bool
 }
 
 // RuleNote explains one generated rule, at Path (spec.ingress[0]).
@@ -181,6 +192,8 @@ func (s *Snapshot) Generate(flows []GenerateFlow, opts GenerateOptions) (*Genera
 		}
 		out.Policies = append(out.Policies, pols...)
 	}
+	out.replaced = out.Removes
+	out.Removes, out.Overwrites = splitOverwritten(out.Removes, out.Policies)
 	proof, err := s.prove(pl, flows, out)
 	if err != nil {
 		return nil, err
@@ -350,7 +363,7 @@ func (pl *genPlan) need(rf requiredFlow) error {
 					for port := r.From; port <= r.To; port++ {
 						p := genPort{proto: proto, port: port}
 						if ingress {
-							p.name = portName(subject.pods, proto, port)
+							p.name = portName(pl.selectedPods(subject), proto, port)
 						}
 						if !slices.Contains(gp.ports, p) {
 							gp.ports = append(gp.ports, p)
@@ -374,7 +387,9 @@ func (pl *genPlan) need(rf requiredFlow) error {
 
 // portName is the name every pod of the destination gives the port, or
 // "" when one declares none or another: a rule by name then reads as
-// the workload describes itself and follows the port if it moves.
+// the workload describes itself and follows the port if it moves. The
+// pods are all those the rule's selector selects, not only the
+// workload's: a name resolves at each of them.
 func portName(pods []*Pod, proto corev1.Protocol, port int32) string {
 	name := ""
 	for i, p := range pods {
@@ -450,6 +465,22 @@ func (pl *genPlan) replaced() []ObjectRef {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
 	return out
+}
+
+// splitOverwritten tells the replaced policies to delete from those whose
+// name a generated one takes: applying it overwrites them, and deleting
+// them afterwards would delete the generated policy.
+func splitOverwritten(replaced []ObjectRef, pols []GeneratedPolicy) (remove, overwrite []ObjectRef) {
+	for _, r := range replaced {
+		if slices.ContainsFunc(pols, func(p GeneratedPolicy) bool {
+			return p.Kind == r.Kind && p.Namespace == r.Namespace && p.Name == r.Name
+		}) {
+			overwrite = append(overwrite, r)
+		} else {
+			remove = append(remove, r)
+		}
+	}
+	return remove, overwrite
 }
 
 // takenNames are the names of the kind written that existing policies

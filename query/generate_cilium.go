@@ -40,6 +40,7 @@ func (pl *genPlan) writeCilium(ns string, taken map[string]map[string]bool) ([]G
 		"ingress":          []any{map[string]any{}},
 		"egress":           []any{map[string]any{}},
 	}, fmt.Sprintf("Every pod in %s is isolated for ingress and egress (a rule of no peer allows nothing): only what the policies below allow may flow.", ns), nil)
+	out[0].defaultDeny = true
 
 	_, dnsNote := pl.dnsPeer()
 	dnsSel := map[string]any{ciliumNamespaceKey: dnsNamespace}

@@ -68,16 +68,16 @@ type ExtraFlow struct {
 // prove checks the generated policies with the engine.
 func (s *Snapshot) prove(pl *genPlan, flows []GenerateFlow, g *Generated) (*Proof, error) {
 	base := s
-	if len(g.Removes) > 0 {
+	if len(g.replaced) > 0 {
 		var err error
-		if base, err = s.Without(g.Removes...); err != nil {
+		if base, err = s.Without(g.replaced...); err != nil {
 			return nil, err
 		}
 	}
 	var all, denies []runtime.Object
 	for _, p := range g.Policies {
 		all = append(all, p.Object)
-		if p.Name == "default-deny" || strings.HasPrefix(p.Name, "default-deny-generated") {
+		if p.defaultDeny {
 			denies = append(denies, p.Object)
 		}
 	}
@@ -233,16 +233,59 @@ func regionPrefix(name string) (netip.Prefix, bool) {
 }
 
 // covered is the ports the required flows need from one peer of a diff
-// to another: peers named as units, or address regions that lie inside a
-// required range.
+// to another: peers named as units, or address regions that lie inside
+// a required range, or inside several that the rules merged into one
+// (192.0.2.10 and 192.0.2.11 are 192.0.2.10/31).
 func (pl *genPlan) covered(byUnit map[string]*Unit, src, dst string) PortSet {
 	out := PortSet{}
+	var parts []requiredFlow
 	for _, rf := range pl.required {
-		if pl.endIs(byUnit, rf.src, src) && pl.endIs(byUnit, rf.dst, dst) {
+		srcIs, dstIs := pl.endIs(byUnit, rf.src, src), pl.endIs(byUnit, rf.dst, dst)
+		switch {
+		case srcIs && dstIs:
+			out = out.Union(rf.ports)
+		case (srcIs || pl.endInside(rf.src, src)) && (dstIs || pl.endInside(rf.dst, dst)):
+			parts = append(parts, rf)
+		}
+	}
+	if len(parts) == 0 {
+		return out
+	}
+	// The parts hold the region for a flow's ports when the ranges of
+	// the parts that need those ports, merged, hold it.
+	region, _ := regionPrefix(dst)
+	if parts[0].src.external() {
+		region, _ = regionPrefix(src)
+	}
+	for _, rf := range parts {
+		var ranges []netip.Prefix
+		for _, o := range parts {
+			if rf.ports.Subtract(o.ports).IsEmpty() {
+				ranges = append(ranges, o.address())
+			}
+		}
+		if slices.ContainsFunc(mergePrefixes(ranges), func(m netip.Prefix) bool {
+			return m.Bits() <= region.Bits() && m.Contains(region.Addr())
+		}) {
 			out = out.Union(rf.ports)
 		}
 	}
 	return out
+}
+
+// address is the range of a required flow's end outside the cluster.
+func (rf requiredFlow) address() netip.Prefix {
+	if rf.src.external() {
+		return rf.src.prefix
+	}
+	return rf.dst.prefix
+}
+
+// endInside tells whether a required address end lies inside a diff
+// peer's address region, of which it is then a part.
+func (pl *genPlan) endInside(e *genEnd, name string) bool {
+	p, ok := regionPrefix(name)
+	return e.external() && ok && p.Bits() < e.prefix.Bits() && p.Contains(e.prefix.Addr())
 }
 
 // endIs tells whether a diff peer name is (part of) a required end.

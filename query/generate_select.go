@@ -90,6 +90,19 @@ func (s *Snapshot) selectionOf(e *genEnd, cilium bool) (genSelection, error) {
 	return sel, nil
 }
 
+// selectedPods are the pods of an end's namespace its selection selects:
+// its own, and those of the units its labels do not tell apart.
+func (pl *genPlan) selectedPods(e *genEnd) []*Pod {
+	ls := labels.SelectorFromSet(pl.sels[e.unit].labels)
+	var out []*Pod
+	for _, p := range pl.s.podsByNS[e.ns] {
+		if ls.Matches(p.Labels) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // othersSelected names the units of e's namespace, other than e, that have
 // pods the labels select.
 func (s *Snapshot) othersSelected(e *genEnd, sel labels.Set) []string {

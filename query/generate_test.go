@@ -249,8 +249,8 @@ func TestGenerateScope(t *testing.T) {
 	t.Run("Replace proposes them instead of the namespace's policies", func(t *testing.T) {
 		g := generate(t, append(genWorld(), existing...), GenerateOptions{Replace: true}, gflow(t, "prod/api", "prod/web:8080", true))
 		npNamed(t, g, "prod/web")
-		if want := []ObjectRef{{Kind: "NetworkPolicy", Namespace: "prod", Name: "web"}}; !slices.Equal(g.Removes, want) {
-			t.Errorf("removes %v, want %v", g.Removes, want)
+		if want := []ObjectRef{{Kind: "NetworkPolicy", Namespace: "prod", Name: "web"}}; !slices.Equal(g.Overwrites, want) || len(g.Removes) != 0 {
+			t.Errorf("overwrites %v, want %v; removes %v, want none", g.Overwrites, want, g.Removes)
 		}
 	})
 }

@@ -70,6 +70,7 @@ func (pl *genPlan) write(ns string, taken map[string]map[string]bool) ([]Generat
 	both := []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}
 	deny := &networkingv1.NetworkPolicy{ObjectMeta: meta("default-deny"), Spec: networkingv1.NetworkPolicySpec{PolicyTypes: both}}
 	out = append(out, genPolicy(deny, fmt.Sprintf("Every pod in %s is isolated for ingress and egress: only what the policies below allow may flow.", ns), nil))
+	out[0].defaultDeny = true
 
 	dnsPeer, dnsNote := pl.dnsPeer()
 	dns := &networkingv1.NetworkPolicy{ObjectMeta: meta("allow-dns"), Spec: networkingv1.NetworkPolicySpec{

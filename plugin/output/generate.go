@@ -22,8 +22,14 @@ func GeneratedYAML(w io.Writer, g *query.Generated, head []string) error {
 	for _, l := range head {
 		b.WriteString(commentLines(l))
 	}
+	if len(g.Overwrites) > 0 {
+		b.WriteString("# These replace the existing policies of the namespaces in scope. Applied, they overwrite those of the same name:\n")
+		for _, r := range g.Overwrites {
+			fmt.Fprintf(&b, "#   %s\n", r)
+		}
+	}
 	if len(g.Removes) > 0 {
-		b.WriteString("# These replace the existing policies of the namespaces in scope; delete them once these are applied:\n")
+		b.WriteString("# Once they are applied, delete the existing policies they replace that no generated one overwrites:\n")
 		for _, r := range g.Removes {
 			fmt.Fprintf(&b, "#   kubectl delete %s -n %s %s\n", strings.ToLower(r.Kind), r.Namespace, r.Name)
 		}
