@@ -38,7 +38,10 @@ var (
 		--ipv6-prefix. A comment on each policy and rule says why.
 
 		The scope is -n NS, -A (every namespace with pods), or by default the
-		namespaces of the required flows' pods. Existing policies are kept;
+		namespaces of the required flows' pods; the system namespaces
+		(kube-system, kube-public, kube-node-lease) only with -n, as a default
+		deny there cuts the cluster DNS and the node agents. With the cluster
+		DNS's namespace in scope, its DNS pods take DNS queries from every pod. Existing policies are kept;
 		--replace proposes the generated ones instead of those of the namespaces
 		in scope.
 
@@ -98,7 +101,7 @@ func NewCmdGenerate(g *globalOptions) *cobra.Command {
 	pathsVarP(fs, &o.From, "from", "", "Expectations file (kubectl netpol test) or flow file (as replay reads) of the required flows; repeatable")
 	fs.StringVar(&o.Format, "format", "networkpolicy", "Kind of policies to write: networkpolicy or ciliumnetworkpolicy")
 	fs.BoolVar(&o.Replace, "replace", false, "Propose the generated policies instead of the existing ones of the namespaces in scope")
-	fs.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Write policies for every namespace with pods")
+	fs.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Write policies for every namespace with pods but kube-system, kube-public and kube-node-lease")
 	fs.IntVar(&o.IPv4Prefix, "ipv4-prefix", 32, "Widen IPv4 addresses outside the cluster to prefixes of this length")
 	fs.IntVar(&o.IPv6Prefix, "ipv6-prefix", 128, "Widen IPv6 addresses outside the cluster to prefixes of this length")
 	fs.BoolVar(&o.SkipBad, "skip-bad-records", false, "Count bad records of flow files instead of failing on the first")
@@ -147,7 +150,7 @@ func (o *GenerateOptions) Run() error {
 	switch {
 	case o.AllNamespaces:
 		for _, ns := range l.snap.Namespaces() {
-			if len(l.snap.PodsIn(ns.Name)) > 0 {
+			if len(l.snap.PodsIn(ns.Name)) > 0 && !slices.Contains(query.SystemNamespaces, ns.Name) {
 				opts.Namespaces = append(opts.Namespaces, ns.Name)
 			}
 		}

@@ -44,7 +44,7 @@ func (f *GenerateFlow) label() string {
 // GenerateOptions shape what Generate writes.
 type GenerateOptions struct {
 	// Namespaces are the namespaces to write policies for; empty: the
-	// namespaces of the pods of the required flows.
+	// namespaces of the pods of the required flows, but SystemNamespaces.
 	Namespaces []string
 	// DefaultNamespace is the namespace of unqualified names.
 	DefaultNamespace string
@@ -81,8 +81,10 @@ type Generated struct {
 	Overwrites []ObjectRef `json:"overwrites,omitempty"`
 	Proof      *Proof      `json:"proof"`
 
-	// replaced are all the existing policies the proposal replaces.
+	// replaced are all the existing policies the proposal replaces; state
+	// is the state the proof judges.
 	replaced []ObjectRef
+	state    *Snapshot
 }
 
 // GeneratedPolicy is one generated object with what explains it: a
@@ -174,7 +176,9 @@ func (s *Snapshot) Generate(flows []GenerateFlow, opts GenerateOptions) (*Genera
 	if len(pl.required) == 0 {
 		return nil, fmt.Errorf("no required flow: the input has no allow expectation")
 	}
-	pl.scope()
+	if err := pl.scope(); err != nil {
+		return nil, err
+	}
 	for _, rf := range pl.required {
 		if err := pl.need(rf); err != nil {
 			return nil, err
@@ -310,23 +314,38 @@ func (pl *genPlan) endsOf(ep *Endpoint) ([]*genEnd, error) {
 	return out, nil
 }
 
+// SystemNamespaces are the namespaces Kubernetes itself runs in. Generate
+// writes policies for them only when asked by name: a default deny there
+// cuts the cluster DNS, the API server's webhooks and the node agents,
+// whose traffic no application's flows describe.
+var SystemNamespaces = []string{"kube-system", "kube-public", "kube-node-lease"}
+
 // scope settles the namespaces in scope: those asked, else those of the
-// required flows' pods.
-func (pl *genPlan) scope() {
+// required flows' pods but the system namespaces.
+func (pl *genPlan) scope() error {
 	pl.inScope = map[string]bool{}
 	for _, ns := range pl.opts.Namespaces {
 		pl.inScope[ns] = true
 	}
 	if len(pl.opts.Namespaces) > 0 {
-		return
+		return nil
 	}
+	var system []string
 	for _, rf := range pl.required {
 		for _, e := range []*genEnd{rf.src, rf.dst} {
-			if !e.external() {
+			switch {
+			case e.external():
+			case slices.Contains(SystemNamespaces, e.ns):
+				system = append(system, e.ns)
+			default:
 				pl.inScope[e.ns] = true
 			}
 		}
 	}
+	if len(pl.inScope) == 0 {
+		return fmt.Errorf("the required flows' pods are all in system namespaces (%s), which are in scope only when named: give -n NAMESPACE", strings.Join(slices.Compact(slices.Sorted(slices.Values(system))), ", "))
+	}
+	return nil
 }
 
 // need records what a required flow needs of the subjects in scope: an

@@ -54,6 +54,15 @@ func (pl *genPlan) writeCilium(ns string, taken map[string]map[string]bool) ([]G
 			"toPorts":     ciliumToPorts(dnsPorts, false),
 		}},
 	}, "Egress is restricted, so every pod may still resolve names: "+dnsNote, []RuleNote{{Path: "spec.egress[0]", Note: "to the cluster DNS on UDP and TCP 53"}})
+	if ns == dnsNamespace && len(pl.s.dnsPods()) > 0 {
+		add("allow-dns-queries", map[string]any{
+			"endpointSelector": map[string]any{"matchLabels": anyMap(dnsLabels)},
+			"ingress": []any{map[string]any{
+				"fromEndpoints": []any{map[string]any{"matchExpressions": []any{map[string]any{"key": ciliumNamespaceKey, "operator": "Exists"}}}},
+				"toPorts":       ciliumToPorts(dnsPorts, false),
+			}},
+		}, dnsServeComment, []RuleNote{{Path: "spec.ingress[0]", Note: "from every pod of every namespace, on UDP and TCP 53"}})
+	}
 
 	for _, sub := range pl.subjectsIn(ns) {
 		sel := pl.sels[sub.end.unit]

@@ -85,6 +85,7 @@ func (s *Snapshot) prove(pl *genPlan, flows []GenerateFlow, g *Generated) (*Proo
 	if err != nil {
 		return nil, fmt.Errorf("the generated policies: %w", err)
 	}
+	g.state = next
 	pr := &Proof{Holds: true, Required: []ProofCheck{}, Denied: []ProofCheck{}, AlsoAllowed: []OverPermission{}, NewlyDenied: []Change{}}
 	for i := range flows {
 		f := &flows[i]

@@ -238,6 +238,25 @@ func TestGenerateScope(t *testing.T) {
 			t.Errorf("client's egress %s", asYAML(t, eg))
 		}
 	})
+	t.Run("the system namespaces only when named, and then the cluster DNS takes every pod's queries", func(t *testing.T) {
+		flows := []GenerateFlow{gflow(t, "prod/api", "kube-system/coredns:53/udp", true), gflow(t, "kube-system/coredns", "10.0.0.2:53/udp", true)}
+		g := generate(t, genWorld(), GenerateOptions{}, flows...)
+		if !slices.Equal(g.Namespaces, []string{"prod"}) {
+			t.Errorf("scope %v", g.Namespaces)
+		}
+		g = generate(t, genWorld(), GenerateOptions{Namespaces: []string{"kube-system"}}, flows...)
+		serve := npNamed(t, g, "kube-system/allow-dns-queries")
+		if len(serve.Spec.Ingress) != 1 || serve.Spec.Ingress[0].From[0].NamespaceSelector == nil || len(serve.Spec.Ingress[0].From[0].NamespaceSelector.MatchLabels) != 0 {
+			t.Errorf("allow-dns-queries %s", asYAML(t, serve))
+		}
+		if ok := can(t, g.proofState(t), "dev/client", "kube-system/coredns:53/udp"); !ok.Allowed {
+			t.Errorf("dev's lookups are cut")
+		}
+		_, err := testSnapshot(t, DefaultOptions(), genWorld()...).Generate(flows[1:], GenerateOptions{DefaultNamespace: "prod"})
+		if err == nil || !strings.Contains(err.Error(), "give -n NAMESPACE") {
+			t.Errorf("err = %v", err)
+		}
+	})
 	existing := testPolicies(t, "metadata: {name: web, namespace: prod}\nspec: {podSelector: {}}\n")
 	t.Run("existing policies are kept, the generated ones under names of their own", func(t *testing.T) {
 		g := generate(t, append(genWorld(), existing...), GenerateOptions{}, gflow(t, "prod/api", "prod/web:8080", true))
@@ -315,4 +334,14 @@ func TestMergePrefixes(t *testing.T) {
 			t.Errorf("mergePrefixes(%s) = %v, want %s", tc.in, got, tc.want)
 		}
 	}
+}
+
+// proofState is the state the proof judges: the generator's snapshot
+// with the generated policies, the replaced ones removed.
+func (g *Generated) proofState(t *testing.T) *Snapshot {
+	t.Helper()
+	if g.state == nil {
+		t.Fatal("no proof state")
+	}
+	return g.state
 }

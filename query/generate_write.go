@@ -78,6 +78,17 @@ func (pl *genPlan) write(ns string, taken map[string]map[string]bool) ([]Generat
 		Egress:      []networkingv1.NetworkPolicyEgressRule{{To: []networkingv1.NetworkPolicyPeer{dnsPeer}, Ports: npPorts(dnsPorts, false)}},
 	}}
 	out = append(out, genPolicy(dns, "Egress is restricted, so every pod may still resolve names: "+dnsNote, []RuleNote{{Path: "spec.egress[0]", Note: "to the cluster DNS on UDP and TCP 53"}}))
+	if ns == dnsNamespace && len(pl.s.dnsPods()) > 0 {
+		serve := &networkingv1.NetworkPolicy{ObjectMeta: meta("allow-dns-queries"), Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{MatchLabels: dnsLabels},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+			Ingress: []networkingv1.NetworkPolicyIngressRule{{
+				From:  []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{}}},
+				Ports: npPorts(dnsPorts, false),
+			}},
+		}}
+		out = append(out, genPolicy(serve, dnsServeComment, []RuleNote{{Path: "spec.ingress[0]", Note: "from every pod of every namespace, on UDP and TCP 53"}}))
+	}
 
 	for _, sub := range pl.subjectsIn(ns) {
 		sel := pl.sels[sub.end.unit]
@@ -116,6 +127,10 @@ func genPolicy(np *networkingv1.NetworkPolicy, comment string, notes []RuleNote)
 	np.TypeMeta = metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"}
 	return GeneratedPolicy{Kind: "NetworkPolicy", Namespace: np.Namespace, Name: np.Name, Object: np, Comment: comment, Rules: notes}
 }
+
+// dnsServeComment explains the policy that lets the cluster DNS pods
+// answer when their namespace is in scope.
+const dnsServeComment = "The cluster DNS pods take queries from every pod: without this, the namespace's default deny would stop every lookup in the cluster. Their own egress (the API server, upstream resolvers) is only what the required flows give them."
 
 // subjectComment explains the selector of a workload's policy.
 func subjectComment(sub *genSubject, sel genSelection) string {
