@@ -1,8 +1,11 @@
 package query
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 )
 
 // The aggregated map (GraphOptions.Aggregate): the workloads that nothing
@@ -397,8 +400,9 @@ func (a *aggregator) regionEdges(edges []Edge) ([]Edge, []Node) {
 
 // familyEdges is one unit's edges to (out) or from the address regions:
 // one edge to every address where every region gets the same ports, else
-// one to every address of a family (IPv4, IPv6) where its regions do,
-// else one per region.
+// per family (IPv4, IPv6) one to every address of it where its regions
+// do, else one to each set of its regions that get the same ports (a
+// region alone: the region).
 func (a *aggregator) familyEdges(ui int, out bool, edgeFor func(ri int) (Edge, memberEdge)) []Edge {
 	type family struct {
 		name    string
@@ -423,16 +427,14 @@ func (a *aggregator) familyEdges(ui int, out bool, edgeFor func(ri int) (Edge, m
 		}
 		f.edges = append(f.edges, e)
 	}
-	edge := func(name string, regions []int, p *PortSet) Edge {
-		members := make([]string, len(regions))
-		for i, ri := range regions {
-			members[i] = a.regions[ri].name
-		}
-		id := name
+	edge := func(id string, members []string, p *PortSet) Edge {
 		if len(members) == 1 {
 			id = members[0]
 		} else {
 			a.mu.Lock()
+			if prev, ok := a.groups[id]; ok && !slices.Equal(prev.Members, members) {
+				panic("graph: two address sets named " + id) // a digest collision
+			}
 			a.groups[id] = Node{ID: id, Kind: KindGroup, Name: id, Members: members}
 			a.mu.Unlock()
 		}
@@ -442,19 +444,53 @@ func (a *aggregator) familyEdges(ui int, out bool, edgeFor func(ri int) (Edge, m
 		}
 		return e
 	}
+	regionNames := func(rs []int) []string {
+		out := make([]string, len(rs))
+		for i, ri := range rs {
+			out[i] = a.regions[ri].name
+		}
+		return out
+	}
 	v4, v6 := fams[0], fams[1]
 	if v4.same && v6.same && len(v4.edges) > 0 && len(v6.edges) > 0 && v4.edges[0].Ports == v6.edges[0].Ports {
-		return []Edge{edge("every address outside the cluster", append(slices.Clone(v4.regions), v6.regions...), v4.edges[0].Ports)}
+		return []Edge{edge("every address outside the cluster", regionNames(append(slices.Clone(v4.regions), v6.regions...)), v4.edges[0].Ports)}
 	}
 	var edges []Edge
 	for _, f := range fams {
 		if f.same && len(f.edges) > 0 {
-			edges = append(edges, edge(f.name, f.regions, f.edges[0].Ports))
-		} else {
-			edges = append(edges, f.edges...)
+			edges = append(edges, edge(f.name, regionNames(f.regions), f.edges[0].Ports))
+			continue
+		}
+		// The regions with the same ports, in region order.
+		var order []*PortSet
+		sets := map[*PortSet][]string{}
+		for _, e := range f.edges {
+			if e.Partial || e.Ambiguous != nil {
+				edges = append(edges, e)
+				continue
+			}
+			region := e.From
+			if out {
+				region = e.To
+			}
+			if _, ok := sets[e.Ports]; !ok {
+				order = append(order, e.Ports)
+			}
+			sets[e.Ports] = append(sets[e.Ports], region)
+		}
+		for _, p := range order {
+			members := sets[p]
+			edges = append(edges, edge(addressSetID(members), members, p))
 		}
 	}
 	return edges
+}
+
+// addressSetID names a set of address regions by its count and a digest
+// of its members, so that sets of different members never share a name.
+func addressSetID(members []string) string {
+	h := sha256.Sum256([]byte(strings.Join(members, "\n")))
+	return fmt.Sprintf("%d address regions (set %x)", len(members), h[:6])
 }
 
 // Expand lists an aggregated map's edges member by member: an edge from
