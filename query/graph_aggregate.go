@@ -237,6 +237,7 @@ func (a *aggregator) toRestricted(bi int) []Edge {
 // (ingress: ui is the source; egress: ui is the destination), grouped as
 // groupEdges does.
 func (a *aggregator) grouped(ui int, d Direction) []Edge {
+	prune := a.unreachable(ui, d)
 	return a.groupEdges(d, a.names[ui], d == Ingress, func(vi int) (Edge, memberEdge) {
 		if !a.inScope[ui] && !a.inScope[vi] {
 			return Edge{}, outOfScope
@@ -253,7 +254,39 @@ func (a *aggregator) grouped(ui int, d Direction) []Edge {
 			return e, noEdge
 		}
 		return e, anEdge
-	})
+	}, prune)
+}
+
+// unreachable is, for unit ui and the open units of direction d (its
+// destinations for ingress, its sources for egress), a test that no unit
+// of a list may have an edge with ui because no allow rule of ui's
+// classes may match theirs (classEngine.reach); nil when ui's rules do
+// not tell.
+func (a *aggregator) unreachable(ui int, d Direction) func([]int) bool {
+	x := dix(Egress) // ui is the source: its egress rules
+	if d == Egress {
+		x = dix(Ingress) // ui is the destination: its ingress rules
+	}
+	var reach []bitset
+	for _, c := range a.classes[ui] {
+		r := a.e.reach[x][c]
+		if r == nil {
+			return nil
+		}
+		reach = append(reach, r)
+	}
+	return func(members []int) bool {
+		for _, vi := range members {
+			for _, m := range a.classes[vi] {
+				for _, r := range reach {
+					if r.has(m) {
+						return false
+					}
+				}
+			}
+		}
+		return true
+	}
 }
 
 // memberEdge says what a group member has with the other end.
@@ -272,7 +305,10 @@ const (
 // or from the namespace's group where every member has the same ports,
 // whole, else member by member; one edge to or from the cluster-wide
 // group where every namespace's group does.
-func (a *aggregator) groupEdges(d Direction, other string, otherIsSource bool, edgeFor func(vi int) (Edge, memberEdge)) []Edge {
+//
+// prune, if not nil, tells cheaply that no member of a namespace has an
+// edge, which edgeFor would say member by member.
+func (a *aggregator) groupEdges(d Direction, other string, otherIsSource bool, edgeFor func(vi int) (Edge, memberEdge), prune func(members []int) bool) []Edge {
 	x := dix(d)
 	type nsEdges struct {
 		ns    string
@@ -283,6 +319,10 @@ func (a *aggregator) groupEdges(d Direction, other string, otherIsSource bool, e
 	var per []nsEdges
 	for _, ns := range slices.Sorted(maps.Keys(a.byNS[x])) {
 		g := nsEdges{ns: ns, same: true}
+		if prune != nil && prune(a.byNS[x][ns]) {
+			per = append(per, nsEdges{ns: ns})
+			continue
+		}
 		for _, vi := range a.byNS[x][ns] {
 			e, kind := edgeFor(vi)
 			switch kind {
@@ -374,7 +414,7 @@ func (a *aggregator) regionEdges(edges []Edge) ([]Edge, []Node) {
 			edges = append(edges, rows[ui]...)
 		}
 		for ri, r := range a.regions {
-			grouped := a.groupEdges(d, r.name, !out, func(ui int) (Edge, memberEdge) { return edgeFor(ui, ri) })
+			grouped := a.groupEdges(d, r.name, !out, func(ui int) (Edge, memberEdge) { return edgeFor(ui, ri) }, nil)
 			edges = append(edges, grouped...)
 		}
 	}
