@@ -82,7 +82,7 @@ func TestGenerateThreeTier(t *testing.T) {
 		}
 	})
 	t.Run("everything else in prod is denied, DNS aside", func(t *testing.T) {
-		res := run(t, "", append([]string{"map", "-A", "-o", "json"}, replacing(t, file)...)...)
+		res := run(t, "", append([]string{"map", "-A", "-o", "json", "--expand"}, replacing(t, file)...)...)
 		var g struct {
 			Edges []struct {
 				From, To string

@@ -50,6 +50,7 @@ type MapOptions struct {
 	AllNamespaces bool
 	Focus         string
 	Port          string
+	Expand        bool
 
 	focus *query.EndpointSpec
 	// portNumber is the --port filter, 0 for none.
@@ -71,6 +72,7 @@ func NewCmdMap(g *globalOptions) *cobra.Command {
 	mapFormats.addFlag(cmd, &o.Output)
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Map every namespace")
 	cmd.Flags().StringVar(&o.Focus, "focus", "", "Only flows to or from this endpoint (pod, workload, service or selector)")
+	cmd.Flags().BoolVar(&o.Expand, "expand", false, "List every workload pair: no groups of the workloads that nothing judges in a direction (pictures always do)")
 	cmd.Flags().StringVar(&o.Port, "port", "", "Only flows that may use this port, e.g. 5432 or 53/udp; their ports then show only it")
 	addQuietFlag(cmd, &o.Quiet)
 	mustRegister(cmd.RegisterFlagCompletionFunc("focus", completeEndpoints(g, 1)))
@@ -108,7 +110,7 @@ func (o *MapOptions) Run() error {
 	if err != nil {
 		return err
 	}
-	opts := query.GraphOptions{}
+	opts := query.GraphOptions{Aggregate: !o.Expand && !output.IsPicture(o.Output)}
 	if !o.AllNamespaces {
 		opts.Namespace = l.namespace
 		if l.snap.Namespace(l.namespace) == nil {

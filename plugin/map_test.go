@@ -43,13 +43,32 @@ func TestMapThreeTier(t *testing.T) {
 }
 
 // TestMapEdgesAgreeWithCan asks "can" for every pair of workloads the map
-// knows and compares with the map's edges.
+// knows and compares with the map's edges (--expand: one per pair); and
+// the map with groups, expanded member by member, lists the same edges.
 func TestMapEdgesAgreeWithCan(t *testing.T) {
 	for _, files := range [][]string{{threeTier}, {whatIf + "shop/", whatIf + "db-loose.yaml"}, {"../testdata/audit/"}} {
 		args := []string{"map", "-A", "-o", "json"}
 		for _, f := range files {
 			args = append(args, "-f", f)
 		}
+		expanded := func(extra ...string) map[string]string {
+			var g query.Graph
+			r := run(t, "", append(args, extra...)...)
+			if err := json.Unmarshal([]byte(r.stdout), &g); err != nil {
+				t.Fatalf("%v\n%s", err, r.stderr)
+			}
+			out := map[string]string{}
+			for _, e := range g.Expand().Edges {
+				if e.From != e.To {
+					out[e.From+" -> "+e.To] = e.Ports.String()
+				}
+			}
+			return out
+		}
+		if diff := cmp.Diff(expanded("--expand"), expanded()); diff != "" {
+			t.Errorf("%v: the map with groups, expanded (-want +got):\n%s", files, diff)
+		}
+		args = append(args, "--expand")
 		r := run(t, "", args...)
 		var g struct {
 			Nodes []struct{ ID, Kind, Namespace, Name string }

@@ -114,6 +114,11 @@ type classEngine struct {
 	// free[d][c] is set when nothing judges class c in direction d;
 	// freeOfPods when nothing judges it for a pod peer.
 	free, freeOfPods [2][]bool
+	// reach[d][c] is, for a class that only the allow-list stage judges
+	// and that it isolates, the classes some allow rule may match: no
+	// other class gets a port. Nil where that does not hold or a rule
+	// matches per pair (relative peers).
+	reach [2][]bitset
 }
 
 func newClassEngine(s *Snapshot) *classEngine {
@@ -166,8 +171,30 @@ func newClassEngine(s *Snapshot) *classEngine {
 			e.free[x][c] = !e.isolated[x][c] && !e.ordered[x][c] && !e.denies[x][c]
 			e.freeOfPods[x][c] = !e.isolated[x][c] && !e.ordered[x][c] && !e.denyPods[x][c]
 		}
+		e.reach[x] = make([]bitset, len(e.classes))
+		for c := range e.classes {
+			e.reach[x][c] = e.reachOf(x, c)
+		}
 	}
 	return e
+}
+
+// reachOf is reach[x][c] (see classEngine).
+func (e *classEngine) reachOf(x, c int) bitset {
+	if !e.isolated[x][c] || e.ordered[x][c] {
+		return nil
+	}
+	out := newBitset(len(e.classes))
+	for _, r := range e.rules[x][stageNetworkPolicy][c] {
+		if r.action == ActionDeny {
+			continue // denies only take away
+		}
+		if r.relative {
+			return nil
+		}
+		out.or(r.peers)
+	}
+	return out
 }
 
 // dix indexes the per-direction tables: ingress 0, egress 1.
@@ -250,6 +277,12 @@ func (e *classEngine) restricted(d Direction, c int) bool {
 func (e *classEngine) classPorts(a, b int) PortSet {
 	if e.freeOfPods[dix(Egress)][a] && e.freeOfPods[dix(Ingress)][b] {
 		return allPorts // the common case of open namespaces
+	}
+	if r := e.reach[dix(Egress)][a]; r != nil && !r.has(b) {
+		return PortSet{} // no egress rule of a may match b
+	}
+	if r := e.reach[dix(Ingress)][b]; r != nil && !r.has(a) {
+		return PortSet{} // no ingress rule of b may match a
 	}
 	egress := e.sidePorts(Egress, a, peerOf{class: b}, b)
 	if egress.IsEmpty() {

@@ -3,6 +3,7 @@ package query
 import (
 	"net/netip"
 	"slices"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -42,6 +43,10 @@ type Node struct {
 	// direction is wide open.
 	IngressIsolated bool `json:"ingressIsolated"`
 	EgressIsolated  bool `json:"egressIsolated"`
+	// Members are, for a group (Kind "Group", in aggregated maps), the
+	// workloads it stands for: an edge from or to the group holds for
+	// each of them.
+	Members []string `json:"members,omitempty"`
 }
 
 // Edge says the source may reach the destination on Ports: the ports every
@@ -70,6 +75,11 @@ type GraphOptions struct {
 	Namespace string
 	// Focus keeps only edges to or from these pods (nil for all).
 	Focus []*Pod
+	// Aggregate draws the workloads that nothing judges in a direction as
+	// groups (graph_aggregate.go), unless there is a focus or the answer
+	// depends on variants or unevaluated policies, which judge workload
+	// by workload.
+	Aggregate bool
 
 	// prefixes cut the addresses outside the cluster into regions when
 	// they are not the snapshot's own: a variant is judged on the regions
@@ -93,6 +103,11 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 // opts.keepSome the ports some pod pair of each edge may use.
 func (s *Snapshot) graph(opts GraphOptions) (*Graph, []PortSet) {
 	b := newGraphBuilder(s, opts)
+	if opts.Aggregate {
+		g := b.aggregatedGraph()
+		g.Warnings = ambiguityWarnings(countAmbiguous(g.Edges), "edge")
+		return g, nil
+	}
 	g := &Graph{SchemaVersion: SchemaVersion, Nodes: []Node{}}
 	rows := b.rows()
 	g.Edges = make([]Edge, 0, b.edgeCount(rows))
@@ -118,6 +133,9 @@ type graphBuilder struct {
 	used    []bool // units some edge joins
 	regions []region
 	shared  map[string]*PortSet
+	// mu guards shared and used where rows are built on every core
+	// (graph_aggregate.go).
+	mu sync.Mutex
 	// some is, with opts.keepSome, the ports some pod pair of each edge
 	// may use, in edge order.
 	some     []PortSet
@@ -165,6 +183,8 @@ func newGraphBuilder(s *Snapshot, opts GraphOptions) *graphBuilder {
 // intern shares one PortSet among the edges with equal ports.
 func (b *graphBuilder) intern(p PortSet) *PortSet {
 	k := p.String()
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if q, ok := b.shared[k]; ok {
 		return q
 	}

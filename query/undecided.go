@@ -161,6 +161,7 @@ func (o order) edgeRank(e Edge) [4]int {
 // settleGraph builds the map and marks the edges whose ports differ on a
 // variant undecided.
 func (s *Snapshot) settleGraph(opts GraphOptions) *Graph {
+	opts.Aggregate = s.aggregable(opts)
 	vs, err := s.variants()
 	opts.keepSome = len(vs) > 0
 	g, some := s.graph(opts)

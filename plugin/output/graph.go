@@ -12,6 +12,12 @@ import (
 	"github.com/kubectl-netpol/kubectl-netpol/query"
 )
 
+// IsPicture tells the map's formats that draw it (dot, mermaid, html):
+// they draw every workload pair, not groups.
+func IsPicture(format string) bool {
+	return format == "dot" || format == "mermaid" || format == "html"
+}
+
 // GraphFormats are the output formats of the reachability map.
 var GraphFormats = []string{"json", "yaml", "csv", "dot", "mermaid", "html"}
 
@@ -75,7 +81,7 @@ func judgedAs(p *query.Profile) string {
 
 func openMark(n query.Node) string {
 	switch {
-	case n.Kind == "External":
+	case n.Kind == "External", n.Kind == query.KindGroup:
 		return ""
 	case !n.IngressIsolated && !n.EgressIsolated:
 		return "open in both directions"

@@ -17,6 +17,9 @@ const (
 	// maxColumn is the widest a column is padded to: a longer cell
 	// overflows into the next and shifts only its own row.
 	maxColumn = 60
+	// maxMembers is how many members of a group the table's legend
+	// names.
+	maxMembers = 12
 )
 
 // graphText is an aligned adjacency table, then the address regions too
@@ -71,6 +74,22 @@ func graphText(w io.Writer, g *query.Graph) error {
 		}
 	}
 	header := false
+	for _, n := range g.Nodes {
+		if n.Kind != query.KindGroup {
+			continue
+		}
+		if !header {
+			bw.WriteString("\nGroups (an edge from or to a group holds for each member):\n")
+			header = true
+		}
+		shown := n.Members[:min(len(n.Members), maxMembers)]
+		more := ""
+		if len(n.Members) > len(shown) {
+			more = fmt.Sprintf(" and %d more (-o json lists them)", len(n.Members)-len(shown))
+		}
+		fmt.Fprintf(bw, "  %s: %s%s\n", names[n.ID], cell(strings.Join(shown, ", ")), more)
+	}
+	header = false
 	for _, n := range g.Nodes {
 		if m := openMark(n); m != "" {
 			if !header {
