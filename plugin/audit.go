@@ -37,7 +37,7 @@ var (
 )
 
 // auditFormats are the -o formats of "kubectl netpol audit".
-var auditFormats = formats{names: []string{"json", "yaml"}}
+var auditFormats = formats{names: []string{"json", "yaml", "markdown", "sarif"}}
 
 // AuditOptions are the inputs of "kubectl netpol audit".
 type AuditOptions struct {

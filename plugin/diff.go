@@ -34,7 +34,7 @@ var (
 )
 
 // diffFormats are the -o formats of "kubectl netpol diff".
-var diffFormats = formats{names: []string{"json", "yaml"}}
+var diffFormats = formats{names: []string{"json", "yaml", "markdown"}}
 
 // DiffOptions are the inputs of "kubectl netpol diff".
 type DiffOptions struct {

@@ -45,7 +45,7 @@ var (
 )
 
 // testFormats are the -o formats of "kubectl netpol test".
-var testFormats = formats{names: []string{"json", "yaml", "junit"}}
+var testFormats = formats{names: []string{"json", "yaml", "junit", "markdown"}}
 
 // TestOptions are the inputs of "kubectl netpol test".
 type TestOptions struct {
