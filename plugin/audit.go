@@ -86,6 +86,9 @@ func (o *AuditOptions) Validate() error {
 
 // Run audits and returns ErrNo when there are findings at the threshold.
 func (o *AuditOptions) Run() error {
+	if o.Output == "sarif" {
+		o.positions = &load.Positions{}
+	}
 	l, err := o.loadMany(load.Scope{AllNamespaces: true}, true)
 	if err != nil {
 		return err
@@ -99,7 +102,11 @@ func (o *AuditOptions) Run() error {
 	}
 	a := l.snap.Audit(query.AuditOptions{Namespaces: namespaces, MinSeverity: o.threshold, CNI: l.cni})
 	if !o.Quiet {
-		if err := output.Audit(o.Out, o.Output, a); err != nil {
+		print := func() error { return output.Audit(o.Out, o.Output, a) }
+		if o.Output == "sarif" {
+			print = func() error { return output.AuditSARIF(o.Out, a, sarifLocator(o.positions), Version().Version) }
+		}
+		if err := print(); err != nil {
 			return err
 		}
 	}

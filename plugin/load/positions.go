@@ -121,6 +121,17 @@ func (p *Positions) FirstIn(namespace string) (Position, bool) {
 	return Position{}, false
 }
 
+// First is where the first object read is written: the place for a
+// finding about something no object stands for, where every object was
+// read from files (GitHub's code scanning takes no finding without a
+// file).
+func (p *Positions) First() (Position, bool) {
+	if p == nil || len(p.order) == 0 {
+		return Position{}, false
+	}
+	return p.order[0].position(""), true
+}
+
 // position finds path in the object's document.
 func (pl *placed) position(path string) Position {
 	pos := Position{File: pl.file, Line: pl.doc.line}

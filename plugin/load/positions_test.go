@@ -90,7 +90,7 @@ func TestPositions(t *testing.T) {
 		name                 string
 		kind, namespace, obj string
 		field                string
-		want                  Position
+		want                 Position
 	}{
 		{"an object is at its first field, past comments and separators", "NetworkPolicy", "prod", "default-deny", "", Position{policies, 4, 1}},
 		{"a field is at its key", "NetworkPolicy", "prod", "default-deny", "spec.podSelector", Position{policies, 10, 3}},

@@ -17,12 +17,13 @@ const mdLimit = 50
 
 // mdHeading is the comment's first line: what ran, and the one-line summary.
 func mdHeading(b *strings.Builder, command, summary string) {
-	fmt.Fprintf(b, "**kubectl netpol %s**: %s\n\n", command, mdText(summary))
+	fmt.Fprintf(b, "**kubectl netpol %s**: %s\n", command, mdText(summary))
 }
 
-// mdTable writes a table's header row and its separator.
+// mdTable writes a table's header row and its separator, after a blank
+// line.
 func mdTable(b *strings.Builder, columns ...string) {
-	fmt.Fprintf(b, "| %s |\n|%s\n", strings.Join(columns, " | "), strings.Repeat("---|", len(columns)))
+	fmt.Fprintf(b, "\n| %s |\n|%s\n", strings.Join(columns, " | "), strings.Repeat("---|", len(columns)))
 }
 
 // mdRow writes one table row of cells already escaped.
@@ -40,7 +41,12 @@ func mdMore(b *strings.Builder, total int) {
 // mdDetails writes a collapsed block: summary is plain text, body
 // preformatted text shown as is.
 func mdDetails(b *strings.Builder, summary, body string) {
-	fmt.Fprintf(b, "\n<details><summary>%s</summary>\n\n", mdHTMLReplacer.Replace(summary))
+	fmt.Fprintf(b, "\n<details><summary>%s</summary>\n\n%s</details>\n", mdHTMLReplacer.Replace(summary), mdFenced(body))
+}
+
+// mdFenced is preformatted text as a fenced block, whose fence is longer
+// than any run of backticks in it.
+func mdFenced(body string) string {
 	fence := "```"
 	for strings.Contains(body, fence) {
 		fence += "`"
@@ -48,7 +54,7 @@ func mdDetails(b *strings.Builder, summary, body string) {
 	if body != "" && !strings.HasSuffix(body, "\n") {
 		body += "\n"
 	}
-	fmt.Fprintf(b, "%s\n%s%s\n</details>\n", fence, body, fence)
+	return fence + "\n" + body + fence + "\n"
 }
 
 // mdCode is a value as a code span in a table cell: names and field
