@@ -21,7 +21,9 @@ var (
 		(against a cluster) a network plugin that enforces NetworkPolicy.
 
 		Each finding has a severity, the object and field it concerns, why it
-		matters and a suggested fix.
+		matters and a suggested fix. -o markdown is a pull-request comment;
+		-o sarif a SARIF 2.1.0 log for code scanning, each finding at the file
+		and line of its object or field in the manifests.
 
 		Exit codes: 0 no finding at or above --severity, 1 findings, 2 error.`)
 
@@ -33,7 +35,10 @@ var (
 		kubectl netpol audit -A --severity high -q
 
 		# Audit manifests before they are applied
-		kubectl netpol audit -f manifests/ -A -o json`)
+		kubectl netpol audit -f manifests/ -A -o json
+
+		# Findings for code scanning, at the file and line of each
+		kubectl netpol audit -f manifests/ -A -o sarif > netpol.sarif`)
 )
 
 // auditFormats are the -o formats of "kubectl netpol audit".

@@ -41,7 +41,10 @@ var (
 		kubectl netpol test expectations.yaml --with new-policy.yaml
 
 		# For CI systems
-		kubectl netpol test expectations.yaml -o junit > netpol-junit.xml`)
+		kubectl netpol test expectations.yaml -o junit > netpol-junit.xml
+
+		# The failures as a pull-request comment
+		kubectl netpol test expectations.yaml -f manifests/ -o markdown > comment.md`)
 )
 
 // testFormats are the -o formats of "kubectl netpol test".
