@@ -380,15 +380,15 @@ func goreleaserArchiveName(t *testing.T) func(tag, goos, goarch string) string {
 	}
 }
 
-// writeRelease writes dir/asset, an archive holding kubectl-netpol (a
-// wrapper around this test binary) and LICENSE, and dir/checksums.txt as
-// goreleaser writes it; corrupt gives the archive a wrong checksum.
+// writeRelease writes dir/asset, an archive holding kubectl-netpol
+// (netpolBinary) and LICENSE, and dir/checksums.txt as goreleaser writes
+// it; corrupt gives the archive a wrong checksum.
 func writeRelease(t *testing.T, dir, asset string, corrupt bool) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	wrapper, err := os.ReadFile(writeWrapper(t, t.TempDir()))
+	binary, err := os.ReadFile(netpolBinary(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +402,7 @@ func writeRelease(t *testing.T, dir, asset string, corrupt bool) {
 		name string
 		mode int64
 		data []byte
-	}{{"kubectl-netpol", 0o755, wrapper}, {"LICENSE", 0o644, []byte("Apache License 2.0\n")}} {
+	}{{"kubectl-netpol", 0o755, binary}, {"LICENSE", 0o644, []byte("Apache License 2.0\n")}} {
 		if err := tw.WriteHeader(&tar.Header{Name: e.name, Mode: e.mode, Size: int64(len(e.data)), Typeflag: tar.TypeReg}); err != nil {
 			t.Fatal(err)
 		}

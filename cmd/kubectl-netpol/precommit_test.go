@@ -56,8 +56,7 @@ func TestPreCommitHooks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	binDir := t.TempDir()
-	writeWrapper(t, binDir)
+	bin := netpolBinary(t)
 	seen := map[string]bool{}
 	for _, h := range hooks {
 		t.Run(h.ID, func(t *testing.T) {
@@ -79,7 +78,7 @@ func TestPreCommitHooks(t *testing.T) {
 			if len(entry) != 2 || entry[0] != "kubectl-netpol" {
 				t.Fatalf("entry %q: want kubectl-netpol COMMAND", h.Entry)
 			}
-			cmd := exec.Command(filepath.Join(binDir, "kubectl-netpol"), append(entry[1:], h.Args...)...)
+			cmd := exec.Command(bin, append(entry[1:], h.Args...)...)
 			cmd.Dir = repo
 			cmd.Env = append(os.Environ(), "KUBECONFIG="+filepath.Join(t.TempDir(), "none"))
 			out, err := cmd.CombinedOutput()
