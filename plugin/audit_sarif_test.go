@@ -180,6 +180,7 @@ func TestAuditSARIFIsValid(t *testing.T) {
 		{"cilium", "", append([]string{"-A"}, shopOnCilium...), true},
 		{"what-if overlay", "", []string{"-f", threeTier, "--with", whatIf + "deny-all-dev.yaml", "-A"}, true},
 		{"standard input", string(manifest), []string{"-f", "-", "-A"}, false},
+		{"no findings", "", []string{"-f", threeTier, "-n", "prod"}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := run(t, tc.stdin, append([]string{"audit", "-o", "sarif"}, tc.args...)...)
@@ -187,8 +188,8 @@ func TestAuditSARIFIsValid(t *testing.T) {
 				t.Fatalf("exit 2: %s", r.stderr)
 			}
 			log := validSARIF(t, r.stdout)
-			if len(log.Runs[0].Results) == 0 {
-				t.Fatal("no results: the case tests nothing")
+			if (len(log.Runs[0].Results) == 0) != (r.code == 0) {
+				t.Fatalf("%d results, exit %d", len(log.Runs[0].Results), r.code)
 			}
 			for _, res := range log.Runs[0].Results {
 				if hasFile := res.Locations[0].PhysicalLocation != nil; hasFile != tc.wantFile {
