@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS := -s -w -X github.com/kubectl-netpol/kubectl-netpol/plugin.version=$(VERSION) -X github.com/kubectl-netpol/kubectl-netpol/plugin.gitCommit=$(COMMIT)
 
-.PHONY: all build test vet fmt-check differential ciliumdiff cilium-oracle e2e k8s-bins fuzz bench example clean krew-manifest release-check
+.PHONY: all build test action-test vet fmt-check differential ciliumdiff cilium-oracle e2e k8s-bins fuzz bench example clean krew-manifest release-check
 
 all: build test
 
@@ -45,6 +45,12 @@ e2e:
 
 k8s-bins:
 	bash .ci/k8s-bins.sh
+
+# The GitHub Action's steps (action.yml) and the pre-commit hooks against a
+# build of bin/kubectl-netpol; go test ./... runs them against the test
+# binary.
+action-test: build
+	KUBECTL_NETPOL_BINARY=$(abspath $(BIN)) $(GO) test ./cmd/kubectl-netpol -run 'TestGitHubAction|TestPreCommitHooks' -count=1
 
 vet:
 	$(GO) vet ./...

@@ -21,7 +21,9 @@ var (
 		(against a cluster) a network plugin that enforces NetworkPolicy.
 
 		Each finding has a severity, the object and field it concerns, why it
-		matters and a suggested fix.
+		matters and a suggested fix. -o markdown is a pull-request comment;
+		-o sarif a SARIF 2.1.0 log for code scanning, each finding at the file
+		and line of its object or field in the manifests.
 
 		Exit codes: 0 no finding at or above --severity, 1 findings, 2 error.`)
 
@@ -33,11 +35,14 @@ var (
 		kubectl netpol audit -A --severity high -q
 
 		# Audit manifests before they are applied
-		kubectl netpol audit -f manifests/ -A -o json`)
+		kubectl netpol audit -f manifests/ -A -o json
+
+		# Findings for code scanning, at the file and line of each
+		kubectl netpol audit -f manifests/ -A -o sarif > netpol.sarif`)
 )
 
 // auditFormats are the -o formats of "kubectl netpol audit".
-var auditFormats = formats{names: []string{"json", "yaml"}}
+var auditFormats = formats{names: []string{"json", "yaml", "markdown", "sarif"}}
 
 // AuditOptions are the inputs of "kubectl netpol audit".
 type AuditOptions struct {
@@ -86,6 +91,9 @@ func (o *AuditOptions) Validate() error {
 
 // Run audits and returns ErrNo when there are findings at the threshold.
 func (o *AuditOptions) Run() error {
+	if o.Output == "sarif" {
+		o.positions = &load.Positions{}
+	}
 	l, err := o.loadMany(load.Scope{AllNamespaces: true}, true)
 	if err != nil {
 		return err
@@ -99,7 +107,11 @@ func (o *AuditOptions) Run() error {
 	}
 	a := l.snap.Audit(query.AuditOptions{Namespaces: namespaces, MinSeverity: o.threshold, CNI: l.cni})
 	if !o.Quiet {
-		if err := output.Audit(o.Out, o.Output, a); err != nil {
+		print := func() error { return output.Audit(o.Out, o.Output, a) }
+		if o.Output == "sarif" {
+			print = func() error { return output.AuditSARIF(o.Out, a, sarifLocator(o.positions), Version().Version) }
+		}
+		if err := print(); err != nil {
 			return err
 		}
 	}

@@ -18,11 +18,11 @@ func TestAudit(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, format := range []string{"", "json"} {
+			for _, format := range []string{"", "json", "markdown"} {
 				args := append([]string{"audit"}, tc.args...)
 				ext := ".txt"
 				if format != "" {
-					args, ext = append(args, "-o", format), "."+format
+					args, ext = append(args, "-o", format), "."+strings.Replace(format, "markdown", "md", 1)
 				}
 				r := run(t, "", args...)
 				if r.code != tc.wantCode {

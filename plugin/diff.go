@@ -30,11 +30,14 @@ var (
 		kubectl netpol diff --without networkpolicy/prod/db
 
 		# Gate a policy change in CI, offline
-		kubectl netpol diff -f manifests/ --with new-policy.yaml -q || echo "reachability changes"`)
+		kubectl netpol diff -f manifests/ --with new-policy.yaml -q || echo "reachability changes"
+
+		# The same as a pull-request comment
+		kubectl netpol diff -f manifests/ --with new-policy.yaml -o markdown > comment.md`)
 )
 
 // diffFormats are the -o formats of "kubectl netpol diff".
-var diffFormats = formats{names: []string{"json", "yaml"}}
+var diffFormats = formats{names: []string{"json", "yaml", "markdown"}}
 
 // DiffOptions are the inputs of "kubectl netpol diff".
 type DiffOptions struct {

@@ -33,6 +33,11 @@ func TestDiffScenarios(t *testing.T) {
 				t.Fatalf("-o json exit %d, want %d", js.code, tc.wantCode)
 			}
 			golden(t, "diff/"+tc.name+".json", js.stdout)
+			md := run(t, "", append([]string{"diff", "-o", "markdown"}, tc.args...)...)
+			if md.code != tc.wantCode {
+				t.Fatalf("-o markdown exit %d, want %d", md.code, tc.wantCode)
+			}
+			golden(t, "diff/"+tc.name+".md", md.stdout)
 		})
 	}
 }

@@ -15,10 +15,10 @@ func TestOutputFlagHelpNamesTheFormats(t *testing.T) {
 	want := map[string]string{
 		"can":      "Output format: one of (json, yaml); " + text,
 		"explain":  "Output format: one of (json, yaml); " + text,
-		"diff":     "Output format: one of (json, yaml); " + text,
+		"diff":     "Output format: one of (json, yaml, markdown); " + text,
 		"map":      "Output format: one of (json, yaml, csv, dot, mermaid, html); an adjacency table when empty",
-		"test":     "Output format: one of (json, yaml, junit); " + text,
-		"audit":    "Output format: one of (json, yaml); " + text,
+		"test":     "Output format: one of (json, yaml, junit, markdown); " + text,
+		"audit":    "Output format: one of (json, yaml, markdown, sarif); " + text,
 		"replay":   "Output format: one of (json, yaml, markdown); " + text,
 		"generate": "Output format: one of (json, yaml); the policies as YAML to apply, the proof on stderr, when empty",
 		"version":  "Output format: one of (json, yaml); " + text,
@@ -45,10 +45,10 @@ func TestUnknownOutputFormatNamesTheKnownOnes(t *testing.T) {
 	}{
 		{"can", []string{"can", "api", "db:3306"}, "json, yaml"},
 		{"explain", []string{"explain", "prod/db"}, "json, yaml"},
-		{"diff", []string{"diff", "--with", whatIf + "db-loose.yaml"}, "json, yaml"},
+		{"diff", []string{"diff", "--with", whatIf + "db-loose.yaml"}, "json, yaml, markdown"},
 		{"map", []string{"map"}, "json, yaml, csv, dot, mermaid, html"},
-		{"test", []string{"test", threeTier + "expectations.yaml"}, "json, yaml, junit"},
-		{"audit", []string{"audit"}, "json, yaml"},
+		{"test", []string{"test", threeTier + "expectations.yaml"}, "json, yaml, junit, markdown"},
+		{"audit", []string{"audit"}, "json, yaml, markdown, sarif"},
 		{"generate", []string{"generate", "--from", threeTier + "traffic.yaml"}, "json, yaml"},
 		{"version", []string{"version"}, "json, yaml"},
 	} {

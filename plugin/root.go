@@ -13,6 +13,8 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/klog/v2"
 	"k8s.io/kubectl/pkg/util/templates"
+
+	"github.com/kubectl-netpol/kubectl-netpol/plugin/load"
 )
 
 // Exit codes shared by every command. 1 carries meaning (denied, changes,
@@ -99,6 +101,9 @@ type globalOptions struct {
 	progress *progressLine
 	// warned are the warnings printed so far (warn).
 	warned warnings
+	// positions, when set before loading, receives where each object
+	// read from manifests is written (audit -o sarif).
+	positions *load.Positions
 }
 
 func (g *globalOptions) addFlags(cmd *cobra.Command) {

@@ -50,12 +50,14 @@ type manifests struct {
 	// flags that override a profile's switches.
 	cniGiven  bool
 	overrides func(query.Profile) query.Profile
+	// positions, when set, receives where each object is written.
+	positions *load.Positions
 }
 
 // manifests reads the paths given to flag, recursively with -R.
 func (g *globalOptions) manifests(flag string, paths []string) manifests {
 	return manifests{flag: flag, paths: paths, recursive: g.snapshot.recursive, stdin: g.In, warn: g.ErrOut,
-		cniGiven: g.snapshot.cni != "", overrides: g.overrides}
+		cniGiven: g.snapshot.cni != "", overrides: g.overrides, positions: g.positions}
 }
 
 func (m manifests) String() string { return m.flag }
@@ -63,7 +65,7 @@ func (m manifests) String() string { return m.flag }
 // objects reads the manifests; ns is given to namespaced objects that name
 // none.
 func (m manifests) objects(ns string) ([]runtime.Object, error) {
-	return load.Manifests(load.Source{Filenames: m.paths, Recursive: m.recursive, Stdin: m.stdin, Namespace: ns}, m.warn)
+	return load.Manifests(load.Source{Filenames: m.paths, Recursive: m.recursive, Stdin: m.stdin, Namespace: ns, Positions: m.positions}, m.warn)
 }
 
 // snapshot reads every manifest, whatever the scope: they are all at hand.

@@ -41,11 +41,14 @@ var (
 		kubectl netpol test expectations.yaml --with new-policy.yaml
 
 		# For CI systems
-		kubectl netpol test expectations.yaml -o junit > netpol-junit.xml`)
+		kubectl netpol test expectations.yaml -o junit > netpol-junit.xml
+
+		# The failures as a pull-request comment
+		kubectl netpol test expectations.yaml -f manifests/ -o markdown > comment.md`)
 )
 
 // testFormats are the -o formats of "kubectl netpol test".
-var testFormats = formats{names: []string{"json", "yaml", "junit"}}
+var testFormats = formats{names: []string{"json", "yaml", "junit", "markdown"}}
 
 // TestOptions are the inputs of "kubectl netpol test".
 type TestOptions struct {

@@ -21,12 +21,12 @@ func TestTestCommand(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, format := range []string{"", "json", "junit"} {
+			for _, format := range []string{"", "json", "junit", "markdown"} {
 				args := append([]string{"test"}, tc.args...)
 				ext := ".txt"
 				if format != "" {
 					args = append(args, "-o", format)
-					ext = "." + format
+					ext = "." + strings.Replace(format, "markdown", "md", 1)
 				}
 				r := run(t, "", args...)
 				if r.code != tc.wantCode {

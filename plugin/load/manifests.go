@@ -47,6 +47,8 @@ type Source struct {
 	Stdin     io.Reader
 	// Namespace is given to namespaced objects that name none.
 	Namespace string
+	// Positions, when set, receives where each object is written.
+	Positions *Positions
 }
 
 // Scheme is client-go's scheme plus the policy.networking.k8s.io kinds:
@@ -116,6 +118,9 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 			seen[id] = inputs[i].name
 			out = append(out, obj)
 		}
+		if src.Positions != nil && inputs[i].data == nil {
+			src.Positions.record(inputs[i].name, r.objects, r.docs)
+		}
 	}
 	for p, path := range src.Filenames {
 		n := 0
@@ -138,8 +143,10 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 
 // fileResult is what one file decoded to.
 type fileResult struct {
-	objects  []runtime.Object
-	ids      []string
+	objects []runtime.Object
+	ids     []string
+	// docs are the documents the objects are written in (place).
+	docs     []docRef
 	warnings []string
 	// emptyStatus are the NetworkPolicies whose empty status was ignored.
 	emptyStatus []string
@@ -173,6 +180,7 @@ func decodeFile(name string, data []byte, defaultNS string) fileResult {
 		// stream decoder, which reports them as it always has.
 		var res fileResult
 		if err := res.decodeDoc(data, defaultNS); err == nil {
+			res.place(data, 1)
 			return res
 		} else if !isSyntaxError(err) {
 			res.err = documentError(name, 1, err)
@@ -203,6 +211,7 @@ func decodeFile(name string, data []byte, defaultNS string) fileResult {
 		if !res.add(name, i+1, raw, defaultNS) {
 			return res
 		}
+		res.place(doc, lines[i])
 	}
 	return res
 }
@@ -274,7 +283,8 @@ func decodeStream(name string, data []byte, defaultNS string) fileResult {
 				res.err = fmt.Errorf("error parsing %s: %w", name, err)
 				return res
 			}
-			raw, err := yamlDocToJSON(name, doc, lines.next(doc))
+			line := lines.next(doc)
+			raw, err := yamlDocToJSON(name, doc, line)
 			if err != nil {
 				res.err = err
 				return res
@@ -282,6 +292,7 @@ func decodeStream(name string, data []byte, defaultNS string) fileResult {
 			if !res.add(name, n, raw, defaultNS) {
 				return res
 			}
+			res.place(doc, line)
 		}
 	}
 	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), jsonSniffLen)
@@ -297,6 +308,7 @@ func decodeStream(name string, data []byte, defaultNS string) fileResult {
 		if !res.add(name, doc, raw, defaultNS) {
 			return res
 		}
+		res.place(raw, 0)
 	}
 }
 
@@ -311,6 +323,14 @@ func (res *fileResult) add(name string, doc int, raw []byte, defaultNS string) b
 		return false
 	}
 	return true
+}
+
+// place records that the objects decoded since the last call are written
+// in doc, which starts at line (0 when unknown).
+func (res *fileResult) place(doc []byte, line int) {
+	for len(res.docs) < len(res.objects) {
+		res.docs = append(res.docs, docRef{text: doc, line: line})
+	}
 }
 
 // decodeDoc decodes one document: an object, or a list of them.

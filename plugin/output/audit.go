@@ -9,16 +9,18 @@ import (
 )
 
 // Audit prints findings, most severe first, each with its fix, then a
-// count per severity.
+// count per severity. Markdown is a pull-request comment.
 func Audit(w io.Writer, format string, a *query.Audit) error {
-	if format != "" {
+	switch format {
+	case "":
+	case "markdown":
+		return auditMarkdown(w, a)
+	default:
 		return Data(w, format, a)
 	}
 	p := newPainter(w)
 	var b strings.Builder
-	counts := map[query.Severity]int{}
 	for _, f := range a.Findings {
-		counts[f.Severity]++
 		sev := strings.ToUpper(string(f.Severity))
 		// Padded on the visible width: colour codes take no column.
 		pad := strings.Repeat(" ", max(0, len("MEDIUM")-len(sev)))
@@ -43,11 +45,7 @@ func Audit(w io.Writer, format string, a *query.Audit) error {
 		}
 		b.WriteString("\n")
 	}
-	if len(a.Findings) == 0 {
-		fmt.Fprintf(&b, "No findings in %s.\n", strings.Join(a.Namespaces, ", "))
-	} else {
-		fmt.Fprintf(&b, "%s: %d high, %d medium, %d low.\n", plural(len(a.Findings), "finding", "findings"), counts[query.High], counts[query.Medium], counts[query.Low])
-	}
+	fmt.Fprintf(&b, "%s\n", auditSummary(a))
 	if a.Profile != nil {
 		fmt.Fprintf(&b, "%s\n", judgedAs(a.Profile))
 	}

@@ -9,8 +9,13 @@ import (
 )
 
 // Diff prints the flows that change verdict, grouped by pair, and a summary.
+// Markdown is a pull-request comment.
 func Diff(w io.Writer, format string, res *query.DiffResult) error {
-	if format != "" {
+	switch format {
+	case "":
+	case "markdown":
+		return diffMarkdown(w, res)
+	default:
 		return Data(w, format, res)
 	}
 	p := newPainter(w)

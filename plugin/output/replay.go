@@ -89,9 +89,8 @@ func seen(rc *query.ReplayedConnection) string {
 // replayMarkdown is the replay as a pull-request comment: the summary, a
 // table of what changes, and a collapsible trace per connection, capped.
 func replayMarkdown(w io.Writer, res *query.ReplayResult, input string) error {
-	const limit = 50
 	var b strings.Builder
-	fmt.Fprintf(&b, "**kubectl netpol replay**: %s\n\n", replaySummary(res))
+	mdHeading(&b, "replay", replaySummary(res))
 	var rows []*query.ReplayedConnection
 	for i := range res.Connections {
 		rc := &res.Connections[i]
@@ -100,12 +99,8 @@ func replayMarkdown(w io.Writer, res *query.ReplayResult, input string) error {
 		}
 	}
 	if len(rows) > 0 {
-		b.WriteString("| change | from | to | port | seen |\n|---|---|---|---|---|\n")
-		for i, rc := range rows {
-			if i == limit {
-				fmt.Fprintf(&b, "\nand %d more (see `-o json`)\n", len(rows)-limit)
-				break
-			}
+		mdTable(&b, "change", "from", "to", "port", "seen")
+		for _, rc := range rows[:min(len(rows), mdLimit)] {
 			what := rc.Change
 			switch {
 			case rc.Disagreement != "":
@@ -113,12 +108,10 @@ func replayMarkdown(w io.Writer, res *query.ReplayResult, input string) error {
 			case rc.Unplaced != "":
 				what = "unplaced"
 			}
-			fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s %d | %s |\n", what, mdCell(rc.From), mdCell(rc.To), rc.Protocol, rc.Port, seen(rc))
+			mdRow(&b, mdText(what), mdCode(rc.From), mdCode(rc.To), fmt.Sprintf("%s %d", rc.Protocol, rc.Port), mdText(seen(rc)))
 		}
-		for i, rc := range rows {
-			if i == limit {
-				break
-			}
+		mdMore(&b, len(rows))
+		for _, rc := range rows[:min(len(rows), mdLimit)] {
 			ans := (*query.Answer)(nil)
 			switch {
 			case rc.After != nil:
@@ -126,27 +119,22 @@ func replayMarkdown(w io.Writer, res *query.ReplayResult, input string) error {
 			case rc.Before != nil:
 				ans = rc.Before.Answer
 			}
-			fmt.Fprintf(&b, "\n<details><summary>why: %s -> %s %s %d</summary>\n\n```\n", mdCell(rc.From), mdCell(rc.To), rc.Protocol, rc.Port)
+			var t strings.Builder
 			switch {
 			case rc.Unplaced != "":
-				b.WriteString(rc.Unplaced + "\n")
+				t.WriteString(rc.Unplaced + "\n")
 			case ans != nil:
-				var t strings.Builder
 				p := painter(false)
 				for j := range ans.Pairs {
 					writePair(&t, p, ans, &ans.Pairs[j])
 				}
-				b.WriteString(t.String())
 			}
-			b.WriteString("```\n</details>\n")
+			mdDetails(&b, fmt.Sprintf("why: %s -> %s %s %d", rc.From, rc.To, rc.Protocol, rc.Port), t.String())
 		}
 	}
 	if input != "" {
-		fmt.Fprintf(&b, "\n%s\n", input)
+		fmt.Fprintf(&b, "\n%s\n", mdText(input))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
-
-// mdCell keeps a value from breaking a Markdown table.
-func mdCell(s string) string { return strings.NewReplacer("|", `\|`, "`", "'", "\n", " ").Replace(s) }

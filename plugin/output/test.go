@@ -47,7 +47,7 @@ func (c *TestCase) got() string {
 }
 
 // Tests prints the results: one line per expectation, the trace of each
-// failure, and "N passed, N failed".
+// failure, and "N passed, N failed". Markdown is a pull-request comment.
 func Tests(w io.Writer, format, suite string, cases []TestCase) error {
 	rep := TestReport{SchemaVersion: query.SchemaVersion, Results: cases}
 	for _, c := range cases {
@@ -62,6 +62,8 @@ func Tests(w io.Writer, format, suite string, cases []TestCase) error {
 		return Data(w, format, rep)
 	case "junit":
 		return junit(w, suite, &rep)
+	case "markdown":
+		return testsMarkdown(w, suite, &rep)
 	}
 	p := newPainter(w)
 	var b strings.Builder
