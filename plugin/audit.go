@@ -37,7 +37,7 @@ var (
 )
 
 // auditFormats are the -o formats of "kubectl netpol audit".
-var auditFormats = formats{names: []string{"json", "yaml"}}
+var auditFormats = formats{names: []string{"json", "yaml"}, objects: "the objects of the findings"}
 
 // AuditOptions are the inputs of "kubectl netpol audit".
 type AuditOptions struct {
@@ -47,6 +47,7 @@ type AuditOptions struct {
 	AllNamespaces bool
 	Severity      string
 
+	printer   *printer
 	threshold query.Severity
 }
 
@@ -61,7 +62,7 @@ func NewCmdAudit(g *globalOptions) *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE:    runSteps(o),
 	}
-	auditFormats.addFlag(cmd, &o.Output)
+	o.printer = auditFormats.addFlag(cmd, &o.Output)
 	addQuietFlag(cmd, &o.Quiet)
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Audit every namespace")
 	cmd.Flags().StringVar(&o.Severity, "severity", "low", "Report findings of this severity and above: low, medium or high")
@@ -99,7 +100,7 @@ func (o *AuditOptions) Run() error {
 	}
 	a := l.snap.Audit(query.AuditOptions{Namespaces: namespaces, MinSeverity: o.threshold, CNI: l.cni})
 	if !o.Quiet {
-		if err := output.Audit(o.Out, o.Output, a); err != nil {
+		if err := o.printer.or(o.Out, a, func() error { return output.Audit(o.Out, o.Output, a) }); err != nil {
 			return err
 		}
 	}

@@ -35,7 +35,7 @@ var (
 )
 
 // explainFormats are the -o formats of "kubectl netpol explain".
-var explainFormats = formats{names: []string{"json", "yaml"}}
+var explainFormats = formats{names: []string{"json", "yaml"}, objects: "the workloads explained"}
 
 // ExplainOptions are the inputs of "kubectl netpol explain".
 type ExplainOptions struct {
@@ -43,7 +43,8 @@ type ExplainOptions struct {
 	Output string
 	Quiet  bool
 
-	target *query.EndpointSpec
+	printer *printer
+	target  *query.EndpointSpec
 }
 
 // NewCmdExplain builds the "explain" command.
@@ -57,7 +58,7 @@ func NewCmdExplain(g *globalOptions) *cobra.Command {
 		Args:    cobra.MaximumNArgs(1),
 		RunE:    runSteps(o),
 	}
-	explainFormats.addFlag(cmd, &o.Output)
+	o.printer = explainFormats.addFlag(cmd, &o.Output)
 	cmd.ValidArgsFunction = completeEndpoints(g, 1)
 	addQuietFlag(cmd, &o.Quiet)
 	return cmd
@@ -105,5 +106,5 @@ func (o *ExplainOptions) Run() error {
 		return nil
 	}
 	o.warn(ex.Warnings...)
-	return output.Explain(o.Out, o.Output, ex)
+	return o.printer.or(o.Out, ex, func() error { return output.Explain(o.Out, o.Output, ex) })
 }

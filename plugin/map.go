@@ -40,7 +40,7 @@ var (
 )
 
 // mapFormats are the -o formats of "kubectl netpol map".
-var mapFormats = formats{names: output.GraphFormats, text: "an adjacency table"}
+var mapFormats = formats{names: output.GraphFormats, text: "an adjacency table", objects: "the workloads"}
 
 // MapOptions are the inputs of "kubectl netpol map".
 type MapOptions struct {
@@ -51,7 +51,8 @@ type MapOptions struct {
 	Focus         string
 	Port          string
 
-	focus *query.EndpointSpec
+	printer *printer
+	focus   *query.EndpointSpec
 	// portNumber is the --port filter, 0 for none.
 	portProtocol corev1.Protocol
 	portNumber   int32
@@ -68,7 +69,7 @@ func NewCmdMap(g *globalOptions) *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE:    runSteps(o),
 	}
-	mapFormats.addFlag(cmd, &o.Output)
+	o.printer = mapFormats.addFlag(cmd, &o.Output)
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Map every namespace")
 	cmd.Flags().StringVar(&o.Focus, "focus", "", "Only flows to or from this endpoint (pod, workload, service or selector)")
 	cmd.Flags().StringVar(&o.Port, "port", "", "Only flows that may use this port, e.g. 5432 or 53/udp; their ports then show only it")
@@ -130,7 +131,7 @@ func (o *MapOptions) Run() error {
 	if o.Quiet {
 		return nil
 	}
-	return output.Graph(o.Out, o.Output, g)
+	return o.printer.or(o.Out, g, func() error { return output.Graph(o.Out, o.Output, g) })
 }
 
 // onPort narrows the ports of every edge WithPort kept to that port: the

@@ -57,6 +57,7 @@ type Finding struct {
 
 // Audit is the result of "audit".
 type Audit struct {
+	TypeMeta
 	SchemaVersion string    `json:"schemaVersion"`
 	Namespaces    []string  `json:"namespaces"`
 	Findings      []Finding `json:"findings"`

@@ -28,7 +28,7 @@ func (s *Snapshot) Audit(o AuditOptions) *Audit {
 		}
 	}
 	p := s.opts.Profile
-	a := &Audit{SchemaVersion: SchemaVersion, Namespaces: namespaces, Findings: []Finding{}, Profile: &p}
+	a := &Audit{TypeMeta: Document(KindAuditResult), SchemaVersion: SchemaVersion, Namespaces: namespaces, Findings: []Finding{}, Profile: &p}
 	g := newClassEngine(s)
 	for _, ns := range namespaces {
 		a.Findings = append(a.Findings, s.auditNamespace(ns, g)...)

@@ -10,6 +10,7 @@ import (
 // workload, what isolates it, every rule in plain words, and the resolved
 // effect — who may reach it and what it may reach, on which ports.
 type Explanation struct {
+	TypeMeta
 	SchemaVersion string `json:"schemaVersion"`
 	// Target is the resolved target; nil when a whole namespace is explained.
 	Target    *Endpoint          `json:"target,omitempty"`
@@ -113,7 +114,7 @@ func (s *Snapshot) Explain(e EndpointSpec, defaultNS string) (*Explanation, erro
 	if target.Kind == "External" {
 		return nil, fmt.Errorf("%q is outside the cluster: explain takes a pod, workload, service or label selector", e.Raw)
 	}
-	ex := &Explanation{SchemaVersion: SchemaVersion, Target: target}
+	ex := &Explanation{TypeMeta: Document(KindExplanation), SchemaVersion: SchemaVersion, Target: target}
 	units := s.Units("")
 	for _, u := range s.unitsOf(target.PodList()) {
 		ex.Workloads = append(ex.Workloads, s.explainUnit(u, units))
@@ -143,7 +144,7 @@ func (s *Snapshot) ExplainNamespace(ns string) (*Explanation, error) {
 	if _, ok := s.namespaces[ns]; !ok {
 		return nil, fmt.Errorf("namespace %s does not exist (%s)", ns, strings.Join(s.namespaceNames(), ", "))
 	}
-	ex := &Explanation{SchemaVersion: SchemaVersion, Namespace: ns, Workloads: []*UnitExplanation{}}
+	ex := &Explanation{TypeMeta: Document(KindExplanation), SchemaVersion: SchemaVersion, Namespace: ns, Workloads: []*UnitExplanation{}}
 	units := s.Units("")
 	for _, u := range s.Units(ns) {
 		ex.Workloads = append(ex.Workloads, s.explainUnit(u, units))

@@ -10,6 +10,7 @@ import (
 // Graph is the reachability map of workloads: who may reach whom, on which
 // ports, with both halves of every flow considered.
 type Graph struct {
+	TypeMeta
 	SchemaVersion string `json:"schemaVersion"`
 	Nodes         []Node `json:"nodes"`
 	Edges         []Edge `json:"edges"`
@@ -93,7 +94,7 @@ func (s *Snapshot) Graph(opts GraphOptions) *Graph {
 // opts.keepSome the ports some pod pair of each edge may use.
 func (s *Snapshot) graph(opts GraphOptions) (*Graph, []PortSet) {
 	b := newGraphBuilder(s, opts)
-	g := &Graph{SchemaVersion: SchemaVersion, Nodes: []Node{}}
+	g := &Graph{TypeMeta: Document(KindGraph), SchemaVersion: SchemaVersion, Nodes: []Node{}}
 	rows := b.rows()
 	g.Edges = make([]Edge, 0, b.edgeCount(rows))
 	g.Edges = b.unitEdges(g.Edges, rows)
@@ -389,7 +390,7 @@ func countAmbiguous(edges []Edge) int {
 // WithPort keeps the edges whose ports include proto/port, and the nodes
 // they join.
 func (g *Graph) WithPort(proto corev1.Protocol, port int32) *Graph {
-	out := &Graph{SchemaVersion: g.SchemaVersion, Nodes: []Node{}, Edges: []Edge{}, Profile: g.Profile, dependsOn: g.dependsOn, unsettled: g.unsettled}
+	out := &Graph{TypeMeta: g.TypeMeta, SchemaVersion: g.SchemaVersion, Nodes: []Node{}, Edges: []Edge{}, Profile: g.Profile, dependsOn: g.dependsOn, unsettled: g.unsettled}
 	used := map[string]bool{}
 	for _, e := range g.Edges {
 		if e.Ambiguous != nil && !e.Ambiguous.Contains(proto, port) {

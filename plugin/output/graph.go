@@ -223,7 +223,7 @@ func graphJSON(w io.Writer, g *query.Graph) error {
 		return quoted[s]
 	}
 	ports := map[*query.PortSet]string{}
-	fmt.Fprintf(bw, "{\n  \"schemaVersion\": %s,\n  \"nodes\": [", q(g.SchemaVersion))
+	fmt.Fprintf(bw, "{\n  \"apiVersion\": %s,\n  \"kind\": %s,\n  \"schemaVersion\": %s,\n  \"nodes\": [", q(g.APIVersion), q(g.Kind), q(g.SchemaVersion))
 	for i, n := range g.Nodes {
 		b, err := json.Marshal(n)
 		if err != nil {
