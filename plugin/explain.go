@@ -42,6 +42,7 @@ type ExplainOptions struct {
 	*globalOptions
 	Output string
 	Quiet  bool
+	tableFlags
 
 	printer *printer
 	target  *query.EndpointSpec
@@ -60,6 +61,7 @@ func NewCmdExplain(g *globalOptions) *cobra.Command {
 	}
 	o.printer = explainFormats.addFlag(cmd, &o.Output)
 	cmd.ValidArgsFunction = completeEndpoints(g, 1)
+	o.tableFlags.addFlags(cmd, "the table of workloads")
 	addQuietFlag(cmd, &o.Quiet)
 	return cmd
 }
@@ -106,5 +108,5 @@ func (o *ExplainOptions) Run() error {
 		return nil
 	}
 	o.warn(ex.Warnings...)
-	return o.printer.or(o.Out, ex, func() error { return output.Explain(o.Out, o.Output, ex) })
+	return o.printer.or(o.Out, ex, func() error { return output.Explain(o.Out, o.Output, ex, o.table()) })
 }

@@ -50,6 +50,7 @@ type MapOptions struct {
 	AllNamespaces bool
 	Focus         string
 	Port          string
+	tableFlags
 
 	printer *printer
 	focus   *query.EndpointSpec
@@ -73,6 +74,7 @@ func NewCmdMap(g *globalOptions) *cobra.Command {
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Map every namespace")
 	cmd.Flags().StringVar(&o.Focus, "focus", "", "Only flows to or from this endpoint (pod, workload, service or selector)")
 	cmd.Flags().StringVar(&o.Port, "port", "", "Only flows that may use this port, e.g. 5432 or 53/udp; their ports then show only it")
+	o.tableFlags.addFlags(cmd, "the adjacency table (and the CSV rows)")
 	addQuietFlag(cmd, &o.Quiet)
 	mustRegister(cmd.RegisterFlagCompletionFunc("focus", completeEndpoints(g, 1)))
 	return cmd
@@ -131,7 +133,7 @@ func (o *MapOptions) Run() error {
 	if o.Quiet {
 		return nil
 	}
-	return o.printer.or(o.Out, g, func() error { return output.Graph(o.Out, o.Output, g) })
+	return o.printer.or(o.Out, g, func() error { return output.Graph(o.Out, o.Output, g, o.table()) })
 }
 
 // onPort narrows the ports of every edge WithPort kept to that port: the
