@@ -23,6 +23,11 @@ var (
 		Each finding has a severity, the object and field it concerns, why it
 		matters and a suggested fix.
 
+		With -l, only what concerns the workloads with a pod the selector
+		matches is checked: those workloads, the namespaces that hold them
+		(default deny) and the policies that select them; the network plugin
+		check stays, as it concerns every workload.
+
 		Exit codes: 0 no finding at or above --severity, 1 findings, 2 error.`)
 
 	auditExample = templates.Examples(`
@@ -33,7 +38,10 @@ var (
 		kubectl netpol audit -A --severity high -q
 
 		# Audit manifests before they are applied
-		kubectl netpol audit -f manifests/ -A -o json`)
+		kubectl netpol audit -f manifests/ -A -o json
+
+		# Only what concerns the databases, everywhere
+		kubectl netpol audit -A -l tier=db`)
 )
 
 // auditFormats are the -o formats of "kubectl netpol audit".
@@ -46,6 +54,7 @@ type AuditOptions struct {
 	Quiet         bool
 	AllNamespaces bool
 	Severity      string
+	selectorFlag
 
 	printer   *printer
 	threshold query.Severity
@@ -55,7 +64,7 @@ type AuditOptions struct {
 func NewCmdAudit(g *globalOptions) *cobra.Command {
 	o := &AuditOptions{globalOptions: g}
 	cmd := &cobra.Command{
-		Use:     "audit [-n NS | -A]",
+		Use:     "audit [-n NS | -A] [-l SELECTOR]",
 		Short:   "Report policy gaps: missing default deny, open databases, DNS blocked, and more",
 		Long:    auditLong,
 		Example: auditExample,
@@ -65,13 +74,17 @@ func NewCmdAudit(g *globalOptions) *cobra.Command {
 	o.printer = auditFormats.addFlag(cmd, &o.Output)
 	addQuietFlag(cmd, &o.Quiet)
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Audit every namespace")
+	o.selectorFlag.addFlag(cmd, "what concerns the workloads")
 	cmd.Flags().StringVar(&o.Severity, "severity", "low", "Report findings of this severity and above: low, medium or high")
 	mustRegister(cmd.RegisterFlagCompletionFunc("severity", cobra.FixedCompletions([]string{"low", "medium", "high"}, cobra.ShellCompDirectiveNoFileComp)))
 	return cmd
 }
 
-// Complete parses --severity.
+// Complete parses --severity and -l.
 func (o *AuditOptions) Complete([]string) error {
+	if err := o.selectorFlag.complete(); err != nil {
+		return err
+	}
 	sev, err := query.ParseSeverity(o.Severity)
 	if err != nil {
 		return err
@@ -98,7 +111,12 @@ func (o *AuditOptions) Run() error {
 		}
 		namespaces = []string{l.namespace}
 	}
-	a := l.snap.Audit(query.AuditOptions{Namespaces: namespaces, MinSeverity: o.threshold, CNI: l.cni})
+	if o.selector != nil {
+		if _, err := o.matching(l.snap, namespaces); err != nil {
+			return err
+		}
+	}
+	a := l.snap.Audit(query.AuditOptions{Namespaces: namespaces, MinSeverity: o.threshold, Selector: o.selector, CNI: l.cni})
 	if !o.Quiet {
 		if err := o.printer.or(o.Out, a, func() error { return output.Audit(o.Out, o.Output, a) }); err != nil {
 			return err

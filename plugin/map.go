@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
@@ -51,6 +52,7 @@ type MapOptions struct {
 	Focus         string
 	Port          string
 	tableFlags
+	selectorFlag
 
 	printer *printer
 	focus   *query.EndpointSpec
@@ -63,7 +65,7 @@ type MapOptions struct {
 func NewCmdMap(g *globalOptions) *cobra.Command {
 	o := &MapOptions{globalOptions: g}
 	cmd := &cobra.Command{
-		Use:     "map [-n NS | -A] [--focus TARGET] [--port PORT[/PROTO]]",
+		Use:     "map [-n NS | -A] [-l SELECTOR] [--focus TARGET] [--port PORT[/PROTO]]",
 		Short:   "Draw the reachability map of workloads",
 		Long:    mapLong,
 		Example: mapExample,
@@ -75,13 +77,17 @@ func NewCmdMap(g *globalOptions) *cobra.Command {
 	cmd.Flags().StringVar(&o.Focus, "focus", "", "Only flows to or from this endpoint (pod, workload, service or selector)")
 	cmd.Flags().StringVar(&o.Port, "port", "", "Only flows that may use this port, e.g. 5432 or 53/udp; their ports then show only it")
 	o.tableFlags.addFlags(cmd, "the adjacency table (and the CSV rows)")
+	o.selectorFlag.addFlag(cmd, "flows to or from the workloads")
 	addQuietFlag(cmd, &o.Quiet)
 	mustRegister(cmd.RegisterFlagCompletionFunc("focus", completeEndpoints(g, 1)))
 	return cmd
 }
 
-// Complete parses --focus and --port.
+// Complete parses --focus, --port and -l.
 func (o *MapOptions) Complete([]string) error {
+	if err := o.selectorFlag.complete(); err != nil {
+		return err
+	}
 	if o.Focus != "" {
 		e, err := query.ParseEndpoint(o.Focus)
 		if err != nil {
@@ -125,6 +131,11 @@ func (o *MapOptions) Run() error {
 		}
 		opts.Focus = target.PodList()
 	}
+	if o.selector != nil {
+		if opts.Focus, err = o.selected(l, opts.Focus); err != nil {
+			return err
+		}
+	}
 	g := l.snap.Graph(opts)
 	if o.portNumber != 0 {
 		g = onPort(g.WithPort(o.portProtocol, o.portNumber), o.portProtocol, o.portNumber)
@@ -134,6 +145,32 @@ func (o *MapOptions) Run() error {
 		return nil
 	}
 	return o.printer.or(o.Out, g, func() error { return output.Graph(o.Out, o.Output, g, o.table()) })
+}
+
+// selected are the pods -l matches in the namespace mapped (every
+// namespace with -A), of the focus when --focus is given.
+func (o *MapOptions) selected(l *loaded, focus []*query.Pod) ([]*query.Pod, error) {
+	var namespaces []string
+	if !o.AllNamespaces {
+		namespaces = []string{l.namespace}
+	}
+	if focus != nil {
+		namespaces = nil // the focus names its namespaces
+	}
+	pods, err := o.matching(l.snap, namespaces)
+	if err != nil || focus == nil {
+		return pods, err
+	}
+	var both []*query.Pod
+	for _, p := range pods {
+		if slices.Contains(focus, p) {
+			both = append(both, p)
+		}
+	}
+	if len(both) == 0 {
+		return nil, fmt.Errorf("no pod of --focus %s matches -l %s", o.Focus, o.selector)
+	}
+	return both, nil
 }
 
 // onPort narrows the ports of every edge WithPort kept to that port: the

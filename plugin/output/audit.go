@@ -44,7 +44,11 @@ func Audit(w io.Writer, format string, a *query.Audit) error {
 		b.WriteString("\n")
 	}
 	if len(a.Findings) == 0 {
-		fmt.Fprintf(&b, "No findings in %s.\n", strings.Join(a.Namespaces, ", "))
+		for_ := ""
+		if a.Selector != "" {
+			for_ = " for the workloads matching " + a.Selector
+		}
+		fmt.Fprintf(&b, "No findings in %s%s.\n", strings.Join(a.Namespaces, ", "), for_)
 	} else {
 		fmt.Fprintf(&b, "%s: %d high, %d medium, %d low.\n", plural(len(a.Findings), "finding", "findings"), counts[query.High], counts[query.Medium], counts[query.Low])
 	}

@@ -11,15 +11,16 @@ import (
 	"github.com/kubectl-netpol/kubectl-netpol/query"
 )
 
-// Explain prints an explanation: per workload in full for a target, or as
-// a table for a whole namespace (t applies to it).
+// Explain prints an explanation: per workload in full for a target or a
+// selector (-l), or as a table for a whole namespace or every one (t
+// applies to it).
 func Explain(w io.Writer, format string, ex *query.Explanation, t Table) error {
 	if format != "" {
 		return Data(w, format, ex)
 	}
 	p := newPainter(w)
 	var b strings.Builder
-	if ex.Target == nil {
+	if ex.Target == nil && ex.Selector == "" {
 		writeExplainTable(&b, ex, t)
 	} else {
 		for i, u := range ex.Workloads {
@@ -131,7 +132,11 @@ func writeClusterRules(b *strings.Builder, d *query.DirectionSummary, tier query
 
 func writeExplainTable(b *strings.Builder, ex *query.Explanation, t Table) {
 	if len(ex.Workloads) == 0 {
-		fmt.Fprintf(b, "No workloads in namespace %s.\n", ex.Namespace)
+		where := "any namespace"
+		if ex.Namespace != "" {
+			where = "namespace " + ex.Namespace
+		}
+		fmt.Fprintf(b, "No workloads in %s.\n", where)
 		return
 	}
 	tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
