@@ -37,7 +37,10 @@ var (
 		kubectl netpol map --focus prod/db -o html > db.html
 
 		# Which flows may use port 5432?
-		kubectl netpol map -A --port 5432`)
+		kubectl netpol map -A --port 5432
+
+		# Only the flows of the databases, everywhere, as rows for a script
+		kubectl netpol map -A -l tier=db -o csv --no-headers`)
 )
 
 // mapFormats are the -o formats of "kubectl netpol map".

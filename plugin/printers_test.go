@@ -22,6 +22,14 @@ func TestNamePrintsTheObjectsTheAnswerPointsAt(t *testing.T) {
 		{"can: the policies that judge both halves", []string{"can", "web", "db:3306"}, []string{
 			"networkpolicy.networking.k8s.io/allow-dns", "networkpolicy.networking.k8s.io/default-deny",
 			"networkpolicy.networking.k8s.io/web", "networkpolicy.networking.k8s.io/db"}, ExitNo},
+		{"can: cluster policies by their kind", []string{"can", "api", "db:3306", "-f", threeTier, "-f", "../testdata/tiers/"}, []string{
+			"networkpolicy.networking.k8s.io/allow-dns", "networkpolicy.networking.k8s.io/api",
+			"networkpolicy.networking.k8s.io/default-deny", "networkpolicy.networking.k8s.io/db",
+			"clusternetworkpolicy.policy.networking.k8s.io/protect-prod-db"}, ExitOK},
+		{"can: Cilium's policies", append([]string{"can", "api", "db:3306"}, shopOnCilium...), []string{
+			"ciliumnetworkpolicy.cilium.io/allow-dns", "ciliumnetworkpolicy.cilium.io/api",
+			"ciliumnetworkpolicy.cilium.io/default-deny", "ciliumnetworkpolicy.cilium.io/db",
+			"ciliumclusterwidenetworkpolicy.cilium.io/prod-db-only-from-prod"}, ExitOK},
 		{"explain: the workloads explained", []string{"explain", "prod/db"}, []string{"deployment.apps/db"}, ExitOK},
 		{"diff: the workloads at the ends of changed flows", []string{"diff", "--with", whatIf + "db-loose.yaml"}, []string{
 			"deployment.apps/api", "deployment.apps/db", "deployment.apps/api"}, ExitNo},
