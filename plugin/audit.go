@@ -25,6 +25,11 @@ var (
 		-o sarif a SARIF 2.1.0 log for code scanning, each finding at the file
 		and line of its object or field in the manifests.
 
+		With -l, only what concerns the workloads with a pod the selector
+		matches is checked: those workloads, the namespaces that hold them
+		(default deny) and the policies that select them; the network plugin
+		check stays, as it concerns every workload.
+
 		Exit codes: 0 no finding at or above --severity, 1 findings, 2 error.`)
 
 	auditExample = templates.Examples(`
@@ -38,11 +43,14 @@ var (
 		kubectl netpol audit -f manifests/ -A -o json
 
 		# Findings for code scanning, at the file and line of each
-		kubectl netpol audit -f manifests/ -A -o sarif > netpol.sarif`)
+		kubectl netpol audit -f manifests/ -A -o sarif > netpol.sarif
+
+		# Only what concerns the databases, everywhere
+		kubectl netpol audit -A -l tier=db`)
 )
 
 // auditFormats are the -o formats of "kubectl netpol audit".
-var auditFormats = formats{names: []string{"json", "yaml", "markdown", "sarif"}}
+var auditFormats = formats{names: []string{"json", "yaml", "markdown", "sarif"}, objects: "the objects of the findings"}
 
 // AuditOptions are the inputs of "kubectl netpol audit".
 type AuditOptions struct {
@@ -51,7 +59,9 @@ type AuditOptions struct {
 	Quiet         bool
 	AllNamespaces bool
 	Severity      string
+	selectorFlag
 
+	printer   *printer
 	threshold query.Severity
 }
 
@@ -59,23 +69,27 @@ type AuditOptions struct {
 func NewCmdAudit(g *globalOptions) *cobra.Command {
 	o := &AuditOptions{globalOptions: g}
 	cmd := &cobra.Command{
-		Use:     "audit [-n NS | -A]",
+		Use:     "audit [-n NS | -A] [-l SELECTOR]",
 		Short:   "Report policy gaps: missing default deny, open databases, DNS blocked, and more",
 		Long:    auditLong,
 		Example: auditExample,
 		Args:    cobra.NoArgs,
 		RunE:    runSteps(o),
 	}
-	auditFormats.addFlag(cmd, &o.Output)
+	o.printer = auditFormats.addFlag(cmd, &o.Output)
 	addQuietFlag(cmd, &o.Quiet)
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Audit every namespace")
+	o.selectorFlag.addFlag(cmd, "what concerns the workloads")
 	cmd.Flags().StringVar(&o.Severity, "severity", "low", "Report findings of this severity and above: low, medium or high")
 	mustRegister(cmd.RegisterFlagCompletionFunc("severity", cobra.FixedCompletions([]string{"low", "medium", "high"}, cobra.ShellCompDirectiveNoFileComp)))
 	return cmd
 }
 
-// Complete parses --severity.
+// Complete parses --severity and -l.
 func (o *AuditOptions) Complete([]string) error {
+	if err := o.selectorFlag.complete(); err != nil {
+		return err
+	}
 	sev, err := query.ParseSeverity(o.Severity)
 	if err != nil {
 		return err
@@ -105,13 +119,18 @@ func (o *AuditOptions) Run() error {
 		}
 		namespaces = []string{l.namespace}
 	}
-	a := l.snap.Audit(query.AuditOptions{Namespaces: namespaces, MinSeverity: o.threshold, CNI: l.cni})
+	if o.selector != nil {
+		if _, err := o.matching(l.snap, namespaces); err != nil {
+			return err
+		}
+	}
+	a := l.snap.Audit(query.AuditOptions{Namespaces: namespaces, MinSeverity: o.threshold, Selector: o.selector, CNI: l.cni})
 	if !o.Quiet {
 		print := func() error { return output.Audit(o.Out, o.Output, a) }
 		if o.Output == "sarif" {
 			print = func() error { return output.AuditSARIF(o.Out, a, sarifLocator(o.positions), Version().Version) }
 		}
-		if err := print(); err != nil {
+		if err := o.printer.or(o.Out, a, print); err != nil {
 			return err
 		}
 	}

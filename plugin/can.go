@@ -49,7 +49,7 @@ var (
 )
 
 // canFormats are the -o formats of "kubectl netpol can".
-var canFormats = formats{names: []string{"json", "yaml"}}
+var canFormats = formats{names: []string{"json", "yaml"}, objects: "the policies that judge the flow"}
 
 // CanOptions are the inputs of "kubectl netpol can".
 type CanOptions struct {
@@ -57,8 +57,9 @@ type CanOptions struct {
 	Output string
 	Quiet  bool
 
-	flow  query.Flow
-	arrow *arrowArg
+	printer *printer
+	flow    query.Flow
+	arrow   *arrowArg
 }
 
 // NewCmdCan builds the "can" command.
@@ -72,7 +73,7 @@ func NewCmdCan(g *globalOptions) *cobra.Command {
 		Args:    cobra.ArbitraryArgs,
 		RunE:    runSteps(o),
 	}
-	canFormats.addFlag(cmd, &o.Output)
+	o.printer = canFormats.addFlag(cmd, &o.Output)
 	cmd.ValidArgsFunction = completeEndpoints(g, 2)
 	addQuietFlag(cmd, &o.Quiet)
 	o.arrow = addArrowArg(cmd.Flags())
@@ -106,7 +107,7 @@ func (o *CanOptions) Run() error {
 	}
 	if !o.Quiet {
 		o.warn(ans.Warnings...)
-		if err := output.Can(o.Out, o.Output, ans); err != nil {
+		if err := o.printer.or(o.Out, ans, func() error { return output.Can(o.Out, o.Output, ans) }); err != nil {
 			return err
 		}
 	}

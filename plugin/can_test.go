@@ -2,8 +2,11 @@ package plugin
 
 import (
 	"encoding/json"
+	"flag"
 	"strings"
 	"testing"
+
+	"k8s.io/klog/v2"
 )
 
 const threeTier = "../testdata/three-tier/"
@@ -137,15 +140,47 @@ func TestCanBadInput(t *testing.T) {
 	}
 }
 
+// TestUnknownKindsAreSkippedWithAWarning: a kind the tool does not read
+// is skipped with a warning, even with -q; a ConfigMap (but Cilium's),
+// which cannot change a verdict, silently.
 func TestUnknownKindsAreSkippedWithAWarning(t *testing.T) {
 	r := run(t, "", "can", "-f", threeTier, "-f", "../testdata/bad/unknown-kind.yaml", "-q", "api", "db:3306")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	for _, want := range []string{"skipping configmap prod/settings", "skipping widget prod/w"} {
-		if !strings.Contains(r.stderr, want) {
-			t.Errorf("stderr %q lacks %q", r.stderr, want)
+	want := "Warning: ../testdata/bad/unknown-kind.yaml: skipping widget prod/w: kubectl netpol does not read kind Widget.example.com\n"
+	if r.stderr != want {
+		t.Errorf("stderr %q, want %q", r.stderr, want)
+	}
+}
+
+// TestKubePrometheusGivesOneWarningLine: on a manifest set in the style of
+// kube-prometheus, whose 91 objects of kinds the tool does not read gave
+// as many warning lines, one line counts those that may matter; -v 2
+// lists every skipped object.
+func TestKubePrometheusGivesOneWarningLine(t *testing.T) {
+	r := run(t, "", "audit", "-n", "monitoring", "-f", "../testdata/kube-prometheus", "-o", "name")
+	want := "Warning: skipped 21 objects of kinds kubectl netpol does not read: 13 ServiceMonitor.monitoring.coreos.com, 6 PrometheusRule.monitoring.coreos.com, 1 Alertmanager.monitoring.coreos.com, 1 Prometheus.monitoring.coreos.com (-v 2 lists them)\n"
+	if r.code != ExitNo || r.stderr != want {
+		t.Errorf("exit %d, stderr %q; want exit 1, %q", r.code, r.stderr, want)
+	}
+	// The operator makes the Prometheus and Alertmanager pods from the
+	// custom resources: the tool does not see them, and the policies for
+	// them select nothing.
+	for _, policy := range []string{"networkpolicy.networking.k8s.io/prometheus-k8s", "networkpolicy.networking.k8s.io/alertmanager-main"} {
+		if !strings.Contains(r.stdout, policy+"\n") {
+			t.Errorf("audit -o name does not name %s:\n%s", policy, r.stdout)
 		}
+	}
+	t.Cleanup(func() { // -v sets klog's verbosity for the process
+		fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+		klog.InitFlags(fs)
+		_ = fs.Set("v", "0")
+	})
+	r = run(t, "", "audit", "-n", "monitoring", "-f", "../testdata/kube-prometheus", "-q", "-v", "2")
+	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+	if len(lines) != 1+91 || !strings.HasSuffix(lines[0], "1 Prometheus.monitoring.coreos.com:") {
+		t.Errorf("-v 2: %d lines, want the warning and 91 skipped objects:\n%s", len(lines), r.stderr)
 	}
 }
 

@@ -42,17 +42,13 @@ func TestRequestTimeout(t *testing.T) {
 	}
 }
 
-// TestRequestTimeoutInHelp: --help says that requests give up, and after
-// how long by default.
+// TestRequestTimeoutInHelp: the help of the global options says that
+// requests give up, and after how long by default.
 func TestRequestTimeoutInHelp(t *testing.T) {
-	r := run(t, "", "can", "--help")
-	var line string
-	for _, l := range strings.Split(r.stdout, "\n") {
-		if strings.Contains(l, "--request-timeout") {
-			line = l
-		}
-	}
-	for _, want := range []string{`(default "30s")`, "instead of hanging", "0 waits forever"} {
+	r := run(t, "", "options")
+	_, line, _ := strings.Cut(r.stdout, "--request-timeout")
+	line, _, _ = strings.Cut(line, "\n\n")
+	for _, want := range []string{`='30s'`, "instead of hanging", "0 waits forever"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("help of --request-timeout %q lacks %q", line, want)
 		}

@@ -164,6 +164,13 @@ func registerGlobalCompletions(cmd *cobra.Command, g *globalOptions) {
 	mustRegister(cmd.RegisterFlagCompletionFunc("context", completeKubeconfig(g, kubeconfigContexts)))
 	mustRegister(cmd.RegisterFlagCompletionFunc("cluster", completeKubeconfig(g, kubeconfigClusters)))
 	mustRegister(cmd.RegisterFlagCompletionFunc("user", completeKubeconfig(g, kubeconfigUsers)))
+	registerStateCompletions(cmd)
+}
+
+// registerStateCompletions registers the completions of the flags that
+// choose the state, on a command that has them (the root, and its own
+// copies on each command that reads state).
+func registerStateCompletions(cmd *cobra.Command) {
 	mustRegister(cmd.RegisterFlagCompletionFunc("cni", cobra.FixedCompletions(query.ProfileNames(), cobra.ShellCompDirectiveNoFileComp)))
 	var kinds []string
 	for _, k := range query.PluginKinds {

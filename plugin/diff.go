@@ -37,13 +37,15 @@ var (
 )
 
 // diffFormats are the -o formats of "kubectl netpol diff".
-var diffFormats = formats{names: []string{"json", "yaml", "markdown"}}
+var diffFormats = formats{names: []string{"json", "yaml", "markdown"}, objects: "the workloads whose flows change"}
 
 // DiffOptions are the inputs of "kubectl netpol diff".
 type DiffOptions struct {
 	*globalOptions
 	Output string
 	Quiet  bool
+
+	printer *printer
 }
 
 // NewCmdDiff builds the "diff" command.
@@ -57,7 +59,7 @@ func NewCmdDiff(g *globalOptions) *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE:    runSteps(o),
 	}
-	diffFormats.addFlag(cmd, &o.Output)
+	o.printer = diffFormats.addFlag(cmd, &o.Output)
 	addQuietFlag(cmd, &o.Quiet)
 	return cmd
 }
@@ -82,7 +84,7 @@ func (o *DiffOptions) Run() error {
 	res := query.Diff(l.base, l.snap)
 	o.warn(res.Warnings...)
 	if !o.Quiet {
-		if err := output.Diff(o.Out, o.Output, res); err != nil {
+		if err := o.printer.or(o.Out, res, func() error { return output.Diff(o.Out, o.Output, res) }); err != nil {
 			return err
 		}
 	}

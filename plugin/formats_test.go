@@ -11,17 +11,20 @@ import (
 // TestOutputFlagHelpNamesTheFormats pins the help of every command's -o as
 // users read it: the formats it takes, and what it prints without one.
 func TestOutputFlagHelpNamesTheFormats(t *testing.T) {
-	const text = "human-readable text when empty"
+	const (
+		text      = "human-readable text when empty"
+		templates = "jsonpath=TEMPLATE, jsonpath-file=FILE, go-template=TEMPLATE, go-template-file=FILE"
+	)
 	want := map[string]string{
-		"can":      "Output format: one of (json, yaml); " + text,
-		"explain":  "Output format: one of (json, yaml); " + text,
-		"diff":     "Output format: one of (json, yaml, markdown); " + text,
-		"map":      "Output format: one of (json, yaml, csv, dot, mermaid, html); an adjacency table when empty",
-		"test":     "Output format: one of (json, yaml, junit, markdown); " + text,
-		"audit":    "Output format: one of (json, yaml, markdown, sarif); " + text,
-		"replay":   "Output format: one of (json, yaml, markdown); " + text,
-		"generate": "Output format: one of (json, yaml); the policies as YAML to apply, the proof on stderr, when empty",
-		"version":  "Output format: one of (json, yaml); " + text,
+		"can":      "Output format: one of (json, yaml), or as kubectl: name (the policies that judge the flow), " + templates + "; " + text,
+		"explain":  "Output format: one of (json, yaml), or as kubectl: name (the workloads explained), " + templates + "; " + text,
+		"diff":     "Output format: one of (json, yaml, markdown), or as kubectl: name (the workloads whose flows change), " + templates + "; " + text,
+		"map":      "Output format: one of (json, yaml, csv, dot, mermaid, html), or as kubectl: name (the workloads), " + templates + "; an adjacency table when empty",
+		"test":     "Output format: one of (json, yaml, junit, markdown), or as kubectl: name (the endpoints of failing expectations), " + templates + "; " + text,
+		"audit":    "Output format: one of (json, yaml, markdown, sarif), or as kubectl: name (the objects of the findings), " + templates + "; " + text,
+		"replay":   "Output format: one of (json, yaml, markdown), or as kubectl: name (the workloads of connections that change verdict or disagree), " + templates + "; " + text,
+		"generate": "Output format: one of (json, yaml), or as kubectl: name (the generated policies), " + templates + "; the policies as YAML to apply, the proof on stderr, when empty",
+		"version":  "Output format: one of (json, yaml), or as kubectl: " + templates + "; " + text,
 	}
 	streams, _, _, _ := genericiooptions.NewTestIOStreams()
 	got := map[string]string{}
@@ -38,19 +41,20 @@ func TestOutputFlagHelpNamesTheFormats(t *testing.T) {
 // TestUnknownOutputFormatNamesTheKnownOnes: a format a command does not
 // have is an error (exit 2) that lists the ones it has.
 func TestUnknownOutputFormatNamesTheKnownOnes(t *testing.T) {
+	const templates = "jsonpath=TEMPLATE, jsonpath-file=FILE, go-template=TEMPLATE, go-template-file=FILE"
 	for _, tc := range []struct {
 		name string
 		args []string
 		want string
 	}{
-		{"can", []string{"can", "api", "db:3306"}, "json, yaml"},
-		{"explain", []string{"explain", "prod/db"}, "json, yaml"},
-		{"diff", []string{"diff", "--with", whatIf + "db-loose.yaml"}, "json, yaml, markdown"},
-		{"map", []string{"map"}, "json, yaml, csv, dot, mermaid, html"},
-		{"test", []string{"test", threeTier + "expectations.yaml"}, "json, yaml, junit, markdown"},
-		{"audit", []string{"audit"}, "json, yaml, markdown, sarif"},
-		{"generate", []string{"generate", "--from", threeTier + "traffic.yaml"}, "json, yaml"},
-		{"version", []string{"version"}, "json, yaml"},
+		{"can", []string{"can", "api", "db:3306"}, "json, yaml, name, " + templates},
+		{"explain", []string{"explain", "prod/db"}, "json, yaml, name, " + templates},
+		{"diff", []string{"diff", "--with", whatIf + "db-loose.yaml"}, "json, yaml, markdown, name, " + templates},
+		{"map", []string{"map"}, "json, yaml, csv, dot, mermaid, html, name, " + templates},
+		{"test", []string{"test", threeTier + "expectations.yaml"}, "json, yaml, junit, markdown, name, " + templates},
+		{"audit", []string{"audit"}, "json, yaml, markdown, sarif, name, " + templates},
+		{"generate", []string{"generate", "--from", threeTier + "traffic.yaml"}, "json, yaml, name, " + templates},
+		{"version", []string{"version"}, "json, yaml, " + templates},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append(tc.args, "-o", "xml")

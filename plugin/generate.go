@@ -70,7 +70,7 @@ var (
 
 // generateFormats are the -o formats of "kubectl netpol generate": YAML
 // manifests by default, or the whole answer as data.
-var generateFormats = formats{names: []string{"json", "yaml"}, text: "the policies as YAML to apply, the proof on stderr,"}
+var generateFormats = formats{names: []string{"json", "yaml"}, text: "the policies as YAML to apply, the proof on stderr,", objects: "the generated policies"}
 
 // GenerateOptions are the inputs of "kubectl netpol generate".
 type GenerateOptions struct {
@@ -84,6 +84,8 @@ type GenerateOptions struct {
 	Output        string
 	Quiet         bool
 	SkipBad       bool
+
+	printer *printer
 }
 
 // NewCmdGenerate builds the "generate" command.
@@ -105,7 +107,7 @@ func NewCmdGenerate(g *globalOptions) *cobra.Command {
 	fs.IntVar(&o.IPv4Prefix, "ipv4-prefix", 32, "Widen IPv4 addresses outside the cluster to prefixes of this length")
 	fs.IntVar(&o.IPv6Prefix, "ipv6-prefix", 128, "Widen IPv6 addresses outside the cluster to prefixes of this length")
 	fs.BoolVar(&o.SkipBad, "skip-bad-records", false, "Count bad records of flow files instead of failing on the first")
-	generateFormats.addFlag(cmd, &o.Output)
+	o.printer = generateFormats.addFlag(cmd, &o.Output)
 	addQuietFlag(cmd, &o.Quiet)
 	return cmd
 }
@@ -163,8 +165,12 @@ func (o *GenerateOptions) Run() error {
 	}
 	o.warn(g.Proof.Warnings...)
 	if !o.Quiet {
-		switch o.Output {
-		case "":
+		switch {
+		case o.printer.active():
+			if err := o.printer.print(o.Out, g); err != nil {
+				return err
+			}
+		case o.Output == "":
 			if err := output.GeneratedYAML(o.Out, g, o.header(req, g)); err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
@@ -36,11 +37,14 @@ var (
 		kubectl netpol map --focus prod/db -o html > db.html
 
 		# Which flows may use port 5432?
-		kubectl netpol map -A --port 5432`)
+		kubectl netpol map -A --port 5432
+
+		# Only the flows of the databases, everywhere, as rows for a script
+		kubectl netpol map -A -l tier=db -o csv --no-headers`)
 )
 
 // mapFormats are the -o formats of "kubectl netpol map".
-var mapFormats = formats{names: output.GraphFormats, text: "an adjacency table"}
+var mapFormats = formats{names: output.GraphFormats, text: "an adjacency table", objects: "the workloads"}
 
 // MapOptions are the inputs of "kubectl netpol map".
 type MapOptions struct {
@@ -51,8 +55,11 @@ type MapOptions struct {
 	Focus         string
 	Port          string
 	Expand        bool
+	tableFlags
+	selectorFlag
 
-	focus *query.EndpointSpec
+	printer *printer
+	focus   *query.EndpointSpec
 	// portNumber is the --port filter, 0 for none.
 	portProtocol corev1.Protocol
 	portNumber   int32
@@ -62,25 +69,30 @@ type MapOptions struct {
 func NewCmdMap(g *globalOptions) *cobra.Command {
 	o := &MapOptions{globalOptions: g}
 	cmd := &cobra.Command{
-		Use:     "map [-n NS | -A] [--focus TARGET] [--port PORT[/PROTO]]",
+		Use:     "map [-n NS | -A] [-l SELECTOR] [--focus TARGET] [--port PORT[/PROTO]]",
 		Short:   "Draw the reachability map of workloads",
 		Long:    mapLong,
 		Example: mapExample,
 		Args:    cobra.NoArgs,
 		RunE:    runSteps(o),
 	}
-	mapFormats.addFlag(cmd, &o.Output)
+	o.printer = mapFormats.addFlag(cmd, &o.Output)
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Map every namespace")
 	cmd.Flags().StringVar(&o.Focus, "focus", "", "Only flows to or from this endpoint (pod, workload, service or selector)")
 	cmd.Flags().BoolVar(&o.Expand, "expand", false, "List every workload pair: no groups of the workloads that nothing judges in a direction (pictures always do)")
 	cmd.Flags().StringVar(&o.Port, "port", "", "Only flows that may use this port, e.g. 5432 or 53/udp; their ports then show only it")
+	o.tableFlags.addFlags(cmd, "the adjacency table (and the CSV rows)")
+	o.selectorFlag.addFlag(cmd, "flows to or from the workloads")
 	addQuietFlag(cmd, &o.Quiet)
 	mustRegister(cmd.RegisterFlagCompletionFunc("focus", completeEndpoints(g, 1)))
 	return cmd
 }
 
-// Complete parses --focus and --port.
+// Complete parses --focus, --port and -l.
 func (o *MapOptions) Complete([]string) error {
+	if err := o.selectorFlag.complete(); err != nil {
+		return err
+	}
 	if o.Focus != "" {
 		e, err := query.ParseEndpoint(o.Focus)
 		if err != nil {
@@ -124,6 +136,11 @@ func (o *MapOptions) Run() error {
 		}
 		opts.Focus = target.PodList()
 	}
+	if o.selector != nil {
+		if opts.Focus, err = o.selected(l, opts.Focus); err != nil {
+			return err
+		}
+	}
 	g := l.snap.Graph(opts)
 	if o.portNumber != 0 {
 		g = onPort(g.WithPort(o.portProtocol, o.portNumber), o.portProtocol, o.portNumber)
@@ -132,7 +149,33 @@ func (o *MapOptions) Run() error {
 	if o.Quiet {
 		return nil
 	}
-	return output.Graph(o.Out, o.Output, g)
+	return o.printer.or(o.Out, g, func() error { return output.Graph(o.Out, o.Output, g, o.table()) })
+}
+
+// selected are the pods -l matches in the namespace mapped (every
+// namespace with -A), of the focus when --focus is given.
+func (o *MapOptions) selected(l *loaded, focus []*query.Pod) ([]*query.Pod, error) {
+	var namespaces []string
+	if !o.AllNamespaces {
+		namespaces = []string{l.namespace}
+	}
+	if focus != nil {
+		namespaces = nil // the focus names its namespaces
+	}
+	pods, err := o.matching(l.snap, namespaces)
+	if err != nil || focus == nil {
+		return pods, err
+	}
+	var both []*query.Pod
+	for _, p := range pods {
+		if slices.Contains(focus, p) {
+			both = append(both, p)
+		}
+	}
+	if len(both) == 0 {
+		return nil, fmt.Errorf("no pod of --focus %s matches -l %s", o.Focus, o.selector)
+	}
+	return both, nil
 }
 
 // onPort narrows the ports of every edge WithPort kept to that port: the

@@ -53,7 +53,7 @@ var (
 )
 
 // replayFormats are the -o formats of "kubectl netpol replay".
-var replayFormats = formats{names: []string{"json", "yaml", "markdown"}}
+var replayFormats = formats{names: []string{"json", "yaml", "markdown"}, objects: "the workloads of connections that change verdict or disagree"}
 
 // ReplayOptions are the inputs of "kubectl netpol replay".
 type ReplayOptions struct {
@@ -63,7 +63,8 @@ type ReplayOptions struct {
 	EmitExpectations bool
 	SkipBadRecords   bool
 
-	paths []string
+	printer *printer
+	paths   []string
 }
 
 // NewCmdReplay builds the "replay" command.
@@ -77,7 +78,7 @@ func NewCmdReplay(g *globalOptions) *cobra.Command {
 		Args:    cobra.MinimumNArgs(1),
 		RunE:    runSteps(o),
 	}
-	replayFormats.addFlag(cmd, &o.Output)
+	o.printer = replayFormats.addFlag(cmd, &o.Output)
 	addQuietFlag(cmd, &o.Quiet)
 	cmd.Flags().BoolVar(&o.EmitExpectations, "emit-expectations", false, "Write a \"kubectl netpol test\" file of the observed connections instead: forwarded ones expected allow, ones dropped by policy expected deny")
 	cmd.Flags().BoolVar(&o.SkipBadRecords, "skip-bad-records", false, "Count records that cannot be read instead of failing on the first")
@@ -100,7 +101,7 @@ func (o *ReplayOptions) Validate() error {
 			}
 		}
 	}
-	if o.EmitExpectations && o.Output != "" {
+	if o.EmitExpectations && (o.Output != "" || o.printer.active()) {
 		return fmt.Errorf("--emit-expectations writes YAML of its own: leave out -o")
 	}
 	return replayFormats.validate(o.Output)
@@ -141,7 +142,7 @@ func (o *ReplayOptions) Run() error {
 	}
 	o.warn(res.Warnings...)
 	if !o.Quiet {
-		if err := output.Replay(o.Out, o.Output, res, inputSummary(stats)); err != nil {
+		if err := o.printer.or(o.Out, res, func() error { return output.Replay(o.Out, o.Output, res, inputSummary(stats)) }); err != nil {
 			return err
 		}
 	}

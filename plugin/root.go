@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/klog/v2"
@@ -67,11 +68,13 @@ func NewCmdNetpolWithConfig(streams genericiooptions.IOStreams, configFlags *gen
 		SilenceErrors: true,
 	}
 	g.addFlags(cmd)
+	readers := []*cobra.Command{NewCmdCan(g), NewCmdExplain(g), NewCmdDiff(g), NewCmdMap(g), NewCmdTest(g), NewCmdAudit(g), NewCmdReplay(g), NewCmdGenerate(g)}
+	cmd.AddCommand(readers...)
+	cmd.AddCommand(NewCmdVersion(g), NewCmdCompletion(g))
+	g.useKubectlHelp(cmd, readers)
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError(c, err)
 	})
-	cmd.AddCommand(NewCmdCan(g), NewCmdExplain(g), NewCmdDiff(g), NewCmdMap(g), NewCmdTest(g), NewCmdAudit(g), NewCmdReplay(g), NewCmdGenerate(g))
-	cmd.AddCommand(NewCmdVersion(g), NewCmdCompletion(g))
 	cmd.Version = Version().Version
 	cmd.SetOut(streams.Out)
 	cmd.SetErr(g.ErrOut)
@@ -104,13 +107,20 @@ type globalOptions struct {
 	// positions, when set before loading, receives where each object
 	// read from manifests is written (audit -o sarif).
 	positions *load.Positions
+	// stateFlags name the persistent flags that choose the state answers
+	// are judged on, which the help of each command lists (options.go).
+	stateFlags []string
 }
 
 func (g *globalOptions) addFlags(cmd *cobra.Command) {
 	defaultTimeout(g.configFlags)
 	g.configFlags.AddFlags(cmd.PersistentFlags())
 	describeRequestTimeout(cmd.PersistentFlags())
-	g.snapshot.addFlags(cmd.PersistentFlags())
+	state := pflag.NewFlagSet("state", pflag.ContinueOnError)
+	g.snapshot.addFlags(state)
+	state.VisitAll(func(f *pflag.Flag) { g.stateFlags = append(g.stateFlags, f.Name) })
+	cmd.PersistentFlags().AddFlagSet(state)
+	g.snapshot.addReadFlags(cmd.PersistentFlags())
 	// -v, as in kubectl: 6 logs every request, 8 their bodies.
 	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
 	klog.InitFlags(klogFlags)

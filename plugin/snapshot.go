@@ -34,8 +34,6 @@ func (f *snapshotFlags) addFlags(fs *pflag.FlagSet) {
 	f.ipBlockPodIPs = true
 	fs.Var(&setBool{v: &f.ipBlockPodIPs, set: &f.ipBlockSet}, "ipblock-pod-ips", "Let ipBlock peers match pod IPs (as kube-network-policies and Calico do); false for CNIs that apply ipBlock only to cluster-external addresses. Overrides the --cni profile")
 	fs.StringVar(&f.cni, "cni", "", "Judge as this network plugin does where the API leaves a choice ("+strings.Join(query.ProfileNames(), ", ")+"); overrides detection, works offline. Default: detected on a cluster, the API text (spec) for manifests")
-	f.chunkSize = load.DefaultChunkSize
-	fs.Var(&f.chunkSize, "chunk-size", "Return large lists from the cluster in chunks of this size; 0 reads each list in one request")
 	pathsVarP(fs, &f.with, "with", "", "Answer as if these manifests (files, directories or '-') were applied: objects replace those of the same kind, namespace and name")
 	fs.BoolVar(&f.noCNICheck, "no-cni-check", false, "Do not look at kube-system for a network plugin that enforces NetworkPolicy")
 	fs.StringSliceVar(&f.without, "without", nil, "Answer as if these objects were deleted: KIND/NAMESPACE/NAME, e.g. networkpolicy/prod/db (namespace/NAME for namespaces)")
@@ -43,6 +41,13 @@ func (f *snapshotFlags) addFlags(fs *pflag.FlagSet) {
 	ik := fs.Lookup("ignore-kind")
 	ik.Value = policyKinds{ik.Value.(sliceValue)}
 	ik.DefValue = ""
+}
+
+// addReadFlags adds the flags of how the cluster is read, global options
+// as kubectl's connection flags are (options.go).
+func (f *snapshotFlags) addReadFlags(fs *pflag.FlagSet) {
+	f.chunkSize = load.DefaultChunkSize
+	fs.Var(&f.chunkSize, "chunk-size", "Return large lists from the cluster in chunks of this size; 0 reads each list in one request")
 }
 
 // policyKinds is a StringSlice value of network plugins' policy kinds, each

@@ -48,7 +48,7 @@ var (
 )
 
 // testFormats are the -o formats of "kubectl netpol test".
-var testFormats = formats{names: []string{"json", "yaml", "junit", "markdown"}}
+var testFormats = formats{names: []string{"json", "yaml", "junit", "markdown"}, objects: "the endpoints of failing expectations"}
 
 // TestOptions are the inputs of "kubectl netpol test".
 type TestOptions struct {
@@ -56,7 +56,8 @@ type TestOptions struct {
 	Output string
 	Quiet  bool
 
-	files []string
+	printer *printer
+	files   []string
 	// expectations and cases are in the same order: what was asked and
 	// where, and the results.
 	expectations []Expectation
@@ -74,7 +75,7 @@ func NewCmdTest(g *globalOptions) *cobra.Command {
 		Args:    cobra.MinimumNArgs(1),
 		RunE:    runSteps(o),
 	}
-	testFormats.addFlag(cmd, &o.Output)
+	o.printer = testFormats.addFlag(cmd, &o.Output)
 	addQuietFlag(cmd, &o.Quiet)
 	return cmd
 }
@@ -146,7 +147,8 @@ func (o *TestOptions) Run() error {
 		for _, c := range o.cases {
 			o.warn(c.Answer.Warnings...)
 		}
-		if err := output.Tests(o.Out, o.Output, strings.Join(o.files, " "), o.cases); err != nil {
+		render := func() error { return output.Tests(o.Out, o.Output, strings.Join(o.files, " "), o.cases) }
+		if err := o.printer.or(o.Out, output.NewTestReport(o.cases), render); err != nil {
 			return err
 		}
 	}

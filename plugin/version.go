@@ -9,6 +9,7 @@ import (
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-netpol/kubectl-netpol/plugin/output"
+	"github.com/kubectl-netpol/kubectl-netpol/query"
 )
 
 // Set at release build time by goreleaser (see .goreleaser.yaml):
@@ -45,6 +46,13 @@ type VersionInfo struct {
 	GitCommit string `json:"gitCommit"`
 	GoVersion string `json:"goVersion"`
 	Platform  string `json:"platform"`
+}
+
+// versionDocument is the version as an answer document, with apiVersion
+// and kind as every -o json document has.
+type versionDocument struct {
+	query.TypeMeta
+	VersionInfo
 }
 
 // Version describes this build: the release version and commit stamped in by
@@ -92,6 +100,8 @@ var versionFormats = formats{names: []string{"json", "yaml"}}
 type VersionOptions struct {
 	*globalOptions
 	Output string
+
+	printer *printer
 }
 
 // NewCmdVersion builds the "version" command.
@@ -110,7 +120,7 @@ func NewCmdVersion(g *globalOptions) *cobra.Command {
 			return o.Run()
 		},
 	}
-	versionFormats.addFlag(cmd, &o.Output)
+	o.printer = versionFormats.addFlag(cmd, &o.Output)
 	return cmd
 }
 
@@ -122,8 +132,12 @@ func (o *VersionOptions) Validate() error {
 // Run prints the version.
 func (o *VersionOptions) Run() error {
 	v := Version()
+	doc := versionDocument{TypeMeta: query.Document(query.KindVersion), VersionInfo: v}
+	if o.printer.active() {
+		return o.printer.print(o.Out, doc)
+	}
 	if o.Output != "" {
-		return output.Data(o.Out, o.Output, v)
+		return output.Data(o.Out, o.Output, doc)
 	}
 	commit := v.GitCommit
 	if commit == "" {

@@ -36,10 +36,12 @@ func TestVersionJSONHasTheDocumentedFields(t *testing.T) {
 		t.Fatalf("not a JSON object of strings: %v\n%s", err, got.stdout)
 	}
 	want := map[string]string{
-		"version":   Version().Version,
-		"gitCommit": Version().GitCommit,
-		"goVersion": runtime.Version(),
-		"platform":  runtime.GOOS + "/" + runtime.GOARCH,
+		"apiVersion": "netpol.kubectl.io/v1",
+		"kind":       "Version",
+		"version":    Version().Version,
+		"gitCommit":  Version().GitCommit,
+		"goVersion":  runtime.Version(),
+		"platform":   runtime.GOOS + "/" + runtime.GOARCH,
 	}
 	if diff := cmp.Diff(want, fields); diff != "" {
 		t.Errorf("version -o json (-want +got):\n%s", diff)

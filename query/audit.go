@@ -57,9 +57,14 @@ type Finding struct {
 
 // Audit is the result of "audit".
 type Audit struct {
-	SchemaVersion string    `json:"schemaVersion"`
-	Namespaces    []string  `json:"namespaces"`
-	Findings      []Finding `json:"findings"`
+	TypeMeta
+	SchemaVersion string   `json:"schemaVersion"`
+	Namespaces    []string `json:"namespaces"`
+	// Selector is the label selector the audit was restricted by
+	// (audit -l): only the workloads with a pod it matches, their
+	// namespaces and the policies that select them were checked.
+	Selector string    `json:"selector,omitempty"`
+	Findings []Finding `json:"findings"`
 	// Profile is the network plugin profile the audit was judged under,
 	// and why it was chosen.
 	Profile *Profile `json:"profile,omitempty"`
@@ -73,8 +78,12 @@ func isSystemNamespace(ns string) bool {
 	return ns == "kube-system" || ns == "kube-public" || ns == "kube-node-lease"
 }
 
-func (s *Snapshot) auditNamespace(ns string, g *classEngine) []Finding {
+func (s *Snapshot) auditNamespace(ns string, g *classEngine, sc auditScope) []Finding {
 	var out []Finding
+	units := slices.DeleteFunc(s.Units(ns), func(u *Unit) bool { return !sc.coversAny(u.Pods) })
+	if sc.restricted() && len(units) == 0 {
+		return nil
+	}
 	sev := func(normal Severity) Severity {
 		if isSystemNamespace(ns) {
 			return Low
@@ -100,10 +109,13 @@ func (s *Snapshot) auditNamespace(ns string, g *classEngine) []Finding {
 			Fix:      defaultDenyYAML(ns, d),
 		})
 	}
-	for _, u := range s.Units(ns) {
+	for _, u := range units {
 		out = append(out, s.auditUnit(u, g, sev)...)
 	}
 	for _, p := range s.policies[ns] {
+		if sc.restricted() && !sc.coversAny(s.selectedPods(p)) {
+			continue
+		}
 		out = append(out, s.auditPolicy(p)...)
 	}
 	return out
@@ -413,20 +425,16 @@ spec:
 }
 
 // auditClusterPolicies checks the cluster-scoped policies whose subject
-// selects pods of the audited namespaces (all of them when the subject
-// selects none).
-func (s *Snapshot) auditClusterPolicies(namespaces []string) []Finding {
-	audited := map[string]bool{}
-	for _, ns := range namespaces {
-		audited[ns] = true
-	}
+// selects pods the audit covers (all of them when the subject selects
+// none and no selector narrows the audit).
+func (s *Snapshot) auditClusterPolicies(sc auditScope) []Finding {
 	selected := map[*Policy][]*Pod{}
 	var out []Finding
 	for _, c := range s.cluster {
 		selected[c] = s.selectedPods(c)
-		inScope := slices.ContainsFunc(selected[c], func(p *Pod) bool { return audited[p.Namespace] })
+		inScope := sc.coversAny(selected[c])
 		obj := strings.ToLower(c.kind) + " " + c.name
-		if len(selected[c]) == 0 {
+		if len(selected[c]) == 0 && !sc.restricted() {
 			out = append(out, Finding{Severity: Low, Check: checkPolicySelectsNothing, Object: obj, Field: "spec.subject",
 				Why: fmt.Sprintf("the subject (%s) matches no pod: the policy has no effect (a typo in a label?)", c.subjectText)})
 			continue
@@ -449,6 +457,9 @@ func (s *Snapshot) auditClusterPolicies(namespaces []string) []Finding {
 				}
 				if c.tier == TierAdmin && r.action == ActionAccept && !r.denyAll {
 					for _, p := range selected[c] {
+						if sc.restricted() && !sc.covers(p) {
+							continue
+						}
 						if _, isolated := s.stageRules(stageNetworkPolicy, d, p); isolated {
 							out = append(out, Finding{Severity: Low, Check: checkAdminAcceptOverridesNetpol, Object: obj, Field: r.path,
 								Why: fmt.Sprintf("this Admin-tier Accept rule lets traffic past the NetworkPolicies that isolate %s for %s (and pods like it): namespace owners cannot narrow it", p.Key(), d),
@@ -468,7 +479,7 @@ func (s *Snapshot) auditClusterPolicies(namespaces []string) []Finding {
 				continue
 			}
 			for _, d := range []Direction{Ingress, Egress} {
-				if len(a.rules(d)) == 0 || len(b.rules(d)) == 0 || !slices.ContainsFunc(selected[a], func(p *Pod) bool { return audited[p.Namespace] && b.Selects(s, p) }) {
+				if len(a.rules(d)) == 0 || len(b.rules(d)) == 0 || !slices.ContainsFunc(selected[a], func(p *Pod) bool { return sc.covers(p) && b.Selects(s, p) }) {
 					continue
 				}
 				out = append(out, Finding{Severity: Medium, Check: checkClusterPolicySamePriority, Object: strings.ToLower(a.kind) + " " + a.name, Field: "spec.priority",

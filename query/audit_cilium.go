@@ -38,18 +38,14 @@ func ciliumSpecPath(rulePath string) string {
 // auditCilium runs the checks of Cilium policies over those of the audited
 // namespaces and the cluster-wide ones that select their pods. The
 // databases are checked with the workloads (auditCiliumDatabase).
-func (s *Snapshot) auditCilium(namespaces []string) []Finding {
-	audited := map[string]bool{}
-	for _, ns := range namespaces {
-		audited[ns] = true
-	}
+func (s *Snapshot) auditCilium(sc auditScope) []Finding {
 	var out []Finding
 	for p := range s.allPolicies() {
-		if !p.isCilium() || p.namespace != "" && !audited[p.namespace] {
+		if !p.isCilium() || p.namespace != "" && !sc.namespaces[p.namespace] {
 			continue
 		}
-		selected := slices.DeleteFunc(s.selectedPods(p), func(pod *Pod) bool { return !audited[pod.Namespace] })
-		if p.namespace == "" && len(selected) == 0 {
+		selected := slices.DeleteFunc(s.selectedPods(p), func(pod *Pod) bool { return !sc.covers(pod) })
+		if (p.namespace == "" || sc.restricted()) && len(selected) == 0 {
 			continue
 		}
 		out = append(out, s.auditCiliumDeny(p)...)

@@ -3,6 +3,8 @@ package query
 import (
 	"cmp"
 	"slices"
+
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 // AuditOptions say what "audit" checks and reports.
@@ -11,6 +13,9 @@ type AuditOptions struct {
 	Namespaces []string
 	// MinSeverity drops the findings below it; "" keeps every finding.
 	MinSeverity Severity
+	// Selector restricts the audit to the workloads with a pod it matches
+	// (auditScope); nil for every workload.
+	Selector labels.Selector
 	// CNI is the cluster's network plugin, checked for enforcing
 	// NetworkPolicy; nil when there is none to check (manifests, or the
 	// check turned off).
@@ -28,14 +33,18 @@ func (s *Snapshot) Audit(o AuditOptions) *Audit {
 		}
 	}
 	p := s.opts.Profile
-	a := &Audit{SchemaVersion: SchemaVersion, Namespaces: namespaces, Findings: []Finding{}, Profile: &p}
+	a := &Audit{TypeMeta: Document(KindAuditResult), SchemaVersion: SchemaVersion, Namespaces: namespaces, Findings: []Finding{}, Profile: &p}
+	sc := newAuditScope(namespaces, o.Selector)
+	if sc.restricted() {
+		a.Selector = sc.selector.String()
+	}
 	g := newClassEngine(s)
 	for _, ns := range namespaces {
-		a.Findings = append(a.Findings, s.auditNamespace(ns, g)...)
+		a.Findings = append(a.Findings, s.auditNamespace(ns, g, sc)...)
 	}
-	a.Findings = append(a.Findings, s.auditClusterPolicies(namespaces)...)
-	a.Findings = append(a.Findings, s.auditCilium(namespaces)...)
-	a.Findings = append(a.Findings, s.auditUnevaluated(namespaces)...)
+	a.Findings = append(a.Findings, s.auditClusterPolicies(sc)...)
+	a.Findings = append(a.Findings, s.auditCilium(sc)...)
+	a.Findings = append(a.Findings, s.auditUnevaluated(namespaces, sc)...)
 	slices.SortStableFunc(a.Findings, func(x, y Finding) int {
 		return cmp.Or(y.Severity.Rank()-x.Severity.Rank(), cmp.Compare(x.Object, y.Object), cmp.Compare(x.Field, y.Field), cmp.Compare(x.Check, y.Check))
 	})
@@ -65,10 +74,14 @@ func auditCNI(c *CNI) (Finding, bool) {
 // auditUnevaluated reports the network plugin's own policies that may
 // apply to pods of the audited namespaces, by kind and namespace: every
 // verdict about those pods is undecided.
-func (s *Snapshot) auditUnevaluated(namespaces []string) []Finding {
+func (s *Snapshot) auditUnevaluated(namespaces []string, sc auditScope) []Finding {
 	var pods []*Pod
 	for _, ns := range namespaces {
-		pods = append(pods, s.podsByNS[ns]...)
+		for _, p := range s.podsByNS[ns] {
+			if sc.covers(p) {
+				pods = append(pods, p)
+			}
+		}
 	}
 	l := s.UnevaluatedFor(pods...)
 	var out []Finding

@@ -40,6 +40,7 @@ type PairVerdict struct {
 
 // Answer is the answer to "can SRC reach DST[:PORT]".
 type Answer struct {
+	TypeMeta
 	SchemaVersion string `json:"schemaVersion"`
 	// Allowed is true when every pair is allowed (on the asked port, or on
 	// at least one port when none was asked).
@@ -91,7 +92,7 @@ func (s *Snapshot) Can(f Flow, defaultNS string) (*Answer, error) {
 	if err := s.nodesNeeded(src, dst); err != nil {
 		return nil, err
 	}
-	ans := &Answer{SchemaVersion: SchemaVersion, Source: src, Destination: dst, Port: f.Destination.Port, Protocol: f.Destination.Protocol, Allowed: true}
+	ans := &Answer{TypeMeta: Document(KindCanAnswer), SchemaVersion: SchemaVersion, Source: src, Destination: dst, Port: f.Destination.Port, Protocol: f.Destination.Protocol, Allowed: true}
 	if _, err := strconv.Atoi(ans.Port); err == nil && ans.Protocol == "" && dst.service == nil {
 		ans.Protocol = corev1.ProtocolTCP
 	}

@@ -48,6 +48,7 @@ type DiffSummary struct {
 
 // DiffResult compares the reachability of two snapshots.
 type DiffResult struct {
+	TypeMeta
 	SchemaVersion string      `json:"schemaVersion"`
 	Changed       bool        `json:"changed"`
 	Summary       DiffSummary `json:"summary"`
@@ -80,7 +81,7 @@ type diffPeer struct {
 // unknown marks the pairs that depend on them undecided (undecided.go).
 func Diff(base, next *Snapshot) *DiffResult {
 	p := next.opts.Profile
-	res := &DiffResult{SchemaVersion: SchemaVersion, Changes: []Change{}, Profile: &p}
+	res := &DiffResult{TypeMeta: Document(KindDiffResult), SchemaVersion: SchemaVersion, Changes: []Change{}, Profile: &p}
 	runs, err := diffRuns(base, next)
 	main := runs[0]
 	res.differs = make([]bool, len(runs))

@@ -10,10 +10,16 @@ import (
 // workload, what isolates it, every rule in plain words, and the resolved
 // effect — who may reach it and what it may reach, on which ports.
 type Explanation struct {
+	TypeMeta
 	SchemaVersion string `json:"schemaVersion"`
 	// Target is the resolved target; nil when a whole namespace is explained.
-	Target    *Endpoint          `json:"target,omitempty"`
-	Namespace string             `json:"namespace,omitempty"`
+	Target *Endpoint `json:"target,omitempty"`
+	// Namespace is the namespace explained; empty for a target, and for
+	// every namespace (explain -A).
+	Namespace string `json:"namespace,omitempty"`
+	// Selector restricts the workloads explained to those with a pod it
+	// matches (explain -l), as written by labels.Selector.
+	Selector  string             `json:"selector,omitempty"`
 	Workloads []*UnitExplanation `json:"workloads"`
 	Warnings  []Warning          `json:"warnings,omitempty"`
 	// Profile is the network plugin profile the explanation was judged
@@ -113,7 +119,7 @@ func (s *Snapshot) Explain(e EndpointSpec, defaultNS string) (*Explanation, erro
 	if target.Kind == "External" {
 		return nil, fmt.Errorf("%q is outside the cluster: explain takes a pod, workload, service or label selector", e.Raw)
 	}
-	ex := &Explanation{SchemaVersion: SchemaVersion, Target: target}
+	ex := &Explanation{TypeMeta: Document(KindExplanation), SchemaVersion: SchemaVersion, Target: target}
 	units := s.Units("")
 	for _, u := range s.unitsOf(target.PodList()) {
 		ex.Workloads = append(ex.Workloads, s.explainUnit(u, units))
@@ -140,19 +146,7 @@ func (ex *Explanation) ambiguityWarnings() []Warning {
 
 // ExplainNamespace explains every workload of a namespace.
 func (s *Snapshot) ExplainNamespace(ns string) (*Explanation, error) {
-	if _, ok := s.namespaces[ns]; !ok {
-		return nil, fmt.Errorf("namespace %s does not exist (%s)", ns, strings.Join(s.namespaceNames(), ", "))
-	}
-	ex := &Explanation{SchemaVersion: SchemaVersion, Namespace: ns, Workloads: []*UnitExplanation{}}
-	units := s.Units("")
-	for _, u := range s.Units(ns) {
-		ex.Workloads = append(ex.Workloads, s.explainUnit(u, units))
-	}
-	// As for "can": warnings about no pod in particular (owner cycles,
-	// cluster policies failing closed) concern every answer.
-	ex.Warnings = append(s.warningsInNamespace(ns), ex.ambiguityWarnings()...)
-	s.settleExplanation(ex)
-	return ex, nil
+	return s.ExplainWorkloads([]string{ns}, nil)
 }
 
 func (s *Snapshot) explainUnit(u *Unit, units []*Unit) *UnitExplanation {

@@ -68,6 +68,7 @@ const ManagedBy = "kubectl-netpol"
 // Generated is what Generate proposes: the policies, what they replace,
 // and the proof.
 type Generated struct {
+	TypeMeta
 	SchemaVersion string `json:"schemaVersion"`
 	// Namespaces are the namespaces in scope.
 	Namespaces []string          `json:"namespaces"`
@@ -184,7 +185,7 @@ func (s *Snapshot) Generate(flows []GenerateFlow, opts GenerateOptions) (*Genera
 			return nil, err
 		}
 	}
-	out := &Generated{SchemaVersion: SchemaVersion, Namespaces: slices.Sorted(maps.Keys(pl.inScope)), Policies: []GeneratedPolicy{}}
+	out := &Generated{TypeMeta: Document(KindGenerated), SchemaVersion: SchemaVersion, Namespaces: slices.Sorted(maps.Keys(pl.inScope)), Policies: []GeneratedPolicy{}}
 	if opts.Replace {
 		out.Removes = pl.replaced()
 	}

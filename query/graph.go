@@ -11,6 +11,7 @@ import (
 // Graph is the reachability map of workloads: who may reach whom, on which
 // ports, with both halves of every flow considered.
 type Graph struct {
+	TypeMeta
 	SchemaVersion string `json:"schemaVersion"`
 	Nodes         []Node `json:"nodes"`
 	Edges         []Edge `json:"edges"`
@@ -108,7 +109,7 @@ func (s *Snapshot) graph(opts GraphOptions) (*Graph, []PortSet) {
 		g.Warnings = ambiguityWarnings(countAmbiguous(g.Edges), "edge")
 		return g, nil
 	}
-	g := &Graph{SchemaVersion: SchemaVersion, Nodes: []Node{}}
+	g := &Graph{TypeMeta: Document(KindGraph), SchemaVersion: SchemaVersion, Nodes: []Node{}}
 	rows := b.rows()
 	g.Edges = make([]Edge, 0, b.edgeCount(rows))
 	g.Edges = b.unitEdges(g.Edges, rows)
@@ -409,7 +410,7 @@ func countAmbiguous(edges []Edge) int {
 // WithPort keeps the edges whose ports include proto/port, and the nodes
 // they join.
 func (g *Graph) WithPort(proto corev1.Protocol, port int32) *Graph {
-	out := &Graph{SchemaVersion: g.SchemaVersion, Nodes: []Node{}, Edges: []Edge{}, Profile: g.Profile, dependsOn: g.dependsOn, unsettled: g.unsettled}
+	out := &Graph{TypeMeta: g.TypeMeta, SchemaVersion: g.SchemaVersion, Nodes: []Node{}, Edges: []Edge{}, Profile: g.Profile, dependsOn: g.dependsOn, unsettled: g.unsettled}
 	used := map[string]bool{}
 	for _, e := range g.Edges {
 		if e.Ambiguous != nil && !e.Ambiguous.Contains(proto, port) {

@@ -85,7 +85,7 @@ func (b *graphBuilder) aggregatedGraph() *Graph {
 			}
 		}
 	}
-	g := &Graph{SchemaVersion: SchemaVersion, Nodes: []Node{}, Edges: []Edge{}}
+	g := &Graph{TypeMeta: Document(KindGraph), SchemaVersion: SchemaVersion, Nodes: []Node{}, Edges: []Edge{}}
 	g.Edges = a.openEdges(g.Edges)
 	rows := make([][]Edge, len(b.units))
 	parallelFor(len(b.units), func(ui int) {

@@ -55,6 +55,7 @@ type ReplayVerdict struct {
 
 // ReplayResult is the replay of observed connections.
 type ReplayResult struct {
+	TypeMeta
 	SchemaVersion string `json:"schemaVersion"`
 	WhatIf        bool   `json:"whatIf"`
 	// Events is every connection counted, Distinct the distinct ones.
@@ -80,7 +81,7 @@ type ReplayResult struct {
 // Replay judges the observed connections on s and, when next is not nil,
 // on next (the state after a change).
 func (s *Snapshot) Replay(conns []ObservedConnection, next *Snapshot) (*ReplayResult, error) {
-	res := &ReplayResult{SchemaVersion: SchemaVersion, WhatIf: next != nil, Distinct: len(conns)}
+	res := &ReplayResult{TypeMeta: Document(KindReplayResult), SchemaVersion: SchemaVersion, WhatIf: next != nil, Distinct: len(conns)}
 	p := s.opts.Profile
 	if next != nil {
 		p = next.opts.Profile

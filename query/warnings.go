@@ -123,18 +123,6 @@ func (s *Snapshot) warningsFor(eps ...*Endpoint) []Warning {
 	return out
 }
 
-// warningsInNamespace returns the snapshot warnings that concern the
-// workloads of namespace ns, and those about no pod in particular.
-func (s *Snapshot) warningsInNamespace(ns string) []Warning {
-	var out []Warning
-	for _, w := range s.Warnings {
-		if w.concernsNamespace(ns) {
-			out = appendNew(out, w)
-		}
-	}
-	return out
-}
-
 // sortWarnings orders warnings by message, as the snapshot prints them.
 func sortWarnings(ws []Warning) {
 	slices.SortFunc(ws, func(a, b Warning) int { return cmp.Compare(a.Message, b.Message) })

@@ -69,11 +69,6 @@ func TestPolicyKindsAreNeverSkipped(t *testing.T) {
 			manifest: np("security.example.com/v1", "NetworkPolicy"),
 			wantWarn: []string{"skipping networkpolicy prod/deny: kubectl netpol does not read kind NetworkPolicy.security.example.com"},
 		},
-		{
-			name:     "an unknown kind is skipped with a warning",
-			manifest: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: prod}\n",
-			wantWarn: []string{"skipping configmap prod/c: kubectl netpol reads only the ConfigMap cilium-config (Cilium's settings)"},
-		},
 	})
 }
 

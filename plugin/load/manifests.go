@@ -65,7 +65,8 @@ var Scheme = func() *runtime.Scheme {
 }()
 
 // Manifests reads every object of the source. Kinds the engine does not
-// read are skipped with a warning on warn; malformed objects are errors
+// read are skipped, those that may matter with one warning on warn
+// (skipped.go); malformed objects are errors
 // naming the file and the object, and so is a path nothing is read from.
 // Files are decoded in parallel; the result keeps their order.
 func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
@@ -100,6 +101,7 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 	seen := map[string]string{}
 	var out []runtime.Object
 	var emptyStatus []string
+	var skipped []skippedObject
 	for i, r := range results {
 		if r.err != nil {
 			return nil, r.err
@@ -109,6 +111,10 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 		}
 		for _, what := range r.emptyStatus {
 			emptyStatus = append(emptyStatus, inputs[i].name+": "+what)
+		}
+		for _, s := range r.skipped {
+			s.file = inputs[i].name
+			skipped = append(skipped, s)
 		}
 		for j, obj := range r.objects {
 			id := r.ids[j]
@@ -125,12 +131,13 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 	for p, path := range src.Filenames {
 		n := 0
 		for _, i := range perPath[p] {
-			n += len(results[i].objects) + results[i].skipped
+			n += len(results[i].objects) + len(results[i].skipped)
 		}
 		if n == 0 {
 			return nil, noObjects(path, len(perPath[p]) == 0, src.Recursive)
 		}
 	}
+	reportSkipped(warn, skipped)
 	if len(emptyStatus) > 0 {
 		more := ""
 		if n := len(emptyStatus) - 1; n > 0 {
@@ -150,8 +157,8 @@ type fileResult struct {
 	warnings []string
 	// emptyStatus are the NetworkPolicies whose empty status was ignored.
 	emptyStatus []string
-	// skipped counts the objects of kinds not read.
-	skipped int
+	// skipped are the objects of kinds not read.
+	skipped []skippedObject
 	err     error
 }
 
@@ -399,7 +406,7 @@ func (res *fileResult) decodeItem(raw []byte, defaultNS string, list *typeMeta) 
 			res.ids = append(res.ids, items[i].ids...)
 			res.warnings = append(res.warnings, items[i].warnings...)
 			res.emptyStatus = append(res.emptyStatus, items[i].emptyStatus...)
-			res.skipped += items[i].skipped
+			res.skipped = append(res.skipped, items[i].skipped...)
 		}
 		return nil
 	}
@@ -411,8 +418,7 @@ func (res *fileResult) decodeItem(raw []byte, defaultNS string, list *typeMeta) 
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	if !read {
-		res.warnings = append(res.warnings, fmt.Sprintf("skipping %s: kubectl netpol does not read kind %s", what, gvk.GroupKind()))
-		res.skipped++
+		res.skipped = append(res.skipped, skipKind(what, gvk.GroupKind()))
 		return nil
 	}
 	obj, warnings, emptyStatus, err := typed(raw, gvk, defaultNS)
@@ -421,8 +427,8 @@ func (res *fileResult) decodeItem(raw []byte, defaultNS string, list *typeMeta) 
 	}
 	if cm, ok := obj.(*corev1.ConfigMap); ok && cm.Name != query.CiliumConfigMap {
 		// Of ConfigMaps, only Cilium's settings change verdicts.
-		res.warnings = append(res.warnings, fmt.Sprintf("skipping %s: kubectl netpol reads only the ConfigMap %s (Cilium's settings)", what, query.CiliumConfigMap))
-		res.skipped++
+		res.skipped = append(res.skipped, skippedObject{what: what, kind: gvk.GroupKind(),
+			why: fmt.Sprintf("kubectl netpol reads only the ConfigMap %s (Cilium's settings)", query.CiliumConfigMap)})
 		return nil
 	}
 	if emptyStatus {

@@ -43,7 +43,11 @@ func auditMarkdown(w io.Writer, a *query.Audit) error {
 // ends with it.
 func auditSummary(a *query.Audit) string {
 	if len(a.Findings) == 0 {
-		return fmt.Sprintf("No findings in %s.", strings.Join(a.Namespaces, ", "))
+		for_ := ""
+		if a.Selector != "" {
+			for_ = " for the workloads matching " + a.Selector
+		}
+		return fmt.Sprintf("No findings in %s%s.", strings.Join(a.Namespaces, ", "), for_)
 	}
 	counts := map[query.Severity]int{}
 	for _, f := range a.Findings {

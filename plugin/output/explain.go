@@ -11,16 +11,17 @@ import (
 	"github.com/kubectl-netpol/kubectl-netpol/query"
 )
 
-// Explain prints an explanation: per workload in full for a target, or as
-// a table for a whole namespace.
-func Explain(w io.Writer, format string, ex *query.Explanation) error {
+// Explain prints an explanation: per workload in full for a target or a
+// selector (-l), or as a table for a whole namespace or every one (t
+// applies to it).
+func Explain(w io.Writer, format string, ex *query.Explanation, t Table) error {
 	if format != "" {
 		return Data(w, format, ex)
 	}
 	p := newPainter(w)
 	var b strings.Builder
-	if ex.Target == nil {
-		writeExplainTable(&b, ex)
+	if ex.Target == nil && ex.Selector == "" {
+		writeExplainTable(&b, ex, t)
 	} else {
 		for i, u := range ex.Workloads {
 			if i > 0 {
@@ -129,13 +130,19 @@ func writeClusterRules(b *strings.Builder, d *query.DirectionSummary, tier query
 	}
 }
 
-func writeExplainTable(b *strings.Builder, ex *query.Explanation) {
+func writeExplainTable(b *strings.Builder, ex *query.Explanation, t Table) {
 	if len(ex.Workloads) == 0 {
-		fmt.Fprintf(b, "No workloads in namespace %s.\n", ex.Namespace)
+		where := "any namespace"
+		if ex.Namespace != "" {
+			where = "namespace " + ex.Namespace
+		}
+		fmt.Fprintf(b, "No workloads in %s.\n", where)
 		return
 	}
 	tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "WORKLOAD\tINGRESS\tREACHED BY\tEGRESS\tREACHES")
+	if !t.NoHeaders {
+		fmt.Fprintln(tw, "WORKLOAD\tINGRESS\tREACHED BY\tEGRESS\tREACHES")
+	}
 	for _, u := range ex.Workloads {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Workload, isolation(&u.Ingress), reaches(&u.Ingress), isolation(&u.Egress), reaches(&u.Egress))
 	}

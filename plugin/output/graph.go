@@ -21,17 +21,18 @@ func IsPicture(format string) bool {
 // GraphFormats are the output formats of the reachability map.
 var GraphFormats = []string{"json", "yaml", "csv", "dot", "mermaid", "html"}
 
-// Graph prints the reachability map in the given format.
-func Graph(w io.Writer, format string, g *query.Graph) error {
+// Graph prints the reachability map in the given format; t applies to the
+// adjacency table and the CSV rows.
+func Graph(w io.Writer, format string, g *query.Graph, t Table) error {
 	switch format {
 	case "":
-		return graphText(w, g)
+		return graphText(w, g, t)
 	case "json":
 		return graphJSON(w, g)
 	case "yaml":
 		return Data(w, format, g)
 	case "csv":
-		return graphCSV(w, g)
+		return graphCSV(w, g, t)
 	case "dot":
 		return graphDot(w, g)
 	case "mermaid":
@@ -93,11 +94,14 @@ func openMark(n query.Node) string {
 	return ""
 }
 
-// graphCSV writes a row per edge; names go through csvCell, so that a
-// spreadsheet shows them as text.
-func graphCSV(w io.Writer, g *query.Graph) error {
+// graphCSV writes a row per edge, after the header row unless
+// t.NoHeaders; names go through csvCell, so that a spreadsheet shows them
+// as text.
+func graphCSV(w io.Writer, g *query.Graph, t Table) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"from", "to", "ports", "partial", "ambiguous", "undecided"})
+	if !t.NoHeaders {
+		_ = cw.Write([]string{"from", "to", "ports", "partial", "ambiguous", "undecided"})
+	}
 	for _, e := range g.Edges {
 		var amb, und string
 		if e.Ambiguous != nil {
@@ -229,7 +233,7 @@ func graphJSON(w io.Writer, g *query.Graph) error {
 		return quoted[s]
 	}
 	ports := map[*query.PortSet]string{}
-	fmt.Fprintf(bw, "{\n  \"schemaVersion\": %s,\n  \"nodes\": [", q(g.SchemaVersion))
+	fmt.Fprintf(bw, "{\n  \"apiVersion\": %s,\n  \"kind\": %s,\n  \"schemaVersion\": %s,\n  \"nodes\": [", q(g.APIVersion), q(g.Kind), q(g.SchemaVersion))
 	for i, n := range g.Nodes {
 		b, err := json.Marshal(n)
 		if err != nil {

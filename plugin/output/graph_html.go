@@ -31,7 +31,7 @@ type graphHTMLData struct {
 // the graph as JSON data plus inline CSS and JavaScript that draw it as an
 // SVG, with no resource fetched from the network.
 func GraphHTML(w io.Writer, g *query.Graph) error {
-	view := query.Graph{SchemaVersion: query.SchemaVersion, Nodes: []query.Node{}, Edges: []query.Edge{}}
+	view := query.Graph{TypeMeta: query.Document(query.KindGraph), SchemaVersion: query.SchemaVersion, Nodes: []query.Node{}, Edges: []query.Edge{}}
 	if g != nil {
 		view = *g
 		if view.Nodes == nil {

@@ -132,7 +132,7 @@ func TestGraphHTMLPage(t *testing.T) {
 
 func TestGraphFormatHTML(t *testing.T) {
 	var b bytes.Buffer
-	if err := Graph(&b, "html", threeTierGraph()); err != nil {
+	if err := Graph(&b, "html", threeTierGraph(), Table{}); err != nil {
 		t.Fatalf("-o html: %v", err)
 	}
 	if !strings.Contains(b.String(), "<title>kubectl netpol map</title>") {

@@ -22,11 +22,12 @@ const (
 	maxMembers = 12
 )
 
-// graphText is an aligned adjacency table, then the address regions too
+// graphText is an aligned adjacency table (its header row unless
+// t.NoHeaders), then the address regions too
 // long to repeat in every row, then the workloads no policy isolates. It
 // is written through one buffer: maps of a large cluster have 100,000s of
 // rows. Names are escaped with cell once each, not once per row.
-func graphText(w io.Writer, g *query.Graph) error {
+func graphText(w io.Writer, g *query.Graph, t Table) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	names := make(map[string]string, len(g.Nodes))
 	var legend []query.Node
@@ -62,7 +63,9 @@ func graphText(w io.Writer, g *query.Graph) error {
 	for i := range g.Edges {
 		cols.measure(name(g.Edges[i].From), name(g.Edges[i].To))
 	}
-	cols.write(bw, "FROM", "TO", "PORTS")
+	if !t.NoHeaders {
+		cols.write(bw, "FROM", "TO", "PORTS")
+	}
 	for i := range g.Edges {
 		e := &g.Edges[i]
 		cols.write(bw, name(e.From), name(e.To), ports(e))

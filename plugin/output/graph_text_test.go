@@ -71,7 +71,7 @@ func TestGraphTextTable(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var b strings.Builder
-			if err := Graph(&b, "", &query.Graph{Nodes: tc.nodes, Edges: tc.edges}); err != nil {
+			if err := Graph(&b, "", &query.Graph{Nodes: tc.nodes, Edges: tc.edges}, Table{}); err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tc.want, b.String()); diff != "" {
@@ -90,7 +90,7 @@ func TestGraphTextIsWrittenInFewPieces(t *testing.T) {
 		g.Edges = append(g.Edges, g.Edges...)
 	}
 	var w countingWriter
-	if err := Graph(&w, "", g); err != nil {
+	if err := Graph(&w, "", g, Table{}); err != nil {
 		t.Fatal(err)
 	}
 	if max := w.Len()/(1<<16) + 1; w.writes > max {

@@ -25,10 +25,25 @@ type TestCase struct {
 
 // TestReport is the JSON/YAML form of a test run.
 type TestReport struct {
+	query.TypeMeta
 	SchemaVersion string     `json:"schemaVersion"`
 	Passed        int        `json:"passed"`
 	Failed        int        `json:"failed"`
 	Results       []TestCase `json:"results"`
+}
+
+// NewTestReport is the report of a test run: the cases with their
+// results, counted.
+func NewTestReport(cases []TestCase) *TestReport {
+	rep := &TestReport{TypeMeta: query.Document(query.KindTestReport), SchemaVersion: query.SchemaVersion, Results: cases}
+	for _, c := range cases {
+		if c.Pass {
+			rep.Passed++
+		} else {
+			rep.Failed++
+		}
+	}
+	return rep
 }
 
 func (c *TestCase) title() string {
@@ -49,21 +64,14 @@ func (c *TestCase) got() string {
 // Tests prints the results: one line per expectation, the trace of each
 // failure, and "N passed, N failed". Markdown is a pull-request comment.
 func Tests(w io.Writer, format, suite string, cases []TestCase) error {
-	rep := TestReport{SchemaVersion: query.SchemaVersion, Results: cases}
-	for _, c := range cases {
-		if c.Pass {
-			rep.Passed++
-		} else {
-			rep.Failed++
-		}
-	}
+	rep := NewTestReport(cases)
 	switch format {
 	case "json", "yaml":
 		return Data(w, format, rep)
 	case "junit":
-		return junit(w, suite, &rep)
+		return junit(w, suite, rep)
 	case "markdown":
-		return testsMarkdown(w, suite, &rep)
+		return testsMarkdown(w, suite, rep)
 	}
 	p := newPainter(w)
 	var b strings.Builder

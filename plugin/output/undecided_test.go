@@ -76,7 +76,7 @@ func TestGraphFormatsMarkUndecided(t *testing.T) {
 	for _, tc := range tests {
 		t.Run("-o "+tc.format, func(t *testing.T) {
 			var b bytes.Buffer
-			if err := Graph(&b, tc.format, undecidedGraph()); err != nil {
+			if err := Graph(&b, tc.format, undecidedGraph(), Table{}); err != nil {
 				t.Fatal(err)
 			}
 			for _, w := range tc.want {
@@ -142,7 +142,7 @@ func TestTextAnswersNameTheProfile(t *testing.T) {
 		var b bytes.Buffer
 		ex := &query.Explanation{Namespace: "shop", Profile: &p, Workloads: []*query.UnitExplanation{{Workload: "pod shop/client",
 			Egress: query.DirectionSummary{Direction: query.Egress, Isolated: true, Peers: []query.Reach{{Peer: "pod shop/db", Ports: all, Undecided: &all}}}}}}
-		if err := Explain(&b, "", ex); err != nil {
+		if err := Explain(&b, "", ex, Table{}); err != nil {
 			t.Fatal(err)
 		}
 		check(t, b.String(), "UNDECIDED all ports: shop/db")

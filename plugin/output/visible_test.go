@@ -87,10 +87,10 @@ func TestTextRenderersEscapeNames(t *testing.T) {
 	render := map[string]func(*strings.Builder) error{
 		"can": func(b *strings.Builder) error { return Can(b, "", ans) },
 		"explain": func(b *strings.Builder) error {
-			return Explain(b, "", &query.Explanation{Namespace: "prod", Workloads: []*query.UnitExplanation{{Workload: "pod prod/" + evil}}})
+			return Explain(b, "", &query.Explanation{Namespace: "prod", Workloads: []*query.UnitExplanation{{Workload: "pod prod/" + evil}}}, Table{})
 		},
 		"explain target": func(b *strings.Builder) error {
-			return Explain(b, "", &query.Explanation{Target: pod, Workloads: []*query.UnitExplanation{{Workload: "pod prod/" + evil, Labels: map[string]string{"app": evil}}}})
+			return Explain(b, "", &query.Explanation{Target: pod, Workloads: []*query.UnitExplanation{{Workload: "pod prod/" + evil, Labels: map[string]string{"app": evil}}}}, Table{})
 		},
 		"diff": func(b *strings.Builder) error {
 			return Diff(b, "", &query.DiffResult{Changed: true, Changes: []query.Change{{Source: evil, Destination: evil, NowAllowed: tcp80, AllowedBy: []string{evil}}}})
@@ -101,9 +101,9 @@ func TestTextRenderersEscapeNames(t *testing.T) {
 		"test": func(b *strings.Builder) error {
 			return Tests(b, "", "suite", []TestCase{{Name: evil, From: evil, To: evil, Expect: "allow", Answer: ans}})
 		},
-		"map":         func(b *strings.Builder) error { return Graph(b, "", graph) },
-		"map csv":     func(b *strings.Builder) error { return Graph(b, "csv", graph) },
-		"map mermaid": func(b *strings.Builder) error { return Graph(b, "mermaid", graph) },
+		"map":         func(b *strings.Builder) error { return Graph(b, "", graph, Table{}) },
+		"map csv":     func(b *strings.Builder) error { return Graph(b, "csv", graph, Table{}) },
+		"map mermaid": func(b *strings.Builder) error { return Graph(b, "mermaid", graph, Table{}) },
 	}
 	for name, r := range render {
 		t.Run(name, func(t *testing.T) {
@@ -128,7 +128,7 @@ func TestGraphFormatsQuoteWhatWouldRunAsMarkup(t *testing.T) {
 		{"csv", "pod prod/<img src=x onerror=alert(1)>,'=1+1,TCP 80,false,,\n", ",=1+1"},
 	} {
 		var b strings.Builder
-		if err := Graph(&b, tc.format, g); err != nil {
+		if err := Graph(&b, tc.format, g, Table{}); err != nil {
 			t.Fatal(err)
 		}
 		if !strings.Contains(b.String(), tc.want) || strings.Contains(b.String(), tc.notWant) {
