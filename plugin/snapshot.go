@@ -26,11 +26,13 @@ type snapshotFlags struct {
 	ipBlockSet    bool // --ipblock-pod-ips was given
 	// ignoreKinds are network plugins' policy kinds to judge without.
 	ignoreKinds []string
+	inputs      inputFlags
 }
 
 func (f *snapshotFlags) addFlags(fs *pflag.FlagSet) {
 	pathsVarP(fs, &f.filenames, "filename", "f", "Read manifests from these files or directories instead of a cluster ('-' for stdin)")
 	fs.BoolVarP(&f.recursive, "recursive", "R", false, "Process the directories given with -f recursively")
+	f.inputs.addFlags(fs)
 	f.ipBlockPodIPs = true
 	fs.Var(&setBool{v: &f.ipBlockPodIPs, set: &f.ipBlockSet}, "ipblock-pod-ips", "Let ipBlock peers match pod IPs (as kube-network-policies and Calico do); false for CNIs that apply ipBlock only to cluster-external addresses. Overrides the --cni profile")
 	fs.StringVar(&f.cni, "cni", "", "Judge as this network plugin does where the API leaves a choice ("+strings.Join(query.ProfileNames(), ", ")+"); overrides detection, works offline. Default: detected on a cluster, the API text (spec) for manifests")
@@ -173,13 +175,15 @@ func (g *globalOptions) load(scope load.Scope) (*loaded, error) {
 	}
 	opts.Profile = profile
 	opts.IgnoreKinds = g.snapshot.ignoreKinds
-	l, err := g.source().snapshot(scope, ns, explicit, opts)
+	src := g.source()
+	l, err := src.snapshot(scope, ns, explicit, opts)
 	if err != nil {
 		return nil, err
 	}
 	l.base = l.snap
 	if len(g.snapshot.with) > 0 {
-		with := g.manifests("--with", g.snapshot.with)
+		_, live := src.(liveCluster)
+		with := g.detected("--with", g.snapshot.with, live)
 		objs, err := with.objects(l.namespace)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", with, err)

@@ -47,6 +47,10 @@ type Source struct {
 	Stdin     io.Reader
 	// Namespace is given to namespaced objects that name none.
 	Namespace string
+	// Kustomizations are directories rendered with kustomize (-k).
+	Kustomizations []string
+	// Charts are Helm charts rendered with their values (--helm).
+	Charts []Chart
 }
 
 // Scheme is client-go's scheme plus the policy.networking.k8s.io kinds:
@@ -70,6 +74,13 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 	inputs, perPath, err := expand(src, warn)
 	if err != nil {
 		return nil, err
+	}
+	sets, err := render(src, warn)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range sets {
+		inputs = append(inputs, r.inputs...)
 	}
 	results := make([]fileResult, len(inputs))
 	var wg sync.WaitGroup
@@ -125,6 +136,9 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 		if n == 0 {
 			return nil, noObjects(path, len(perPath[p]) == 0, src.Recursive)
 		}
+	}
+	if err := noneRendered(sets, results[len(results)-renderedInputs(sets):]); err != nil {
+		return nil, err
 	}
 	if len(emptyStatus) > 0 {
 		more := ""
