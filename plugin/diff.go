@@ -54,6 +54,7 @@ func NewCmdDiff(g *globalOptions) *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE:    runSteps(o),
 	}
+	addBaseFlag(cmd, &g.snapshot.base)
 	diffFormats.addFlag(cmd, &o.Output)
 	addQuietFlag(cmd, &o.Quiet)
 	return cmd
@@ -64,8 +65,8 @@ func (o *DiffOptions) Complete([]string) error { return nil }
 
 // Validate checks that there is something to compare.
 func (o *DiffOptions) Validate() error {
-	if !o.whatIf() {
-		return fmt.Errorf("diff needs --with FILE or --without KIND/NAMESPACE/NAME")
+	if !o.whatIf() && len(o.snapshot.base) == 0 {
+		return fmt.Errorf("diff needs --base SRC, --with FILE or --without KIND/NAMESPACE/NAME")
 	}
 	return diffFormats.validate(o.Output)
 }

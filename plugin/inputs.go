@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/discovery"
 
@@ -33,6 +34,9 @@ func (f *inputFlags) addFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.values, "values", nil, "Values file for the Helm chart (repeatable; later files win)")
 	fs.StringArrayVar(&f.set, "set", nil, "Set a value of the Helm chart, in helm's --set syntax (repeatable): KEY=VALUE, a.b=c, list={x,y}")
 	fs.StringVar(&f.releaseName, "release-name", defaultReleaseName, "Release name the Helm chart is rendered with; the namespace is -n's")
+	mustRegister(cobra.MarkFlagDirname(fs, "kustomize"))
+	mustRegister(cobra.MarkFlagFilename(fs, "helm", "tgz"))
+	mustRegister(cobra.MarkFlagFilename(fs, "values", "yaml", "yml", "json"))
 	fs.StringVar(&f.kubeVersion, "kube-version", "", "Kubernetes version the Helm chart's templates see (.Capabilities.KubeVersion). Default: the cluster's when one is read, else "+load.DefaultKubeVersion)
 }
 
@@ -45,8 +49,9 @@ func (f *inputFlags) chartFlags() bool {
 	return len(f.values) > 0 || len(f.set) > 0 || f.releaseName != defaultReleaseName || f.kubeVersion != ""
 }
 
-// onceString is a string flag that may be given once: a second value
-// would otherwise replace the first silently.
+// onceString is a string flag that may be given once (or twice the
+// same, as cobra's completion parses a command line twice): a second
+// value would otherwise replace the first silently.
 type onceString struct {
 	v    *string
 	what string
@@ -60,7 +65,7 @@ func (s *onceString) String() string {
 }
 
 func (s *onceString) Set(v string) error {
-	if *s.v != "" {
+	if *s.v != "" && *s.v != v {
 		return fmt.Errorf("given twice: %s", s.what)
 	}
 	if v == "" {
@@ -181,4 +186,23 @@ func (g *globalOptions) detected(flag string, paths []string, live bool) manifes
 	m.kustomize, m.charts = r.kustomize, r.charts
 	m.chart = func(path, ns string) (load.Chart, error) { return g.chart(path, ns, live) }
 	return m
+}
+
+// checkChartFlags refuses the flags a chart is rendered with when no
+// chart is given: they would change nothing, silently.
+func (g *globalOptions) checkChartFlags() error {
+	f := &g.snapshot.inputs
+	if !f.chartFlags() || f.helm != "" || len(classify(g.snapshot.with).charts)+len(classify(g.snapshot.base).charts) > 0 {
+		return nil
+	}
+	var given []string
+	for _, n := range []struct {
+		name string
+		set  bool
+	}{{"--values", len(f.values) > 0}, {"--set", len(f.set) > 0}, {"--release-name", f.releaseName != defaultReleaseName}, {"--kube-version", f.kubeVersion != ""}} {
+		if n.set {
+			given = append(given, n.name)
+		}
+	}
+	return fmt.Errorf("%s: no Helm chart to render with it (give --helm CHART)", strings.Join(given, ", "))
 }

@@ -27,6 +27,8 @@ type snapshotFlags struct {
 	// ignoreKinds are network plugins' policy kinds to judge without.
 	ignoreKinds []string
 	inputs      inputFlags
+	// base is diff's --base: the state the change starts from.
+	base []string
 }
 
 func (f *snapshotFlags) addFlags(fs *pflag.FlagSet) {
@@ -167,6 +169,9 @@ func (g *globalOptions) load(scope load.Scope) (*loaded, error) {
 	if slices.Contains(g.snapshot.filenames, "-") && slices.Contains(g.snapshot.with, "-") {
 		return nil, fmt.Errorf("standard input can feed -f - or --with -, not both")
 	}
+	if err := g.checkChartFlags(); err != nil {
+		return nil, err
+	}
 	ns, explicit := g.contextNamespace()
 	opts := query.DefaultOptions()
 	profile, err := g.profile()
@@ -181,6 +186,11 @@ func (g *globalOptions) load(scope load.Scope) (*loaded, error) {
 		return nil, err
 	}
 	l.base = l.snap
+	if len(g.snapshot.base) > 0 {
+		if l.base, err = g.baseSnapshot(ns, explicit, opts); err != nil {
+			return nil, err
+		}
+	}
 	if len(g.snapshot.with) > 0 {
 		_, live := src.(liveCluster)
 		with := g.detected("--with", g.snapshot.with, live)

@@ -47,6 +47,8 @@ type manifests struct {
 	// rendered with what chart says.
 	kustomize, charts []string
 	chart             func(path, ns string) (load.Chart, error)
+	// shown names paths in messages (load.Source.Shown).
+	shown func(string) string
 	stdin             io.Reader
 	// warn receives the warnings of reading, such as skipped kinds.
 	warn io.Writer
@@ -67,7 +69,7 @@ func (m manifests) String() string { return m.flag }
 // objects reads the manifests; ns is given to namespaced objects that name
 // none.
 func (m manifests) objects(ns string) ([]runtime.Object, error) {
-	src := load.Source{Filenames: m.paths, Recursive: m.recursive, Stdin: m.stdin, Namespace: ns, Kustomizations: m.kustomize}
+	src := load.Source{Filenames: m.paths, Recursive: m.recursive, Stdin: m.stdin, Namespace: ns, Kustomizations: m.kustomize, Shown: m.shown}
 	for _, path := range m.charts {
 		c, err := m.chart(path, ns)
 		if err != nil {

@@ -70,9 +70,10 @@ func IsChartArchive(path string) bool {
 // lookup finds nothing). Objects with a helm.sh/hook annotation run and
 // go around an install or a test; they are no part of the steady state,
 // so they are left out, with a note on warn naming them. Each template
-// file is one input, named after the chart and the template.
-func (c Chart) render(warn io.Writer) (rendered, error) {
-	what := "helm chart " + c.Path
+// file is one input, named after the chart and the template; shown names
+// the chart in messages.
+func (c Chart) render(warn io.Writer, shown string) (rendered, error) {
+	what := "helm chart " + shown
 	ch, err := c.load()
 	if err != nil {
 		return rendered{}, err
@@ -107,7 +108,7 @@ func (c Chart) render(warn io.Writer) (rendered, error) {
 		return rendered{}, fmt.Errorf("%s: %w", what, err)
 	}
 	if len(hooks) > 0 {
-		fmt.Fprintf(warn, "Note: %s: left out %d Helm hook(s), which run around an install, upgrade or test and are no part of the steady state: %s\n", c.Path, len(hooks), strings.Join(hooks, ", "))
+		fmt.Fprintf(warn, "Note: %s: left out %d Helm hook(s), which run around an install, upgrade or test and are no part of the steady state: %s\n", shown, len(hooks), strings.Join(hooks, ", "))
 	}
 	return rendered{what: what, inputs: inputs}, nil
 }

@@ -50,16 +50,19 @@ func kustomizeDirError(dir string) error {
 // -k DIR" and "kubectl kustomize DIR" do: kustomize's krusty with kubectl's
 // options (plugins off, files loaded only from under the kustomization's
 // root, the legacy output order).
-func Kustomize(dir string) ([]byte, error) {
+func Kustomize(dir string) ([]byte, error) { return kustomize(dir, dir) }
+
+// kustomize renders the kustomization in dir, named shown in errors.
+func kustomize(dir, shown string) ([]byte, error) {
 	opts := krusty.MakeDefaultOptions()
 	opts.Reorder = krusty.ReorderOptionLegacy
 	m, err := krusty.MakeKustomizer(opts).Run(filesys.MakeFsOnDisk(), dir)
 	if err != nil {
-		return nil, fmt.Errorf("kustomize %s: %w", dir, err)
+		return nil, fmt.Errorf("kustomize %s: %w", shown, err)
 	}
 	out, err := m.AsYaml()
 	if err != nil {
-		return nil, fmt.Errorf("kustomize %s: %w", dir, err)
+		return nil, fmt.Errorf("kustomize %s: %w", shown, err)
 	}
 	return out, nil
 }

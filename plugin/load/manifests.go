@@ -51,6 +51,17 @@ type Source struct {
 	Kustomizations []string
 	// Charts are Helm charts rendered with their values (--helm).
 	Charts []Chart
+	// Shown, when set, is how a path is named in messages: a checkout of
+	// a git revision is named by the paths in the working tree.
+	Shown func(path string) string
+}
+
+// shown is how a path is named in messages.
+func (src Source) shown(path string) string {
+	if src.Shown == nil {
+		return path
+	}
+	return src.Shown(path)
 }
 
 // Scheme is client-go's scheme plus the policy.networking.k8s.io kinds:
@@ -102,7 +113,7 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 			if inputs[i].inDir && isExpectations(data) {
 				return
 			}
-			results[i] = decodeFile(inputs[i].name, data, src.Namespace)
+			results[i] = decodeFile(src.shown(inputs[i].name), data, src.Namespace)
 		}()
 	}
 	wg.Wait()
@@ -114,17 +125,17 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 			return nil, r.err
 		}
 		for _, w := range r.warnings {
-			fmt.Fprintf(warn, "Warning: %s: %s\n", inputs[i].name, w)
+			fmt.Fprintf(warn, "Warning: %s: %s\n", src.shown(inputs[i].name), w)
 		}
 		for _, what := range r.emptyStatus {
-			emptyStatus = append(emptyStatus, inputs[i].name+": "+what)
+			emptyStatus = append(emptyStatus, src.shown(inputs[i].name)+": "+what)
 		}
 		for j, obj := range r.objects {
 			id := r.ids[j]
 			if prev, dup := seen[id]; dup {
-				return nil, fmt.Errorf("%s: %s is also defined in %s", inputs[i].name, id, prev)
+				return nil, fmt.Errorf("%s: %s is also defined in %s", src.shown(inputs[i].name), id, prev)
 			}
-			seen[id] = inputs[i].name
+			seen[id] = src.shown(inputs[i].name)
 			out = append(out, obj)
 		}
 	}
@@ -134,7 +145,7 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 			n += len(results[i].objects) + results[i].skipped
 		}
 		if n == 0 {
-			return nil, noObjects(path, len(perPath[p]) == 0, src.Recursive)
+			return nil, noObjects(src.shown(path), len(perPath[p]) == 0, src.Recursive)
 		}
 	}
 	if err := noneRendered(sets, results[len(results)-renderedInputs(sets):]); err != nil {

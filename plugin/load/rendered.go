@@ -24,15 +24,15 @@ func render(src Source, warn io.Writer) ([]rendered, error) {
 		if err := isKustomizeDir(dir); err != nil {
 			return nil, err
 		}
-		b, err := Kustomize(dir)
+		b, err := kustomize(dir, src.shown(dir))
 		if err != nil {
 			return nil, err
 		}
-		name := "kustomize " + dir
+		name := "kustomize " + src.shown(dir)
 		out = append(out, rendered{what: name, inputs: []input{{name: name, data: b}}})
 	}
 	for _, c := range src.Charts {
-		r, err := c.render(warn)
+		r, err := c.render(warn, src.shown(c.Path))
 		if err != nil {
 			return nil, err
 		}
