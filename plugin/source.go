@@ -49,7 +49,7 @@ type manifests struct {
 	chart             func(path, ns string) (load.Chart, error)
 	// shown names paths in messages (load.Source.Shown).
 	shown func(string) string
-	stdin             io.Reader
+	stdin io.Reader
 	// warn receives the warnings of reading, such as skipped kinds.
 	warn io.Writer
 	// cniGiven is set when --cni named the plugin; overrides applies the
