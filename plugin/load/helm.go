@@ -1,6 +1,7 @@
 package load
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 
 	"helm.sh/helm/v4/pkg/chart/common"
 	"helm.sh/helm/v4/pkg/chart/common/util"
@@ -113,6 +115,21 @@ func (c Chart) render(warn io.Writer, shown string) (rendered, error) {
 	return rendered{what: what, inputs: inputs}, nil
 }
 
+// Render renders the chart as "helm template --no-hooks" prints it, with
+// the hooks it leaves out noted on warn: the steady state kubectl netpol
+// reads, for reviewing it or checking it in.
+func (c Chart) Render(warn io.Writer) ([]byte, error) {
+	r, err := c.render(warn, c.Path)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	for _, in := range r.inputs {
+		b.Write(in.data)
+	}
+	return b.Bytes(), nil
+}
+
 // load loads the chart, saying plainly what is wrong with a path that is
 // not one.
 func (c Chart) load() (*chart.Chart, error) {
@@ -185,8 +202,10 @@ func mergeValues(a, b map[string]any) map[string]any {
 const hookAnnotation = "helm.sh/hook"
 
 // steadyState turns the rendered templates into inputs, in the order of
-// their names (ns the namespace of objects that name none), leaving out partials, NOTES.txt, empty files and hook
-// objects; hooks names those left out, as "kind name (events)".
+// their names, leaving out partials, NOTES.txt, empty files and hook
+// objects; hooks names those left out, as "kind namespace/name (events)",
+// ns being the namespace of those that name none. Each input is written as
+// "helm template" prints it, each object under a "# Source:" comment.
 func steadyState(files map[string]string, ns string) (inputs []input, hooks []string, err error) {
 	for _, name := range slices.Sorted(maps.Keys(files)) {
 		content := files[name]
@@ -196,7 +215,7 @@ func steadyState(files map[string]string, ns string) (inputs []input, hooks []st
 		docs := releaseutil.SplitManifests(content)
 		keys := slices.Collect(maps.Keys(docs))
 		sort.Sort(releaseutil.BySplitManifestsOrder(keys))
-		var kept []string
+		var kept strings.Builder
 		for _, k := range keys {
 			var head struct {
 				Kind     string `json:"kind"`
@@ -214,10 +233,10 @@ func steadyState(files map[string]string, ns string) (inputs []input, hooks []st
 				hooks = append(hooks, fmt.Sprintf("%s (%s)", describe(head.Kind, cmp.Or(m.Namespace, ns), m.Name), events))
 				continue
 			}
-			kept = append(kept, docs[k])
+			fmt.Fprintf(&kept, "---\n# Source: %s\n%s\n", name, strings.TrimRightFunc(docs[k], unicode.IsSpace))
 		}
-		if len(kept) > 0 {
-			inputs = append(inputs, input{name: name, data: []byte(strings.Join(kept, "\n---\n") + "\n")})
+		if kept.Len() > 0 {
+			inputs = append(inputs, input{name: name, data: []byte(kept.String())})
 		}
 	}
 	return inputs, hooks, nil

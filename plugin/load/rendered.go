@@ -29,6 +29,9 @@ func render(src Source, warn io.Writer) ([]rendered, error) {
 			return nil, err
 		}
 		name := "kustomize " + src.shown(dir)
+		if b == nil {
+			b = []byte{} // read already: nil data would be read from a file of that name
+		}
 		out = append(out, rendered{what: name, inputs: []input{{name: name, data: b}}})
 	}
 	for _, c := range src.Charts {
