@@ -66,7 +66,7 @@ func (o *DiffOptions) Complete([]string) error { return nil }
 // Validate checks that there is something to compare.
 func (o *DiffOptions) Validate() error {
 	if !o.whatIf() && len(o.snapshot.base) == 0 {
-		return fmt.Errorf("diff needs --base SRC, --with FILE or --without KIND/NAMESPACE/NAME")
+		return fmt.Errorf("diff needs --with FILE or --without KIND/NAMESPACE/NAME, or --base SRC")
 	}
 	return diffFormats.validate(o.Output)
 }

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -180,17 +181,18 @@ func (g *globalOptions) load(scope load.Scope) (*loaded, error) {
 	}
 	opts.Profile = profile
 	opts.IgnoreKinds = g.snapshot.ignoreKinds
+	var base *query.Snapshot // diff --base, read first: its errors are the quicker
+	if len(g.snapshot.base) > 0 {
+		if base, err = g.baseSnapshot(ns, explicit, opts); err != nil {
+			return nil, err
+		}
+	}
 	src := g.source()
 	l, err := src.snapshot(scope, ns, explicit, opts)
 	if err != nil {
 		return nil, err
 	}
-	l.base = l.snap
-	if len(g.snapshot.base) > 0 {
-		if l.base, err = g.baseSnapshot(ns, explicit, opts); err != nil {
-			return nil, err
-		}
-	}
+	l.base = cmp.Or(base, l.snap)
 	if len(g.snapshot.with) > 0 {
 		_, live := src.(liveCluster)
 		with := g.detected("--with", g.snapshot.with, live)

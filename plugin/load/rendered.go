@@ -21,7 +21,7 @@ type rendered struct {
 func render(src Source, warn io.Writer) ([]rendered, error) {
 	var out []rendered
 	for _, dir := range src.Kustomizations {
-		if err := isKustomizeDir(dir); err != nil {
+		if err := isKustomizeDir(dir, src.shown(dir)); err != nil {
 			return nil, err
 		}
 		b, err := kustomize(dir, src.shown(dir))
@@ -44,22 +44,22 @@ func render(src Source, warn io.Writer) ([]rendered, error) {
 	return out, nil
 }
 
-// isKustomizeDir checks that dir is a directory holding a kustomization,
-// before kustomize says it less plainly.
-func isKustomizeDir(dir string) error {
+// isKustomizeDir checks that dir (named shown) is a directory holding a
+// kustomization, before kustomize says it less plainly.
+func isKustomizeDir(dir, shown string) error {
 	if dir == "" {
 		return fmt.Errorf(`-k: an empty path: give a kustomize directory (is a variable unset?)`)
 	}
 	info, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("the path %q does not exist", dir)
+		return fmt.Errorf("the path %q does not exist", shown)
 	case err != nil:
 		return err
 	case !info.IsDir():
-		return fmt.Errorf("-k %s: not a directory: -k takes a directory holding a kustomization.yaml", dir)
+		return fmt.Errorf("-k %s: not a directory: -k takes a directory holding a kustomization.yaml", shown)
 	case KustomizationFile(dir) == "":
-		return fmt.Errorf("-k %s: the directory holds no kustomization.yaml, kustomization.yml or Kustomization (use -f for plain manifests)", dir)
+		return fmt.Errorf("-k %s: the directory holds no kustomization.yaml, kustomization.yml or Kustomization (use -f for plain manifests)", shown)
 	}
 	return nil
 }
