@@ -20,6 +20,12 @@ var (
 		now allows them or the reason they are now denied. Nothing is written
 		to the cluster.
 
+		With --base SRC, compare two complete states instead: SRC, the state
+		the change starts from (files, directories, URLs, kustomize
+		directories and Helm charts, or git:REF for the -f, -k and --helm
+		inputs at that git revision), and the -f, -k and --helm inputs, the
+		state after. Objects only in the base are deletions.
+
 		Exit codes: 0 no change, 1 changes, 2 error.`)
 
 	diffExample = templates.Examples(`
@@ -30,7 +36,13 @@ var (
 		kubectl netpol diff --without networkpolicy/prod/db
 
 		# Gate a policy change in CI, offline
-		kubectl netpol diff -f manifests/ --with new-policy.yaml -q || echo "reachability changes"`)
+		kubectl netpol diff -f manifests/ --with new-policy.yaml -q || echo "reachability changes"
+
+		# Gate a pull request: the prod overlay against the branch it goes into
+		kubectl netpol diff --base git:origin/main -k overlays/prod
+
+		# The same for a Helm chart and its prod values
+		kubectl netpol diff --base git:origin/main --helm charts/shop --values values-prod.yaml -n shop`)
 )
 
 // diffFormats are the -o formats of "kubectl netpol diff".
@@ -47,7 +59,7 @@ type DiffOptions struct {
 func NewCmdDiff(g *globalOptions) *cobra.Command {
 	o := &DiffOptions{globalOptions: g}
 	cmd := &cobra.Command{
-		Use:     "diff --with FILE... | --without KIND/NS/NAME...",
+		Use:     "diff --with FILE... | --without KIND/NS/NAME... | --base SRC...",
 		Short:   "Show which flows change verdict if manifests were applied or objects deleted",
 		Long:    diffLong,
 		Example: diffExample,

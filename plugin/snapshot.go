@@ -33,7 +33,7 @@ type snapshotFlags struct {
 }
 
 func (f *snapshotFlags) addFlags(fs *pflag.FlagSet) {
-	pathsVarP(fs, &f.filenames, "filename", "f", "Read manifests from these files or directories instead of a cluster ('-' for stdin)")
+	pathsVarP(fs, &f.filenames, "filename", "f", "Read manifests from these files, directories or URLs instead of a cluster ('-' for stdin; -k for kustomize directories, --helm for charts)")
 	fs.BoolVarP(&f.recursive, "recursive", "R", false, "Process the directories given with -f recursively")
 	f.inputs.addFlags(fs)
 	f.ipBlockPodIPs = true
@@ -41,7 +41,7 @@ func (f *snapshotFlags) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&f.cni, "cni", "", "Judge as this network plugin does where the API leaves a choice ("+strings.Join(query.ProfileNames(), ", ")+"); overrides detection, works offline. Default: detected on a cluster, the API text (spec) for manifests")
 	f.chunkSize = load.DefaultChunkSize
 	fs.Var(&f.chunkSize, "chunk-size", "Return large lists from the cluster in chunks of this size; 0 reads each list in one request")
-	pathsVarP(fs, &f.with, "with", "", "Answer as if these manifests (files, directories or '-') were applied: objects replace those of the same kind, namespace and name")
+	pathsVarP(fs, &f.with, "with", "", "Answer as if these manifests (files, directories, URLs or '-'; kustomize directories and Helm charts are rendered) were applied: objects replace those of the same kind, namespace and name")
 	fs.BoolVar(&f.noCNICheck, "no-cni-check", false, "Do not look at kube-system for a network plugin that enforces NetworkPolicy")
 	fs.StringSliceVar(&f.without, "without", nil, "Answer as if these objects were deleted: KIND/NAMESPACE/NAME, e.g. networkpolicy/prod/db (namespace/NAME for namespaces)")
 	fs.StringSliceVar(&f.ignoreKinds, "ignore-kind", nil, "Judge without the network plugin's policies of this kind (repeatable), e.g. GlobalNetworkPolicy.projectcalico.org or MultiNetworkPolicy, which are otherwise not evaluated and leave the verdicts they may change undecided")
