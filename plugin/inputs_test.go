@@ -280,3 +280,57 @@ func copyTree(t *testing.T, src, dst string) {
 		t.Fatal(err)
 	}
 }
+
+// versionedAPIServer serves an empty cluster (one namespace, no policies)
+// whose /version is version.
+func versionedAPIServer(t *testing.T, version string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.URL.Path == "/version":
+			fmt.Fprintf(w, `{"major":"1","minor":"x","gitVersion":%q}`, version)
+		case strings.HasPrefix(r.URL.Path, "/apis/policy.networking.k8s.io"):
+			http.NotFound(w, r)
+		case r.URL.Path == "/apis":
+			fmt.Fprint(w, `{"kind":"APIGroupList","apiVersion":"v1","groups":[]}`)
+		case r.URL.Path == "/api/v1/namespaces":
+			fmt.Fprint(w, `{"kind":"NamespaceList","apiVersion":"v1","metadata":{},"items":[{"metadata":{"name":"shop"}}]}`)
+		default:
+			fmt.Fprint(w, `{"kind":"List","apiVersion":"v1","metadata":{},"items":[]}`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestChartOnAClusterSeesItsVersion: a chart given to --with on a live
+// cluster is rendered for the cluster's Kubernetes version, unless
+// --kube-version says otherwise.
+func TestChartOnAClusterSeesItsVersion(t *testing.T) {
+	for _, tc := range []struct {
+		name, version string
+		flags         []string
+		want          int
+		wantErr       string
+	}{
+		{name: "a cluster the chart accepts", version: "v1.31.2-gke.1000", want: ExitNo},
+		{name: "a cluster too old for the chart", version: "v1.26.3", wantErr: "error: --with: helm chart " + shopChart + " requires kubeVersion >=1.27.0-0, which Kubernetes v1.26.3 (the cluster's version) is not\n"},
+		{name: "--kube-version over the cluster's", version: "v1.26.3", flags: []string{"--kube-version", "v1.30.0"}, want: ExitNo},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := versionedAPIServer(t, tc.version)
+			args := append([]string{"diff", "-q", "--no-cni-check", "--server", srv.URL, "-n", "shop", "--with", shopChart}, tc.flags...)
+			r := run(t, "", args...)
+			if tc.wantErr != "" {
+				if r.code != ExitError || !strings.HasSuffix(r.stderr, tc.wantErr) {
+					t.Errorf("exit %d, stderr %q; want 2 and %q", r.code, r.stderr, tc.wantErr)
+				}
+				return
+			}
+			if r.code != tc.want {
+				t.Errorf("exit %d, want %d; stderr:\n%s", r.code, tc.want, r.stderr)
+			}
+		})
+	}
+}
