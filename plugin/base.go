@@ -27,11 +27,11 @@ func (g *globalOptions) baseSnapshot(ns string, explicit bool, opts query.Option
 	if !g.fromInputs() {
 		return nil, fmt.Errorf("--base compares two complete states: give the state after with -f, -k or --helm")
 	}
-	m := g.detected("--base", base, false)
-	if ref, ok := strings.CutPrefix(base[0], gitPrefix); ok {
-		if len(base) > 1 {
-			return nil, fmt.Errorf("--base %s stands alone: the inputs at that revision are the whole base", base[0])
-		}
+	var m manifests
+	switch ref, isGit := strings.CutPrefix(base[0], gitPrefix); {
+	case isGit && len(base) > 1:
+		return nil, fmt.Errorf("--base %s stands alone: the inputs at that revision are the whole base", base[0])
+	case isGit:
 		rev, err := load.CheckoutRevision(ref)
 		if err != nil {
 			return nil, fmt.Errorf("--base %w", err)
@@ -40,8 +40,10 @@ func (g *globalOptions) baseSnapshot(ns string, explicit bool, opts query.Option
 		if m, err = g.inputsAt(rev); err != nil {
 			return nil, fmt.Errorf("--base %w", err)
 		}
-	} else if slices.ContainsFunc(base, func(b string) bool { return strings.HasPrefix(b, gitPrefix) }) {
+	case slices.ContainsFunc(base, func(b string) bool { return strings.HasPrefix(b, gitPrefix) }):
 		return nil, fmt.Errorf("--base git:REF stands alone: the inputs at that revision are the whole base")
+	default:
+		m = g.detected("--base", base, false)
 	}
 	if slices.Contains(base, "-") && (slices.Contains(g.snapshot.filenames, "-") || slices.Contains(g.snapshot.with, "-")) {
 		return nil, fmt.Errorf("standard input can feed one of -f -, --with - and --base -")

@@ -16,7 +16,7 @@ type rendered struct {
 	inputs []input
 }
 
-// render renders the source's kustomizations and chart, in that order.
+// render renders the source's kustomizations, then its charts.
 // Warnings (Helm hooks left out) go to warn.
 func render(src Source, warn io.Writer) ([]rendered, error) {
 	var out []rendered
