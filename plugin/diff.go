@@ -20,6 +20,12 @@ var (
 		now allows them or the reason they are now denied. Nothing is written
 		to the cluster.
 
+		With --base SRC, compare two complete states instead: SRC, the state
+		the change starts from (files, directories, URLs, kustomize
+		directories and Helm charts, or git:REF for the -f, -k and --helm
+		inputs at that git revision), and the -f, -k and --helm inputs, the
+		state after. Objects only in the base are deletions.
+
 		Exit codes: 0 no change, 1 changes, 2 error.`)
 
 	diffExample = templates.Examples(`
@@ -33,7 +39,13 @@ var (
 		kubectl netpol diff -f manifests/ --with new-policy.yaml -q || echo "reachability changes"
 
 		# The same as a pull-request comment
-		kubectl netpol diff -f manifests/ --with new-policy.yaml -o markdown > comment.md`)
+		kubectl netpol diff -f manifests/ --with new-policy.yaml -o markdown > comment.md
+
+		# Gate a pull request: the prod overlay against the branch it goes into
+		kubectl netpol diff --base git:origin/main -k overlays/prod
+
+		# The same for a Helm chart and its prod values
+		kubectl netpol diff --base git:origin/main --helm charts/shop --values values-prod.yaml -n shop`)
 )
 
 // diffFormats are the -o formats of "kubectl netpol diff".
@@ -52,13 +64,14 @@ type DiffOptions struct {
 func NewCmdDiff(g *globalOptions) *cobra.Command {
 	o := &DiffOptions{globalOptions: g}
 	cmd := &cobra.Command{
-		Use:     "diff --with FILE... | --without KIND/NS/NAME...",
+		Use:     "diff --with FILE... | --without KIND/NS/NAME... | --base SRC...",
 		Short:   "Show which flows change verdict if manifests were applied or objects deleted",
 		Long:    diffLong,
 		Example: diffExample,
 		Args:    cobra.NoArgs,
 		RunE:    runSteps(o),
 	}
+	addBaseFlag(cmd, &g.snapshot.base)
 	o.printer = diffFormats.addFlag(cmd, &o.Output)
 	addQuietFlag(cmd, &o.Quiet)
 	return cmd
@@ -69,8 +82,8 @@ func (o *DiffOptions) Complete([]string) error { return nil }
 
 // Validate checks that there is something to compare.
 func (o *DiffOptions) Validate() error {
-	if !o.whatIf() {
-		return fmt.Errorf("diff needs --with FILE or --without KIND/NAMESPACE/NAME")
+	if !o.whatIf() && len(o.snapshot.base) == 0 {
+		return fmt.Errorf("diff needs --with FILE or --without KIND/NAMESPACE/NAME, or --base SRC")
 	}
 	return diffFormats.validate(o.Output)
 }

@@ -60,7 +60,9 @@ func NewCmdNetpolWithConfig(streams genericiooptions.IOStreams, configFlags *gen
 		Long: templates.LongDesc(`
 			Answer what-if questions about Kubernetes NetworkPolicy before anything is
 			deployed: can this pod reach that one, on which port, and which policy
-			rule decides it. Reads a cluster (read-only) or manifests on disk (-f).
+			rule decides it. Reads a cluster (read-only) or manifests: files,
+			directories and URLs (-f), kustomize directories (-k), a Helm chart
+			(--helm).
 
 			Exit codes: 0 yes/success, 1 no (denied), 2 error.`),
 		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl netpol"},

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -26,15 +27,19 @@ type snapshotFlags struct {
 	ipBlockSet    bool // --ipblock-pod-ips was given
 	// ignoreKinds are network plugins' policy kinds to judge without.
 	ignoreKinds []string
+	inputs      inputFlags
+	// base is diff's --base: the state the change starts from.
+	base []string
 }
 
 func (f *snapshotFlags) addFlags(fs *pflag.FlagSet) {
-	pathsVarP(fs, &f.filenames, "filename", "f", "Read manifests from these files or directories instead of a cluster ('-' for stdin)")
+	pathsVarP(fs, &f.filenames, "filename", "f", "Read manifests from these files, directories or URLs instead of a cluster ('-' for stdin; -k for kustomize directories, --helm for charts)")
 	fs.BoolVarP(&f.recursive, "recursive", "R", false, "Process the directories given with -f recursively")
+	f.inputs.addFlags(fs)
 	f.ipBlockPodIPs = true
 	fs.Var(&setBool{v: &f.ipBlockPodIPs, set: &f.ipBlockSet}, "ipblock-pod-ips", "Let ipBlock peers match pod IPs (as kube-network-policies and Calico do); false for CNIs that apply ipBlock only to cluster-external addresses. Overrides the --cni profile")
 	fs.StringVar(&f.cni, "cni", "", "Judge as this network plugin does where the API leaves a choice ("+strings.Join(query.ProfileNames(), ", ")+"); overrides detection, works offline. Default: detected on a cluster, the API text (spec) for manifests")
-	pathsVarP(fs, &f.with, "with", "", "Answer as if these manifests (files, directories or '-') were applied: objects replace those of the same kind, namespace and name")
+	pathsVarP(fs, &f.with, "with", "", "Answer as if these manifests (files, directories, URLs or '-'; kustomize directories and Helm charts are rendered) were applied: objects replace those of the same kind, namespace and name")
 	fs.BoolVar(&f.noCNICheck, "no-cni-check", false, "Do not look at kube-system for a network plugin that enforces NetworkPolicy")
 	fs.StringSliceVar(&f.without, "without", nil, "Answer as if these objects were deleted: KIND/NAMESPACE/NAME, e.g. networkpolicy/prod/db (namespace/NAME for namespaces)")
 	fs.StringSliceVar(&f.ignoreKinds, "ignore-kind", nil, "Judge without the network plugin's policies of this kind (repeatable), e.g. GlobalNetworkPolicy.projectcalico.org or MultiNetworkPolicy, which are otherwise not evaluated and leave the verdicts they may change undecided")
@@ -170,6 +175,9 @@ func (g *globalOptions) load(scope load.Scope) (*loaded, error) {
 	if slices.Contains(g.snapshot.filenames, "-") && slices.Contains(g.snapshot.with, "-") {
 		return nil, fmt.Errorf("standard input can feed -f - or --with -, not both")
 	}
+	if err := g.checkChartFlags(); err != nil {
+		return nil, err
+	}
 	ns, explicit := g.contextNamespace()
 	opts := query.DefaultOptions()
 	profile, err := g.profile()
@@ -178,13 +186,21 @@ func (g *globalOptions) load(scope load.Scope) (*loaded, error) {
 	}
 	opts.Profile = profile
 	opts.IgnoreKinds = g.snapshot.ignoreKinds
-	l, err := g.source().snapshot(scope, ns, explicit, opts)
+	var base *query.Snapshot // diff --base, read first: its errors are the quicker
+	if len(g.snapshot.base) > 0 {
+		if base, err = g.baseSnapshot(ns, explicit, opts); err != nil {
+			return nil, err
+		}
+	}
+	src := g.source()
+	l, err := src.snapshot(scope, ns, explicit, opts)
 	if err != nil {
 		return nil, err
 	}
-	l.base = l.snap
+	l.base = cmp.Or(base, l.snap)
 	if len(g.snapshot.with) > 0 {
-		with := g.manifests("--with", g.snapshot.with)
+		_, live := src.(liveCluster)
+		with := g.detected("--with", g.snapshot.with, live)
 		objs, err := with.objects(l.namespace)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", with, err)

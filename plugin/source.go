@@ -30,8 +30,8 @@ type source interface {
 // source is where the base state comes from: the -f manifests, else the
 // cluster the kubeconfig flags name.
 func (g *globalOptions) source() source {
-	if len(g.snapshot.filenames) > 0 {
-		return g.manifests("-f", g.snapshot.filenames)
+	if len(g.snapshot.filenames) > 0 || g.snapshot.inputs.given() {
+		return g.inputs()
 	}
 	return liveCluster{g}
 }
@@ -43,7 +43,13 @@ type manifests struct {
 	flag      string
 	paths     []string
 	recursive bool
-	stdin     io.Reader
+	// kustomize are kustomize directories and charts Helm charts, each
+	// rendered with what chart says.
+	kustomize, charts []string
+	chart             func(path, ns string) (load.Chart, error)
+	// shown names paths in messages (load.Source.Shown).
+	shown func(string) string
+	stdin io.Reader
 	// warn receives the warnings of reading, such as skipped kinds.
 	warn io.Writer
 	// cniGiven is set when --cni named the plugin; overrides applies the
@@ -65,7 +71,15 @@ func (m manifests) String() string { return m.flag }
 // objects reads the manifests; ns is given to namespaced objects that name
 // none.
 func (m manifests) objects(ns string) ([]runtime.Object, error) {
-	return load.Manifests(load.Source{Filenames: m.paths, Recursive: m.recursive, Stdin: m.stdin, Namespace: ns, Positions: m.positions}, m.warn)
+	src := load.Source{Filenames: m.paths, Recursive: m.recursive, Stdin: m.stdin, Namespace: ns, Positions: m.positions, Kustomizations: m.kustomize, Shown: m.shown}
+	for _, path := range m.charts {
+		c, err := m.chart(path, ns)
+		if err != nil {
+			return nil, err
+		}
+		src.Charts = append(src.Charts, c)
+	}
+	return load.Manifests(src, m.warn)
 }
 
 // snapshot reads every manifest, whatever the scope: they are all at hand.

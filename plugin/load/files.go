@@ -50,6 +50,20 @@ func expand(src Source, warn io.Writer) (inputs []input, perPath [][]int, err er
 			inputs = append(inputs, input{name: "STDIN", data: b})
 			continue
 		}
+		if IsURL(f) {
+			if i, ok := byPath[f]; ok {
+				perPath[p] = append(perPath[p], i)
+				continue
+			}
+			b, err := readURL(f)
+			if err != nil {
+				return nil, nil, err
+			}
+			byPath[f] = len(inputs)
+			perPath[p] = append(perPath[p], len(inputs))
+			inputs = append(inputs, input{name: f, data: b})
+			continue
+		}
 		files, skipped, err := expandDir(f, src.Recursive)
 		if err != nil {
 			return nil, nil, err
@@ -105,7 +119,13 @@ func expandDir(path string, recursive bool) (files []found, skipped []string, er
 		return nil, nil, err
 	}
 	if !info.IsDir() {
+		if err := renderedFile(path); err != nil {
+			return nil, nil, err
+		}
 		return []found{{path, realPath(path), false}}, nil, nil
+	}
+	if err := renderedDir(path); err != nil {
+		return nil, nil, err
 	}
 	w := walker{recursive: recursive}
 	if err := w.dir(path, realPath(path), []fs.FileInfo{info}); err != nil {
@@ -177,6 +197,9 @@ func (w *walker) dir(path, real string, ancestors []fs.FileInfo) error {
 			if slices.ContainsFunc(ancestors, func(a fs.FileInfo) bool { return os.SameFile(a, info) }) {
 				w.skipped = append(w.skipped, fmt.Sprintf("skipping %s: a link to a directory it is in", p))
 				continue
+			}
+			if err := renderedDir(p); err != nil {
+				return err
 			}
 			if err := w.dir(p, key, append(ancestors[:len(ancestors):len(ancestors)], info)); err != nil {
 				return err

@@ -49,6 +49,21 @@ type Source struct {
 	Namespace string
 	// Positions, when set, receives where each object is written.
 	Positions *Positions
+	// Kustomizations are directories rendered with kustomize (-k).
+	Kustomizations []string
+	// Charts are Helm charts rendered with their values (--helm).
+	Charts []Chart
+	// Shown, when set, is how a path is named in messages: a checkout of
+	// a git revision is named by the paths in the working tree.
+	Shown func(path string) string
+}
+
+// shown is how a path is named in messages.
+func (src Source) shown(path string) string {
+	if src.Shown == nil {
+		return path
+	}
+	return src.Shown(path)
 }
 
 // Scheme is client-go's scheme plus the policy.networking.k8s.io kinds:
@@ -74,6 +89,13 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 	if err != nil {
 		return nil, err
 	}
+	sets, err := render(src, warn)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range sets {
+		inputs = append(inputs, r.inputs...)
+	}
 	results := make([]fileResult, len(inputs))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, goruntime.GOMAXPROCS(0))
@@ -94,7 +116,7 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 			if inputs[i].inDir && isExpectations(data) {
 				return
 			}
-			results[i] = decodeFile(inputs[i].name, data, src.Namespace)
+			results[i] = decodeFile(src.shown(inputs[i].name), data, src.Namespace)
 		}()
 	}
 	wg.Wait()
@@ -107,10 +129,10 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 			return nil, r.err
 		}
 		for _, w := range r.warnings {
-			fmt.Fprintf(warn, "Warning: %s: %s\n", inputs[i].name, w)
+			fmt.Fprintf(warn, "Warning: %s: %s\n", src.shown(inputs[i].name), w)
 		}
 		for _, what := range r.emptyStatus {
-			emptyStatus = append(emptyStatus, inputs[i].name+": "+what)
+			emptyStatus = append(emptyStatus, src.shown(inputs[i].name)+": "+what)
 		}
 		for _, s := range r.skipped {
 			s.file = inputs[i].name
@@ -119,9 +141,9 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 		for j, obj := range r.objects {
 			id := r.ids[j]
 			if prev, dup := seen[id]; dup {
-				return nil, fmt.Errorf("%s: %s is also defined in %s", inputs[i].name, id, prev)
+				return nil, fmt.Errorf("%s: %s is also defined in %s", src.shown(inputs[i].name), id, prev)
 			}
-			seen[id] = inputs[i].name
+			seen[id] = src.shown(inputs[i].name)
 			out = append(out, obj)
 		}
 		if src.Positions != nil && inputs[i].data == nil {
@@ -134,8 +156,11 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 			n += len(results[i].objects) + len(results[i].skipped)
 		}
 		if n == 0 {
-			return nil, noObjects(path, len(perPath[p]) == 0, src.Recursive)
+			return nil, noObjects(src.shown(path), len(perPath[p]) == 0, src.Recursive)
 		}
+	}
+	if err := noneRendered(sets, results[len(results)-renderedInputs(sets):]); err != nil {
+		return nil, err
 	}
 	reportSkipped(warn, skipped)
 	if len(emptyStatus) > 0 {
