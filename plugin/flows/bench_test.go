@@ -53,8 +53,8 @@ func TestReadGenerated(t *testing.T) {
 			}
 			type counts struct {
 				Records, Flows, LostEvents, NotInitiating, Unjudged, Duplicates, Connections int
-				Forwarded, Denied, Distinct                                                int
-				NonFlow                                                                    map[string]int
+				Forwarded, Denied, Distinct                                                  int
+				NonFlow                                                                      map[string]int
 			}
 			gotCounts := counts{
 				got.Records, got.Flows, got.LostEvents, got.NotInitiating, got.Unjudged, got.Duplicates, got.Connections,
