@@ -33,6 +33,10 @@
 // The pod and policy counts are exact: Config.Pods pods (DaemonSet pods
 // included), Config.Policies NetworkPolicies and Config.CiliumPolicies
 // CiliumNetworkPolicies.
+//
+// Hubble (hubble.go) writes a generated cluster's traffic as the JSON
+// lines of "hubble observe -o json", with the counts a reader of
+// connections should find in them, to benchmark and check replay.
 package gen
 
 import (

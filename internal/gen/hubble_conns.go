@@ -83,7 +83,7 @@ func (h *hubbleGen) start() {
 	switch t.mix[weightedIndex(h.rng, ws)].kind {
 	case kindCall:
 		c := pickOf(h.rng, t.calls)
-		h.connect(h.podOf(c.from), h.podOf(c.to), c.port, t.service(c.to, c.port), fateOK)
+		h.connect(h.podOf(c.from), h.podOf(c.to), c.port, t.service(c.to, c.port), t.fate(c.from, c.to))
 	case kindDNS:
 		dns := corev1.ContainerPort{ContainerPort: 53, Protocol: corev1.ProtocolUDP}
 		h.connect(pickOf(h.rng, t.apps), pickOf(h.rng, t.resolvers), dns, t.kubeDNS, fateOK)
@@ -104,7 +104,7 @@ func (h *hubbleGen) start() {
 		}
 	case kindInternet:
 		w := pickOf(h.rng, t.internet)
-		h.connect(h.podOf(w), t.world(pickOf(h.rng, t.saas), false), corev1.ContainerPort{ContainerPort: 443, Protocol: corev1.ProtocolTCP}, nil, fateOK)
+		h.connect(h.podOf(w), t.world(pickOf(h.rng, t.saas), false), corev1.ContainerPort{ContainerPort: 443, Protocol: corev1.ProtocolTCP}, nil, t.fate(w, nil))
 	case kindPartner:
 		w := pickOf(h.rng, t.partner)
 		if len(w.partnerIPs) == 0 {
@@ -115,7 +115,7 @@ func (h *hubbleGen) start() {
 			}
 		}
 		port := corev1.ContainerPort{ContainerPort: pickOf(h.rng, []int32{443, 8443}), Protocol: corev1.ProtocolTCP}
-		h.connect(h.podOf(w), t.world(pickOf(h.rng, w.partnerIPs), true), port, nil, fateOK)
+		h.connect(h.podOf(w), t.world(pickOf(h.rng, w.partnerIPs), true), port, nil, t.fate(w, nil))
 	case kindProbe:
 		h.probe()
 	case kindProbeEgress:
