@@ -7,7 +7,7 @@
 //
 // With -hubble N it also writes N records of the cluster's traffic as
 // "hubble observe -o json" prints them (gen.Hubble), next to the
-// manifests and not among them, to measure replay (plugin/flows/README.md):
+// manifests and not among them, to measure replay (package plugin/flows):
 //
 //	go run ./test/gencluster -pods 2000 -out /tmp/c2000 -hubble 1000000
 //	kubectl netpol replay /tmp/c2000.hubble.json -f /tmp/c2000
