@@ -53,15 +53,6 @@ const (
 	pointToOverlay  = 4
 )
 
-// fate is what the datapath does with a connection.
-type fate uint8
-
-const (
-	fateOK          fate = iota
-	fateDenyIngress      // dropped by policy at the destination's node
-	fateDenyEgress       // dropped by policy at the source's node
-)
-
 // start starts a connection of a kind drawn from the mix, and now and
 // then writes a record without a flow.
 func (h *hubbleGen) start() {
@@ -149,20 +140,6 @@ func (h *hubbleGen) probe() {
 		h.connect(src, h.podOf(u), p, t.service(u, p), f)
 		return
 	}
-}
-
-// admits is fateOK if the namespace of w lets its clients in: it does not
-// isolate its pods or has one of the named policies.
-func (t *traffic) admits(w *workload, policies ...string) fate {
-	if !t.isolated[w.ns] {
-		return fateOK
-	}
-	for _, np := range w.ns.policies {
-		if slices.Contains(policies, np.Name) {
-			return fateOK
-		}
-	}
-	return fateDenyIngress
 }
 
 func (h *hubbleGen) podOf(w *workload) *end { return pickOf(h.rng, h.t.byWorkload[w]) }

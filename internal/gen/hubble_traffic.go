@@ -9,9 +9,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 )
 
 // The traffic of a generated cluster, as Hubble sees it: its pods with
@@ -298,65 +295,6 @@ func (t *traffic) plan(g *generator) {
 	add(2, kindProbe, len(t.calls) > 0)
 	add(1, kindProbeEgress, len(t.confined) > 0)
 	add(0.5, kindPing, len(t.internet) > 0)
-}
-
-// policyTypes are the directions a NetworkPolicy isolates, omitted
-// policyTypes as the API defaults them.
-func policyTypes(np *networkingv1.NetworkPolicy) (ingress, egress bool) {
-	if len(np.Spec.PolicyTypes) == 0 {
-		return true, len(np.Spec.Egress) > 0
-	}
-	for _, pt := range np.Spec.PolicyTypes {
-		switch pt {
-		case networkingv1.PolicyTypeIngress:
-			ingress = true
-		case networkingv1.PolicyTypeEgress:
-			egress = true
-		}
-	}
-	return ingress, egress
-}
-
-// covered tells whether a policy of w's namespace selects w for the
-// direction, other than one for all its pods or for the scraper's and
-// the ingress controller's ports: its allow-list, as the generator
-// writes one for the workload's calls (the policy budget may leave a
-// workload without one).
-func covered(w *workload, egress bool) bool {
-	for _, np := range w.ns.policies {
-		if len(np.Spec.PodSelector.MatchLabels)+len(np.Spec.PodSelector.MatchExpressions) == 0 ||
-			slices.Contains(notCalls, np.Name) {
-			continue
-		}
-		in, out := policyTypes(np)
-		if egress && !out || !egress && !in {
-			continue
-		}
-		sel, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
-		if err == nil && sel.Matches(labels.Set(w.labels)) {
-			return true
-		}
-	}
-	return false
-}
-
-// notCalls are the policies of application namespaces that admit the
-// scraper and the ingress controller, not the workloads' callers.
-var notCalls = []string{"allow-prometheus-scrape", "allow-monitoring", "allow-ingress-nginx"}
-
-// fate is what the policies are taken to do with a call of the workload
-// from to the workload to (nil: outside the cluster): dropped at the
-// source if its namespace isolates egress and no allow-list covers it,
-// else at the destination if its namespace isolates ingress and no
-// allow-list covers it.
-func (t *traffic) fate(from, to *workload) fate {
-	switch {
-	case from != nil && t.egressOnly[from.ns] && !covered(from, true):
-		return fateDenyEgress
-	case to != nil && t.isolated[to.ns] && !covered(to, false):
-		return fateDenyIngress
-	}
-	return fateOK
 }
 
 // publicAddr is an address on the internet: not private, shared,
