@@ -33,6 +33,10 @@
 // The pod and policy counts are exact: Config.Pods pods (DaemonSet pods
 // included), Config.Policies NetworkPolicies and Config.CiliumPolicies
 // CiliumNetworkPolicies.
+//
+// Hubble (hubble.go) writes a generated cluster's traffic as the JSON
+// lines of "hubble observe -o json", with the counts a reader of
+// connections should find in them, to benchmark and check replay.
 package gen
 
 import (
@@ -79,6 +83,12 @@ var SystemNamespaces = []string{"default", "ingress-nginx", "kube-node-lease", "
 // kind set; the Cilium policies are *unstructured.Unstructured, as the
 // engine reads them. Negative counts are taken as zero; more than MaxPods pods panics.
 func Cluster(cfg Config) []runtime.Object {
+	return build(cfg).objects()
+}
+
+// build generates a cluster up to its objects: namespaces, workloads and
+// their calls, policies. Its objects() are Cluster's result.
+func build(cfg Config) *generator {
 	cfg.Pods = max(cfg.Pods, 0)
 	cfg.Policies = max(cfg.Policies, 0)
 	cfg.CiliumPolicies = max(cfg.CiliumPolicies, 0)
@@ -106,7 +116,7 @@ func Cluster(cfg Config) []runtime.Object {
 	if cfg.CiliumPolicies > 0 {
 		g.withStream(ciliumStream, g.makeCiliumPolicies)
 	}
-	return g.objects()
+	return g
 }
 
 // generator holds the state of one Cluster call.

@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -594,6 +595,9 @@ func (g *generator) egressFor(w *workload) *networkingv1.NetworkPolicy {
 		}
 		if g.chance(0.4) {
 			to = append(to, ipPeer(fmt.Sprintf("2001:db8:%x::/48", g.between(1, 0xffff))))
+		}
+		for _, p := range to[:2] {
+			w.partnerIPs = append(w.partnerIPs, netip.MustParsePrefix(p.IPBlock.CIDR).Addr())
 		}
 		rules = append(rules, networkingv1.NetworkPolicyEgressRule{To: to,
 			Ports: []networkingv1.NetworkPolicyPort{g.portNum(tcp, 443), g.portNum(tcp, 8443)}})

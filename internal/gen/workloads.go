@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -58,6 +59,9 @@ type workload struct {
 	clients  []*workload // who calls it
 	internet bool        // calls addresses on the internet
 	partner  bool        // calls a few fixed external backends
+	// partnerIPs are the partner backends its egress policy allows, in a
+	// zero-trust namespace (for the flows of Hubble).
+	partnerIPs []netip.Addr
 }
 
 type service struct {

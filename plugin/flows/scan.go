@@ -1,6 +1,8 @@
 package flows
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -51,6 +53,9 @@ func (s *scanner) ws() {
 
 // peek returns the next byte after white space, 0 at the end.
 func (s *scanner) peek() byte {
+	if s.i < len(s.b) && s.b[s.i] > ' ' {
+		return s.b[s.i] // compact JSON: no white space to skip
+	}
 	s.ws()
 	if s.i >= len(s.b) {
 		return 0
@@ -103,28 +108,54 @@ func (s *scanner) key() ([]byte, bool) {
 }
 
 // rawStr reads a string and returns its bytes between the quotes, and
-// whether it has escapes.
+// whether it has escapes. Most of a Hubble record is strings (labels
+// above all): it looks at eight bytes at a time for the quote, a
+// backslash or a control character, and goes straight to the first.
 func (s *scanner) rawStr() ([]byte, bool, bool) {
 	if s.peek() != '"' {
 		return nil, false, s.unexpected()
 	}
+	b := s.b
 	start := s.i + 1
 	esc := false
-	for j := start; j < len(s.b); j++ {
-		switch c := s.b[j]; {
+	for j := start; j < len(b); {
+		if j+8 <= len(b) {
+			m := specials(binary.LittleEndian.Uint64(b[j:]))
+			if m == 0 {
+				j += 8
+				continue
+			}
+			j += bits.TrailingZeros64(m) >> 3
+		}
+		switch c := b[j]; {
 		case c == '"':
 			s.i = j + 1
-			return s.b[start:j], esc, true
+			return b[start:j], esc, true
 		case c == '\\':
 			esc = true
-			j++
+			j += 2
 		case c < 0x20:
 			s.i = j
 			return nil, false, s.fail("invalid JSON: control character in a string at column " + strconv.Itoa(j+1))
+		default:
+			j++
 		}
 	}
-	s.i = len(s.b)
+	s.i = len(b)
 	return nil, false, s.fail(errEnd)
+}
+
+// specials marks (with its high bit) each of eight bytes, the first in
+// the lowest, that may be a quote, a backslash or a control character
+// (below 0x20): the classic test for a zero byte, (x - 0x01..) &^ x &
+// 0x80.., on the word XORed with '"' and with '\\', and the like test for
+// bytes below 0x20. A borrow may mark bytes after a marked one, never one
+// before: the lowest mark is always one of them.
+func specials(w uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q := w ^ ('"' * ones)
+	bs := w ^ ('\\' * ones)
+	return ((q-ones)&^q | (bs-ones)&^bs | (w-0x20*ones)&^w) & highs
 }
 
 // str reads a string, unescaped.

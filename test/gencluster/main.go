@@ -4,6 +4,13 @@
 //	go run ./test/gencluster -pods 2000 -out /tmp/cluster
 //	go run ./test/gencluster -pods 10000 -policies 0 -cilium-policies 2000 -out /tmp/cilium
 //	go run ./cmd/kubectl-netpol can -f /tmp/cluster NS/deployment/NAME NS2/statefulset/NAME2
+//
+// With -hubble N it also writes N records of the cluster's traffic as
+// "hubble observe -o json" prints them (gen.Hubble), next to the
+// manifests and not among them, to measure replay (package plugin/flows):
+//
+//	go run ./test/gencluster -pods 2000 -out /tmp/c2000 -hubble 1000000
+//	kubectl netpol replay /tmp/c2000.hubble.json -f /tmp/c2000
 package main
 
 import (
@@ -26,6 +33,8 @@ func main() {
 	var cfg gen.Config
 	var out string
 	var asJSON bool
+	var hubble int
+	var hubbleFile string
 	flag.IntVar(&cfg.Pods, "pods", 1000, "total pods")
 	flag.IntVar(&cfg.Policies, "policies", -1, "total NetworkPolicies (default pods/5)")
 	flag.IntVar(&cfg.CiliumPolicies, "cilium-policies", 0, "total CiliumNetworkPolicies; with any, a few CiliumClusterwideNetworkPolicies too")
@@ -33,9 +42,11 @@ func main() {
 	flag.Int64Var(&cfg.Seed, "seed", 1, "random seed")
 	flag.StringVar(&out, "out", "", "directory to write the manifests to (required)")
 	flag.BoolVar(&asJSON, "json", false, "write one JSON List, as kubectl get -o json does, instead of YAML files")
+	flag.IntVar(&hubble, "hubble", 0, "also write this many Hubble flow records of the cluster's traffic")
+	flag.StringVar(&hubbleFile, "hubble-file", "", "where to write the Hubble records (default DIR.hubble.json)")
 	flag.Parse()
 	if out == "" || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: gencluster [-pods N] [-policies N] [-cilium-policies N] [-namespaces N] [-seed N] -out DIR")
+		fmt.Fprintln(os.Stderr, "usage: gencluster [-pods N] [-policies N] [-cilium-policies N] [-namespaces N] [-seed N] [-hubble N [-hubble-file FILE]] -out DIR")
 		os.Exit(2)
 	}
 	if cfg.Policies < 0 {
@@ -76,6 +87,35 @@ func main() {
 		fmt.Fprintf(os.Stderr, ", %d CiliumNetworkPolicies, %d CiliumClusterwideNetworkPolicies", cnps, ccnps)
 	}
 	fmt.Fprintln(os.Stderr)
+	if hubble > 0 {
+		if hubbleFile == "" {
+			hubbleFile = filepath.Clean(out) + ".hubble.json"
+		}
+		if err := writeHubble(hubbleFile, gen.HubbleConfig{Cluster: cfg, Records: hubble, Seed: cfg.Seed}); err != nil {
+			fmt.Fprintf(os.Stderr, "error: %v\n", err)
+			os.Exit(1)
+		}
+	}
+}
+
+// writeHubble writes the Hubble records and says what a reader should
+// count in them.
+func writeHubble(path string, cfg gen.HubbleConfig) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	st, err := gen.Hubble(f, cfg)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "wrote %d Hubble records to %s: %d connections (%d dropped by policy), %d distinct; %d not starting one, %d seen again, %d ICMP, %d lost_events, %d node_status\n",
+		st.Records, path, st.Connections, st.Denied, st.Distinct, st.NotInitiating, st.Duplicates, st.Unjudged,
+		st.NonFlow["lost_events"], st.NonFlow["node_status"])
+	return nil
 }
 
 // writeJSONList writes every object into DIR/cluster.json as one v1 List,
