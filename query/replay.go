@@ -49,7 +49,8 @@ type ReplayVerdict struct {
 	Allowed   bool     `json:"allowed"`
 	Decided   bool     `json:"decided"`
 	DependsOn []string `json:"dependsOn,omitempty"`
-	// Answer is "can"'s answer, for the trace.
+	// Answer is "can"'s answer, for the trace; nil for a connection
+	// nothing is said about (its verdict stands and the dataplane agrees).
 	Answer *Answer `json:"-"`
 }
 
@@ -136,6 +137,7 @@ func (s *Snapshot) Replay(conns []ObservedConnection, next *Snapshot) (*ReplayRe
 				res.Disagreements++
 			}
 		}
+		rc.dropTraces()
 		res.Connections = append(res.Connections, rc)
 	}
 	rank := func(rc *ReplayedConnection) int {
@@ -151,6 +153,26 @@ func (s *Snapshot) Replay(conns []ObservedConnection, next *Snapshot) (*ReplayRe
 	}
 	slices.SortStableFunc(res.Connections, func(a, b ReplayedConnection) int { return rank(&a) - rank(&b) })
 	return res, nil
+}
+
+// dropTraces lets go of the answers of a connection nothing will be said
+// about (its verdict stands, decided, and the dataplane agrees): a day of
+// flows has tens of thousands of distinct connections, and their traces
+// are most of the memory a replay holds.
+func (rc *ReplayedConnection) dropTraces() {
+	if rc.Change != "" || rc.Disagreement != "" {
+		return
+	}
+	for _, v := range []*ReplayVerdict{rc.Before, rc.After} {
+		if v != nil && !v.Decided {
+			return
+		}
+	}
+	for _, v := range []*ReplayVerdict{rc.Before, rc.After} {
+		if v != nil {
+			v.Answer = nil
+		}
+	}
 }
 
 // Changed tells whether the replay found what a gate fails on: a
