@@ -15,11 +15,13 @@ import (
 )
 
 func main() {
-	// Large clusters make large maps; keep the heap near 768 MiB by
-	// collecting sooner, unless the user set GOMEMLIMIT. The runtime caps
-	// the collector's CPU share, so a bigger live heap only runs slower.
+	// Large clusters make large answers. Unless the user set GOMEMLIMIT,
+	// the collector works harder only as the heap nears what the machine
+	// (or the cgroup) has: never a constant below what the answer needs.
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
-		debug.SetMemoryLimit(768 << 20)
+		if budget := memoryBudget(); budget > 0 {
+			debug.SetMemoryLimit(budget)
+		}
 	}
 	// A run is short and its heap mostly live until the end: collect half
 	// as often as Go's default (the memory limit above still applies),

@@ -117,3 +117,22 @@ func TestErrorsShowControlCharactersOfNames(t *testing.T) {
 		t.Errorf("exit %d, output %q; want exit 2 and the name shown as web\\x1b[2J", code, out)
 	}
 }
+
+// TestMemoryBudget: the soft limit follows the machine, three quarters of
+// its memory (or of the cgroup's limit), and MemTotal is read as kB.
+func TestMemoryBudget(t *testing.T) {
+	if got := parseMemTotal([]byte("MemFree: 10 kB\nMemTotal:       25165824 kB\n")); got != 24<<30 {
+		t.Errorf("parseMemTotal = %d, want %d", got, int64(24<<30))
+	}
+	if got := parseMemTotal([]byte("MemFree: 10 kB\n")); got != 0 {
+		t.Errorf("parseMemTotal without MemTotal = %d", got)
+	}
+	m := machineMemory()
+	if m == 0 {
+		t.Fatal("no MemTotal in /proc/meminfo")
+	}
+	b := memoryBudget()
+	if b <= 0 || b > m || (cgroupMemory() == 0 && b != m/4*3) {
+		t.Errorf("budget %d for a machine of %d (cgroup %d)", b, m, cgroupMemory())
+	}
+}
