@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS := -s -w -X github.com/kubectl-netpol/kubectl-netpol/plugin.version=$(VERSION) -X github.com/kubectl-netpol/kubectl-netpol/plugin.gitCommit=$(COMMIT)
 
-.PHONY: all build test action-test vet fmt-check differential ciliumdiff cilium-oracle e2e k8s-bins fuzz bench example clean krew-manifest release-check
+.PHONY: all build test action-test bench-large vet fmt-check differential ciliumdiff cilium-oracle e2e k8s-bins fuzz bench example clean krew-manifest release-check
 
 all: build test
 
@@ -68,10 +68,14 @@ fuzz:
 	$(GO) test ./plugin/load/ -run '^$$' -fuzz FuzzManifests -fuzztime 30s
 
 # Benchmarks, among them "map -A -o json" from manifests on disk for
-# generated clusters of 1k, 2k, 5k and 10k pods (test/gencluster writes such
-# clusters for comparisons with other tools).
+# generated clusters of 1k, 2k, 5k, 10k and 20k pods (test/gencluster writes
+# such clusters for comparisons with other tools); bench-large adds 50k.
 bench:
 	$(GO) test ./... -run '^$$' -bench . -benchmem -benchtime 3x
+
+# The map on 20k and 50k pods (minutes, several GiB).
+bench-large:
+	NETPOL_BENCH_LARGE=1 $(GO) test ./plugin -run '^$$' -bench MapCommandLarge -benchmem -benchtime 1x -timeout 60m
 
 # The main job on the bundled example.
 example:

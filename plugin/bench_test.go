@@ -3,6 +3,7 @@ package plugin
 import (
 	"fmt"
 	"io"
+	"os"
 	"testing"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -14,6 +15,15 @@ import (
 // benchSizes are the generated clusters the benchmarks run on: pods, with
 // one NetworkPolicy per five pods.
 var benchSizes = []int{1000, 2000, 5000, 10000}
+
+// largeSizes are the clusters of BenchmarkMapCommandLarge: 20k pods, and
+// 50k with NETPOL_BENCH_LARGE=1 (minutes and gigabytes: opt-in).
+func largeSizes() []int {
+	if os.Getenv("NETPOL_BENCH_LARGE") != "" {
+		return []int{20000, 50000}
+	}
+	return []int{20000}
+}
 
 // writeCluster generates a cluster with one NetworkPolicy per five pods
 // and writes it as YAML manifests.
@@ -35,6 +45,16 @@ func writeConfig(b *testing.B, cfg gen.Config) string {
 // disk: reading, evaluating and writing.
 func BenchmarkMapCommand(b *testing.B) {
 	for _, pods := range benchSizes {
+		b.Run(fmt.Sprintf("pods=%d", pods), func(b *testing.B) {
+			benchMap(b, writeCluster(b, pods))
+		})
+	}
+}
+
+// BenchmarkMapCommandLarge is BenchmarkMapCommand on the large clusters
+// (largeSizes): with BenchmarkMapCommand, the scaling curve of the map.
+func BenchmarkMapCommandLarge(b *testing.B) {
+	for _, pods := range largeSizes() {
 		b.Run(fmt.Sprintf("pods=%d", pods), func(b *testing.B) {
 			benchMap(b, writeCluster(b, pods))
 		})
