@@ -3,7 +3,6 @@ package query
 import (
 	"fmt"
 	"maps"
-	"net/netip"
 	"strconv"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -113,35 +112,22 @@ func (pl *genPlan) writeCilium(ns string, taken map[string]map[string]bool) ([]G
 // cnpPeers writes a rule's peers as endpoint selectors and CIDRs, with
 // each in words.
 func (pl *genPlan) cnpPeers(ns string, peers []*genPeer) (endpoints, cidrs []any, words []string, cidrWords string, err error) {
-	var addrs []netip.Prefix
-	var addrFlows []string
-	for _, gp := range peers {
-		e := gp.end
-		if e.external() {
-			addrs = append(addrs, pl.widened(e.prefix))
-			addrFlows = append(addrFlows, gp.flows...)
-			continue
-		}
-		sel, err := pl.selection(e)
-		if err != nil {
-			return nil, nil, nil, "", err
-		}
-		ml := anyMap(sel.labels)
-		if e.ns != ns {
-			ml[ciliumNamespaceKey] = e.ns
+	rp, err := pl.rulePeersOf(peers)
+	if err != nil {
+		return nil, nil, nil, "", err
+	}
+	for _, pp := range rp.pods {
+		ml := anyMap(pp.sel.labels)
+		if pp.end.ns != ns {
+			ml[ciliumNamespaceKey] = pp.end.ns
 		}
 		endpoints = append(endpoints, map[string]any{"matchLabels": ml})
-		words = append(words, pl.peerWords(e, sel, gp.flows))
+		words = append(words, pp.words)
 	}
-	if len(addrs) > 0 {
-		var names []string
-		for _, p := range mergePrefixes(addrs) {
-			cidrs = append(cidrs, p.String())
-			names = append(names, p.String())
-		}
-		cidrWords = addressWords(names, addrFlows)
+	for _, p := range rp.addrs {
+		cidrs = append(cidrs, p.String())
 	}
-	return endpoints, cidrs, words, cidrWords, nil
+	return endpoints, cidrs, words, rp.addrWords, nil
 }
 
 // ciliumToPorts writes ports as one toPorts entry; nil for every port.

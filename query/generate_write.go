@@ -167,12 +167,25 @@ func npPorts(ports []genPort, all bool) []networkingv1.NetworkPolicyPort {
 	return out
 }
 
-// npPeers writes a rule's peers, and says of each in words what it is
-// and which flows need it ("" for the ipBlocks after the first, which
-// share the first's note).
-func (pl *genPlan) npPeers(ns string, peers []*genPeer) ([]networkingv1.NetworkPolicyPeer, []string, error) {
-	var out []networkingv1.NetworkPolicyPeer
-	var words []string
+// rulePeers are a rule's peers as both writers need them: the workloads
+// with their selections and words, and the addresses outside the cluster
+// merged, with the words of them all.
+type rulePeers struct {
+	pods      []podPeer
+	addrs     []netip.Prefix
+	addrWords string
+}
+
+// podPeer is a workload peer of a rule.
+type podPeer struct {
+	end   *genEnd
+	sel   genSelection
+	words string
+}
+
+// rulePeersOf splits a rule's peers into workloads and addresses.
+func (pl *genPlan) rulePeersOf(peers []*genPeer) (rulePeers, error) {
+	var rp rulePeers
 	var addrs []netip.Prefix
 	var addrFlows []string
 	for _, gp := range peers {
@@ -184,24 +197,46 @@ func (pl *genPlan) npPeers(ns string, peers []*genPeer) ([]networkingv1.NetworkP
 		}
 		sel, err := pl.selection(e)
 		if err != nil {
-			return nil, nil, err
+			return rp, err
 		}
-		peer := networkingv1.NetworkPolicyPeer{PodSelector: &metav1.LabelSelector{MatchLabels: sel.labels}}
-		if e.ns != ns {
-			peer.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{NamespaceNameLabel: e.ns}}
-		}
-		out = append(out, peer)
-		words = append(words, pl.peerWords(e, sel, gp.flows))
+		rp.pods = append(rp.pods, podPeer{end: e, sel: sel, words: pl.peerWords(e, sel, gp.flows)})
 	}
 	if len(addrs) > 0 {
-		merged := mergePrefixes(addrs)
-		names := make([]string, len(merged))
-		for i, p := range merged {
-			out = append(out, networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: p.String()}})
+		rp.addrs = mergePrefixes(addrs)
+		names := make([]string, len(rp.addrs))
+		for i, p := range rp.addrs {
 			names[i] = p.String()
 		}
-		words = append(words, addressWords(names, addrFlows))
-		words = append(words, make([]string, len(merged)-1)...)
+		rp.addrWords = addressWords(names, addrFlows)
+	}
+	return rp, nil
+}
+
+// npPeers writes a rule's peers, and says of each in words what it is
+// and which flows need it ("" for the ipBlocks after the first, which
+// share the first's note).
+func (pl *genPlan) npPeers(ns string, peers []*genPeer) ([]networkingv1.NetworkPolicyPeer, []string, error) {
+	rp, err := pl.rulePeersOf(peers)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []networkingv1.NetworkPolicyPeer
+	var words []string
+	for _, pp := range rp.pods {
+		peer := networkingv1.NetworkPolicyPeer{PodSelector: &metav1.LabelSelector{MatchLabels: pp.sel.labels}}
+		if pp.end.ns != ns {
+			peer.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{NamespaceNameLabel: pp.end.ns}}
+		}
+		out = append(out, peer)
+		words = append(words, pp.words)
+	}
+	for i, p := range rp.addrs {
+		out = append(out, networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: p.String()}})
+		if i == 0 {
+			words = append(words, rp.addrWords)
+		} else {
+			words = append(words, "")
+		}
 	}
 	return out, words, nil
 }
