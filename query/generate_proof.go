@@ -180,6 +180,13 @@ func (s *Snapshot) overPermission(pl *genPlan, d *DiffResult) []OverPermission {
 	for _, u := range s.Units("") {
 		byUnit[u.String()] = u
 	}
+	// The diff's regions: those of the state with the generated policies,
+	// whose ipBlocks hold those of the state with only the default denies.
+	regions := map[string]region{}
+	for _, r := range addressRegions(s.regionPrefixes()) {
+		regions[r.name] = r
+	}
+	peer := func(name string) *diffPeer { return diffPeerNamed(byUnit, regions, name) }
 	groups := map[string]*OverPermission{}
 	var order []string
 	for _, c := range d.Changes {
@@ -189,7 +196,7 @@ func (s *Snapshot) overPermission(pl *genPlan, d *DiffResult) []OverPermission {
 		}
 		by := c.AllowedBy
 		if !rest.Equal(c.NowAllowed) {
-			by = s.why(s.diffPeerNamed(byUnit, c.Source), s.diffPeerNamed(byUnit, c.Destination), rest)
+			by = s.why(peer(c.Source), peer(c.Destination), rest)
 		}
 		key := strings.Join(by, "\n")
 		g := groups[key]
@@ -210,14 +217,12 @@ func (s *Snapshot) overPermission(pl *genPlan, d *DiffResult) []OverPermission {
 
 // diffPeerNamed finds the peer a change names: a unit of the snapshot, or
 // an address region (its representative address).
-func (s *Snapshot) diffPeerNamed(byUnit map[string]*Unit, name string) *diffPeer {
+func diffPeerNamed(byUnit map[string]*Unit, regions map[string]region, name string) *diffPeer {
 	if u, ok := byUnit[name]; ok {
 		return &diffPeer{name: name, nextPods: u.Pods}
 	}
-	for _, r := range addressRegions(s.regionPrefixes()) {
-		if r.name == name {
-			return &diffPeer{name: name, region: &r}
-		}
+	if r, ok := regions[name]; ok {
+		return &diffPeer{name: name, region: &r}
 	}
 	p, ok := regionPrefix(name)
 	if !ok {
