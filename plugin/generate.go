@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -214,13 +215,10 @@ func (o *GenerateOptions) readFlows(snap *query.Snapshot) ([]query.GenerateFlow,
 	var out []query.GenerateFlow
 	var flowPaths []string
 	for _, f := range o.From {
-		if f == "-" || !isExpectationsFile(f) {
+		b, ok := expectationsFile(f)
+		if !ok {
 			flowPaths = append(flowPaths, f)
 			continue
-		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("read --from: %w", err)
 		}
 		list, err := parseExpectations(f, b)
 		if err != nil {
@@ -274,32 +272,27 @@ func generateFlows(list []Expectation) ([]query.GenerateFlow, error) {
 	return out, nil
 }
 
-// isExpectationsFile tells an expectations file (a YAML list) from a flow
-// file by its first line that is not blank or a comment.
-func isExpectationsFile(path string) bool {
-	if st, err := os.Stat(path); err != nil || st.IsDir() {
-		return false
+// expectationsFile reads an expectations file (a YAML list), told from
+// a flow file by its name and its first line that is not blank or a
+// comment; ok is false for anything else (standard input, directories,
+// flow files, unreadable paths: the flow reader names their errors).
+func expectationsFile(path string) (data []byte, ok bool) {
+	if path == "-" || !slices.Contains([]string{".yaml", ".yml"}, strings.ToLower(filepath.Ext(path))) {
+		return nil, false
 	}
-	if !slices.Contains([]string{".yaml", ".yml"}, strings.ToLower(extOf(path))) {
-		return false
+	if st, err := os.Stat(path); err != nil || st.IsDir() {
+		return nil, false
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return false
+		return nil, false
 	}
 	for _, line := range bytes.Split(b, []byte("\n")) {
 		t := bytes.TrimSpace(line)
 		if len(t) == 0 || t[0] == '#' || bytes.Equal(t, []byte("---")) {
 			continue
 		}
-		return t[0] == '-' || t[0] == '['
+		return b, t[0] == '-' || t[0] == '['
 	}
-	return true
-}
-
-func extOf(path string) string {
-	if i := strings.LastIndexByte(path, '.'); i >= 0 {
-		return path[i:]
-	}
-	return ""
+	return b, true
 }
