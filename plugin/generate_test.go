@@ -175,27 +175,25 @@ func TestGenerateFromFlows(t *testing.T) {
 	}
 }
 
+// writeExpectations writes one expectations file into a new directory.
+func writeExpectations(t *testing.T, name, body string) string {
+	t.Helper()
+	return filepath.Join(writeManifests(t, map[string]string{name: body}), name)
+}
+
 // TestGenerateCannotAllow: a flow an Admin-tier deny blocks cannot be
 // allowed by NetworkPolicies, and one whose other end is in a namespace
 // out of scope is blocked there: exit 1, naming what blocks.
 func TestGenerateCannotAllow(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
 	t.Run("an Admin-tier deny", func(t *testing.T) {
-		f := write("admin.yaml", "- from: dev/api\n  to: prod/db:3306\n  expect: allow\n")
+		f := writeExpectations(t, "admin.yaml", "- from: dev/api\n  to: prod/db:3306\n  expect: allow\n")
 		r := run(t, "", "generate", "--from", f, "-f", threeTier, "-f", tiers, "-n", "prod")
 		if r.code != 1 || !strings.Contains(r.stderr, "blocked: Admin-tier rule") || !strings.Contains(r.stderr, "protect-prod-db") {
 			t.Errorf("exit %d\n%s", r.code, r.stderr)
 		}
 	})
 	t.Run("a namespace out of scope", func(t *testing.T) {
-		f := write("scope.yaml", "- from: prod/web\n  to: dev/api:5000\n  expect: allow\n")
+		f := writeExpectations(t, "scope.yaml", "- from: prod/web\n  to: dev/api:5000\n  expect: allow\n")
 		r := run(t, "", "generate", "--from", f, "-f", threeTier, "-n", "dev")
 		if r.code != 1 || !strings.Contains(r.stderr, "namespace prod is not in scope") {
 			t.Errorf("exit %d\n%s", r.code, r.stderr)
@@ -206,14 +204,6 @@ func TestGenerateCannotAllow(t *testing.T) {
 // TestGenerateErrors: bad requests are errors (exit 2) that say what is
 // wrong and where.
 func TestGenerateErrors(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -223,11 +213,11 @@ func TestGenerateErrors(t *testing.T) {
 		{"an unknown format", []string{"generate", "--from", traffic, "-f", threeTier, "--format", "calico"}, `error: --format "calico": want networkpolicy or ciliumnetworkpolicy`},
 		{"-A and -n", []string{"generate", "--from", traffic, "-f", threeTier, "-A", "-n", "prod"}, "error: -A and -n exclude each other"},
 		{"a bad prefix", []string{"generate", "--from", traffic, "-f", threeTier, "--ipv4-prefix", "33"}, "error: --ipv4-prefix 33: want 1 to 32"},
-		{"an unknown workload", []string{"generate", "--from", write("unknown.yaml", "- from: prod/web\n  to: prod/cache:6379\n  expect: allow\n"), "-f", threeTier},
+		{"an unknown workload", []string{"generate", "--from", writeExpectations(t, "unknown.yaml", "- from: prod/web\n  to: prod/cache:6379\n  expect: allow\n"), "-f", threeTier},
 			`unknown.yaml:1: destination "prod/cache:6379": no pod, workload or service named "cache" in namespace prod`},
-		{"two addresses", []string{"generate", "--from", write("addrs.yaml", "- from: 10.1.2.3\n  to: 192.168.5.10:80\n  expect: allow\n"), "-f", threeTier},
+		{"two addresses", []string{"generate", "--from", writeExpectations(t, "addrs.yaml", "- from: 10.1.2.3\n  to: 192.168.5.10:80\n  expect: allow\n"), "-f", threeTier},
 			"addrs.yaml:1: 10.1.2.3 and 192.168.5.10:80 are both outside the cluster"},
-		{"no allow", []string{"generate", "--from", write("deny.yaml", "- from: prod/web\n  to: prod/db:3306\n  expect: deny\n"), "-f", threeTier},
+		{"no allow", []string{"generate", "--from", writeExpectations(t, "deny.yaml", "- from: prod/web\n  to: prod/db:3306\n  expect: deny\n"), "-f", threeTier},
 			"error: no required flow: the input has no allow expectation"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
