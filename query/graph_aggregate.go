@@ -49,6 +49,8 @@ type aggregator struct {
 	// pod peers; byNS[d] lists those units per namespace.
 	open [2][]bool
 	byNS [2]map[string][]int
+	// all[d] lists every unit open in direction d.
+	all [2][]int
 	// groups are the group nodes some edge uses, by ID.
 	groups map[string]Node
 }
@@ -82,6 +84,7 @@ func (b *graphBuilder) aggregatedGraph() *Graph {
 			a.open[x][ui] = open
 			if open {
 				a.byNS[x][u.Namespace] = append(a.byNS[x][u.Namespace], ui)
+				a.all[x] = append(a.all[x], ui)
 			}
 		}
 	}
@@ -145,7 +148,7 @@ func (a *aggregator) openEdges(edges []Edge) []Edge {
 		if len(from) == 1 && len(to) == 1 && from[0] == to[0] && len(a.units[from[0]].Pods) == 1 {
 			return // one pod to itself
 		}
-		edges = append(edges, Edge{From: a.group(Egress, fromNS, from), To: a.group(Ingress, toNS, to), Ports: all})
+		edges = append(edges, Edge{From: a.group(Egress, fromNS), To: a.group(Ingress, toNS), Ports: all})
 	}
 	if !scoped {
 		add("", "")
@@ -161,33 +164,30 @@ func (a *aggregator) members(x int, ns string) []int {
 	if ns != "" {
 		return a.byNS[x][ns]
 	}
-	var out []int
-	for ui := range a.units {
-		if a.open[x][ui] {
-			out = append(out, ui)
-		}
-	}
-	return out
+	return a.all[x]
 }
 
-// group returns the ID of a group node, recording it as used; a group of
-// one member is that member.
-func (a *aggregator) group(d Direction, ns string, members []int) string {
+// group returns the ID of the group of the units open in direction d of
+// namespace ns ("" for all), recording its node, once, as used; a group
+// of one member is that member.
+func (a *aggregator) group(d Direction, ns string) string {
+	members := a.members(dix(d), ns)
+	if len(members) == 1 {
+		return a.names[members[0]] // a group of one is its member
+	}
+	id := groupNode(d, ns, nil).ID
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, ok := a.groups[id]; ok {
+		return id
+	}
 	names := make([]string, len(members))
 	for i, ui := range members {
 		names[i] = a.names[ui]
-	}
-	if len(members) == 1 {
-		return names[0] // a group of one is its member
-	}
-	n := groupNode(d, ns, names)
-	a.mu.Lock()
-	for _, ui := range members {
 		a.used[ui] = true // listed, as a member's node
 	}
-	a.groups[n.ID] = n
-	a.mu.Unlock()
-	return n.ID
+	a.groups[id] = groupNode(d, ns, names)
+	return id
 }
 
 // groupNodes are the groups some edge uses, in ID order.
@@ -348,20 +348,20 @@ func (a *aggregator) groupEdges(d Direction, other string, otherIsSource bool, e
 			break
 		}
 	}
-	edge := func(ns string, members []int, p *PortSet) Edge {
-		e := Edge{From: other, To: a.group(d, ns, members), Ports: p}
+	edge := func(ns string, p *PortSet) Edge {
+		e := Edge{From: other, To: a.group(d, ns), Ports: p}
 		if !otherIsSource {
 			e.From, e.To = e.To, e.From
 		}
 		return e
 	}
 	if whole {
-		return []Edge{edge("", a.members(x, ""), per[0].ports)}
+		return []Edge{edge("", per[0].ports)}
 	}
 	var out []Edge
 	for _, g := range per {
 		if g.same {
-			out = append(out, edge(g.ns, a.byNS[x][g.ns], g.ports))
+			out = append(out, edge(g.ns, g.ports))
 		} else {
 			out = append(out, g.edges...)
 		}
