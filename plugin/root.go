@@ -70,9 +70,11 @@ func NewCmdNetpolWithConfig(streams genericiooptions.IOStreams, configFlags *gen
 		SilenceErrors: true,
 	}
 	g.addFlags(cmd)
+	g.profiling.addFlags(cmd.PersistentFlags())
 	readers := []*cobra.Command{NewCmdCan(g), NewCmdExplain(g), NewCmdDiff(g), NewCmdMap(g), NewCmdTest(g), NewCmdAudit(g), NewCmdReplay(g), NewCmdGenerate(g)}
 	cmd.AddCommand(readers...)
 	cmd.AddCommand(NewCmdVersion(g), NewCmdCompletion(g))
+	g.profiling.around(cmd)
 	g.useKubectlHelp(cmd, readers)
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError(c, err)
@@ -112,6 +114,8 @@ type globalOptions struct {
 	// stateFlags name the persistent flags that choose the state answers
 	// are judged on, which the help of each command lists (options.go).
 	stateFlags []string
+	// profiling is --profile and --profile-output.
+	profiling profiling
 }
 
 func (g *globalOptions) addFlags(cmd *cobra.Command) {

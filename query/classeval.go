@@ -1,6 +1,8 @@
 package query
 
 import (
+	"math/bits"
+	"net/netip"
 	"runtime"
 	"slices"
 	"sync"
@@ -31,6 +33,16 @@ func (b bitset) has(i int) bool { return b[i/64]&(1<<(i%64)) != 0 }
 func (b bitset) or(o bitset) {
 	for i := range b {
 		b[i] |= o[i]
+	}
+}
+
+// each calls f on every index in the set, in order.
+func (b bitset) each(f func(int)) {
+	for i, w := range b {
+		for w != 0 {
+			f(i*64 + bits.TrailingZeros64(w))
+			w &= w - 1
+		}
 	}
 }
 
@@ -97,6 +109,8 @@ type classEngine struct {
 	classes []*Class
 	index   map[*Class]int
 	byNS    map[string][]int
+	// ends[c] is class c's representative as a flow's end (podEnd).
+	ends []flowEnd
 	// rules[d][st][c] are the rules of stage st that judge class c in
 	// direction d, in precedence order. Tables per direction are indexed
 	// by dix.
@@ -119,6 +133,10 @@ type classEngine struct {
 	// other class gets a port. Nil where that does not hold or a rule
 	// matches per pair (relative peers).
 	reach [2][]bitset
+	// byAddr are the classes whose representative has an address, in
+	// address order (classesIn).
+	byAddr     []int
+	byAddrOnce sync.Once
 }
 
 func newClassEngine(s *Snapshot) *classEngine {
@@ -129,8 +147,10 @@ func newClassEngine(s *Snapshot) *classEngine {
 		byNS:    map[string][]int{},
 		peers:   map[*Peer]bitset{},
 	}
+	e.ends = make([]flowEnd, len(e.classes))
 	for i, c := range e.classes {
 		e.index[c] = i
+		e.ends[i] = podEnd(c.Rep)
 		e.byNS[c.Rep.Namespace] = append(e.byNS[c.Rep.Namespace], i)
 	}
 	compiled := map[*Rule]*classRule{}
@@ -236,11 +256,20 @@ func (e *classEngine) peerClasses(pe *Peer, action Action) bitset {
 	}
 	b := newBitset(len(e.classes))
 	try := func(i int) {
-		if e.s.matchPeer(pe, action, podEnd(e.classes[i].Rep)) == missNone {
+		if e.s.matchPeer(pe, action, e.ends[i]) == missNone {
 			b.set(i)
 		}
 	}
-	if names, all := e.s.namespacesOfPeer(pe); all {
+	if pe.kind == peerIPBlock || pe.kind == peerNetworks {
+		// A pod matches an address peer only by its address: only the
+		// classes whose address lies in one of the peer's networks are
+		// tried, not every class for every ipBlock of every policy.
+		for _, n := range pe.networks {
+			for _, i := range e.classesIn(n) {
+				try(i)
+			}
+		}
+	} else if names, all := e.s.namespacesOfPeer(pe); all {
 		for i := range e.classes {
 			try(i)
 		}
@@ -253,6 +282,26 @@ func (e *classEngine) peerClasses(pe *Peer, action Action) bitset {
 	}
 	e.peers[pe] = b
 	return b
+}
+
+// classesIn lists the classes whose representative's address (the one
+// podEnd gives it) lies in n, from the classes sorted by address (built
+// once, on first use).
+func (e *classEngine) classesIn(n netip.Prefix) []int {
+	e.byAddrOnce.Do(func() {
+		for i, end := range e.ends {
+			if end.addr.IsValid() {
+				e.byAddr = append(e.byAddr, i)
+			}
+		}
+		slices.SortFunc(e.byAddr, func(a, b int) int { return e.ends[a].addr.Compare(e.ends[b].addr) })
+	})
+	lo, _ := slices.BinarySearchFunc(e.byAddr, n.Masked().Addr(), func(i int, a netip.Addr) int { return e.ends[i].addr.Compare(a) })
+	hi := lo
+	for hi < len(e.byAddr) && n.Contains(e.ends[e.byAddr[hi]].addr) {
+		hi++
+	}
+	return e.byAddr[lo:hi]
 }
 
 // restricted tells whether some policy may deny traffic of class c in
@@ -317,7 +366,7 @@ type peerOf struct {
 func (e *classEngine) matches(r *classRule, peer peerOf, c int) bool {
 	switch {
 	case r.relative && peer.class >= 0:
-		return e.s.matchesPeer(r.rule, podEnd(e.classes[peer.class].Rep).seenFrom(e.classes[c].Rep))
+		return e.s.matchesPeer(r.rule, e.ends[peer.class].seenFrom(e.classes[c].Rep))
 	case peer.class >= 0:
 		return r.peers.has(peer.class)
 	}

@@ -133,7 +133,7 @@ type graphBuilder struct {
 	inScope []bool
 	used    []bool // units some edge joins
 	regions []region
-	shared  map[string]*PortSet
+	shared  map[uint64][]*PortSet
 	// mu guards shared and used where rows are built on every core
 	// (graph_aggregate.go).
 	mu sync.Mutex
@@ -145,7 +145,7 @@ type graphBuilder struct {
 
 func newGraphBuilder(s *Snapshot, opts GraphOptions) *graphBuilder {
 	e := newClassEngine(s)
-	b := &graphBuilder{s: s, e: e, units: s.Units(""), shared: map[string]*PortSet{}, keepSome: opts.keepSome}
+	b := &graphBuilder{s: s, e: e, units: s.Units(""), shared: map[uint64][]*PortSet{}, keepSome: opts.keepSome}
 	b.single = make([]bool, len(e.classes))
 	for i, c := range e.classes {
 		b.single[i] = len(c.Pods) == 1
@@ -183,14 +183,18 @@ func newGraphBuilder(s *Snapshot, opts GraphOptions) *graphBuilder {
 
 // intern shares one PortSet among the edges with equal ports.
 func (b *graphBuilder) intern(p PortSet) *PortSet {
-	k := p.String()
+	k := p.hash()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if q, ok := b.shared[k]; ok {
-		return q
+	for _, q := range b.shared[k] {
+		if q.Equal(p) {
+			return q
+		}
 	}
-	b.shared[k] = &p
-	return &p
+	q := new(PortSet) // p itself stays on the stack: most calls find their set
+	*q = p
+	b.shared[k] = append(b.shared[k], q)
+	return q
 }
 
 // edgeRef is an edge of a row of the adjacency matrix, with its port

@@ -49,10 +49,14 @@ type aggregator struct {
 	// pod peers; byNS[d] lists those units per namespace.
 	open [2][]bool
 	byNS [2]map[string][]int
+	// namespaces[d] are the keys of byNS[d], sorted.
+	namespaces [2][]string
 	// all[d] lists every unit open in direction d.
 	all [2][]int
 	// groups are the group nodes some edge uses, by ID.
 	groups map[string]Node
+	// classUnits[c] are the units with pods of class c.
+	classUnits [][]int
 }
 
 // aggregable tells whether the map may be aggregated: not for a focus
@@ -71,7 +75,12 @@ func (s *Snapshot) aggregable(opts GraphOptions) bool {
 
 // aggregatedGraph is graph for an aggregable map.
 func (b *graphBuilder) aggregatedGraph() *Graph {
-	a := &aggregator{graphBuilder: b, groups: map[string]Node{}}
+	a := &aggregator{graphBuilder: b, groups: map[string]Node{}, classUnits: make([][]int, len(b.e.classes))}
+	for ui, cs := range b.classes {
+		for _, c := range cs {
+			a.classUnits[c] = append(a.classUnits[c], ui)
+		}
+	}
 	for _, d := range []Direction{Ingress, Egress} {
 		x := dix(d)
 		a.open[x] = make([]bool, len(b.units))
@@ -87,6 +96,9 @@ func (b *graphBuilder) aggregatedGraph() *Graph {
 				a.all[x] = append(a.all[x], ui)
 			}
 		}
+	}
+	for x := range a.byNS {
+		a.namespaces[x] = slices.Sorted(maps.Keys(a.byNS[x]))
 	}
 	g := &Graph{TypeMeta: Document(KindGraph), SchemaVersion: SchemaVersion, Nodes: []Node{}, Edges: []Edge{}}
 	g.Edges = a.openEdges(g.Edges)
@@ -216,15 +228,44 @@ func (a *aggregator) pairEdge(ai, bi int) (Edge, bool) {
 func (a *aggregator) fromRestricted(ai int) []Edge {
 	var edges []Edge
 	in := dix(Ingress)
-	for bi := range a.units {
+	try := func(bi int) {
 		if a.open[in][bi] || (!a.inScope[ai] && !a.inScope[bi]) {
-			continue
+			return
 		}
 		if e, ok := a.pairEdge(ai, bi); ok {
 			edges = append(edges, e)
 		}
 	}
+	if cands, ok := a.reachable(ai); ok {
+		cands.each(try)
+	} else {
+		for bi := range a.units {
+			try(bi)
+		}
+	}
 	return append(edges, a.grouped(ai, Ingress)...)
+}
+
+// reachable is the set of units that unit ai's egress rules may reach:
+// those with a class in the reach of every class of ai
+// (classEngine.reach), so that a unit's row costs what its rules allow,
+// not the number of units. ok is false when some class of ai has no
+// reach, and every unit is a candidate.
+func (a *aggregator) reachable(ai int) (units bitset, ok bool) {
+	x := dix(Egress)
+	units = newBitset(len(a.units))
+	for _, c := range a.classes[ai] {
+		r := a.e.reach[x][c]
+		if r == nil {
+			return nil, false
+		}
+		r.each(func(c int) {
+			for _, ui := range a.classUnits[c] {
+				units.set(ui)
+			}
+		})
+	}
+	return units, true
 }
 
 // toRestricted is the edges from the open units to a unit some policy
@@ -237,7 +278,6 @@ func (a *aggregator) toRestricted(bi int) []Edge {
 // (ingress: ui is the source; egress: ui is the destination), grouped as
 // groupEdges does.
 func (a *aggregator) grouped(ui int, d Direction) []Edge {
-	prune := a.unreachable(ui, d)
 	return a.groupEdges(d, a.names[ui], d == Ingress, func(vi int) (Edge, memberEdge) {
 		if !a.inScope[ui] && !a.inScope[vi] {
 			return Edge{}, outOfScope
@@ -254,38 +294,29 @@ func (a *aggregator) grouped(ui int, d Direction) []Edge {
 			return e, noEdge
 		}
 		return e, anEdge
-	}, prune)
+	}, a.mayReach(ui, d))
 }
 
-// unreachable is, for unit ui and the open units of direction d (its
-// destinations for ingress, its sources for egress), a test that no unit
-// of a list may have an edge with ui because no allow rule of ui's
-// classes may match theirs (classEngine.reach); nil when ui's rules do
-// not tell.
-func (a *aggregator) unreachable(ui int, d Direction) func([]int) bool {
+// mayReach is, for unit ui and the open units of direction d (its
+// destinations for ingress, its sources for egress), a test that a member
+// may have an edge with ui: it has a class some allow rule of ui's
+// classes may match (classEngine.reach), or it is ui itself; every other
+// member has no port with ui. Nil when ui's rules do not tell.
+func (a *aggregator) mayReach(ui int, d Direction) func(vi int) bool {
 	x := dix(Egress) // ui is the source: its egress rules
 	if d == Egress {
 		x = dix(Ingress) // ui is the destination: its ingress rules
 	}
-	var reach []bitset
+	union := newBitset(len(a.e.classes))
 	for _, c := range a.classes[ui] {
 		r := a.e.reach[x][c]
 		if r == nil {
 			return nil
 		}
-		reach = append(reach, r)
+		union.or(r)
 	}
-	return func(members []int) bool {
-		for _, vi := range members {
-			for _, m := range a.classes[vi] {
-				for _, r := range reach {
-					if r.has(m) {
-						return false
-					}
-				}
-			}
-		}
-		return true
+	return func(vi int) bool {
+		return vi == ui || slices.ContainsFunc(a.classes[vi], union.has)
 	}
 }
 
@@ -306,9 +337,9 @@ const (
 // whole, else member by member; one edge to or from the cluster-wide
 // group where every namespace's group does.
 //
-// prune, if not nil, tells cheaply that no member of a namespace has an
-// edge, which edgeFor would say member by member.
-func (a *aggregator) groupEdges(d Direction, other string, otherIsSource bool, edgeFor func(vi int) (Edge, memberEdge), prune func(members []int) bool) []Edge {
+// may, if not nil, tells cheaply which members may have an edge
+// (aggregator.mayReach): edgeFor is asked for those alone.
+func (a *aggregator) groupEdges(d Direction, other string, otherIsSource bool, edgeFor func(vi int) (Edge, memberEdge), may func(vi int) bool) []Edge {
 	x := dix(d)
 	type nsEdges struct {
 		ns    string
@@ -317,13 +348,15 @@ func (a *aggregator) groupEdges(d Direction, other string, otherIsSource bool, e
 		same  bool
 	}
 	var per []nsEdges
-	for _, ns := range slices.Sorted(maps.Keys(a.byNS[x])) {
-		g := nsEdges{ns: ns, same: true}
-		if prune != nil && prune(a.byNS[x][ns]) {
-			per = append(per, nsEdges{ns: ns})
-			continue
-		}
+	var scratch []Edge // the edges of a namespace whose group is not drawn whole keep theirs
+	broken := false    // some namespace's group is not drawn whole
+	for _, ns := range a.namespaces[x] {
+		g := nsEdges{ns: ns, same: true, edges: scratch[:0]}
 		for _, vi := range a.byNS[x][ns] {
+			if may != nil && !may(vi) {
+				g.same = false // no port
+				continue
+			}
 			e, kind := edgeFor(vi)
 			switch kind {
 			case loopback:
@@ -339,9 +372,20 @@ func (a *aggregator) groupEdges(d Direction, other string, otherIsSource bool, e
 			g.edges = append(g.edges, e)
 		}
 		g.same = g.same && g.ports != nil
+		scratch = nil
+		if g.same {
+			scratch, g.edges = g.edges[:0], nil
+		}
+		if !g.same {
+			broken = true
+			if len(g.edges) == 0 {
+				scratch = g.edges[:0]
+				continue // nothing to draw: only "not whole" is kept
+			}
+		}
 		per = append(per, g)
 	}
-	whole := len(per) > 0
+	whole := len(per) > 0 && !broken
 	for _, g := range per {
 		if !g.same || g.ports != per[0].ports {
 			whole = false

@@ -113,6 +113,22 @@ func (s PortSet) Equal(o PortSet) bool {
 	return true
 }
 
+// hash is an FNV-1a hash of the set's ranges: equal sets hash alike.
+func (s PortSet) hash() uint64 {
+	h := uint64(14695981039346656037)
+	mix := func(v uint64) {
+		h ^= v
+		h *= 1099511628211
+	}
+	for i, rs := range s.ranges {
+		mix(uint64(i) | 1<<32)
+		for _, r := range rs {
+			mix(uint64(uint32(r.From))<<32 | uint64(uint32(r.To)))
+		}
+	}
+	return h
+}
+
 // Union is every port in s or o, merged in one pass over both.
 func (s PortSet) Union(o PortSet) PortSet {
 	var out PortSet

@@ -475,10 +475,12 @@ func podFromObject(o *corev1.Pod) (*Pod, error) {
 // podFromSpec builds a pod from labels and a pod spec: containers and
 // restartable init containers (sidecars) contribute their declared ports.
 func podFromSpec(ns, name string, lbls map[string]string, spec *corev1.PodSpec) *Pod {
-	p := &Pod{Namespace: ns, Name: name, Labels: labels.Set{}, HostNetwork: spec.HostNetwork, NodeName: spec.NodeName,
+	// The labels are the object's own map, shared, never written: a copy
+	// per pod is a large part of a large cluster's snapshot.
+	p := &Pod{Namespace: ns, Name: name, Labels: labels.Set(lbls), HostNetwork: spec.HostNetwork, NodeName: spec.NodeName,
 		ServiceAccount: cmp.Or(spec.ServiceAccountName, spec.DeprecatedServiceAccount, "default")}
-	for k, v := range lbls {
-		p.Labels[k] = v
+	if p.Labels == nil {
+		p.Labels = labels.Set{}
 	}
 	addPorts := func(cs []corev1.Container) {
 		for _, c := range cs {

@@ -399,7 +399,8 @@ func TestWriteManifestsRoundTrip(t *testing.T) {
 		byID[id(o)] = o
 	}
 	for _, o := range got {
-		if want := byID[id(o)]; !equality.Semantic.DeepEqual(o, want) {
+		// The reader keeps of pods and workloads what verdicts read.
+		if want := query.Trim(byID[id(o)]); !equality.Semantic.DeepEqual(o, want) {
 			t.Errorf("%s read back differs:\n%s", id(o), cmp.Diff(want, o))
 		}
 	}

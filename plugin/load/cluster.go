@@ -184,7 +184,9 @@ func (c *Cluster) listOpts(ctx context.Context, kind, ns string, opts metav1.Lis
 	p.PageSize = c.ChunkSize
 	var out []runtime.Object
 	err := p.EachListItem(ctx, opts, func(obj runtime.Object) error {
-		out = append(out, obj)
+		// Of a pod or a workload, only what verdicts read is kept: the
+		// page it came in can go.
+		out = append(out, query.Trim(obj))
 		return nil
 	})
 	if err != nil {

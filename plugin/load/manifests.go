@@ -459,6 +459,8 @@ func (res *fileResult) decodeItem(raw []byte, defaultNS string, list *typeMeta) 
 	if emptyStatus {
 		res.emptyStatus = append(res.emptyStatus, what)
 	}
+	// Of a pod or a workload, the snapshot keeps only what verdicts read.
+	obj = query.Trim(obj)
 	obj.GetObjectKind().SetGroupVersionKind(gvk)
 	for _, w := range warnings {
 		res.warnings = append(res.warnings, what+": "+w)
