@@ -96,14 +96,25 @@ func Diff(base, next *Snapshot) *DiffResult {
 		regions = append(regions, &diffPeer{name: r.name, region: &r})
 	}
 	dnsUnit := "pod " + dnsNamespace + "/" + standardDNSName
+	// Only flows from or to a unit the change may affect are compared:
+	// from each affected unit to every unit, and from every other unit to
+	// the affected ones, not every pair of a large cluster.
+	var touched []string
+	for _, b := range main.names {
+		if affected[b] {
+			touched = append(touched, b)
+		}
+	}
 	for _, a := range main.names {
 		if main.assumedDNS && a == dnsUnit {
 			continue // only flows to the stand-in tell something
 		}
-		for _, b := range main.names {
-			if affected[a] || affected[b] {
-				res.compare(runs, main.peers[a], main.peers[b])
-			}
+		dsts := touched
+		if affected[a] {
+			dsts = main.names
+		}
+		for _, b := range dsts {
+			res.compare(runs, main.peers[a], main.peers[b])
 		}
 		if affected[a] {
 			for _, r := range regions {

@@ -402,15 +402,69 @@ func (a *aggregator) groupEdges(d Direction, other string, otherIsSource bool, e
 	if whole {
 		return []Edge{edge("", per[0].ports)}
 	}
-	var out []Edge
+	// The namespaces whose groups get the same ports are one edge, to (or
+	// from) the group of their open units, in the order of their first
+	// namespace; then the member edges of the other namespaces.
+	var order []*PortSet
+	same := map[*PortSet][]string{}
 	for _, g := range per {
 		if g.same {
-			out = append(out, edge(g.ns, g.ports))
-		} else {
+			if _, ok := same[g.ports]; !ok {
+				order = append(order, g.ports)
+			}
+			same[g.ports] = append(same[g.ports], g.ns)
+		}
+	}
+	var out []Edge
+	for _, p := range order {
+		e := Edge{From: other, To: a.namespacesGroup(d, same[p]), Ports: p}
+		if !otherIsSource {
+			e.From, e.To = e.To, e.From
+		}
+		out = append(out, e)
+	}
+	for _, g := range per {
+		if !g.same {
 			out = append(out, g.edges...)
 		}
 	}
 	return out
+}
+
+// namespacesGroup returns the ID of the group of the units open in
+// direction d of the namespaces nss: the namespace's own group for one,
+// else a group named by the count and a digest of the namespaces, so that
+// groups of different namespaces never share a name.
+func (a *aggregator) namespacesGroup(d Direction, nss []string) string {
+	if len(nss) == 1 {
+		return a.group(d, nss[0])
+	}
+	x := dix(d)
+	h := sha256.Sum256([]byte(strings.Join(nss, "\n")))
+	what := "egress"
+	if d == Ingress {
+		what = "ingress"
+	}
+	id := fmt.Sprintf("pods open for %s in %d namespaces (set %x)", what, len(nss), h[:6])
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, ok := a.groups[id]; ok {
+		return id
+	}
+	var names []string
+	for _, ns := range nss {
+		for _, ui := range a.byNS[x][ns] {
+			names = append(names, a.names[ui])
+			a.used[ui] = true
+		}
+	}
+	listed := strings.Join(nss, ", ")
+	if len(nss) > 5 {
+		listed = fmt.Sprintf("%s and %d more", strings.Join(nss[:5], ", "), len(nss)-5)
+	}
+	a.groups[id] = Node{ID: id, Kind: KindGroup, Members: names,
+		Name: "every pod of namespaces " + listed + " that no policy judges for " + what + " from or to pods"}
+	return id
 }
 
 // regionEdges is the edges to and from the address regions: the open

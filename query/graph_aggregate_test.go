@@ -1,6 +1,7 @@
 package query
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/kubectl-netpol/kubectl-netpol/internal/gen"
@@ -11,6 +12,7 @@ import (
 // groups, with the same ports, on generated clusters (whole, and per
 // namespace); and it has far fewer edges.
 func TestAggregatedMapExpandsToTheMap(t *testing.T) {
+	sets := 0 // groups of several namespaces' open units
 	for _, cfg := range []gen.Config{{Pods: 400, Policies: 80, Seed: 1}, {Pods: 1000, Policies: 200, Seed: 7}, {Pods: 600, Policies: 40, Seed: 3}} {
 		s := testSnapshot(t, DefaultOptions(), gen.Cluster(cfg)...)
 		single := map[string]bool{}
@@ -48,7 +50,15 @@ func TestAggregatedMapExpandsToTheMap(t *testing.T) {
 			if ns == "" && len(agg.Edges) >= len(plain.Edges) {
 				t.Errorf("seed %d: %d aggregated edges for %d", cfg.Seed, len(agg.Edges), len(plain.Edges))
 			}
+			for _, n := range agg.Nodes {
+				if strings.Contains(n.ID, " namespaces (set ") {
+					sets++
+				}
+			}
 			t.Logf("seed %d ns %q: %d edges, %d aggregated", cfg.Seed, ns, len(plain.Edges), len(agg.Edges))
 		}
+	}
+	if sets == 0 {
+		t.Error("no group of several namespaces formed: the test no longer covers them")
 	}
 }
