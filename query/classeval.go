@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -125,6 +126,8 @@ type classEngine struct {
 	// ordered[d][c] is set when some ordered stage has rules for class c.
 	ordered [2][]bool
 	peers   map[*Peer]bitset
+	// addrPeers are the classes address peers match, by addressPeerKey.
+	addrPeers map[string]bitset
 	// free[d][c] is set when nothing judges class c in direction d;
 	// freeOfPods when nothing judges it for a pod peer.
 	free, freeOfPods [2][]bool
@@ -146,6 +149,8 @@ func newClassEngine(s *Snapshot) *classEngine {
 		index:   map[*Class]int{},
 		byNS:    map[string][]int{},
 		peers:   map[*Peer]bitset{},
+
+		addrPeers: map[string]bitset{},
 	}
 	e.ends = make([]flowEnd, len(e.classes))
 	for i, c := range e.classes {
@@ -263,12 +268,19 @@ func (e *classEngine) peerClasses(pe *Peer, action Action) bitset {
 	if pe.kind == peerIPBlock || pe.kind == peerNetworks {
 		// A pod matches an address peer only by its address: only the
 		// classes whose address lies in one of the peer's networks are
-		// tried, not every class for every ipBlock of every policy.
+		// tried, not every class for every ipBlock of every policy, and
+		// the many policies that name the same ranges share one answer.
+		key := addressPeerKey(pe)
+		if b, ok := e.addrPeers[key]; ok {
+			e.peers[pe] = b
+			return b
+		}
 		for _, n := range pe.networks {
 			for _, i := range e.classesIn(n) {
 				try(i)
 			}
 		}
+		e.addrPeers[key] = b
 	} else if names, all := e.s.namespacesOfPeer(pe); all {
 		for i := range e.classes {
 			try(i)
@@ -282,6 +294,22 @@ func (e *classEngine) peerClasses(pe *Peer, action Action) bitset {
 	}
 	e.peers[pe] = b
 	return b
+}
+
+// addressPeerKey names what an address peer matches of pods: its kind,
+// networks and excepts (a pod's address is matched alike for every
+// action).
+func addressPeerKey(pe *Peer) string {
+	var b strings.Builder
+	b.WriteString(string(pe.kind))
+	for _, n := range pe.networks {
+		b.WriteString(" " + n.String())
+	}
+	b.WriteString(" except")
+	for _, n := range pe.except {
+		b.WriteString(" " + n.String())
+	}
+	return b.String()
 }
 
 // classesIn lists the classes whose representative's address (the one
