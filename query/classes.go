@@ -40,10 +40,14 @@ func (s *Snapshot) Classes() []*Class {
 			}
 		}
 	}
+	// The keys on every core (classKey only reads the snapshot), then the
+	// classes in pod order.
+	keys := make([]string, len(s.pods))
+	parallelFor(len(s.pods), func(i int) { keys[i] = s.classKey(s.pods[i], byAddr) })
 	byKey := map[string]*Class{}
-	s.classOf = map[*Pod]*Class{}
-	for _, p := range s.pods {
-		k := s.classKey(p, byAddr)
+	s.classOf = make(map[*Pod]*Class, len(s.pods))
+	for i, p := range s.pods {
+		k := keys[i]
 		c, ok := byKey[k]
 		if !ok {
 			c = &Class{Rep: p}
