@@ -132,6 +132,10 @@ func sameGraph(want, got []byte) error {
 	if wp.Name != gp.Name {
 		return fmt.Errorf("judged by profile %q live, %q from manifests", gp.Name, wp.Name)
 	}
+	var nodes []json.RawMessage
+	if err := json.Unmarshal(w["nodes"], &nodes); err != nil || len(nodes) == 0 {
+		return fmt.Errorf("the manifests' map has no nodes (%v): nothing compared", err)
+	}
 	delete(w, "profile")
 	delete(g, "profile")
 	for k := range g {
