@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/kubectl-netpol/kubectl-netpol/internal/gen"
@@ -32,6 +33,8 @@ const seedWorkers = 24
 // generatedCluster is a kube-apiserver of its own, holding a cluster from
 // internal/gen, and the same objects as manifests on disk.
 type generatedCluster struct {
+	// config and kubeconfig are an admin's.
+	config     *rest.Config
 	kubeconfig string
 	manifests  string
 	pods       int
@@ -64,7 +67,7 @@ func newGeneratedCluster(tb testing.TB, pods int) *generatedCluster {
 		tb.Fatal(err)
 	}
 	dir := tb.TempDir()
-	gc := &generatedCluster{kubeconfig: filepath.Join(dir, "admin.kubeconfig"), manifests: filepath.Join(dir, "manifests"), pods: pods}
+	gc := &generatedCluster{config: u.Config(), kubeconfig: filepath.Join(dir, "admin.kubeconfig"), manifests: filepath.Join(dir, "manifests"), pods: pods}
 	kc, err := u.KubeConfig()
 	if err != nil {
 		tb.Fatal(err)
@@ -74,7 +77,7 @@ func newGeneratedCluster(tb testing.TB, pods int) *generatedCluster {
 	}
 	// The seeding client is not the one measured: no client-side rate
 	// limit, protobuf on the wire.
-	seedCfg := u.Config()
+	seedCfg := rest.CopyConfig(u.Config())
 	seedCfg.QPS, seedCfg.Burst = 10000, 10000
 	seedCfg.ContentType = runtime.ContentTypeProtobuf
 	client, err := kubernetes.NewForConfig(seedCfg)
