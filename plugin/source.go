@@ -8,7 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-netpol/kubectl-netpol/plugin/load"
 	"github.com/kubectl-netpol/kubectl-netpol/query"
@@ -245,7 +244,7 @@ func (g *globalOptions) cluster() (*load.Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("no cluster to read (and no -f manifests given): %w", err)
 	}
-	client, err := kubernetes.NewForConfig(cfg)
+	client, err := load.NewClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create client: %w", err)
 	}

@@ -281,13 +281,13 @@ func apportion(total int, weights []float64) []int {
 	return out
 }
 
-// Address plan: node k has host IP 10.0.k/250.(k%250+10), pod CIDR
+// Address plan: node k has host IP 10.0.k/200.(k%200+10), pod CIDR
 // 10.(64+k/256).(k%256).0/24 and, in dual-stack clusters,
 // fd00:10:244:k::/64. Services get ClusterIPs from 10.96.0.0/12 (kube-dns
 // has 10.96.0.10) and fd00:10:96::/112.
 
 func (g *generator) hostIP(node int) string {
-	return fmt.Sprintf("10.0.%d.%d", node/250, node%250+10)
+	return fmt.Sprintf("10.0.%d.%d", node/200, node%200+10)
 }
 
 // placePod puts a pod on a node (node < 0: the next one round-robin) and

@@ -176,6 +176,11 @@ func TestValid(t *testing.T) {
 					t.Errorf("%s: pod IP %q is not canonical", id, ip.IP)
 				}
 			}
+			for _, ip := range o.Status.HostIPs {
+				if a, err := netip.ParseAddr(ip.IP); err != nil || a.String() != ip.IP {
+					t.Errorf("%s: host IP %q is not canonical", id, ip.IP)
+				}
+			}
 		case *appsv1.Deployment:
 			sel, tmpl = o.Spec.Selector, o.Spec.Template.Labels
 		case *appsv1.ReplicaSet:
@@ -208,6 +213,27 @@ func TestValid(t *testing.T) {
 		if !matched {
 			t.Errorf("service %s/%s selects no pod", svc.Namespace, svc.Name)
 		}
+	}
+}
+
+// TestHostIPs: every node of the largest cluster has its own host
+// address in 10.0.0.0/16, the range policies allow as "control plane and
+// nodes" (the API server rejects a pod whose hostIP is not an address:
+// with 250 nodes per third octet, node 247 was 10.0.0.257).
+func TestHostIPs(t *testing.T) {
+	g := &generator{}
+	nodes := netip.MustParsePrefix("10.0.0.0/16")
+	seen := map[string]int{}
+	for node := range (MaxPods + 79) / 80 {
+		ip := g.hostIP(node)
+		a, err := netip.ParseAddr(ip)
+		if err != nil || a.String() != ip || !nodes.Contains(a) {
+			t.Fatalf("node %d: host IP %q is not a canonical address in %s (%v)", node, ip, nodes, err)
+		}
+		if other, dup := seen[ip]; dup {
+			t.Fatalf("nodes %d and %d both have host IP %s", other, node, ip)
+		}
+		seen[ip] = node
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/pager"
 
 	"github.com/kubectl-netpol/kubectl-netpol/query"
@@ -37,6 +38,12 @@ type Cluster struct {
 	kinds  []string
 	// apis is the discovery read so far.
 	apis *apiDiscovery
+}
+
+// NewClient is the clientset a Cluster reads through, for cfg (which is
+// not changed).
+func NewClient(cfg *rest.Config) (kubernetes.Interface, error) {
+	return kubernetes.NewForConfig(cfg)
 }
 
 // Scope says what a question needs read.

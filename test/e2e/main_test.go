@@ -24,8 +24,9 @@ var (
 	// admin is a client with every right; adminKubeconfig its kubeconfig.
 	admin           kubernetes.Interface
 	adminKubeconfig string
-	// binary is kubectl-netpol built from this checkout.
-	binary string
+	// binary is kubectl-netpol built from this checkout; rusageBinary
+	// the helper that measures a run of it (internal/rusage).
+	binary, rusageBinary string
 	// workDir holds kubeconfigs and the binary.
 	workDir string
 )
@@ -49,11 +50,17 @@ func run(m *testing.M) int {
 	defer os.RemoveAll(workDir)
 
 	binary = filepath.Join(workDir, "bin", "kubectl-netpol")
-	build := exec.Command("go", "build", "-o", binary, "github.com/kubectl-netpol/kubectl-netpol/cmd/kubectl-netpol")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: build kubectl-netpol:", err)
-		return 1
+	rusageBinary = filepath.Join(workDir, "bin", "rusage")
+	for out, pkg := range map[string]string{
+		binary:       "github.com/kubectl-netpol/kubectl-netpol/cmd/kubectl-netpol",
+		rusageBinary: "github.com/kubectl-netpol/kubectl-netpol/test/e2e/internal/rusage",
+	} {
+		build := exec.Command("go", "build", "-o", out, pkg)
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: build %s: %v\n", pkg, err)
+			return 1
+		}
 	}
 
 	ctrllog.SetLogger(logr.Discard())
