@@ -37,13 +37,43 @@
     var v = np.view(), mine = ++seq, t = performance.now();
     var status = document.getElementById('status');
     if (status) status.textContent = 'Laying out ' + np.plural(v.nodes.length, 'node', 'nodes') + '…';
-    var laidOut = v.overview ? Promise.resolve(grid(v)) : elk.layout(np.elkGraph(v));
+    var laidOut = v.overview ? Promise.resolve(grid(v)) : layout(v);
     return laidOut.then(function (res) {
       if (mine !== seq) return;
       np.layoutMs = Math.round(performance.now() - t);
       draw(v, res);
     });
   };
+
+  // straight is a line between the borders of two boxes, on the line
+  // between their centres.
+  function straight(a, b) {
+    if (!a || !b) return null;
+    var ca = { x: a.x + a.width / 2, y: a.y + a.height / 2 }, cb = { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+    var clip = function (p, q, r) {
+      var dx = q.x - p.x, dy = q.y - p.y, t = 1;
+      if (dx) t = Math.min(t, (r.width / 2) / Math.abs(dx));
+      if (dy) t = Math.min(t, (r.height / 2) / Math.abs(dy));
+      return { x: p.x + dx * t, y: p.y + dy * t };
+    };
+    return [clip(ca, cb, a), clip(cb, ca, b)];
+  }
+
+  // scaleFor is the zoom at which a layout fits the canvas.
+  function scaleFor(res) {
+    return Math.min((canvas.clientWidth - 4) / (res.width + 2 * M), (canvas.clientHeight - 4) / (res.height + 2 * M));
+  }
+  // layout lays the view out left to right, clients before servers; a
+  // small map that would fit the window only shrunk much is laid out top
+  // to bottom too, and drawn the way that reads larger.
+  function layout(v) {
+    return elk.layout(np.elkGraph(v, 'RIGHT')).then(function (right) {
+      if (v.nodes.length > 80 || scaleFor(right) >= 0.8) return right;
+      return elk.layout(np.elkGraph(v, 'DOWN')).then(function (down) {
+        return scaleFor(down) > scaleFor(right) * 1.15 ? down : right;
+      });
+    });
+  }
 
   // grid places the nodes of an overview in rows, namespaces by name,
   // then the rest, as ELK's result would.
@@ -103,7 +133,7 @@
       var p = pos.get(n.id);
       if (!p) return;
       if (n.kind === 'Junction') {
-        var j = el('circle', { 'class': 'junction', cx: r1(p.x + p.width / 2), cy: r1(p.y + p.height / 2), r: 3 }, gNodes);
+        var j = el('circle', { 'class': 'junction', 'data-id': n.id, cx: r1(p.x + p.width / 2), cy: r1(p.y + p.height / 2), r: 3 }, gNodes);
         np.drawn.nodes.set(n.id, j);
         return;
       }
@@ -123,11 +153,11 @@
     });
     (res.edges || []).forEach(function (re) {
       var i = Number(re.id.slice(1)), e = v.edges[i], sec = re.sections && re.sections[0];
-      if (!sec) return;
-      var pts = [sec.startPoint].concat(sec.bendPoints || [], [sec.endPoint]);
+      var pts = sec ? [sec.startPoint].concat(sec.bendPoints || [], [sec.endPoint]) : e.member ? straight(pos.get(e.from), pos.get(e.to)) : null;
+      if (!pts) return;
       var d = 'M' + pts.map(function (q) { return r1(q.x) + ',' + r1(q.y); }).join(' L');
       var cls = 'edge' + (e.member ? ' member' : '') + (e.partial ? ' partial' : '') + (e.unsure ? ' unsure' : '');
-      var path = el('path', { 'class': cls, d: d }, gEdges);
+      var path = el('path', { 'class': cls, d: d, 'data-from': e.from, 'data-to': e.to }, gEdges);
       var toJunction = np.pNode.has(e.to) && np.pNode.get(e.to).kind === 'Junction';
       var drawnEdge = { e: e, path: path, label: null, arrow: !e.member && !toJunction, start: e.both && !e.member };
       if (e.graph.length) {

@@ -36,10 +36,13 @@
     var ins = new Set(f ? f['in'] : []), outs = new Set(f ? f.out : []);
     var pills = new Set((id ? np.groupsOf.get(id) || [] : []).map(function (g) { return np.drawnBy.get(g); }));
     var own = id ? np.drawnBy.get(id) : null, ownCluster = own && np.pNode.get(own) ? np.pNode.get(own).cluster : null;
+    var sn = id && np.byId.get(id), selfPill = sn && sn.kind === 'Group' ? np.drawnBy.get(id) : null;
     var nb = new Set();
     np.drawn.edges.forEach(function (d) {
       var e = d.e, dir = '';
-      if (f && e.member) {
+      if (f && e.member && selfPill) {
+        if (e.from === selfPill || e.to === selfPill) dir = e.to === selfPill ? 'in' : 'out';
+      } else if (f && e.member) {
         var pillEnd = pills.has(e.to) ? e.to : pills.has(e.from) ? e.from : null, other = pillEnd === e.to ? e.from : e.to;
         if (pillEnd && (other === own || other === ownCluster || hiddenIn(id) === other)) dir = pillEnd === e.to ? 'out' : 'in';
       } else if (f) {
@@ -153,7 +156,7 @@
     h('h2', '', 'Reachability map', details);
     h('p', 'meta', 'Click a workload to see what reaches it and what it reaches, with the rules that decide. Arrows point from the client to the server, labelled with the ports every pod pair may use.', details);
     if (np.nodes.some(function (n) { return n.kind === 'Group'; })) {
-      h('p', 'meta', 'A rounded box, or a namespace marked "any pod open", stands for the workloads no policy judges in that direction: an edge from or to it holds for each of them. Dashed lines join a group to its members.', details);
+      h('p', 'meta', 'A rounded box, or a namespace marked "any pod open", stands for the workloads no policy judges in that direction: an edge from or to it holds for each of them. Select a group, or a member, to see dashed lines join them.', details);
     }
     var open = np.nodes.filter(function (n) { return n.kind !== 'External' && n.kind !== 'Group' && (!n.ingressIsolated || !n.egressIsolated); });
     h('h3', 'bad', 'Open workloads (' + open.length + ')', details);
@@ -308,6 +311,7 @@
   var nOpen = workloads.filter(function (n) { return !n.ingressIsolated || !n.egressIsolated; }).length;
   document.getElementById('summary').textContent = np.plural(np.byId.size, 'node', 'nodes') + ', ' + np.plural(np.edges.length, 'edge', 'edges') + ', ' + nOpen + ' open';
   if (np.large) {
+    document.body.dataset.large = 'yes';
     var notice = document.getElementById('notice');
     notice.hidden = false;
     notice.textContent = '';

@@ -222,12 +222,12 @@
 
   // elkGraph is the view as an ELK graph: open clusters are compound
   // nodes with room for their title, edges may end on a cluster's border.
-  np.elkGraph = function (v) {
+  np.elkGraph = function (v, direction) {
     var root = {
       id: 'root', children: [], edges: [],
       layoutOptions: {
         'elk.algorithm': 'layered',
-        'elk.direction': 'RIGHT',
+        'elk.direction': direction || 'RIGHT',
         'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
         'elk.edgeRouting': 'ORTHOGONAL',
         'elk.json.shapeCoords': 'ROOT',
@@ -266,6 +266,9 @@
     });
     v.edges.forEach(function (e, i) {
       var el = { id: 'e' + i, sources: [e.from], targets: [e.to] };
+      // Member lines are drawn straight, after the layout: laid out, they
+      // would put every member cluster a layer before its group.
+      if (e.member) el.layoutOptions = { 'elk.noLayout': 'true' };
       if (e.label) el.labels = [{ id: 'l' + i, text: e.label, width: np.textWidth(e.label, 10.5) + 8, height: 15 }];
       root.edges.push(el);
     });
