@@ -22,7 +22,11 @@ var (
 		on equivalence classes of pods, never pod pair by pod pair.
 
 		Formats: text (an adjacency table), json, yaml, csv, dot (Graphviz),
-		mermaid (renders on GitHub) and html (one self-contained page).
+		mermaid (renders on GitHub) and html (one self-contained page that
+		works offline: click a workload for who reaches it and the rules that
+		decide, filter by namespace or port). The pictures draw namespaces as
+		boxes, an open namespace as one end of its edges, and a legend; a map
+		of hundreds of workloads opens on its namespaces.
 
 		Exit codes: 0 success, 2 error.`)
 

@@ -453,7 +453,11 @@ func (b *picBuilder) flows() {
 		}
 		if from == to {
 			if ni, ok := b.node[from]; ok {
-				b.pic.Nodes[ni].Self = append(b.pic.Nodes[ni].Self, i)
+				n := &b.pic.Nodes[ni]
+				n.Self = append(n.Self, i)
+				if n.Kind == query.KindGroup && n.Note == "" {
+					n.Note = "⟲ each member reaches every member: " + edgeLabel(e)
+				}
 			} else {
 				cl := &b.pic.Clusters[b.cluster[from]]
 				cl.Self = append(cl.Self, i)
