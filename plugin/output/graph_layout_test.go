@@ -13,8 +13,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubectl-netpol/kubectl-netpol/plugin/load"
 	"github.com/kubectl-netpol/kubectl-netpol/query"
@@ -285,5 +288,142 @@ func TestPageAssetsCannotCloseTheirElements(t *testing.T) {
 	}
 	if strings.Contains(strings.ToLower(graphCSS), "</style") {
 		t.Errorf("graph.css holds </style")
+	}
+}
+
+// TestMapPageFilters opens the three-tier page with the filters in its
+// URL: a port keeps the flows that may use it, as map --port does (the
+// others drawn nowhere, those kept drawn or noted), labelled with that
+// port only; a namespace keeps it and its peers.
+func TestMapPageFilters(t *testing.T) {
+	browser := chromium(t)
+	page, g := examplePage(t, examples[0].dir)
+	p := newPicture(g, nil)
+	noted := map[int]bool{}
+	for _, c := range p.Clusters {
+		for _, i := range c.Self {
+			noted[i] = true
+		}
+	}
+	for _, n := range p.Nodes {
+		for _, i := range append(slices.Clone(n.Self), n.Hub...) {
+			noted[i] = true
+		}
+	}
+	for _, tc := range []struct {
+		port  string
+		proto corev1.Protocol
+		n     int32
+		label string
+	}{{"3306", corev1.ProtocolTCP, 3306, "TCP 3306"}, {"53/udp", corev1.ProtocolUDP, 53, "UDP 53"}} {
+		t.Run("port "+tc.port, func(t *testing.T) {
+			dom := dumpDOM(t, browser, page+"#port="+tc.port)
+			els := elements(dom)
+			drawn := map[int]bool{}
+			for _, e := range els {
+				if e.tag != "path" || !hasClass(e, "edge") || hasClass(e, "member") {
+					continue
+				}
+				for _, f := range strings.Fields(e.attrs["data-graph"]) {
+					var i int
+					fmt.Sscan(f, &i)
+					drawn[i] = true
+				}
+			}
+			kept := 0
+			for i, e := range g.Edges {
+				holds := e.Ports.Contains(tc.proto, tc.n) || e.Ambiguous != nil && e.Ambiguous.Contains(tc.proto, tc.n) || e.Undecided != nil && e.Undecided.Contains(tc.proto, tc.n)
+				switch {
+				case drawn[i] && !holds:
+					t.Errorf("edge %s -> %s (%s) drawn, though it may not use %s", e.From, e.To, e.Ports, tc.port)
+				case holds && !drawn[i] && !noted[i]:
+					t.Errorf("edge %s -> %s (%s) may use %s and is drawn nowhere", e.From, e.To, e.Ports, tc.port)
+				case holds:
+					kept++
+				}
+			}
+			if kept == 0 {
+				t.Fatalf("no edge may use %s: the test checks nothing", tc.port)
+			}
+			for _, m := range regexp.MustCompile(`<g class="elabel[^"]*"[^>]*>.*?<text[^>]*>([^<]*)</text>`).FindAllStringSubmatch(dom, -1) {
+				if m[1] != tc.label {
+					t.Errorf("an edge is labelled %q, want only %q", m[1], tc.label)
+				}
+			}
+		})
+	}
+	t.Run("namespace prod", func(t *testing.T) {
+		dom := dumpDOM(t, browser, page+"#ns=prod")
+		n := 0
+		for _, e := range elements(dom) {
+			if e.tag == "g" && hasClass(e, "node") {
+				id := e.attrs["data-id"]
+				if strings.Contains(id, " dev/") || strings.Contains(id, " test/") {
+					t.Errorf("%s drawn, which neither is of prod nor reaches it on its own", id)
+				}
+				if strings.Contains(id, " prod/") {
+					n++
+				}
+			}
+		}
+		if n != 3 {
+			t.Errorf("%d workloads of prod drawn, want its 3", n)
+		}
+	})
+}
+
+// searchHook, appended to a page, types "db" in the search box, presses
+// Enter, then Fit, and writes what the page shows into <pre id="result">.
+const searchHook = `<script>
+(function wait() {
+  if (document.body.dataset.ready !== 'yes') return setTimeout(wait, 25);
+  var f = document.getElementById('filter');
+  f.value = 'db';
+  f.dispatchEvent(new Event('input'));
+  var matched = document.querySelectorAll('g.node.match').length, said = document.getElementById('matches').textContent;
+  f.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter' }));
+  (function selected() {
+    var sel = document.querySelector('g.node.sel');
+    if (!sel) return setTimeout(selected, 25);
+    document.getElementById('zoom-fit').click();
+    var pre = document.createElement('pre');
+    pre.id = 'result';
+    pre.textContent = JSON.stringify({ said: said, matched: matched, selected: sel.getAttribute('data-id'),
+      hash: decodeURIComponent(location.hash), title: document.querySelector('#details h2').textContent,
+      zoom: document.getElementById('zoom-level').textContent });
+    document.body.appendChild(pre);
+  })();
+})();
+</script>`
+
+// TestMapPageSearch finds workloads by name: the matches marked and
+// counted, Enter selects the first, which the URL then names.
+func TestMapPageSearch(t *testing.T) {
+	browser := chromium(t)
+	page, _ := examplePage(t, examples[0].dir)
+	u, _ := url.Parse(page)
+	b, err := os.ReadFile(u.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(u.Path, bytes.Replace(b, []byte("</body>"), []byte(searchHook+"</body>"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?s)<pre id="result">(.*?)</pre>`).FindStringSubmatch(dumpDOM(t, browser, page))
+	if m == nil {
+		t.Fatal("the search did not select anything")
+	}
+	var got struct{ Said, Selected, Hash, Title, Zoom string }
+	var matched struct{ Matched int }
+	_ = json.Unmarshal([]byte(html.UnescapeString(m[1])), &matched)
+	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := struct{ Said, Selected, Hash, Title, Zoom string }{"3 of 16 match", "deployment dev/db", "#select=deployment dev/db", "dev/db", got.Zoom}
+	if got != want || matched.Matched != 3 {
+		t.Errorf("search for db: got %+v with %d marked, want %+v with 3", got, matched.Matched, want)
+	}
+	if !strings.HasSuffix(got.Zoom, "%") {
+		t.Errorf("zoom level %q after Fit", got.Zoom)
 	}
 }

@@ -157,7 +157,7 @@
       if (!pts) return;
       var d = 'M' + pts.map(function (q) { return r1(q.x) + ',' + r1(q.y); }).join(' L');
       var cls = 'edge' + (e.member ? ' member' : '') + (e.partial ? ' partial' : '') + (e.unsure ? ' unsure' : '');
-      var path = el('path', { 'class': cls, d: d, 'data-from': e.from, 'data-to': e.to }, gEdges);
+      var path = el('path', { 'class': cls, d: d, 'data-from': e.from, 'data-to': e.to, 'data-graph': e.graph.join(' ') }, gEdges);
       var toJunction = np.pNode.has(e.to) && np.pNode.get(e.to).kind === 'Junction';
       var drawnEdge = { e: e, path: path, label: null, arrow: !e.member && !toJunction, start: e.both && !e.member };
       if (e.graph.length) {

@@ -216,8 +216,24 @@
     leaves.slice(0, 300).forEach(function (id) { link(id, h('li', '', undefined, ul)); });
   }
 
-  function replaceHash(id) {
-    try { history.replaceState(null, '', id ? '#select=' + encodeURIComponent(id) : location.pathname + location.search); } catch (err) { /* file: URLs may refuse */ }
+  // The URL's fragment says what the page shows, so that a view can be
+  // linked: #select=ID, and ns=NS and port=PORT for the filters, joined
+  // by &.
+  function replaceHash() {
+    var parts = [];
+    if (np.state.selected) parts.push('select=' + encodeURIComponent(np.state.selected));
+    if (np.state.ns) parts.push('ns=' + encodeURIComponent(np.state.ns));
+    if (np.state.port) parts.push('port=' + np.state.port.port + (np.state.port.protocol === 'TCP' ? '' : '/' + np.state.port.protocol.toLowerCase()));
+    try { history.replaceState(null, '', parts.length ? '#' + parts.join('&') : location.pathname + location.search); } catch (err) { /* file: URLs may refuse */ }
+  }
+  function readHash() {
+    var out = {};
+    location.hash.replace(/^#/, '').split('&').forEach(function (kv) {
+      var i = kv.indexOf('=');
+      if (i < 0) return;
+      try { out[kv.slice(0, i)] = decodeURIComponent(kv.slice(i + 1)); } catch (err) { /* not ours */ }
+    });
+    return out;
   }
 
   // select shows a graph node (null: nothing); a node hidden in a
@@ -234,7 +250,7 @@
       renderDetails();
       var d = id && drawnOf(id);
       if (d && scroll && d.scrollIntoView) d.scrollIntoView({ block: 'center', inline: 'center' });
-      if (fromUser) replaceHash(id);
+      if (fromUser) replaceHash();
     });
   };
   np.selectCluster = function (cid) {
@@ -291,7 +307,7 @@
     np.state.ns = nsSelect.value;
     if (np.state.ns) np.state.collapsed.delete('ns:' + np.state.ns);
     else if (np.large) np.pic.clusters.forEach(function (c) { np.state.collapsed.add(c.id); });
-    np.render().then(renderDetails);
+    np.render().then(renderDetails).then(replaceHash);
   });
   var portInput = document.getElementById('port');
   function applyPort() {
@@ -302,7 +318,7 @@
     var same = (p && np.state.port) ? p.protocol === np.state.port.protocol && p.port === np.state.port.port : p === np.state.port;
     if (same) return;
     np.state.port = p;
-    np.render().then(renderDetails);
+    np.render().then(renderDetails).then(replaceHash);
   }
   portInput.addEventListener('change', applyPort);
   portInput.addEventListener('keydown', function (ev) { if (ev.key === 'Enter') applyPort(); });
@@ -324,13 +340,21 @@
     notice.appendChild(document.createTextNode('.'));
   }
 
-  function fromHash() {
-    var m = location.hash.match(/^#select=(.*)$/), id = null;
-    if (m) { try { id = decodeURIComponent(m[1]); } catch (err) { id = null; } }
-    return np.select(id, false, !!id);
+  // fromHash sets the filters the fragment names, and then the
+  // selection; drawn tells whether the page is drawn for those filters.
+  function fromHash(drawn) {
+    var h = readHash(), ns = h.ns && np.pCluster.has('ns:' + h.ns) ? h.ns : '', port = h.port ? np.parsePort(h.port) : null;
+    var same = ns === np.state.ns && JSON.stringify(port) === JSON.stringify(np.state.port);
+    np.state.ns = ns;
+    nsSelect.value = ns;
+    if (ns) np.state.collapsed.delete('ns:' + ns);
+    np.state.port = port;
+    portInput.value = port ? h.port : '';
+    var ready = same && drawn ? Promise.resolve() : np.render();
+    return ready.then(function () { return np.select(h.select || null, false, !!h.select); });
   }
-  window.addEventListener('hashchange', fromHash);
-  np.render().then(fromHash).then(function () {
+  window.addEventListener('hashchange', function () { fromHash(true); });
+  fromHash(false).then(function () {
     document.body.dataset.renderMs = String(Math.round(performance.now() - np.t0));
     document.body.dataset.layoutMs = String(np.layoutMs);
     document.body.dataset.ready = 'yes';
