@@ -155,11 +155,21 @@ func (o *MapOptions) Run() error {
 	}
 	return o.printer.or(o.Out, g, func() error {
 		if output.IsPicture(o.Output) {
-			return output.GraphPicture(o.Out, o.Output, g, l.snap.ExplainRules(workloadIDs(g)))
+			var rules []*query.UnitExplanation
+			if ids := workloadIDs(g); len(ids) <= maxRuleWorkloads {
+				rules = l.snap.ExplainRules(ids)
+			}
+			return output.GraphPicture(o.Out, o.Output, g, rules)
 		}
 		return output.Graph(o.Out, o.Output, g, o.table())
 	})
 }
+
+// maxRuleWorkloads is how many workloads a picture names the rules of at
+// most: the rules cost about a millisecond a workload on a cluster of a
+// few thousand pods, and a map of more is drawn by namespace anyway
+// (explain names them, workload by workload).
+const maxRuleWorkloads = 1000
 
 // workloadIDs are the map's workloads, whose rules the pictures name.
 func workloadIDs(g *query.Graph) []string {

@@ -319,7 +319,7 @@ func checkPage(t *testing.T, dom string, g *query.Graph) []element {
 	if body["data-pwned"] != "" {
 		t.Errorf("a node name ran as a script")
 	}
-	t.Logf("page rendered in %sms", body["data-render-ms"])
+	t.Logf("page open in %sms (its script %sms)", body["data-open-ms"], body["data-render-ms"])
 	drawn := map[string]int{}
 	for _, e := range els {
 		if e.tag == "g" && (hasClass(e, "node") || hasClass(e, "cluster")) || e.tag == "circle" && hasClass(e, "junction") {

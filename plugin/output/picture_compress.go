@@ -40,6 +40,17 @@ func (b *picBuilder) compressSets() {
 	slices.SortStableFunc(sets, func(x, y string) int {
 		return len(b.pic.Nodes[b.node[y]].Members) - len(b.pic.Nodes[b.node[x]].Members)
 	})
+	// Only the edges with a region at an end can merge: the others are
+	// set aside, so that each set looks at those alone.
+	var rest, edges []picEdge
+	for _, e := range b.edges {
+		if b.isRegion(e.From) || b.isRegion(e.To) {
+			edges = append(edges, e)
+		} else {
+			rest = append(rest, e)
+		}
+	}
+	defer func() { b.edges = append(rest, edges...) }()
 	for _, set := range sets {
 		members := b.pic.Nodes[b.node[set]].Members
 		in := map[string]bool{}
@@ -47,7 +58,7 @@ func (b *picBuilder) compressSets() {
 			in[m] = true
 		}
 		for _, to := range []bool{true, false} {
-			b.edges = b.merge(b.edges, func(e picEdge) (fixed, other string) {
+			edges = b.merge(edges, func(e picEdge) (fixed, other string) {
 				if to {
 					return e.From, e.To
 				}
@@ -61,6 +72,11 @@ func (b *picBuilder) compressSets() {
 			})
 		}
 	}
+}
+
+func (b *picBuilder) isRegion(id string) bool {
+	i, ok := b.node[id]
+	return ok && b.pic.Nodes[i].Kind == "External"
 }
 
 // dropCovered drops the regions no drawn edge joins that a drawn set of

@@ -187,6 +187,10 @@
         h('div', 'meta', n.kind === 'External' ? 'address range outside the cluster' :
           n.kind + ' in namespace ' + n.namespace + (n.pods ? ', ' + np.plural(n.pods, 'pod', 'pods') : ''), details);
         if (n.kind !== 'External') { isolation(n, 'ingress'); isolation(n, 'egress'); }
+        if (n.kind !== 'External' && !np.rules.workloads[id]) {
+          var hint = h('div', 'meta', 'The rules are not in this page (a map of more than 1000 workloads leaves them out): ', details);
+          h('code', '', 'kubectl netpol explain ' + n.kind.toLowerCase() + '/' + n.name + ' -n ' + n.namespace, hint);
+        }
         (np.groupsOf.get(id) || []).forEach(function (g) {
           var div = h('div', 'meta', 'member of ', details);
           link(g, div);
@@ -355,6 +359,9 @@
   }
   window.addEventListener('hashchange', function () { fromHash(true); });
   fromHash(false).then(function () {
+    // openMs counts from the navigation: reading the page, its data and
+    // elkjs included; renderMs from the start of this script.
+    document.body.dataset.openMs = String(Math.round(performance.now()));
     document.body.dataset.renderMs = String(Math.round(performance.now() - np.t0));
     document.body.dataset.layoutMs = String(np.layoutMs);
     document.body.dataset.ready = 'yes';
