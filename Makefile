@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS := -s -w -X github.com/kubectl-netpol/kubectl-netpol/plugin.version=$(VERSION) -X github.com/kubectl-netpol/kubectl-netpol/plugin.gitCommit=$(COMMIT)
 
-.PHONY: all build test action-test bench-large bench-live vet fmt-check differential ciliumdiff cilium-oracle e2e k8s-bins fuzz bench example clean krew-manifest release-check
+.PHONY: elkjs all build test action-test bench-large bench-live vet fmt-check differential ciliumdiff cilium-oracle e2e k8s-bins fuzz bench example clean krew-manifest release-check
 
 all: build test
 
@@ -94,6 +94,20 @@ example:
 
 clean:
 	rm -rf bin dist
+
+# The vendored layout engine of the HTML map: elkjs's lib/elk.bundled.js
+# (EPL-2.0, notice in plugin/output/assets/elkjs-LICENSE.md), fetched once
+# with npm and committed, so that builds never need npm. Bump
+# ELKJS_VERSION and ELKJS_SHA256 together; the sum is that of the file.
+ELKJS_VERSION ?= 0.12.1
+ELKJS_SHA256  ?= b1032b7cfd2a57c54c6f0e8369d7665e19a579954f7cd20a6dae28f1912ea0d7
+elkjs:
+	tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent elkjs@$(ELKJS_VERSION) >/dev/null && \
+	tar xzf elkjs-$(ELKJS_VERSION).tgz && \
+	echo "$(ELKJS_SHA256)  package/lib/elk.bundled.js" | sha256sum -c - && \
+	cp package/lib/elk.bundled.js $(CURDIR)/plugin/output/assets/elk.bundled.js && \
+	cp package/LICENSE.md $(CURDIR)/plugin/output/assets/elkjs-LICENSE.md && \
+	rm -rf $$tmp
 
 
 # The Krew manifest (krew/netpol.yaml rendered as krew-release-bot does) for

@@ -13,7 +13,8 @@ import (
 )
 
 // IsPicture tells the map's formats that draw it (dot, mermaid, html):
-// they draw every workload pair, not groups.
+// they draw the picture of picture.go, and name the rules of the
+// workloads when given them (GraphPicture).
 func IsPicture(format string) bool {
 	return format == "dot" || format == "mermaid" || format == "html"
 }
@@ -33,14 +34,26 @@ func Graph(w io.Writer, format string, g *query.Graph, t Table) error {
 		return Data(w, format, g)
 	case "csv":
 		return graphCSV(w, g, t)
-	case "dot":
-		return graphDot(w, g)
-	case "mermaid":
-		return graphMermaid(w, g)
-	case "html":
-		return GraphHTML(w, g)
+	case "dot", "mermaid", "html":
+		return GraphPicture(w, format, g, nil)
 	}
 	return fmt.Errorf("unsupported output format %q", format)
+}
+
+// GraphPicture draws the map in a picture format (IsPicture); rules, from
+// query.ExplainRules on the map's workloads, may be nil: with them, the
+// pictures mark the workloads only cluster policies restrict, and the
+// page names the rules behind each edge.
+func GraphPicture(w io.Writer, format string, g *query.Graph, rules []*query.UnitExplanation) error {
+	switch format {
+	case "dot":
+		return graphDot(w, g, rules)
+	case "mermaid":
+		return graphMermaid(w, g, rules)
+	case "html":
+		return graphHTML(w, g, rules)
+	}
+	return fmt.Errorf("unsupported picture format %q", format)
 }
 
 // edgeLabel is an edge's ports, with the ambiguous and undecided ones
@@ -114,107 +127,6 @@ func graphCSV(w io.Writer, g *query.Graph, t Table) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// graphDot renders Graphviz: workloads as boxes clustered by namespace,
-// external ranges as ellipses, open workloads red, edges labelled by ports.
-func graphDot(w io.Writer, g *query.Graph) error {
-	var b strings.Builder
-	// newrank: without it Graphviz (2.43) fails with "trouble in init_rank"
-	// on namespace clusters joined by edges both ways.
-	b.WriteString("digraph netpol {\n  rankdir=LR;\n  newrank=true;\n  node [shape=box, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n")
-	byNS := map[string][]query.Node{}
-	var order []string
-	for _, n := range g.Nodes {
-		if _, ok := byNS[n.Namespace]; !ok {
-			order = append(order, n.Namespace)
-		}
-		byNS[n.Namespace] = append(byNS[n.Namespace], n)
-	}
-	for i, ns := range order {
-		indent := "  "
-		if ns != "" {
-			fmt.Fprintf(&b, "  subgraph cluster_%d {\n    label=%s;\n", i, strconv.Quote(ns))
-			indent = "    "
-		}
-		for _, n := range byNS[ns] {
-			attrs := []string{"label=" + strconv.Quote(n.Name)}
-			if n.Kind == "External" {
-				attrs = append(attrs, "shape=ellipse")
-			} else if openMark(n) != "" {
-				attrs = append(attrs, "color=red", "fontcolor=red", "tooltip="+strconv.Quote(openMark(n)))
-			}
-			fmt.Fprintf(&b, "%s%s [%s];\n", indent, strconv.Quote(n.ID), strings.Join(attrs, ", "))
-		}
-		if ns != "" {
-			b.WriteString("  }\n")
-		}
-	}
-	for _, e := range g.Edges {
-		attrs := "label=" + strconv.Quote(edgeLabel(e))
-		if e.Ambiguous != nil || e.Undecided != nil {
-			attrs += ", style=dashed, color=orange"
-		}
-		fmt.Fprintf(&b, "  %s -> %s [%s];\n", strconv.Quote(e.From), strconv.Quote(e.To), attrs)
-	}
-	// After the clusters, so that they do not inherit it.
-	if g.Profile != nil {
-		fmt.Fprintf(&b, "  label=%s;\n  labelloc=b;\n  fontname=\"Helvetica\";\n  fontsize=10;\n", strconv.Quote(cell(judgedAs(g.Profile))))
-	}
-	b.WriteString("}\n")
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// graphMermaid renders a Mermaid flowchart, which GitHub renders; every
-// label goes through mermaidLabel.
-func graphMermaid(w io.Writer, g *query.Graph) error {
-	var b strings.Builder
-	b.WriteString("flowchart LR\n")
-	ids := map[string]string{}
-	byNS := map[string][]query.Node{}
-	var order []string
-	for i, n := range g.Nodes {
-		ids[n.ID] = fmt.Sprintf("n%d", i)
-		if _, ok := byNS[n.Namespace]; !ok {
-			order = append(order, n.Namespace)
-		}
-		byNS[n.Namespace] = append(byNS[n.Namespace], n)
-	}
-	for i, ns := range order {
-		indent := "  "
-		if ns != "" {
-			fmt.Fprintf(&b, "  subgraph ns%d[\"%s\"]\n", i, mermaidLabel(ns))
-			indent = "    "
-		}
-		for _, n := range byNS[ns] {
-			if n.Kind == "External" {
-				fmt.Fprintf(&b, "%s%s([\"%s\"])\n", indent, ids[n.ID], mermaidLabel(n.Name))
-			} else {
-				fmt.Fprintf(&b, "%s%s[\"%s\"]\n", indent, ids[n.ID], mermaidLabel(strings.ToLower(n.Kind)+" "+n.Name))
-			}
-		}
-		if ns != "" {
-			b.WriteString("  end\n")
-		}
-	}
-	for _, e := range g.Edges {
-		fmt.Fprintf(&b, "  %s -->|\"%s\"| %s\n", ids[e.From], mermaidLabel(edgeLabel(e)), ids[e.To])
-	}
-	var open []string
-	for _, n := range g.Nodes {
-		if openMark(n) != "" {
-			open = append(open, ids[n.ID])
-		}
-	}
-	if len(open) > 0 {
-		fmt.Fprintf(&b, "  classDef open stroke:#d00,color:#d00\n  class %s open\n", strings.Join(open, ","))
-	}
-	if g.Profile != nil {
-		b.WriteString("  %% " + cell(judgedAs(g.Profile)) + "\n")
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 // graphJSON writes the map as JSON with one node or edge per line: the same

@@ -80,6 +80,15 @@ func renderGraphHTML(t *testing.T, g *query.Graph) string {
 	return b.String()
 }
 
+// pageScripts is how many script elements the page has: the error hook,
+// the graph, its picture, the rules, elkjs and the page's own.
+const pageScripts = 6
+
+var (
+	urlRE    = regexp.MustCompile(`https?://[^\s'"<>)]+`)
+	cssURLRE = regexp.MustCompile(`url\([^)]*\)`)
+)
+
 var graphDataRE = regexp.MustCompile(`(?s)<script type="application/json" id="graph-data">(.*?)</script>`)
 
 // pageGraph decodes the graph data the page carries.
@@ -104,14 +113,31 @@ func TestGraphHTMLPage(t *testing.T) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
-	if n, m := strings.Count(page, "<script"), strings.Count(page, "</script>"); n != 3 || m != 3 {
-		t.Errorf("page has %d <script and %d </script>, want 3 of each", n, m)
+	if n, m := strings.Count(page, "<script"), strings.Count(page, "</script>"); n != pageScripts || m != pageScripts {
+		t.Errorf("page has %d <script and %d </script>, want %d of each", n, m, pageScripts)
 	}
-	// Self-contained: nothing is loaded from elsewhere.
-	for _, bad := range []string{"<link", " src=", "@import", "url(http", "https://"} {
-		if strings.Contains(page, bad) {
+	// Self-contained: nothing is loaded from elsewhere. elkjs is checked
+	// apart (TestPageEmbedsThePinnedELK): its text names XML namespaces.
+	own := strings.Replace(page, elkJS, "", 1)
+	for _, bad := range []string{"<link", " src=", "@import", "fetch(", "XMLHttpRequest", "importScripts", "new Worker", "<iframe"} {
+		if strings.Contains(own, bad) {
 			t.Errorf("page refers to an external resource: %q", bad)
 		}
+	}
+	// The addresses it names are the SVG namespace and, in words, where
+	// elkjs and its license are; CSS and SVG url()s point within the page.
+	for _, u := range urlRE.FindAllString(own, -1) {
+		if !slices.Contains([]string{"http://www.w3.org/2000/svg", "https://www.eclipse.org/legal/epl-2.0/", "https://github.com/kieler/elkjs"}, u) {
+			t.Errorf("page names an address: %q", u)
+		}
+	}
+	for _, u := range cssURLRE.FindAllString(own, -1) {
+		if !strings.HasPrefix(u, "url(#") {
+			t.Errorf("page refers to %q", u)
+		}
+	}
+	if !strings.Contains(page, elkJS) || !strings.Contains(page, "Eclipse Public License 2.0") {
+		t.Errorf("page lacks elkjs or its license notice")
 	}
 	if strings.Contains(page, "ZgotmplZ") {
 		t.Errorf("html/template rejected a value")
@@ -145,8 +171,8 @@ func TestGraphHTMLEscapesNames(t *testing.T) {
 	g := &query.Graph{Nodes: []query.Node{workload("Pod", "evil", hostile, 1, false, false), external(`"><img src=x onerror=alert(2)>`)}}
 	g.Edges = []query.Edge{{From: g.Nodes[0].ID, To: g.Nodes[1].ID, Ports: ptr.To(query.AllPorts())}}
 	page := renderGraphHTML(t, g)
-	if n := strings.Count(page, "</script>"); n != 3 {
-		t.Errorf("the hostile name closed a script element: %d </script>, want 3", n)
+	if n := strings.Count(page, "</script>"); n != pageScripts {
+		t.Errorf("the hostile name closed a script element: %d </script>, want %d", n, pageScripts)
 	}
 	for _, bad := range []string{"<script>alert", "<img"} {
 		if strings.Contains(page, bad) {
@@ -189,6 +215,13 @@ func chromium(t *testing.T) string {
 // scripts ran.
 func dumpDOM(t *testing.T, browser, pageURL string) string {
 	t.Helper()
+	return runChromium(t, browser, "--window-size=1400,900", "--dump-dom", pageURL)
+}
+
+// runChromium runs headless chromium with args and returns its stdout,
+// failing the test on console messages of the page.
+func runChromium(t *testing.T, browser string, args ...string) string {
+	t.Helper()
 	profile, err := os.MkdirTemp("", "netpol-chromium-")
 	if err != nil {
 		t.Fatal(err)
@@ -196,8 +229,12 @@ func dumpDOM(t *testing.T, browser, pageURL string) string {
 	defer os.RemoveAll(profile)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, browser, "--headless=new", "--no-sandbox", "--disable-gpu",
-		"--disable-dev-shm-usage", "--no-first-run", "--user-data-dir="+profile, "--dump-dom", pageURL)
+	// The layout runs after load (elkjs answers through timers): the
+	// virtual time budget lets the page's timers run before the dump;
+	// console messages go to stderr, where none may be (consoleMessages).
+	cmd := exec.CommandContext(ctx, browser, append([]string{"--headless=new", "--no-sandbox", "--disable-gpu",
+		"--disable-dev-shm-usage", "--no-first-run", "--hide-scrollbars", "--user-data-dir=" + profile,
+		"--enable-logging=stderr", "--v=0", "--virtual-time-budget=60000"}, args...)...)
 	cmd.WaitDelay = 5 * time.Second // chromium is killed on timeout; do not wait for its children's pipes
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -206,11 +243,26 @@ func dumpDOM(t *testing.T, browser, pageURL string) string {
 	if ctx.Err() != nil {
 		t.Fatalf("chromium did not finish within 60s; stderr:\n%s", tail(stderr.String()))
 	}
-	if err != nil || stdout.Len() == 0 {
+	if err != nil || stdout.Len() == 0 && !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--screenshot") }) {
 		t.Fatalf("chromium: %v; stderr:\n%s", err, tail(stderr.String()))
 	}
-	t.Logf("chromium dumped %d bytes in %v", stdout.Len(), time.Since(start).Round(time.Millisecond))
+	if msgs := consoleMessages(stderr.String()); len(msgs) > 0 {
+		t.Errorf("the page wrote to the console:\n%s", strings.Join(msgs, "\n"))
+	}
+	t.Logf("chromium ran in %v", time.Since(start).Round(time.Millisecond))
 	return stdout.String()
+}
+
+// consoleMessages are the page's console messages chromium logged: the
+// page writes none, so each is an error or a leftover.
+func consoleMessages(stderr string) []string {
+	var out []string
+	for _, line := range strings.Split(stderr, "\n") {
+		if strings.Contains(line, ":CONSOLE") {
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 func tail(s string) string {
@@ -267,20 +319,32 @@ func checkPage(t *testing.T, dom string, g *query.Graph) []element {
 	if body["data-pwned"] != "" {
 		t.Errorf("a node name ran as a script")
 	}
-	t.Logf("page rendered in %sms", body["data-render-ms"])
+	t.Logf("page open in %sms (its script %sms)", body["data-open-ms"], body["data-render-ms"])
 	drawn := map[string]int{}
 	for _, e := range els {
-		if e.tag == "g" && hasClass(e, "node") {
+		if e.tag == "g" && (hasClass(e, "node") || hasClass(e, "cluster")) || e.tag == "circle" && hasClass(e, "junction") {
 			drawn[e.attrs["data-id"]]++
 		}
 	}
-	for _, n := range g.Nodes {
-		if drawn[n.ID] != 1 {
-			t.Errorf("node %q drawn %d times, want once", n.ID, drawn[n.ID])
+	if body["data-large"] == "" {
+		// Every node and cluster of the picture, once.
+		p := newPicture(g, nil)
+		want := 0
+		for _, n := range p.Nodes {
+			if drawn[n.ID] != 1 && n.Kind != picJunction {
+				t.Errorf("node %q drawn %d times, want once", n.ID, drawn[n.ID])
+			}
+			want++
 		}
-	}
-	if len(drawn) != len(g.Nodes) {
-		t.Errorf("%d nodes drawn, want %d", len(drawn), len(g.Nodes))
+		for _, c := range p.Clusters {
+			if drawn[c.ID] != 1 {
+				t.Errorf("cluster %q drawn %d times, want once", c.ID, drawn[c.ID])
+			}
+			want++
+		}
+		if len(drawn) != want {
+			t.Errorf("%d nodes and clusters drawn, want %d", len(drawn), want)
+		}
 	}
 	return els
 }
@@ -362,7 +426,7 @@ func TestGraphHTMLInChromium(t *testing.T) {
 			Edges: []query.Edge{{From: "deployment prod/db", To: "192.168.5.10/32", Ports: ptr.To(query.SinglePort(corev1.ProtocolTCP, 80))}}}
 		dom := dumpDOM(t, browser, writePage(t, g)+"#select="+url.PathEscape("deployment prod/db"))
 		checkPage(t, dom, g)
-		for _, want := range []string{">1 range<", ">1 workload<", ">2 nodes, 1 edge, 0 open<", "Deployment · 1 pod<", ", 1 pod<"} {
+		for _, want := range []string{">1 workload<", ">2 nodes, 1 edge, 0 open<", "Deployment · 1 pod<", ", 1 pod<"} {
 			if !strings.Contains(dom, want) {
 				t.Errorf("page lacks %q", want)
 			}
@@ -371,25 +435,49 @@ func TestGraphHTMLInChromium(t *testing.T) {
 	t.Run("large", func(t *testing.T) {
 		t.Parallel()
 		big := largeGraph(300, 3000)
-		dom := dumpDOM(t, browser, writePage(t, big)+"#select="+url.PathEscape(big.Nodes[7].ID))
-		els := checkPage(t, dom, big)
-		paths := 0
+		sel := big.Nodes[7]
+		page := writePage(t, big)
+		// Nothing selected: the namespaces, and the edges between them.
+		els := checkPage(t, dumpDOM(t, browser, page), big)
+		edges := 0
 		for _, e := range els {
+			if e.tag == "g" && hasClass(e, "node") && !strings.HasPrefix(e.attrs["data-id"], "ns:") {
+				t.Errorf("the overview of a large map draws workload %q", e.attrs["data-id"])
+			}
+			if e.tag == "path" && hasClass(e, "edge") {
+				edges++
+				if !strings.HasPrefix(e.attrs["data-from"], "ns:") || !strings.HasPrefix(e.attrs["data-to"], "ns:") {
+					t.Errorf("the overview of a large map draws an edge %s -> %s, not between namespaces", e.attrs["data-from"], e.attrs["data-to"])
+				}
+			}
+		}
+		if edges == 0 || edges > 12*11 {
+			t.Errorf("the overview draws %d edges, want one per pair of namespaces at most", edges)
+		}
+		// A workload selected: its namespace open, its peers collapsed.
+		dom := dumpDOM(t, browser, page+"#select="+url.PathEscape(sel.ID))
+		els = checkPage(t, dom, big)
+		if !strings.Contains(dom, "it shows an aggregated view") || !strings.Contains(dom, "kubectl netpol map -n NS") {
+			t.Errorf("page does not say that it shows an aggregated view and how to focus")
+		}
+		selected, paths := 0, 0
+		for _, e := range els {
+			id := e.attrs["data-id"]
+			if e.tag == "g" && hasClass(e, "node") && !strings.HasPrefix(id, "ns:") && !strings.Contains(id, " "+sel.Namespace+"/") {
+				t.Errorf("workload %q of another namespace drawn, want its namespace collapsed", id)
+			}
+			if e.tag == "g" && hasClass(e, "sel") {
+				selected++
+				if id != sel.ID {
+					t.Errorf("%q selected, want %q", id, sel.ID)
+				}
+			}
 			if e.tag == "path" && hasClass(e, "edge") {
 				paths++
 			}
 		}
-		want := 0
-		for _, e := range big.Edges {
-			if e.From != e.To && (e.From == big.Nodes[7].ID || e.To == big.Nodes[7].ID) {
-				want++
-			}
-		}
-		if paths != want {
-			t.Errorf("%d edges drawn, want only the %d of the selected node", paths, want)
-		}
-		if !strings.Contains(dom, "too many to draw at once") {
-			t.Errorf("page does not say that only the selected node's edges are drawn")
+		if selected != 1 || paths == 0 {
+			t.Errorf("%d nodes selected and %d edges drawn, want the one selected and its namespace's edges", selected, paths)
 		}
 	})
 }

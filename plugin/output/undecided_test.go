@@ -67,7 +67,7 @@ func TestGraphFormatsMarkUndecided(t *testing.T) {
 	}{
 		{"", []string{"pod shop/client  pod shop/db      UNDECIDED all ports\n", "pod shop/db      pod shop/client  UNDECIDED TCP 5432\n", "\n" + judged + "\n"}},
 		{"csv", []string{"from,to,ports,partial,ambiguous,undecided\n", "pod shop/db,pod shop/client,no ports,false,,TCP 5432\n"}},
-		{"dot", []string{`"pod shop/client" -> "pod shop/db" [label="UNDECIDED all ports", style=dashed, color=orange];`, `label="` + judged + `";`}},
+		{"dot", []string{`"pod shop/client" -> "pod shop/db" [label="UNDECIDED all ports", style=dotted, color="#d97706"];`, `label="` + judged + `";`}},
 		{"mermaid", []string{`-->|"UNDECIDED TCP 5432"|`, "  %% " + judged + "\n"}},
 		{"json", []string{`"ports":[],"undecided":[{"protocol":"TCP","ranges":[{"from":5432,"to":5432}]}]}`, `"profile": {"name":"kube-router","plugin":"kube-router","why":"given with --cni","unknown":[`}},
 		{"yaml", []string{"undecided:", "profile:\n  name: kube-router"}},

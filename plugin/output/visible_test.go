@@ -124,7 +124,7 @@ func TestGraphFormatsQuoteWhatWouldRunAsMarkup(t *testing.T) {
 	g := &query.Graph{Nodes: []query.Node{workload("Pod", "prod", name, 1, false, false), external("=1+1")},
 		Edges: []query.Edge{{From: "pod prod/" + name, To: "=1+1", Ports: &tcp80}}}
 	for _, tc := range []struct{ format, want, notWant string }{
-		{"mermaid", `n0["pod #lt;img src=x onerror=alert(1)#gt;"]`, "<"},
+		{"mermaid", `n1["#lt;img src=x onerror=alert(1)#gt; · Pod · 1 pod"]`, "<"},
 		{"csv", "pod prod/<img src=x onerror=alert(1)>,'=1+1,TCP 80,false,,\n", ",=1+1"},
 	} {
 		var b strings.Builder
