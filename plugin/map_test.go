@@ -278,3 +278,33 @@ func TestMapPortKeepsAmbiguousEdgesAsDenied(t *testing.T) {
 		t.Errorf("open edge: ports %s, want TCP 3306", got.Edges[1].Ports)
 	}
 }
+
+// TestMapGroupsNameListedNodes: every member a group of the map stands for
+// is a node the map lists, as for the address regions of shop40's "every
+// IPv4 address outside the cluster", one of which no edge names alone.
+func TestMapGroupsNameListedNodes(t *testing.T) {
+	r := run(t, "", "map", "-A", "-o", "json", "-f", "../testdata/shop40")
+	var g query.Graph
+	if err := json.Unmarshal([]byte(r.stdout), &g); err != nil {
+		t.Fatalf("%v\n%s", err, r.stderr)
+	}
+	listed := map[string]bool{}
+	groups := 0
+	for _, n := range g.Nodes {
+		listed[n.ID] = true
+	}
+	for _, n := range g.Nodes {
+		if n.Kind != query.KindGroup {
+			continue
+		}
+		groups++
+		for _, m := range n.Members {
+			if !listed[m] {
+				t.Errorf("group %q stands for %q, which the map does not list", n.ID, m)
+			}
+		}
+	}
+	if groups == 0 {
+		t.Fatal("shop40's map has no group: the test checks nothing")
+	}
+}

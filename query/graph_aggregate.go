@@ -527,6 +527,15 @@ func (a *aggregator) regionEdges(edges []Edge) ([]Edge, []Node) {
 			}
 		}
 	}
+	// A region some group of regions stands for is listed too, so that
+	// the map expanded member by member names only nodes it lists.
+	for _, g := range a.groups {
+		for _, m := range g.Members {
+			if ri, ok := names[m]; ok {
+				used[ri] = true
+			}
+		}
+	}
 	var nodes []Node
 	for ri, r := range a.regions {
 		if used[ri] {

@@ -27,7 +27,17 @@ func TestAggregatedMapExpandsToTheMap(t *testing.T) {
 				want[e.From+" -> "+e.To] = e.Ports.String()
 			}
 			got := map[string]string{}
-			for _, e := range agg.Expand().Edges {
+			expanded := agg.Expand()
+			listed := map[string]bool{}
+			for _, n := range expanded.Nodes {
+				listed[n.ID] = true
+			}
+			for _, e := range expanded.Edges {
+				if !listed[e.From] || !listed[e.To] {
+					t.Errorf("seed %d ns %q: expanded edge %s -> %s names a node the map does not list", cfg.Seed, ns, e.From, e.To)
+				}
+			}
+			for _, e := range expanded.Edges {
 				k := e.From + " -> " + e.To
 				if e.From == e.To && single[e.From] {
 					continue // a one-pod workload to itself: its pod to itself
