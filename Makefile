@@ -47,7 +47,7 @@ k8s-bins:
 	bash .ci/k8s-bins.sh
 
 # "map -A -o json" against a real kube-apiserver seeded with a generated
-# cluster of LIVE_PODS pods (default 20,000: about 4 minutes of seeding on
+# cluster of LIVE_PODS pods (default 20,000: about 6 minutes of seeding on
 # 2 cores), with --chunk-size 500 and 0: wall, CPU and peak RSS of the
 # process, and the map checked against the same objects' manifests.
 LIVE_PODS ?= 20000

@@ -77,3 +77,48 @@ func TestListChunkSize(t *testing.T) {
 		})
 	}
 }
+
+// TestNewClient: the plugin's clientset asks for protobuf and still reads
+// a server that answers JSON, and its client-side rate limit is kubectl's
+// for discovery unless the config sets one.
+func TestNewClient(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		qps     float32
+		wantQPS float32
+	}{
+		{"no rate limit configured: 50 a second", 0, 50},
+		{"a configured rate limit is kept", 7, 7},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var accept string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				accept = r.Header.Get("Accept")
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprint(w, `{"kind":"PodList","apiVersion":"v1","metadata":{},"items":[{"metadata":{"name":"web","namespace":"prod"}}]}`)
+			}))
+			defer srv.Close()
+			cfg := &rest.Config{Host: srv.URL, QPS: tc.qps, Burst: 10}
+			client, err := NewClient(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pods, err := client.CoreV1().Pods("prod").List(context.Background(), metav1.ListOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(pods.Items) != 1 || pods.Items[0].Name != "web" {
+				t.Errorf("pods %+v, want prod/web", pods.Items)
+			}
+			if want := "application/vnd.kubernetes.protobuf,application/json"; accept != want {
+				t.Errorf("Accept: %q, want %q", accept, want)
+			}
+			if got := client.CoreV1().RESTClient().GetRateLimiter().QPS(); got != tc.wantQPS {
+				t.Errorf("QPS %v, want %v", got, tc.wantQPS)
+			}
+			if cfg.ContentType != "" || cfg.QPS != tc.qps {
+				t.Errorf("the config given was changed: %+v", cfg)
+			}
+		})
+	}
+}
