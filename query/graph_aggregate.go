@@ -247,7 +247,7 @@ func (a *aggregator) fromRestricted(ai int) []Edge {
 }
 
 // reachable is the set of units that unit ai's egress rules may reach:
-// those with a class in the reach of every class of ai
+// those with a class in the reach of some class of ai
 // (classEngine.reach), so that a unit's row costs what its rules allow,
 // not the number of units. ok is false when some class of ai has no
 // reach, and every unit is a candidate.
