@@ -43,7 +43,9 @@ func (p *profiling) around(root *cobra.Command) {
 			return err
 		}
 		err := run(cmd, args)
-		if ferr := p.flush(); ferr != nil && err == nil {
+		// A profile that cannot be written is an error, whatever the
+		// answer was.
+		if ferr := p.flush(); ferr != nil && ExitCode(err) != ExitError {
 			err = ferr
 		}
 		return err

@@ -448,7 +448,10 @@ func (a *aggregator) namespacesGroup(d Direction, nss []string) string {
 	id := fmt.Sprintf("pods open for %s in %d namespaces (set %x)", what, len(nss), h[:6])
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if _, ok := a.groups[id]; ok {
+	if prev, ok := a.groups[id]; ok {
+		if prev.Name != namespacesGroupName(nss, what) {
+			panic("graph: two namespace sets named " + id) // a digest collision (told by the names listed)
+		}
 		return id
 	}
 	var names []string
@@ -458,13 +461,18 @@ func (a *aggregator) namespacesGroup(d Direction, nss []string) string {
 			a.used[ui] = true
 		}
 	}
+	a.groups[id] = Node{ID: id, Kind: KindGroup, Members: names, Name: namespacesGroupName(nss, what)}
+	return id
+}
+
+// namespacesGroupName is the Name of a group of several namespaces' open
+// units, naming the first few.
+func namespacesGroupName(nss []string, what string) string {
 	listed := strings.Join(nss, ", ")
 	if len(nss) > 5 {
 		listed = fmt.Sprintf("%s and %d more", strings.Join(nss[:5], ", "), len(nss)-5)
 	}
-	a.groups[id] = Node{ID: id, Kind: KindGroup, Members: names,
-		Name: "every pod of namespaces " + listed + " that no policy judges for " + what + " from or to pods"}
-	return id
+	return "every pod of namespaces " + listed + " that no policy judges for " + what + " from or to pods"
 }
 
 // regionEdges is the edges to and from the address regions: the open

@@ -246,8 +246,8 @@ func FuzzDecodeFile(f *testing.F) {
 	f.Add([]byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  annotations:\n    n: |\n      x\n  name: b\n"))
 	f.Add([]byte("apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nmetadata:\n  name: b\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		got := decodeFile("f.yaml", data, "default")
-		want := decodeStream("f.yaml", data, "default")
+		got := decodeFile("f.yaml", data, "default", false)
+		want := decodeStream("f.yaml", data, "default", false)
 		if errString(got.err) != errString(want.err) {
 			t.Fatalf("decodeFile(%q) error\n  %v\nwant\n  %v", data, got.err, want.err)
 		}

@@ -56,6 +56,11 @@ type Source struct {
 	// Shown, when set, is how a path is named in messages: a checkout of
 	// a git revision is named by the paths in the working tree.
 	Shown func(path string) string
+	// Whole keeps pods and workloads as written, for objects to be created
+	// on an API server or compared with what was written. Otherwise each
+	// is cut to what verdicts read (query.Trim) as it is decoded, so that
+	// a large cluster's manifests are held in a fraction of the memory.
+	Whole bool
 }
 
 // shown is how a path is named in messages.
@@ -116,7 +121,7 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 			if inputs[i].inDir && isExpectations(data) {
 				return
 			}
-			results[i] = decodeFile(src.shown(inputs[i].name), data, src.Namespace)
+			results[i] = decodeFile(src.shown(inputs[i].name), data, src.Namespace, src.Whole)
 		}()
 	}
 	wg.Wait()
@@ -175,6 +180,8 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 
 // fileResult is what one file decoded to.
 type fileResult struct {
+	// whole keeps pods and workloads as written (Source.Whole).
+	whole   bool
 	objects []runtime.Object
 	ids     []string
 	// docs are the documents the objects are written in (place).
@@ -204,13 +211,13 @@ type typeMeta struct {
 // document separators apimachinery's splitter would stumble on, is read by
 // apimachinery's YAMLOrJSONDecoder as a whole. Both paths give the same
 // JSON, and the same errors, for every document.
-func decodeFile(name string, data []byte, defaultNS string) fileResult {
+func decodeFile(name string, data []byte, defaultNS string, whole bool) fileResult {
 	if utilyaml.IsJSONBuffer(data[:min(len(data), jsonSniffLen)]) {
 		// Most JSON files hold one value, often a big List (a cluster
 		// dump): decode it in place rather than copy it through the
 		// stream decoder. Anything else, errors included, takes the
 		// stream decoder, which reports them as it always has.
-		var res fileResult
+		res := fileResult{whole: whole}
 		if err := res.decodeDoc(data, defaultNS); err == nil {
 			res.place(data, 1)
 			return res
@@ -218,13 +225,13 @@ func decodeFile(name string, data []byte, defaultNS string) fileResult {
 			res.err = documentError(name, 1, err)
 			return res
 		}
-		return decodeStream(name, data, defaultNS)
+		return decodeStream(name, data, defaultNS, whole)
 	}
 	docs, lines, ok := splitYAML(data)
 	if !ok {
-		return decodeStream(name, data, defaultNS)
+		return decodeStream(name, data, defaultNS, whole)
 	}
-	var res fileResult
+	res := fileResult{whole: whole}
 	for i, doc := range docs {
 		raw, ok := yamlToJSON(doc)
 		if !ok {
@@ -301,8 +308,8 @@ func splitYAML(data []byte) (docs [][]byte, lines []int, ok bool) {
 // decodeStream decodes a file with apimachinery's YAMLOrJSONDecoder, or
 // for YAML, its YAMLReader and sigs.k8s.io/yaml (which that decoder uses)
 // converting strictly.
-func decodeStream(name string, data []byte, defaultNS string) fileResult {
-	var res fileResult
+func decodeStream(name string, data []byte, defaultNS string, whole bool) fileResult {
+	res := fileResult{whole: whole}
 	if !utilyaml.IsJSONBuffer(data[:min(len(data), jsonSniffLen)]) {
 		r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
 		lines := newLineCounter(data)
@@ -406,6 +413,9 @@ func (res *fileResult) decodeItem(raw []byte, defaultNS string, list *typeMeta) 
 			list = &tm
 		}
 		items := make([]fileResult, len(tm.Items))
+		for i := range items {
+			items[i].whole = res.whole
+		}
 		errs := make([]error, len(tm.Items))
 		var wg sync.WaitGroup
 		chunk := max(64, len(tm.Items)/(4*goruntime.GOMAXPROCS(0)))
@@ -459,8 +469,10 @@ func (res *fileResult) decodeItem(raw []byte, defaultNS string, list *typeMeta) 
 	if emptyStatus {
 		res.emptyStatus = append(res.emptyStatus, what)
 	}
-	// Of a pod or a workload, the snapshot keeps only what verdicts read.
-	obj = query.Trim(obj)
+	if !res.whole {
+		// Of a pod or a workload, the snapshot keeps only what verdicts read.
+		obj = query.Trim(obj)
+	}
 	obj.GetObjectKind().SetGroupVersionKind(gvk)
 	for _, w := range warnings {
 		res.warnings = append(res.warnings, what+": "+w)

@@ -212,6 +212,11 @@ func (b *picBuilder) compressWithin() {
 		}
 		slices.Sort(cl.Self)
 	}
+	b.dropEdges(drop)
+}
+
+// dropEdges keeps the edges drop does not mark, in order.
+func (b *picBuilder) dropEdges(drop map[int]bool) {
 	var out []picEdge
 	for i, e := range b.edges {
 		if !drop[i] {
@@ -294,12 +299,6 @@ func (b *picBuilder) hubs() {
 			}
 			slices.Sort(n.Hub)
 		}
-		var out []picEdge
-		for i, e := range b.edges {
-			if !drop[i] {
-				out = append(out, e)
-			}
-		}
-		b.edges = out
+		b.dropEdges(drop)
 	}
 }

@@ -2,11 +2,8 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -16,10 +13,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/ptr"
+
+	"github.com/kubectl-netpol/kubectl-netpol/plugin/load"
 )
 
 const threeTier = "../../testdata/three-tier/"
@@ -29,7 +26,8 @@ const threeTier = "../../testdata/three-tier/"
 // the controllers would: a ReplicaSet owned by it and its pods, running,
 // with IPs set through the status subresource.
 func seedThreeTier(ctx context.Context, c kubernetes.Interface) error {
-	objs, err := untrimmedManifests(threeTier, "default")
+	// Whole: the API server requires what verdicts do not read (images).
+	objs, err := load.Manifests(load.Source{Filenames: []string{threeTier}, Namespace: "default", Whole: true}, io.Discard)
 	if err != nil {
 		return err
 	}
@@ -68,51 +66,6 @@ func seedThreeTier(ctx context.Context, c kubernetes.Interface) error {
 		}
 	}
 	return nil
-}
-
-// untrimmedManifests decodes the Kubernetes objects of the YAML files in
-// dir whole, with client-go's scheme, giving namespaced objects that name
-// no namespace ns. load.Manifests will not do to create them: it keeps
-// only what verdicts read (no container images, which the API server
-// requires). Documents that are not objects with a kind (the traffic and
-// expectations files) are left out.
-func untrimmedManifests(dir, ns string) ([]runtime.Object, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
-	if err != nil {
-		return nil, err
-	}
-	var objs []runtime.Object
-	for _, file := range files {
-		f, err := os.Open(file)
-		if err != nil {
-			return nil, err
-		}
-		docs := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
-		for {
-			var raw json.RawMessage
-			if err := docs.Decode(&raw); err == io.EOF {
-				break
-			} else if err != nil {
-				f.Close()
-				return nil, fmt.Errorf("%s: %w", file, err)
-			}
-			var tm metav1.TypeMeta
-			if json.Unmarshal(raw, &tm) != nil || tm.Kind == "" {
-				continue
-			}
-			obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(raw, nil, nil)
-			if err != nil {
-				f.Close()
-				return nil, fmt.Errorf("%s: %w", file, err)
-			}
-			if m := obj.(metav1.Object); m.GetNamespace() == "" && tm.Kind != "Namespace" {
-				m.SetNamespace(ns)
-			}
-			objs = append(objs, obj)
-		}
-		f.Close()
-	}
-	return objs, nil
 }
 
 // createDeploymentWithPods creates the Deployment, a ReplicaSet it owns and
