@@ -2,6 +2,7 @@ package query
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 )
@@ -23,27 +24,12 @@ func (s *Snapshot) Classes() []*Class {
 	if s.classes != nil {
 		return s.classes
 	}
-	// The peers whose answer depends on a pod's address or node, each
-	// once: ipBlocks, networks, nodes.
-	var byAddr []*Peer
-	seen := map[string]bool{}
-	for p := range s.allPolicies() {
-		for _, rules := range [][]Rule{p.ingress, p.egress} {
-			for i := range rules {
-				for j := range rules[i].peers {
-					pe := &rules[i].peers[j]
-					if k := string(pe.kind) + " " + pe.text; pe.byAddress() && !seen[k] {
-						seen[k] = true
-						byAddr = append(byAddr, pe)
-					}
-				}
-			}
-		}
-	}
+	byAddr := s.addressPeers()
 	// The keys on every core (classKey only reads the snapshot), then the
 	// classes in pod order.
 	keys := make([]string, len(s.pods))
-	parallelFor(len(s.pods), func(i int) { keys[i] = s.classKey(s.pods[i], byAddr) })
+	ranges := s.rangeMatches(byAddr)
+	parallelFor(len(s.pods), func(i int) { keys[i] = s.classKey(s.pods[i], byAddr, ranges[i]) })
 	byKey := map[string]*Class{}
 	s.classOf = make(map[*Pod]*Class, len(s.pods))
 	for i, p := range s.pods {
@@ -60,8 +46,109 @@ func (s *Snapshot) Classes() []*Class {
 	return s.classes
 }
 
-// classKey is what decides how policies treat a pod.
-func (s *Snapshot) classKey(p *Pod, byAddr []*Peer) string {
+// addressPeers is the peers whose answer depends on a pod's address or
+// node, each once: ipBlocks, networks, CIDRs, nodes.
+func (s *Snapshot) addressPeers() []*Peer {
+	var byAddr []*Peer
+	seen := map[string]bool{}
+	for p := range s.allPolicies() {
+		for _, rules := range [][]Rule{p.ingress, p.egress} {
+			for i := range rules {
+				for j := range rules[i].peers {
+					pe := &rules[i].peers[j]
+					if k := string(pe.kind) + " " + pe.text; pe.byAddress() && !seen[k] {
+						seen[k] = true
+						byAddr = append(byAddr, pe)
+					}
+				}
+			}
+		}
+	}
+	return byAddr
+}
+
+// rangePeer tells the peers that match a pod by its address alone, given
+// whether it uses the node's network: ipBlock, networks and CIDR peers
+// (matchPeer).
+func rangePeer(pe *Peer) bool {
+	switch pe.kind {
+	case peerIPBlock, peerNetworks, peerCiliumCIDR:
+		return true
+	}
+	return false
+}
+
+// rangeMatches is, for each pod, how the range peers of byAddr answer it:
+// '1' where one matches, '0' where not, and '-' in the place of the
+// others. Those peers are tried once per stretch of addresses in which
+// none of their ranges starts or ends, and per use of the node's network,
+// on the first pod found there: at 50,000 pods and thousands of ipBlocks,
+// trying each on every pod was most of the classes' cost.
+func (s *Snapshot) rangeMatches(byAddr []*Peer) []string {
+	var bounds []netip.Addr
+	for _, pe := range byAddr {
+		if !rangePeer(pe) {
+			continue
+		}
+		for _, n := range slices.Concat(pe.networks, pe.except) {
+			bounds = append(bounds, n.Masked().Addr())
+			if last, ok := lastAddr(n); ok && last.Next().IsValid() {
+				bounds = append(bounds, last.Next())
+			}
+		}
+	}
+	slices.SortFunc(bounds, netip.Addr.Compare)
+	bounds = slices.Compact(bounds)
+	// A stretch is the number of bounds at or below the pod's address;
+	// pods without one, or with a zone, which no prefix contains, are
+	// each their own.
+	type stretch struct {
+		at   int
+		host bool
+	}
+	groups := map[stretch]int{} // the first pod of each stretch
+	of := make([]stretch, len(s.pods))
+	for i, p := range s.pods {
+		a := podEnd(p).addr
+		st := stretch{at: -1 - i, host: p.HostNetwork}
+		if a.IsValid() && a.Zone() == "" {
+			n, found := slices.BinarySearchFunc(bounds, a, netip.Addr.Compare)
+			if found {
+				n++
+			}
+			st.at = n
+		}
+		of[i] = st
+		if _, ok := groups[st]; !ok {
+			groups[st] = i
+		}
+	}
+	answers := map[stretch]string{}
+	for st, i := range groups {
+		b := make([]byte, len(byAddr))
+		end := podEnd(s.pods[i])
+		for j, pe := range byAddr {
+			switch {
+			case !rangePeer(pe):
+				b[j] = '-'
+			case s.matchPeer(pe, ActionAccept, end) == missNone:
+				b[j] = '1'
+			default:
+				b[j] = '0'
+			}
+		}
+		answers[st] = string(b)
+	}
+	out := make([]string, len(s.pods))
+	for i, st := range of {
+		out[i] = answers[st]
+	}
+	return out
+}
+
+// classKey is what decides how policies treat a pod. ranges is how the
+// range peers of byAddr answer it (rangeMatches).
+func (s *Snapshot) classKey(p *Pod, byAddr []*Peer, ranges string) string {
 	var b strings.Builder
 	b.WriteString(p.Namespace)
 	b.WriteByte('|')
@@ -75,8 +162,10 @@ func (s *Snapshot) classKey(p *Pod, byAddr []*Peer) string {
 	b.WriteString(strings.Join(ports, ","))
 	b.WriteByte('|')
 	end := podEnd(p)
-	for _, pe := range byAddr {
-		if s.matchPeer(pe, ActionAccept, end) == missNone {
+	for j, pe := range byAddr {
+		if rangePeer(pe) {
+			b.WriteByte(ranges[j])
+		} else if s.matchPeer(pe, ActionAccept, end) == missNone {
 			b.WriteByte('1')
 		} else {
 			b.WriteByte('0')

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -105,26 +106,40 @@ func Diff(base, next *Snapshot) *DiffResult {
 			touched = append(touched, b)
 		}
 	}
-	for _, a := range main.names {
+	// One row per source, on every core: the pod path only reads the
+	// snapshots once their classes are known, and each row keeps its own
+	// changes and variant marks.
+	for _, r := range runs {
+		r.base.Classes()
+		r.next.Classes()
+	}
+	rows := make([]diffRow, len(main.names))
+	parallelFor(len(main.names), func(i int) {
+		a := main.names[i]
 		if main.assumedDNS && a == dnsUnit {
-			continue // only flows to the stand-in tell something
+			return // only flows to the stand-in tell something
 		}
+		row := &rows[i]
+		row.differs = make([]bool, len(runs))
 		dsts := touched
 		if affected[a] {
 			dsts = main.names
 		}
 		for _, b := range dsts {
-			res.compare(runs, main.peers[a], main.peers[b])
+			row.compare(runs, main.peers[a], main.peers[b])
 		}
 		if affected[a] {
 			for _, r := range regions {
-				res.compare(runs, main.peers[a], r)
-				res.compare(runs, r, main.peers[a])
+				row.compare(runs, main.peers[a], r)
+				row.compare(runs, r, main.peers[a])
 			}
 		}
+	})
+	for _, row := range rows {
+		res.add(row)
 	}
 	slices.SortStableFunc(res.Changes, func(x, y Change) int {
-		return strings.Compare(x.Source+"\x00"+x.Destination, y.Source+"\x00"+y.Destination)
+		return cmp.Or(strings.Compare(x.Source, y.Source), strings.Compare(x.Destination, y.Destination))
 	})
 	res.Changed = len(res.Changes) > 0
 	if main.assumedDNS && slices.ContainsFunc(res.Changes, func(c Change) bool { return c.Destination == dnsUnit }) {
@@ -182,32 +197,53 @@ func newDiffRun(base, next *Snapshot) *diffRun {
 	return r
 }
 
+// diffRow is the changes of the pairs from one source, and the variant
+// runs on which some of them differ.
+type diffRow struct {
+	changes []Change
+	differs []bool
+}
+
+// add counts a row's changes into the result.
+func (res *DiffResult) add(row diffRow) {
+	for i, d := range row.differs {
+		res.differs[i] = res.differs[i] || d
+	}
+	for _, c := range row.changes {
+		if c.Undecided != nil {
+			res.Summary.Undecided++
+		}
+		if !c.NowAllowed.IsEmpty() {
+			res.Summary.NewlyAllowed++
+		}
+		if !c.NowDenied.IsEmpty() {
+			res.Summary.NewlyDenied++
+		}
+		res.Summary.Pairs++
+	}
+	res.Changes = append(res.Changes, row.changes...)
+}
+
 // compare records the change of one pair, if any: its ports in the main
 // run (runs[0]), and the ports whose verdict differs in another.
-func (res *DiffResult) compare(runs []*diffRun, src, dst *diffPeer) {
+func (row *diffRow) compare(runs []*diffRun, src, dst *diffPeer) {
 	base, next := runs[0].base, runs[0].next
 	before, ambBefore := base.peerPorts(src, dst, true)
 	after, ambAfter := next.peerPorts(src, dst, false)
-	undecided := res.undecided(runs, src, dst, before, after)
+	undecided := row.undecided(runs, src, dst, before, after)
 	if before.Equal(after) && ambBefore.Equal(ambAfter) && undecided.IsEmpty() {
 		return
 	}
 	c := Change{Source: src.name, Destination: dst.name, Before: before, After: after,
 		NowAllowed: after.Subtract(before), NowDenied: before.Subtract(after), Ambiguous: nonEmpty(ambBefore.Union(ambAfter)),
 		Undecided: nonEmpty(undecided)}
-	if c.Undecided != nil {
-		res.Summary.Undecided++
-	}
 	if !c.NowAllowed.IsEmpty() {
-		res.Summary.NewlyAllowed++
 		c.AllowedBy = next.why(src, dst, c.NowAllowed)
 	}
 	if !c.NowDenied.IsEmpty() {
-		res.Summary.NewlyDenied++
 		c.DeniedBy = next.why(src, dst, c.NowDenied)
 	}
-	res.Summary.Pairs++
-	res.Changes = append(res.Changes, c)
+	row.changes = append(row.changes, c)
 }
 
 // peerPorts is the ports every pod pair of src -> dst may use in s, and

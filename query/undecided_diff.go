@@ -87,7 +87,7 @@ func (r *diffRun) peer(p *diffPeer) *diffPeer {
 
 // undecided is the ports of src -> dst whose before or after verdict
 // differs between the main run and another, marking the runs that differ.
-func (res *DiffResult) undecided(runs []*diffRun, src, dst *diffPeer, before, after PortSet) PortSet {
+func (row *diffRow) undecided(runs []*diffRun, src, dst *diffPeer, before, after PortSet) PortSet {
 	var out PortSet
 	for i, r := range runs[1:] {
 		vs, vd := r.peer(src), r.peer(dst)
@@ -95,7 +95,7 @@ func (res *DiffResult) undecided(runs []*diffRun, src, dst *diffPeer, before, af
 		a, _ := r.next.peerPorts(vs, vd, false)
 		if d := symDiff(before, b).Union(symDiff(after, a)); !d.IsEmpty() {
 			out = out.Union(d)
-			res.differs[i+1] = true
+			row.differs[i+1] = true
 		}
 	}
 	return out

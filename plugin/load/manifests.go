@@ -181,9 +181,12 @@ func Manifests(src Source, warn io.Writer) ([]runtime.Object, error) {
 // fileResult is what one file decoded to.
 type fileResult struct {
 	// whole keeps pods and workloads as written (Source.Whole).
-	whole   bool
-	objects []runtime.Object
-	ids     []string
+	whole bool
+	// converted tells that documents are JSON converted from YAML, valid
+	// by construction, whose header quickHeader may read.
+	converted bool
+	objects   []runtime.Object
+	ids       []string
 	// docs are the documents the objects are written in (place).
 	docs     []docRef
 	warnings []string
@@ -231,7 +234,7 @@ func decodeFile(name string, data []byte, defaultNS string, whole bool) fileResu
 	if !ok {
 		return decodeStream(name, data, defaultNS, whole)
 	}
-	res := fileResult{whole: whole}
+	res := fileResult{whole: whole, converted: true}
 	for i, doc := range docs {
 		raw, ok := yamlToJSON(doc)
 		if !ok {
@@ -311,6 +314,7 @@ func splitYAML(data []byte) (docs [][]byte, lines []int, ok bool) {
 func decodeStream(name string, data []byte, defaultNS string, whole bool) fileResult {
 	res := fileResult{whole: whole}
 	if !utilyaml.IsJSONBuffer(data[:min(len(data), jsonSniffLen)]) {
+		res.converted = true
 		r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
 		lines := newLineCounter(data)
 		for n := 1; ; n++ {
@@ -382,22 +386,9 @@ func (res *fileResult) decodeDoc(raw []byte, defaultNS string) error {
 // server writes them, is of the list's apiVersion and item kind, as
 // kubectl reads it.
 func (res *fileResult) decodeItem(raw []byte, defaultNS string, list *typeMeta) error {
-	var tm typeMeta
-	// Strict for duplicates: the fields of a List, whose items typed()
-	// does not see, and kind, apiVersion and names, whose last value
-	// would otherwise name the object.
-	strict, err := kjson.UnmarshalStrict(raw, &tm, kjson.DisallowDuplicateFields)
-	if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) && te.Field != "" {
-		return readableJSONError(err)
-	} else if err != nil {
-		return fmt.Errorf("not a Kubernetes object: %w", readableJSONError(err))
-	}
-	if len(strict) > 0 {
-		msgs := make([]string, len(strict))
-		for i, e := range strict {
-			msgs[i] = e.Error()
-		}
-		return fmt.Errorf("%s: strict decoding error: %s", describe(tm.Kind, tm.Metadata.Namespace, tm.Metadata.Name), strings.Join(msgs, ", "))
+	tm, err := res.header(raw)
+	if err != nil {
+		return err
 	}
 	if list != nil && tm.APIVersion == "" && tm.Kind == "" {
 		tm.APIVersion, tm.Kind = list.APIVersion, strings.TrimSuffix(list.Kind, "List")
@@ -414,7 +405,7 @@ func (res *fileResult) decodeItem(raw []byte, defaultNS string, list *typeMeta) 
 		}
 		items := make([]fileResult, len(tm.Items))
 		for i := range items {
-			items[i].whole = res.whole
+			items[i].whole, items[i].converted = res.whole, res.converted
 		}
 		errs := make([]error, len(tm.Items))
 		var wg sync.WaitGroup
@@ -481,6 +472,33 @@ func (res *fileResult) decodeItem(raw []byte, defaultNS string, list *typeMeta) 
 	res.objects = append(res.objects, obj)
 	res.ids = append(res.ids, objectID(gvk, m.GetNamespace(), m.GetName()))
 	return nil
+}
+
+// header decodes what a document says it is.
+func (res *fileResult) header(raw []byte) (typeMeta, error) {
+	if res.converted {
+		if tm, ok := quickHeader(raw); ok {
+			return tm, nil
+		}
+	}
+	var tm typeMeta
+	// Strict for duplicates: the fields of a List, whose items typed()
+	// does not see, and kind, apiVersion and names, whose last value
+	// would otherwise name the object.
+	strict, err := kjson.UnmarshalStrict(raw, &tm, kjson.DisallowDuplicateFields)
+	if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) && te.Field != "" {
+		return tm, readableJSONError(err)
+	} else if err != nil {
+		return tm, fmt.Errorf("not a Kubernetes object: %w", readableJSONError(err))
+	}
+	if len(strict) > 0 {
+		msgs := make([]string, len(strict))
+		for i, e := range strict {
+			msgs[i] = e.Error()
+		}
+		return tm, fmt.Errorf("%s: strict decoding error: %s", describe(tm.Kind, tm.Metadata.Namespace, tm.Metadata.Name), strings.Join(msgs, ", "))
+	}
+	return tm, nil
 }
 
 // typed decodes one object into its typed form, strictly (unknown and

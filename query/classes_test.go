@@ -1,0 +1,78 @@
+package query
+
+import (
+	"fmt"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/kubectl-netpol/kubectl-netpol/internal/gen"
+)
+
+// TestRangeMatchesAsPerPod checks rangeMatches, which tries range peers on
+// one pod per stretch of addresses, against trying each on every pod: on
+// generated clusters with NetworkPolicy ipBlocks (excepts, IPv6, /32s) and
+// Cilium CIDR peers, and on pods at the edges: on a range's first and
+// last address and just past it, host-network, IPv6, without IP.
+func TestRangeMatchesAsPerPod(t *testing.T) {
+	edge := func(name, ip string, host bool) *corev1.Pod {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "x", Name: name, Labels: map[string]string{"app": "a"}}}
+		p.Spec.HostNetwork = host
+		if ip != "" {
+			p.Status.PodIPs = []corev1.PodIP{{IP: ip}}
+			p.Status.PodIP = ip
+		}
+		return p
+	}
+	policy := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "x", Name: "p"}}
+	policy.Spec.Egress = []networkingv1.NetworkPolicyEgressRule{{To: []networkingv1.NetworkPolicyPeer{
+		{IPBlock: &networkingv1.IPBlock{CIDR: "10.0.0.0/24", Except: []string{"10.0.0.128/25"}}},
+		{IPBlock: &networkingv1.IPBlock{CIDR: "10.0.0.64/26"}},
+		{IPBlock: &networkingv1.IPBlock{CIDR: "fd00::/64"}},
+		{IPBlock: &networkingv1.IPBlock{CIDR: "0.0.0.0/0", Except: []string{"10.0.0.0/8"}}},
+	}}}
+	policy.Spec.PolicyTypes = []networkingv1.PolicyType{networkingv1.PolicyTypeEgress}
+	edges := []runtime.Object{&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "x"}}, policy}
+	for i, ip := range []string{"10.0.0.0", "10.0.0.63", "10.0.0.64", "10.0.0.127", "10.0.0.128", "10.0.0.255", "10.0.1.0",
+		"9.255.255.255", "11.0.0.0", "fd00::1", "fd00:0:0:1::", "fe80::1", ""} {
+		edges = append(edges, edge(fmt.Sprint("p", i), ip, false), edge(fmt.Sprint("h", i), ip, true))
+	}
+	inputs := map[string][]runtime.Object{
+		"edges":     edges,
+		"generated": gen.Cluster(gen.Config{Pods: 600, Policies: 150, Seed: 3}),
+		"cilium":    gen.Cluster(gen.Config{Pods: 600, Policies: 60, CiliumPolicies: 60, Seed: 4}),
+	}
+	for name, objs := range inputs {
+		t.Run(name, func(t *testing.T) {
+			s, err := NewSnapshot(objs, DefaultOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			byAddr := s.addressPeers()
+			ranges := s.rangeMatches(byAddr)
+			n := 0
+			for i, p := range s.pods {
+				end := podEnd(p)
+				for j, pe := range byAddr {
+					if !rangePeer(pe) {
+						continue
+					}
+					n++
+					want := byte('0')
+					if s.matchPeer(pe, ActionAccept, end) == missNone {
+						want = '1'
+					}
+					if ranges[i][j] != want {
+						t.Errorf("pod %s, peer %s %s: rangeMatches %c, matchPeer %c", p.Key(), pe.kind, pe.text, ranges[i][j], want)
+					}
+				}
+			}
+			if n < 20 {
+				t.Errorf("only %d pod-peer pairs checked", n)
+			}
+		})
+	}
+}
