@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -135,6 +136,11 @@ func Diff(base, next *Snapshot) *DiffResult {
 			}
 		}
 	})
+	total := 0
+	for _, row := range rows {
+		total += len(row.changes)
+	}
+	res.Changes = slices.Grow(res.Changes, total)
 	for _, row := range rows {
 		res.add(row)
 	}
@@ -167,6 +173,8 @@ type diffRun struct {
 	assumedDNS bool
 	peers      map[string]*diffPeer
 	names      []string
+	// why keeps the explanations of changes per class pair (Snapshot.why).
+	why sync.Map
 }
 
 func newDiffRun(base, next *Snapshot) *diffRun {
@@ -238,10 +246,10 @@ func (row *diffRow) compare(runs []*diffRun, src, dst *diffPeer) {
 		NowAllowed: after.Subtract(before), NowDenied: before.Subtract(after), Ambiguous: nonEmpty(ambBefore.Union(ambAfter)),
 		Undecided: nonEmpty(undecided)}
 	if !c.NowAllowed.IsEmpty() {
-		c.AllowedBy = next.why(src, dst, c.NowAllowed)
+		c.AllowedBy = next.why(src, dst, c.NowAllowed, &runs[0].why)
 	}
 	if !c.NowDenied.IsEmpty() {
-		c.DeniedBy = next.why(src, dst, c.NowDenied)
+		c.DeniedBy = next.why(src, dst, c.NowDenied, &runs[0].why)
 	}
 	row.changes = append(row.changes, c)
 }
@@ -271,8 +279,9 @@ func (s *Snapshot) peerPorts(src, dst *diffPeer, isBase bool) (ports, ambiguous 
 }
 
 // why explains, for the first port of ports, what now decides the flow
-// from the first pod of src to the first pod of dst.
-func (s *Snapshot) why(src, dst *diffPeer, ports PortSet) []string {
+// from the first pod of src to the first pod of dst (the second, if that
+// is the same pod).
+func (s *Snapshot) why(src, dst *diffPeer, ports PortSet, memo *sync.Map) []string {
 	end := func(p *diffPeer) (flowEnd, bool) {
 		if p.region != nil {
 			return flowEnd{addr: p.region.rep}, true
@@ -291,10 +300,36 @@ func (s *Snapshot) why(src, dst *diffPeer, ports PortSet) []string {
 		return []string{dst.name + " no longer exists"}
 	}
 	proto, port := firstPort(ports)
-	ask := portAsk{single: true, proto: proto, port: port, scope: SinglePort(proto, port), brief: true}
 	if se.pod != nil && se.pod == de.pod && len(dst.nextPods) > 1 {
 		de = podEnd(dst.nextPods[1])
 	}
+	// The pods of a class get the same answer from every rule, and the
+	// text names rules and addresses, not pods: memo, when given, keeps it
+	// per class pair (classes known).
+	if memo == nil || se.pod == nil || de.pod == nil || s.classOf[se.pod] == nil || s.classOf[de.pod] == nil {
+		return s.whyEnds(se, de, proto, port)
+	}
+	k := whyKey{src: s.classOf[se.pod], dst: s.classOf[de.pod], proto: proto, port: port, self: se.pod == de.pod}
+	if known, ok := memo.Load(k); ok {
+		return known.([]string)
+	}
+	out := slices.Clip(s.whyEnds(se, de, proto, port))
+	memo.Store(k, out)
+	return out
+}
+
+// whyKey is what the text of why depends on between two pods: their
+// classes and the port.
+type whyKey struct {
+	src, dst *Class
+	proto    corev1.Protocol
+	port     int32
+	self     bool
+}
+
+// whyEnds is why for one pair of ends and one port.
+func (s *Snapshot) whyEnds(se, de flowEnd, proto corev1.Protocol, port int32) []string {
+	ask := portAsk{single: true, proto: proto, port: port, scope: SinglePort(proto, port), brief: true}
 	pv := s.evalPair(se, de, ask)
 	var out []string
 	for _, t := range []DirectionTrace{pv.Egress, pv.Ingress} {
@@ -401,7 +436,7 @@ func changedRefs(base, next *Snapshot) []ObjectRef {
 	a, b := index(base.objects), index(next.objects)
 	var out []ObjectRef
 	for ref, o := range a {
-		if n, ok := b[ref]; !ok || !equality.Semantic.DeepEqual(o, n) {
+		if n, ok := b[ref]; !ok || n != o && !equality.Semantic.DeepEqual(o, n) { // an overlay keeps the objects it does not change
 			out = append(out, ref)
 		}
 	}

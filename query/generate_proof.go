@@ -196,7 +196,7 @@ func (s *Snapshot) overPermission(pl *genPlan, d *DiffResult) []OverPermission {
 		}
 		by := c.AllowedBy
 		if !rest.Equal(c.NowAllowed) {
-			by = s.why(peer(c.Source), peer(c.Destination), rest)
+			by = s.why(peer(c.Source), peer(c.Destination), rest, nil)
 		}
 		key := strings.Join(by, "\n")
 		g := groups[key]

@@ -1,5 +1,7 @@
 package query
 
+import "slices"
+
 // Reachability over many pods, from the untraced evaluation of pod pairs
 // (allowedPorts): what every and what some pair may use.
 
@@ -9,17 +11,16 @@ package query
 func (s *Snapshot) unitPorts(srcs, dsts []*Pod) (all, some PortSet) {
 	s.Classes()
 	var agg portAgg
-	seen := map[[2]*Class]bool{}
+	var seen classPairs
 	for _, src := range srcs {
 		for _, dst := range dsts {
 			if src == dst {
 				continue // a pod to itself says nothing about policy
 			}
 			cs, cd := s.classOf[src], s.classOf[dst]
-			if seen[[2]*Class{cs, cd}] {
+			if !seen.add(cs, cd) {
 				continue
 			}
-			seen[[2]*Class{cs, cd}] = true
 			a, b := cs.Rep, cd.Rep
 			if a == b {
 				b = cd.Pods[1] // two distinct pods of one class
@@ -28,6 +29,36 @@ func (s *Snapshot) unitPorts(srcs, dsts []*Pod) (all, some PortSet) {
 		}
 	}
 	return agg.all, agg.some
+}
+
+// classPairs is a set of class pairs: a few in a slice, as most unit
+// pairs are (diff asks for hundreds of thousands), more in a map.
+type classPairs struct {
+	few  [][2]*Class
+	many map[[2]*Class]bool
+}
+
+// add adds a pair and reports whether it was new.
+func (c *classPairs) add(a, b *Class) bool {
+	k := [2]*Class{a, b}
+	if c.many == nil {
+		if slices.Contains(c.few, k) {
+			return false
+		}
+		if len(c.few) < 16 {
+			c.few = append(c.few, k)
+			return true
+		}
+		c.many = make(map[[2]*Class]bool, 32)
+		for _, p := range c.few {
+			c.many[p] = true
+		}
+	}
+	if c.many[k] {
+		return false
+	}
+	c.many[k] = true
+	return true
 }
 
 // portAgg gathers the ports of many pod pairs: those every pair may use

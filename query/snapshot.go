@@ -211,9 +211,21 @@ func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {
 	if s.ignoreKinds, err = ignoredKinds(opts.IgnoreKinds); err != nil {
 		return nil, err
 	}
+	// NetworkPolicies compile on every core first (CompilePolicy reads
+	// only its object); the loop below takes them in order, errors too.
+	type compiled struct {
+		p   *Policy
+		err error
+	}
+	policies := make([]compiled, len(objs))
+	parallelFor(len(objs), func(i int) {
+		if o, ok := objs[i].(*networkingv1.NetworkPolicy); ok {
+			policies[i].p, policies[i].err = CompilePolicy(o)
+		}
+	})
 	var workloads []runtime.Object
 	var cilium []*unstructured.Unstructured
-	for _, obj := range objs {
+	for i, obj := range objs {
 		switch o := obj.(type) {
 		case *corev1.Namespace:
 			lbls := labels.Set{}
@@ -243,7 +255,7 @@ func NewSnapshot(objs []runtime.Object, opts Options) (*Snapshot, error) {
 				Namespace: o.Namespace, Name: o.Name, Labels: o.Labels, Selector: o.Spec.Selector, Ports: o.Spec.Ports,
 			})
 		case *networkingv1.NetworkPolicy:
-			p, err := CompilePolicy(o)
+			p, err := policies[i].p, policies[i].err
 			if err != nil {
 				return nil, fmt.Errorf("networkpolicy %s/%s: %w", o.Namespace, o.Name, err)
 			}
