@@ -84,9 +84,9 @@ fuzz:
 bench:
 	$(GO) test ./... -run '^$$' -bench . -benchmem -benchtime 3x
 
-# The map on 20k and 50k pods (minutes, several GiB).
+# The map and diff on 20k and 50k pods (minutes, several GiB).
 bench-large:
-	NETPOL_BENCH_LARGE=1 $(GO) test ./plugin -run '^$$' -bench MapCommandLarge -benchmem -benchtime 1x -timeout 60m
+	NETPOL_BENCH_LARGE=1 $(GO) test ./plugin -run '^$$' -bench 'MapCommandLarge|DiffCommandLarge' -benchmem -benchtime 1x -timeout 60m
 
 # The main job on the bundled example.
 example:

@@ -1,11 +1,15 @@
 package plugin
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-netpol/kubectl-netpol/internal/gen"
@@ -57,6 +61,45 @@ func BenchmarkMapCommandLarge(b *testing.B) {
 	for _, pods := range largeSizes() {
 		b.Run(fmt.Sprintf("pods=%d", pods), func(b *testing.B) {
 			benchMap(b, writeCluster(b, pods))
+		})
+	}
+}
+
+// BenchmarkDiffCommandLarge is "diff --with" a default deny of ingress in
+// one application namespace on the large clusters (largeSizes), from
+// manifests on disk: reading, both snapshots, the comparison and writing.
+func BenchmarkDiffCommandLarge(b *testing.B) {
+	for _, pods := range largeSizes() {
+		b.Run(fmt.Sprintf("pods=%d", pods), func(b *testing.B) {
+			objs := gen.Cluster(gen.Config{Pods: pods, Policies: pods / 5, Seed: 1})
+			dir := b.TempDir()
+			if err := gen.WriteManifests(dir, objs); err != nil {
+				b.Fatal(err)
+			}
+			// The application namespace with the most pods.
+			count := map[string]int{}
+			ns := ""
+			for _, o := range objs {
+				if p, ok := o.(*corev1.Pod); ok && !slices.Contains(gen.SystemNamespaces, p.Namespace) {
+					if count[p.Namespace]++; count[p.Namespace] > count[ns] {
+						ns = p.Namespace
+					}
+				}
+			}
+			deny := filepath.Join(b.TempDir(), "deny.yaml")
+			text := "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: default-deny-all, namespace: " + ns +
+				"}\nspec: {podSelector: {}, policyTypes: [Ingress]}\n"
+			if err := os.WriteFile(deny, []byte(text), 0o600); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				cmd := NewCmdNetpol(genericiooptions.IOStreams{Out: io.Discard, ErrOut: io.Discard})
+				cmd.SetArgs([]string{"diff", "-f", dir, "--with", deny})
+				if err := cmd.Execute(); !errors.Is(err, ErrNo) {
+					b.Fatalf("diff: %v, want changes", err)
+				}
+			}
 		})
 	}
 }
