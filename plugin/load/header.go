@@ -10,35 +10,16 @@ package load
 // The caller then decodes typeMeta strictly, with its errors.
 func quickHeader(raw []byte) (tm typeMeta, ok bool) {
 	s := jsonScan{b: raw}
-	var seen [3]bool // apiVersion, kind, metadata
-	ok = s.object(func(key string, escaped bool) bool {
-		field := -1
+	metadata := false
+	ok = s.fields(map[string]*string{"apiVersion": &tm.APIVersion, "kind": &tm.Kind}, func(key string) bool {
 		switch {
-		case escaped || key == "items":
+		case key == "items" || key == "metadata" && metadata:
 			return false
-		case key == "apiVersion":
-			field = 0
-		case key == "kind":
-			field = 1
 		case key == "metadata":
-			field = 2
+			metadata = true
+			return s.fields(map[string]*string{"namespace": &tm.Metadata.Namespace, "name": &tm.Metadata.Name}, func(string) bool { return s.skip() })
 		}
-		if field < 0 {
-			return s.skip()
-		}
-		if seen[field] {
-			return false
-		}
-		seen[field] = true
-		switch field {
-		case 0:
-			tm.APIVersion, ok = s.plainString()
-		case 1:
-			tm.Kind, ok = s.plainString()
-		default:
-			ok = s.metadata(&tm)
-		}
-		return ok
+		return s.skip()
 	})
 	s.space()
 	return tm, ok && s.i == len(s.b)
@@ -99,32 +80,22 @@ func (s *jsonScan) object(member func(key string, escaped bool) bool) bool {
 	}
 }
 
-// metadata reads the name and namespace of the metadata object at s.i.
-func (s *jsonScan) metadata(tm *typeMeta) bool {
-	var seen [2]bool
+// fields walks the object at s.i, reading into strings[key] the plain
+// string of each such key, and handing the others to other, which reads
+// or skips their values. It stops on any escaped key, a value that is not
+// a plain string, or a key of strings given twice.
+func (s *jsonScan) fields(strings map[string]*string, other func(key string) bool) bool {
+	seen := map[string]bool{}
 	return s.object(func(key string, escaped bool) bool {
-		field := -1
+		dst, ok := strings[key]
 		switch {
-		case escaped:
+		case escaped || seen[key]:
 			return false
-		case key == "namespace":
-			field = 0
-		case key == "name":
-			field = 1
+		case !ok:
+			return other(key)
 		}
-		if field < 0 {
-			return s.skip()
-		}
-		if seen[field] {
-			return false
-		}
-		seen[field] = true
-		var ok bool
-		if field == 0 {
-			tm.Metadata.Namespace, ok = s.plainString()
-		} else {
-			tm.Metadata.Name, ok = s.plainString()
-		}
+		seen[key] = true
+		*dst, ok = s.plainString()
 		return ok
 	})
 }
