@@ -57,6 +57,12 @@ type aggregator struct {
 	groups map[string]Node
 	// classUnits[c] are the units with pods of class c.
 	classUnits [][]int
+	// free[d][ns] is set when every open unit of direction d in namespace
+	// ns is in the map's scope and nothing judges it in that direction at
+	// all, not even for addresses: each gets every port with every
+	// region, and the namespace's group is drawn without asking its
+	// members (regionEdges).
+	free [2]map[string]bool
 }
 
 // aggregable tells whether the map may be aggregated: not for a focus
@@ -99,6 +105,12 @@ func (b *graphBuilder) aggregatedGraph() *Graph {
 	}
 	for x := range a.byNS {
 		a.namespaces[x] = slices.Sorted(maps.Keys(a.byNS[x]))
+		a.free[x] = map[string]bool{}
+		for ns, members := range a.byNS[x] {
+			a.free[x][ns] = !slices.ContainsFunc(members, func(ui int) bool {
+				return !b.inScope[ui] || slices.ContainsFunc(b.classes[ui], func(c int) bool { return !b.e.free[x][c] })
+			})
+		}
 	}
 	g := &Graph{TypeMeta: Document(KindGraph), SchemaVersion: SchemaVersion, Nodes: []Node{}, Edges: []Edge{}}
 	g.Edges = a.openEdges(g.Edges)
@@ -276,8 +288,16 @@ func (a *aggregator) toRestricted(bi int) []Edge {
 
 // grouped is the edges between unit ui and the open units of direction d
 // (ingress: ui is the source; egress: ui is the destination), grouped as
-// groupEdges does.
+// groupEdges does. Members that ui's rules cannot tell apart
+// (memberKey) share one evaluation.
 func (a *aggregator) grouped(ui int, d Direction) []Edge {
+	type known struct {
+		ports   *PortSet
+		partial bool
+		kind    memberEdge
+	}
+	key := a.memberKey(ui, d)
+	memo := map[uint64]known{}
 	return a.groupEdges(d, a.names[ui], d == Ingress, func(vi int) (Edge, memberEdge) {
 		if !a.inScope[ui] && !a.inScope[vi] {
 			return Edge{}, outOfScope
@@ -286,15 +306,73 @@ func (a *aggregator) grouped(ui int, d Direction) []Edge {
 		if d == Egress {
 			src, dst = vi, ui
 		}
+		k, keyed := uint64(0), false
+		if key != nil {
+			k, keyed = key(vi)
+		}
+		if m, ok := memo[k]; keyed && ok {
+			if m.kind != anEdge {
+				return Edge{}, m.kind
+			}
+			return Edge{From: a.names[src], To: a.names[dst], Ports: m.ports, Partial: m.partial}, anEdge
+		}
 		e, ok := a.pairEdge(src, dst)
+		kind := anEdge
 		switch {
 		case src == dst && !ok:
-			return e, loopback // a one-pod unit to itself: its pod to itself, which no policy judges
+			kind = loopback // a one-pod unit to itself: its pod to itself, which no policy judges
 		case !ok:
-			return e, noEdge
+			kind = noEdge
 		}
-		return e, anEdge
-	}, a.mayReach(ui, d))
+		if keyed {
+			memo[k] = known{ports: e.Ports, partial: e.Partial, kind: kind}
+		}
+		return e, kind
+	}, a.mayReach(ui, d), nil)
+}
+
+// memberKey is, for unit ui and the open units of direction d (its
+// destinations for ingress, its sources for egress), a key per member such
+// that members with the same key have the same edge with ui: which of the
+// rules of ui's classes in that direction match the member's class. A
+// member's own side lets every port (it is open), so the rules of ui alone
+// decide, by their peers' classes. ok is false for a member of several
+// classes or that shares one with ui. Nil where the rules do not decide by
+// class alone: a peer matched per pair (relative), ports named by the
+// destination (a member, for ui's egress), more than 64 rules.
+func (a *aggregator) memberKey(ui int, d Direction) func(vi int) (k uint64, ok bool) {
+	x := dix(Egress) // ui is the source: its egress rules
+	if d == Egress {
+		x = dix(Ingress) // ui is the destination: its ingress rules
+	}
+	var rules []*classRule
+	for _, c := range a.classes[ui] {
+		for st := range numStages {
+			for _, r := range a.e.rules[x][st][c] {
+				if r.relative || d == Ingress && r.static == nil {
+					return nil
+				}
+				rules = append(rules, r)
+			}
+		}
+	}
+	if len(rules) > 64 {
+		return nil
+	}
+	own := a.classes[ui]
+	return func(vi int) (uint64, bool) {
+		cs := a.classes[vi]
+		if len(cs) != 1 || slices.Contains(own, cs[0]) {
+			return 0, false
+		}
+		var k uint64
+		for i, r := range rules {
+			if r.peers.has(cs[0]) {
+				k |= 1 << i
+			}
+		}
+		return k, true
+	}
 }
 
 // mayReach is, for unit ui and the open units of direction d (its
@@ -338,8 +416,11 @@ const (
 // group where every namespace's group does.
 //
 // may, if not nil, tells cheaply which members may have an edge
-// (aggregator.mayReach): edgeFor is asked for those alone.
-func (a *aggregator) groupEdges(d Direction, other string, otherIsSource bool, edgeFor func(vi int) (Edge, memberEdge), may func(vi int) bool) []Edge {
+// (aggregator.mayReach): edgeFor is asked for those alone. uniform, if not
+// nil, is the ports every member of a namespace that free marks has with
+// the other end, in a whole (not partial) edge: edgeFor is not asked for
+// them.
+func (a *aggregator) groupEdges(d Direction, other string, otherIsSource bool, edgeFor func(vi int) (Edge, memberEdge), may func(vi int) bool, uniform *PortSet) []Edge {
 	x := dix(d)
 	type nsEdges struct {
 		ns    string
@@ -351,6 +432,10 @@ func (a *aggregator) groupEdges(d Direction, other string, otherIsSource bool, e
 	var scratch []Edge // the edges of a namespace whose group is not drawn whole keep theirs
 	broken := false    // some namespace's group is not drawn whole
 	for _, ns := range a.namespaces[x] {
+		if uniform != nil && a.free[x][ns] {
+			per = append(per, nsEdges{ns: ns, same: true, ports: uniform})
+			continue
+		}
 		g := nsEdges{ns: ns, same: true, edges: scratch[:0]}
 		for _, vi := range a.byNS[x][ns] {
 			if may != nil && !may(vi) {
@@ -519,8 +604,15 @@ func (a *aggregator) regionEdges(edges []Edge) ([]Edge, []Node) {
 		for ui := range rows {
 			edges = append(edges, rows[ui]...)
 		}
-		for ri, r := range a.regions {
-			grouped := a.groupEdges(d, r.name, !out, func(ui int) (Edge, memberEdge) { return edgeFor(ui, ri) }, nil)
+		// The open units' edges with each region, on every core; a
+		// namespace whose open units nothing judges at all gets every
+		// port without asking them.
+		every := a.intern(AllPorts())
+		perRegion := make([][]Edge, len(a.regions))
+		parallelFor(len(a.regions), func(ri int) {
+			perRegion[ri] = a.groupEdges(d, a.regions[ri].name, !out, func(ui int) (Edge, memberEdge) { return edgeFor(ui, ri) }, nil, every)
+		})
+		for _, grouped := range perRegion {
 			edges = append(edges, grouped...)
 		}
 	}
