@@ -599,7 +599,35 @@ func (a *aggregator) regionEdges(edges []Edge) ([]Edge, []Node) {
 			if a.open[dix(d)][ui] {
 				return
 			}
-			rows[ui] = a.familyEdges(ui, out, func(ri int) (Edge, memberEdge) { return edgeFor(ui, ri) })
+			// Regions that the unit's rules match alike share one
+			// evaluation (regionKey).
+			type known struct {
+				e    Edge
+				kind memberEdge
+			}
+			key := a.regionKey(ui, d)
+			memo := map[uint64]known{}
+			rows[ui] = a.familyEdges(ui, out, func(ri int) (Edge, memberEdge) {
+				if key == nil {
+					return edgeFor(ui, ri)
+				}
+				k := key(ri)
+				m, ok := memo[k]
+				if !ok {
+					m.e, m.kind = edgeFor(ui, ri)
+					memo[k] = m
+				}
+				if m.kind != anEdge {
+					return Edge{}, m.kind
+				}
+				e := m.e
+				if out {
+					e.To = a.regions[ri].name
+				} else {
+					e.From = a.regions[ri].name
+				}
+				return e, anEdge
+			})
 		})
 		for ui := range rows {
 			edges = append(edges, rows[ui]...)
@@ -643,6 +671,41 @@ func (a *aggregator) regionEdges(edges []Edge) ([]Edge, []Node) {
 		}
 	}
 	return edges, nodes
+}
+
+// regionKey is, for unit ui, a key per region such that regions with the
+// same key have the same edge with ui in direction d (egress: to the
+// region): which rules of ui's classes in that direction match the
+// region's address, as sidePorts matches them. Those rules decide the
+// edge, with ports that do not depend on the region. Nil for more than 64
+// rules.
+func (a *aggregator) regionKey(ui int, d Direction) func(ri int) uint64 {
+	type judged struct {
+		r *classRule
+		c int
+	}
+	var rules []judged
+	x := dix(d)
+	for _, c := range a.classes[ui] {
+		for st := range numStages {
+			for _, r := range a.e.rules[x][st][c] {
+				rules = append(rules, judged{r, c})
+			}
+		}
+	}
+	if len(rules) > 64 {
+		return nil
+	}
+	return func(ri int) uint64 {
+		addr := flowEnd{addr: a.regions[ri].rep}
+		var k uint64
+		for i, j := range rules {
+			if a.e.matches(j.r, peerOf{class: -1, addr: &addr}, j.c) {
+				k |= 1 << i
+			}
+		}
+		return k
+	}
 }
 
 // familyEdges is one unit's edges to (out) or from the address regions:
