@@ -3,6 +3,7 @@ package query
 import (
 	"cmp"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -424,19 +425,35 @@ func affectedUnits(base, next *Snapshot) map[string]bool {
 // changedRefs lists the objects added, removed or modified from base to
 // next.
 func changedRefs(base, next *Snapshot) []ObjectRef {
-	index := func(objs []runtime.Object) map[ObjectRef]runtime.Object {
+	// An overlay keeps the objects it does not change: the same objects
+	// are in both states, unchanged. Only the others are indexed by
+	// reference and compared.
+	kept := func(objs []runtime.Object) map[runtime.Object]bool {
+		m := make(map[runtime.Object]bool, len(objs))
+		for _, o := range objs {
+			if identity(o) {
+				m[o] = true
+			}
+		}
+		return m
+	}
+	inBase, inNext := kept(base.objects), kept(next.objects)
+	index := func(objs []runtime.Object, other map[runtime.Object]bool) map[ObjectRef]runtime.Object {
 		m := map[ObjectRef]runtime.Object{}
 		for _, o := range objs {
+			if identity(o) && other[o] {
+				continue
+			}
 			if ref, err := refOf(o); err == nil {
 				m[ref] = o
 			}
 		}
 		return m
 	}
-	a, b := index(base.objects), index(next.objects)
+	a, b := index(base.objects, inNext), index(next.objects, inBase)
 	var out []ObjectRef
 	for ref, o := range a {
-		if n, ok := b[ref]; !ok || n != o && !equality.Semantic.DeepEqual(o, n) { // an overlay keeps the objects it does not change
+		if n, ok := b[ref]; !ok || !equality.Semantic.DeepEqual(o, n) {
 			out = append(out, ref)
 		}
 	}
@@ -457,4 +474,10 @@ func changedRefs(base, next *Snapshot) []ObjectRef {
 		}
 	}
 	return out
+}
+
+// identity tells whether an object can be known by its address (a map key):
+// decoded objects are pointers.
+func identity(o runtime.Object) bool {
+	return reflect.ValueOf(o).Kind() == reflect.Pointer
 }
