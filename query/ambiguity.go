@@ -1,6 +1,9 @@
 package query
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Ambiguity in answers over many flows. "can" reports each ambiguous port
 // of its pairs (pairAmbiguities); map, explain and diff ask the functions
@@ -40,8 +43,16 @@ func (s *Snapshot) unitAmbiguity(srcs, dsts []*Pod) PortSet {
 		return PortSet{}
 	}
 	s.Classes()
+	return s.classedAmbiguity(s.twoPerClass(srcs), s.twoPerClass(dsts))
+}
+
+// classedAmbiguity is unitAmbiguity for pods kept up to two per class
+// (twoPerClass).
+func (s *Snapshot) classedAmbiguity(a, b [][]*Pod) PortSet {
+	if !s.ties {
+		return PortSet{}
+	}
 	var out PortSet
-	a, b := s.twoPerClass(srcs), s.twoPerClass(dsts)
 	for _, as := range a {
 		for _, bs := range b {
 			if src, dst, ok := distinctPair(as, bs); ok {
@@ -52,14 +63,15 @@ func (s *Snapshot) unitAmbiguity(srcs, dsts []*Pod) PortSet {
 	return out
 }
 
-// twoPerClass keeps up to two pods of each class of pods, in order.
+// twoPerClass keeps up to two pods of each class of pods, in order (the
+// pods of a workload are of a few classes, most often one).
 func (s *Snapshot) twoPerClass(pods []*Pod) [][]*Pod {
-	idx := map[*Class]int{}
 	var out [][]*Pod
+	var classes []*Class
 	for _, p := range pods {
-		i, ok := idx[s.classOf[p]]
-		if !ok {
-			idx[s.classOf[p]] = len(out)
+		c := s.classOf[p]
+		if i := slices.Index(classes, c); i < 0 {
+			classes = append(classes, c)
 			out = append(out, []*Pod{p})
 		} else if len(out[i]) < 2 {
 			out[i] = append(out[i], p)

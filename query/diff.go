@@ -73,7 +73,10 @@ type DiffResult struct {
 type diffPeer struct {
 	name               string
 	basePods, nextPods []*Pod
-	region             *region
+	// baseClassed and nextClassed are the pods up to two per class
+	// (twoPerClass), once the classes are known.
+	baseClassed, nextClassed [][]*Pod
+	region                   *region
 }
 
 // Diff compares every pair of workloads, and every workload with the
@@ -114,6 +117,10 @@ func Diff(base, next *Snapshot) *DiffResult {
 	for _, r := range runs {
 		r.base.Classes()
 		r.next.Classes()
+		parallelFor(len(r.names), func(i int) {
+			p := r.peers[r.names[i]]
+			p.baseClassed, p.nextClassed = r.base.twoPerClass(p.basePods), r.next.twoPerClass(p.nextPods)
+		})
 	}
 	rows := make([]diffRow, len(main.names))
 	parallelFor(len(main.names), func(i int) {
@@ -275,8 +282,14 @@ func (s *Snapshot) peerPorts(src, dst *diffPeer, isBase bool) (ports, ambiguous 
 	if len(pods(src)) == 0 || len(pods(dst)) == 0 {
 		return PortSet{}, PortSet{}
 	}
-	all, _ := s.unitPorts(pods(src), pods(dst))
-	return all, s.unitAmbiguity(pods(src), pods(dst))
+	classed := func(p *diffPeer) [][]*Pod {
+		if isBase {
+			return p.baseClassed
+		}
+		return p.nextClassed
+	}
+	all, _ := s.classedPorts(classed(src), classed(dst))
+	return all, s.classedAmbiguity(classed(src), classed(dst))
 }
 
 // why explains, for the first port of ports, what now decides the flow

@@ -1,7 +1,5 @@
 package query
 
-import "slices"
-
 // Reachability over many pods, from the untraced evaluation of pod pairs
 // (allowedPorts): what every and what some pair may use.
 
@@ -10,17 +8,20 @@ import "slices"
 // the ports some pair may use (some).
 func (s *Snapshot) unitPorts(srcs, dsts []*Pod) (all, some PortSet) {
 	s.Classes()
+	return s.classedPorts(s.twoPerClass(srcs), s.twoPerClass(dsts))
+}
+
+// classedPorts is unitPorts for pods kept up to two per class
+// (twoPerClass): one evaluation per class pair that holds two distinct
+// pods, on the classes' own pods.
+func (s *Snapshot) classedPorts(srcs, dsts [][]*Pod) (all, some PortSet) {
 	var agg portAgg
-	var seen classPairs
-	for _, src := range srcs {
-		for _, dst := range dsts {
-			if src == dst {
+	for _, as := range srcs {
+		for _, bs := range dsts {
+			if _, _, ok := distinctPair(as, bs); !ok {
 				continue // a pod to itself says nothing about policy
 			}
-			cs, cd := s.classOf[src], s.classOf[dst]
-			if !seen.add(cs, cd) {
-				continue
-			}
+			cs, cd := s.classOf[as[0]], s.classOf[bs[0]]
 			a, b := cs.Rep, cd.Rep
 			if a == b {
 				b = cd.Pods[1] // two distinct pods of one class
@@ -29,36 +30,6 @@ func (s *Snapshot) unitPorts(srcs, dsts []*Pod) (all, some PortSet) {
 		}
 	}
 	return agg.all, agg.some
-}
-
-// classPairs is a set of class pairs: a few in a slice, as most unit
-// pairs are (diff asks for hundreds of thousands), more in a map.
-type classPairs struct {
-	few  [][2]*Class
-	many map[[2]*Class]bool
-}
-
-// add adds a pair and reports whether it was new.
-func (c *classPairs) add(a, b *Class) bool {
-	k := [2]*Class{a, b}
-	if c.many == nil {
-		if slices.Contains(c.few, k) {
-			return false
-		}
-		if len(c.few) < 16 {
-			c.few = append(c.few, k)
-			return true
-		}
-		c.many = make(map[[2]*Class]bool, 32)
-		for _, p := range c.few {
-			c.many[p] = true
-		}
-	}
-	if c.many[k] {
-		return false
-	}
-	c.many[k] = true
-	return true
 }
 
 // portAgg gathers the ports of many pod pairs: those every pair may use
