@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync/atomic"
 )
 
 // Class is a set of pods that every policy treats alike: same namespace,
@@ -16,6 +17,9 @@ type Class struct {
 	// Rep is the pod evaluated for the whole class.
 	Rep  *Pod
 	Pods []*Pod
+	// allowList are the policies of the allow-list stage that judge the
+	// class's pods, per direction, once known (allowListPolicies).
+	allowList [2]atomic.Pointer[[]*Policy]
 }
 
 // Classes returns the equivalence classes of the snapshot's pods, in pod

@@ -2,6 +2,7 @@ package query
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -75,4 +76,53 @@ func TestRangeMatchesAsPerPod(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAllowListPoliciesPerClass checks that the allow-list policies kept per
+// class are, for every pod, those that select it: on generated clusters
+// with NetworkPolicies, and with Cilium's policies under the Cilium
+// profile.
+func TestAllowListPoliciesPerClass(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  gen.Config
+		opts Options
+	}{
+		{gen.Config{Pods: 400, Policies: 80, Seed: 11}, DefaultOptions()},
+		{gen.Config{Pods: 400, Policies: 40, CiliumPolicies: 40, Seed: 12}, ciliumOptions()},
+	} {
+		s, err := NewSnapshot(gen.Cluster(tc.cfg), tc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Classes()
+		judged := 0
+		for _, p := range s.pods {
+			for _, d := range []Direction{Ingress, Egress} {
+				got := s.allowListPolicies(d, p)
+				want := slices.Collect(s.judging(stageNetworkPolicy, d, p))
+				if !slices.Equal(got, want) {
+					t.Errorf("seed %d: %s %s: per class %v, by its own labels %v", tc.cfg.Seed, p.Key(), d, policyKeys(got), policyKeys(want))
+				}
+				judged += len(want)
+			}
+		}
+		if judged == 0 {
+			t.Errorf("seed %d: no pod is judged by any policy: the test checks nothing", tc.cfg.Seed)
+		}
+	}
+}
+
+func policyKeys(ps []*Policy) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.key())
+	}
+	return out
+}
+
+// ciliumOptions are the default options under the Cilium profile.
+func ciliumOptions() Options {
+	opts := DefaultOptions()
+	opts.Profile, _ = ProfileNamed("cilium")
+	return opts
 }

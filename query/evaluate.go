@@ -70,6 +70,23 @@ func (s *Snapshot) judging(st stage, d Direction, subject *Pod) iter.Seq[*Policy
 	}
 }
 
+// allowListPolicies is judging's list for the allow-list stage, made once
+// per class: the pods of a class are selected alike (commands that
+// evaluate many pairs ask for it again and again).
+func (s *Snapshot) allowListPolicies(d Direction, subject *Pod) []*Policy {
+	c := s.classOf[subject]
+	if c == nil {
+		return slices.Collect(s.judging(stageNetworkPolicy, d, subject))
+	}
+	slot := &c.allowList[dix(d)]
+	if l := slot.Load(); l != nil {
+		return *l
+	}
+	l := slices.Collect(s.judging(stageNetworkPolicy, d, c.Rep))
+	slot.Store(&l) // a list made twice on two cores is the same list
+	return l
+}
+
 // allPolicies yields every policy of the snapshot: cluster-scoped ones in
 // evaluation order, then namespaced ones by namespace and name.
 func (s *Snapshot) allPolicies() iter.Seq[*Policy] {
@@ -299,7 +316,7 @@ func (s *Snapshot) directionPorts(d Direction, subject *Pod, peer flowEnd, dst *
 // matching rules allow and deny, and whether the stage isolates the pod.
 func (s *Snapshot) allowListPorts(d Direction, subject *Pod, peer flowEnd, dst *Pod) listJudgement {
 	var j listJudgement
-	for p := range s.judging(stageNetworkPolicy, d, subject) {
+	for _, p := range s.allowListPolicies(d, subject) {
 		j.isolated = j.isolated || p.isolates(d)
 		for i := range p.rules(d) {
 			if a, ports, ok := s.ruleMatch(&p.rules(d)[i], peer, dst); ok {

@@ -106,7 +106,7 @@ func (s *Snapshot) evalNetworkPolicies(d Direction, subject *Pod, peer flowEnd, 
 	t := DirectionTrace{Direction: d, Pod: subject.Key(), Policies: []PolicyRef{}}
 	var j listJudgement
 	var isolating []string
-	for p := range s.judging(stageNetworkPolicy, d, subject) {
+	for _, p := range s.allowListPolicies(d, subject) {
 		if p.isolates(d) {
 			j.isolated = true
 			isolating = append(isolating, p.key())
