@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 )
@@ -32,8 +33,27 @@ func (s *Snapshot) Classes() []*Class {
 	// The keys on every core (classKey only reads the snapshot), then the
 	// classes in pod order.
 	keys := make([]string, len(s.pods))
+	// The range peers' answers, one byte per peer, are the same for
+	// many pods: each pod's key holds the number of its answer, not the
+	// answer (thousands of bytes with thousands of ipBlocks).
 	ranges := s.rangeMatches(byAddr)
-	parallelFor(len(s.pods), func(i int) { keys[i] = s.classKey(s.pods[i], byAddr, ranges[i]) })
+	answers := map[string]int{}
+	rangeIDs := make([]int, len(s.pods))
+	for i, r := range ranges {
+		id, ok := answers[r]
+		if !ok {
+			id = len(answers)
+			answers[r] = id
+		}
+		rangeIDs[i] = id
+	}
+	var others []*Peer // the peers of byAddr that are not range peers, in order
+	for _, pe := range byAddr {
+		if !rangePeer(pe) {
+			others = append(others, pe)
+		}
+	}
+	parallelFor(len(s.pods), func(i int) { keys[i] = s.classKey(s.pods[i], others, rangeIDs[i]) })
 	byKey := map[string]*Class{}
 	s.classOf = make(map[*Pod]*Class, len(s.pods))
 	for i, p := range s.pods {
@@ -150,9 +170,10 @@ func (s *Snapshot) rangeMatches(byAddr []*Peer) []string {
 	return out
 }
 
-// classKey is what decides how policies treat a pod. ranges is how the
-// range peers of byAddr answer it (rangeMatches).
-func (s *Snapshot) classKey(p *Pod, byAddr []*Peer, ranges string) string {
+// classKey is what decides how policies treat a pod. ranges numbers how
+// the range peers of the snapshot's address peers answer it
+// (rangeMatches), others are the other address peers, which are asked.
+func (s *Snapshot) classKey(p *Pod, others []*Peer, ranges int) string {
 	var b strings.Builder
 	b.WriteString(p.Namespace)
 	b.WriteByte('|')
@@ -165,11 +186,11 @@ func (s *Snapshot) classKey(p *Pod, byAddr []*Peer, ranges string) string {
 	slices.Sort(ports)
 	b.WriteString(strings.Join(ports, ","))
 	b.WriteByte('|')
+	b.WriteString(strconv.Itoa(ranges))
+	b.WriteByte('|')
 	end := podEnd(p)
-	for j, pe := range byAddr {
-		if rangePeer(pe) {
-			b.WriteByte(ranges[j])
-		} else if s.matchPeer(pe, ActionAccept, end) == missNone {
+	for _, pe := range others {
+		if s.matchPeer(pe, ActionAccept, end) == missNone {
 			b.WriteByte('1')
 		} else {
 			b.WriteByte('0')

@@ -126,3 +126,50 @@ func ciliumOptions() Options {
 	opts.Profile, _ = ProfileNamed("cilium")
 	return opts
 }
+
+// TestClassesSplitByAddress checks that pods alike but for their address
+// fall in different classes where an ipBlock tells them apart, and in one
+// where none does.
+func TestClassesSplitByAddress(t *testing.T) {
+	objs := append([]runtime.Object{
+		testNamespace("x", ""),
+		testPod("x/client", "app=client", "10.0.9.1"),
+		testPod("x/in-a", "app=db", "10.0.0.1"),
+		testPod("x/in-b", "app=db", "10.0.0.2"),
+		testPod("x/out", "app=db", "192.168.0.1"),
+	}, testPolicies(t, `
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: to-range, namespace: x}
+spec:
+  podSelector: {matchLabels: {app: client}}
+  policyTypes: [Egress]
+  egress:
+  - to: [{ipBlock: {cidr: 10.0.0.0/24}}]`)...)
+	s := testSnapshot(t, DefaultOptions(), objs...)
+	s.Classes()
+	class := map[string]*Class{}
+	for _, p := range s.pods {
+		class[p.Name] = s.classOf[p]
+	}
+	if class["in-a"] != class["in-b"] {
+		t.Errorf("x/in-a and x/in-b are in different classes: no ipBlock tells them apart")
+	}
+	if class["in-a"] == class["out"] {
+		t.Errorf("x/in-a and x/out are in one class: the ipBlock 10.0.0.0/24 holds only the first")
+	}
+	// Per class pair, as the map and diff judge: some db pods may be
+	// reached from the client, not every one.
+	var client, db []*Pod
+	for _, p := range s.pods {
+		if p.Name == "client" {
+			client = append(client, p)
+		} else {
+			db = append(db, p)
+		}
+	}
+	all, some := s.unitPorts(client, db)
+	if !all.IsEmpty() || some.IsEmpty() {
+		t.Errorf("client -> db pods: every pair %s, some pair %s; want none and some", all, some)
+	}
+}
