@@ -1,6 +1,9 @@
 package output
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -15,12 +18,22 @@ func Diff(w io.Writer, format string, res *query.DiffResult) error {
 	case "":
 	case "markdown":
 		return diffMarkdown(w, res)
+	case "json":
+		return diffJSON(w, res)
 	default:
 		return Data(w, format, res)
 	}
 	p := newPainter(w)
 	var b strings.Builder
 	for _, c := range res.Changes {
+		// A large diff is written as it is rendered, a change at a time
+		// (Visible reads each whole), not held whole in memory.
+		if b.Len() >= 1<<16 {
+			if err := p.writeText(w, b.String()); err != nil {
+				return err
+			}
+			b.Reset()
+		}
 		fmt.Fprintf(&b, "%s -> %s\n", c.Source, c.Destination)
 		if !c.NowAllowed.IsEmpty() {
 			fmt.Fprintf(&b, "  %s now allowed: %s\n", p.green("+"), c.NowAllowed)
@@ -64,4 +77,40 @@ func diffSummary(s query.DiffSummary) string {
 		undecided = fmt.Sprintf(", %d with undecided ports", s.Undecided)
 	}
 	return fmt.Sprintf("%d %s: %d with newly allowed ports, %d with newly denied ports%s.", s.Pairs, pairs, s.NewlyAllowed, s.NewlyDenied, undecided)
+}
+
+// diffJSON is Data's JSON of a diff, written a change at a time: a diff of
+// a large cluster holds millions of changes, whose indented text is not
+// made whole in memory. The bytes are those of json.MarshalIndent.
+func diffJSON(w io.Writer, res *query.DiffResult) error {
+	head := *res
+	head.Changes = []query.Change{}
+	b, err := json.MarshalIndent(&head, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode json: %w", err)
+	}
+	const empty = "\n  \"changes\": []"
+	at := bytes.Index(b, []byte(empty))
+	if at < 0 || len(res.Changes) == 0 {
+		_, err = fmt.Fprintf(w, "%s\n", b)
+		return err
+	}
+	at += len(empty) - 1 // before the closing bracket
+	bw := bufio.NewWriterSize(w, 1<<16)
+	bw.Write(b[:at])
+	for i := range res.Changes {
+		c, err := json.MarshalIndent(&res.Changes[i], "    ", "  ")
+		if err != nil {
+			return fmt.Errorf("encode json: %w", err)
+		}
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("\n    ")
+		bw.Write(c)
+	}
+	bw.WriteString("\n  ")
+	bw.Write(b[at:])
+	bw.WriteByte('\n')
+	return bw.Flush()
 }
