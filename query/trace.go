@@ -106,15 +106,24 @@ func (s *Snapshot) evalNetworkPolicies(d Direction, subject *Pod, peer flowEnd, 
 	t := DirectionTrace{Direction: d, Pod: subject.Key(), Policies: []PolicyRef{}}
 	var j listJudgement
 	var isolating []string
-	for _, p := range s.allowListPolicies(d, subject) {
+	judging := s.allowListPolicies(d, subject)
+	n := 0
+	for _, p := range judging {
+		n += len(p.rules(d))
+	}
+	if n > 0 {
+		t.Rules = make([]RuleTrace, 0, n) // one allocation: a pod may be judged by many rules
+	}
+	for _, p := range judging {
+		key := p.key()
 		if p.isolates(d) {
 			j.isolated = true
-			isolating = append(isolating, p.key())
+			isolating = append(isolating, key)
 		}
 		t.Policies = append(t.Policies, p.ref(d))
 		for i := range p.rules(d) {
 			r := &p.rules(d)[i]
-			rt := s.evalRule(d, p, r, peer, dst, ask.brief)
+			rt := s.evalRule(d, key, r, peer, dst, ask.brief)
 			if ask.single {
 				rt.askPort(r, dst, ask.proto, ask.port, ask.brief)
 			}
@@ -175,11 +184,12 @@ func (s *Snapshot) evalNetworkPolicies(d Direction, subject *Pod, peer flowEnd, 
 	return t, j
 }
 
-// evalRule judges one rule: does some peer match the other end, and which
-// ports does it open towards the destination. brief leaves out the misses,
-// which only a printed trace shows and which cost a string per entry.
-func (s *Snapshot) evalRule(d Direction, p *Policy, r *Rule, peer flowEnd, dst *Pod, brief bool) RuleTrace {
-	rt := RuleTrace{Policy: p.key(), Rule: r.path, Description: r.text(d)}
+// evalRule judges one rule of the policy keyed policy: does some peer match
+// the other end, and which ports does it open towards the destination.
+// brief leaves out the misses, which only a printed trace shows and which
+// cost a string per entry.
+func (s *Snapshot) evalRule(d Direction, policy string, r *Rule, peer flowEnd, dst *Pod, brief bool) RuleTrace {
+	rt := RuleTrace{Policy: policy, Rule: r.path, Description: r.text(d)}
 	if r.anyPeer {
 		rt.PeerMatched = true
 	} else if i := s.firstPeer(r, peer); i >= 0 {
