@@ -27,8 +27,8 @@ func main() {
 	// peaks near twice what the answer holds, which a large cluster's map
 	// needs to stay within its budget (20k pods under 600 MiB); a slower
 	// pace saves some CPU for half as much memory again. Only reading the
-	// state runs slower (readPace in plugin), where the garbage dies young
-	// and the peak is not made.
+	// state runs slower (readPace in plugin), where the garbage dies
+	// young.
 	out, flush := output.Buffered(os.Stdout)
 	streams := genericiooptions.IOStreams{In: os.Stdin, Out: out, ErrOut: os.Stderr}
 	err := plugin.NewCmdNetpol(streams).Execute()
