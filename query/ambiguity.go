@@ -63,17 +63,36 @@ func (s *Snapshot) classedAmbiguity(a, b [][]*Pod) PortSet {
 	return out
 }
 
-// twoPerClass keeps up to two pods of each class of pods, in order (the
-// pods of a workload are of a few classes, most often one).
+// twoPerClass keeps up to two pods of each class of pods, in order. The
+// pods of a workload are of a few classes, most often one: a few are
+// looked up in a slice, more in a map.
 func (s *Snapshot) twoPerClass(pods []*Pod) [][]*Pod {
 	var out [][]*Pod
 	var classes []*Class
+	var many map[*Class]int
 	for _, p := range pods {
 		c := s.classOf[p]
-		if i := slices.Index(classes, c); i < 0 {
+		i := -1
+		if many != nil {
+			if j, ok := many[c]; ok {
+				i = j
+			}
+		} else {
+			i = slices.Index(classes, c)
+		}
+		switch {
+		case i < 0:
 			classes = append(classes, c)
 			out = append(out, []*Pod{p})
-		} else if len(out[i]) < 2 {
+			if many != nil {
+				many[c] = len(out) - 1
+			} else if len(classes) > 8 {
+				many = make(map[*Class]int, 2*len(classes))
+				for j, k := range classes {
+					many[k] = j
+				}
+			}
+		case len(out[i]) < 2:
 			out[i] = append(out[i], p)
 		}
 	}

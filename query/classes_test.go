@@ -173,3 +173,32 @@ spec:
 		t.Errorf("client -> db pods: every pair %s, some pair %s; want none and some", all, some)
 	}
 }
+
+// TestTwoPerClass checks that twoPerClass keeps the first two pods of each
+// class in order, with few classes and with more than its slice holds.
+func TestTwoPerClass(t *testing.T) {
+	var objs []runtime.Object
+	objs = append(objs, testNamespace("x", ""))
+	for i := range 60 {
+		objs = append(objs, testPod(fmt.Sprintf("x/p%02d", i), fmt.Sprintf("app=a%d", i%20), fmt.Sprintf("10.0.0.%d", i+1)))
+	}
+	s := testSnapshot(t, DefaultOptions(), objs...)
+	s.Classes()
+	for _, n := range []int{1, 5, 17, 60} {
+		pods := s.pods[:n]
+		var want [][]*Pod
+		at := map[*Class]int{}
+		for _, p := range pods {
+			if i, ok := at[s.classOf[p]]; !ok {
+				at[s.classOf[p]] = len(want)
+				want = append(want, []*Pod{p})
+			} else if len(want[i]) < 2 {
+				want[i] = append(want[i], p)
+			}
+		}
+		got := s.twoPerClass(pods)
+		if !slices.EqualFunc(got, want, slices.Equal) {
+			t.Errorf("%d pods: kept %d groups, want %d", n, len(got), len(want))
+		}
+	}
+}

@@ -678,8 +678,12 @@ func (a *aggregator) regionEdges(edges []Edge) ([]Edge, []Node) {
 // region): which rules of ui's classes in that direction match the
 // region's address, as sidePorts matches them. Those rules decide the
 // edge, with ports that do not depend on the region. Nil for more than 64
-// rules.
+// rules, and where cluster policies tie (an edge's ambiguity is then its
+// region's own; an aggregated map has none).
 func (a *aggregator) regionKey(ui int, d Direction) func(ri int) uint64 {
+	if a.s.ties {
+		return nil
+	}
 	type judged struct {
 		r *classRule
 		c int
