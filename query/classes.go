@@ -36,17 +36,7 @@ func (s *Snapshot) Classes() []*Class {
 	// The range peers' answers, one byte per peer, are the same for
 	// many pods: each pod's key holds the number of its answer, not the
 	// answer (thousands of bytes with thousands of ipBlocks).
-	ranges := s.rangeMatches(byAddr)
-	answers := map[string]int{}
-	rangeIDs := make([]int, len(s.pods))
-	for i, r := range ranges {
-		id, ok := answers[r]
-		if !ok {
-			id = len(answers)
-			answers[r] = id
-		}
-		rangeIDs[i] = id
-	}
+	rangeIDs, _ := s.rangeMatches(byAddr)
 	var others []*Peer // the peers of byAddr that are not range peers, in order
 	for _, pe := range byAddr {
 		if !rangePeer(pe) {
@@ -102,13 +92,14 @@ func rangePeer(pe *Peer) bool {
 	return false
 }
 
-// rangeMatches is, for each pod, how the range peers of byAddr answer it:
-// '1' where one matches, '0' where not, and '-' in the place of the
-// others. Those peers are tried once per stretch of addresses in which
-// none of their ranges starts or ends, and per use of the node's network,
-// on the first pod found there: at 50,000 pods and thousands of ipBlocks,
-// trying each on every pod was most of the classes' cost.
-func (s *Snapshot) rangeMatches(byAddr []*Peer) []string {
+// rangeMatches is how the range peers of byAddr answer each pod: pod i
+// gets answers[ids[i]], pods answered alike the same number. An answer
+// has '1' where a peer matches, '0' where not, and '-' in the place of
+// the others. Those peers are tried once per stretch of addresses in
+// which none of their ranges starts or ends, and per use of the node's
+// network, on the first pod found there: at 50,000 pods and thousands of
+// ipBlocks, trying each on every pod was most of the classes' cost.
+func (s *Snapshot) rangeMatches(byAddr []*Peer) (ids []int, answers []string) {
 	var bounds []netip.Addr
 	for _, pe := range byAddr {
 		if !rangePeer(pe) {
@@ -147,7 +138,7 @@ func (s *Snapshot) rangeMatches(byAddr []*Peer) []string {
 			groups[st] = i
 		}
 	}
-	answers := map[stretch]string{}
+	byStretch := map[stretch]string{}
 	for st, i := range groups {
 		b := make([]byte, len(byAddr))
 		end := podEnd(s.pods[i])
@@ -161,13 +152,26 @@ func (s *Snapshot) rangeMatches(byAddr []*Peer) []string {
 				b[j] = '0'
 			}
 		}
-		answers[st] = string(b)
+		byStretch[st] = string(b)
 	}
-	out := make([]string, len(s.pods))
+	// Answers numbered in pod order; stretches answered alike share one.
+	idOf := map[stretch]int{}
+	number := map[string]int{}
+	ids = make([]int, len(s.pods))
 	for i, st := range of {
-		out[i] = answers[st]
+		id, ok := idOf[st]
+		if !ok {
+			a := byStretch[st]
+			if id, ok = number[a]; !ok {
+				id = len(answers)
+				answers = append(answers, a)
+				number[a] = id
+			}
+			idOf[st] = id
+		}
+		ids[i] = id
 	}
-	return out
+	return ids, answers
 }
 
 // classKey is what decides how policies treat a pod. ranges numbers how

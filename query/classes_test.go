@@ -53,7 +53,7 @@ func TestRangeMatchesAsPerPod(t *testing.T) {
 				t.Fatal(err)
 			}
 			byAddr := s.addressPeers()
-			ranges := s.rangeMatches(byAddr)
+			ids, answers := s.rangeMatches(byAddr)
 			n := 0
 			for i, p := range s.pods {
 				end := podEnd(p)
@@ -66,8 +66,8 @@ func TestRangeMatchesAsPerPod(t *testing.T) {
 					if s.matchPeer(pe, ActionAccept, end) == missNone {
 						want = '1'
 					}
-					if ranges[i][j] != want {
-						t.Errorf("pod %s, peer %s %s: rangeMatches %c, matchPeer %c", p.Key(), pe.kind, pe.text, ranges[i][j], want)
+					if got := answers[ids[i]][j]; got != want {
+						t.Errorf("pod %s, peer %s %s: rangeMatches %c, matchPeer %c", p.Key(), pe.kind, pe.text, got, want)
 					}
 				}
 			}

@@ -265,31 +265,30 @@ func (row *diffRow) compare(runs []*diffRun, src, dst *diffPeer) {
 // peerPorts is the ports every pod pair of src -> dst may use in s, and
 // the ports that are ambiguous there (only looked for when policies tie).
 func (s *Snapshot) peerPorts(src, dst *diffPeer, isBase bool) (ports, ambiguous PortSet) {
-	pods := func(p *diffPeer) []*Pod {
-		if isBase {
-			return p.basePods
-		}
-		return p.nextPods
-	}
+	srcPods, srcClassed := src.in(isBase)
+	dstPods, dstClassed := dst.in(isBase)
 	switch {
 	case src.region != nil:
-		all, _ := s.regionPorts(flowEnd{addr: src.region.rep}, pods(dst), Ingress)
-		return all, s.regionAmbiguity(flowEnd{addr: src.region.rep}, pods(dst), Ingress)
+		all, _ := s.regionPorts(flowEnd{addr: src.region.rep}, dstPods, Ingress)
+		return all, s.regionAmbiguity(flowEnd{addr: src.region.rep}, dstPods, Ingress)
 	case dst.region != nil:
-		all, _ := s.regionPorts(flowEnd{addr: dst.region.rep}, pods(src), Egress)
-		return all, s.regionAmbiguity(flowEnd{addr: dst.region.rep}, pods(src), Egress)
+		all, _ := s.regionPorts(flowEnd{addr: dst.region.rep}, srcPods, Egress)
+		return all, s.regionAmbiguity(flowEnd{addr: dst.region.rep}, srcPods, Egress)
 	}
-	if len(pods(src)) == 0 || len(pods(dst)) == 0 {
+	if len(srcPods) == 0 || len(dstPods) == 0 {
 		return PortSet{}, PortSet{}
 	}
-	classed := func(p *diffPeer) [][]*Pod {
-		if isBase {
-			return p.baseClassed
-		}
-		return p.nextClassed
+	all, _ := s.classedPorts(srcClassed, dstClassed)
+	return all, s.classedAmbiguity(srcClassed, dstClassed)
+}
+
+// in is the peer's pods in base (isBase) or next, and those pods kept two
+// per class.
+func (p *diffPeer) in(isBase bool) (pods []*Pod, classed [][]*Pod) {
+	if isBase {
+		return p.basePods, p.baseClassed
 	}
-	all, _ := s.classedPorts(classed(src), classed(dst))
-	return all, s.classedAmbiguity(classed(src), classed(dst))
+	return p.nextPods, p.nextClassed
 }
 
 // why explains, for the first port of ports, what now decides the flow

@@ -345,18 +345,8 @@ func (a *aggregator) memberKey(ui int, d Direction) func(vi int) (k uint64, ok b
 	if d == Egress {
 		x = dix(Ingress) // ui is the destination: its ingress rules
 	}
-	var rules []*classRule
-	for _, c := range a.classes[ui] {
-		for st := range numStages {
-			for _, r := range a.e.rules[x][st][c] {
-				if r.relative || d == Ingress && r.static == nil {
-					return nil
-				}
-				rules = append(rules, r)
-			}
-		}
-	}
-	if len(rules) > 64 {
+	rules := a.unitRules(ui, x)
+	if len(rules) > 64 || slices.ContainsFunc(rules, func(j judgedRule) bool { return j.r.relative || d == Ingress && j.r.static == nil }) {
 		return nil
 	}
 	own := a.classes[ui]
@@ -366,13 +356,33 @@ func (a *aggregator) memberKey(ui int, d Direction) func(vi int) (k uint64, ok b
 			return 0, false
 		}
 		var k uint64
-		for i, r := range rules {
-			if r.peers.has(cs[0]) {
+		for i, j := range rules {
+			if j.r.peers.has(cs[0]) {
 				k |= 1 << i
 			}
 		}
 		return k, true
 	}
+}
+
+// judgedRule is a rule of a unit's class c.
+type judgedRule struct {
+	r *classRule
+	c int
+}
+
+// unitRules are the rules of every stage that judge the classes of unit ui
+// in direction x (dix), class by class.
+func (a *aggregator) unitRules(ui, x int) []judgedRule {
+	var out []judgedRule
+	for _, c := range a.classes[ui] {
+		for st := range numStages {
+			for _, r := range a.e.rules[x][st][c] {
+				out = append(out, judgedRule{r, c})
+			}
+		}
+	}
+	return out
 }
 
 // mayReach is, for unit ui and the open units of direction d (its
@@ -684,19 +694,7 @@ func (a *aggregator) regionKey(ui int, d Direction) func(ri int) uint64 {
 	if a.s.ties {
 		return nil
 	}
-	type judged struct {
-		r *classRule
-		c int
-	}
-	var rules []judged
-	x := dix(d)
-	for _, c := range a.classes[ui] {
-		for st := range numStages {
-			for _, r := range a.e.rules[x][st][c] {
-				rules = append(rules, judged{r, c})
-			}
-		}
-	}
+	rules := a.unitRules(ui, dix(d))
 	if len(rules) > 64 {
 		return nil
 	}

@@ -91,9 +91,12 @@ func diffJSON(w io.Writer, res *query.DiffResult) error {
 	}
 	const empty = "\n  \"changes\": []"
 	at := bytes.Index(b, []byte(empty))
-	if at < 0 || len(res.Changes) == 0 {
+	switch {
+	case len(res.Changes) == 0:
 		_, err = fmt.Fprintf(w, "%s\n", b)
 		return err
+	case at < 0:
+		return Data(w, "json", res) // not where it is expected: whole, never without the changes
 	}
 	at += len(empty) - 1 // before the closing bracket
 	bw := bufio.NewWriterSize(w, 1<<16)
